@@ -1,0 +1,287 @@
+import type { Clock } from '../sim/clock.js';
+import type { Random } from '../sim/random.js';
+import type { Keys } from '../scenario/types.js';
+import { createWindow } from './index.js';
+import type { Window } from './window.js';
+
+/** What the key pool tells its owner. `waiter` is the owner's id for a waiting request. */
+export interface KeyPoolSink {
+  granted(waiter: number, key: number): void;
+  gaveUp(waiter: number): void;
+}
+
+/** The limiter's cost figures: the CPU proxy (checks, wake-ups) and the memory figure. */
+export interface LimiterStats {
+  /** Times the pool looked for an admissible key. */
+  checks: number;
+  /** Checks that found none. */
+  wastedChecks: number;
+  /** Times a waiter (poll) or the pool (notify) woke up to look again. */
+  wakeups: number;
+  /** Most entries any one key's window held at once. */
+  entriesPeak: number;
+}
+
+/**
+ * The pool of API keys: one window per key (the limiter), which key to use (least-used,
+ * round-robin, random), exclusivity, and waiting. Waiting is either `notify` — one FIFO queue,
+ * woken exactly when a key can next be admitted or is released (a condition variable with a
+ * deadline) — or `poll`, where each waiter re-checks on its own timer (the document's sleep(0.5)).
+ */
+export class KeyPool {
+  readonly stats: LimiterStats = { checks: 0, wastedChecks: 0, wakeups: 0, entriesPeak: 0 };
+  /** Admissions per key. */
+  readonly admitted: Float64Array;
+  private readonly windows: (Window | undefined)[];
+  private readonly busy: Uint8Array;
+  private cursor = 0;
+  // Waiters: a doubly linked FIFO over waiter ids (notify), and per-waiter timers.
+  private next = new Int32Array(64).fill(-1);
+  private prev = new Int32Array(64).fill(-1);
+  private timeoutTimer = new Float64Array(64).fill(-1);
+  private pollTimer = new Float64Array(64).fill(-1);
+  private head = -1;
+  private tail = -1;
+  private waiting = 0;
+  private wakeTimer = -1;
+  private wakeAt = Infinity;
+  private readonly kWake: number;
+  private readonly kPoll: number;
+  private readonly kTimeout: number;
+
+  constructor(
+    private readonly spec: Keys,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly sink: KeyPoolSink,
+  ) {
+    this.admitted = new Float64Array(spec.count);
+    this.busy = new Uint8Array(spec.count);
+    this.windows = [];
+    for (let k = 0; k < spec.count; k++) {
+      this.windows.push(spec.limit ? createWindow(spec.limiter.type, spec.limit, spec.limiter.options) : undefined);
+    }
+    this.kWake = clock.on(() => this.onWake());
+    this.kPoll = clock.on((w) => this.onPoll(w));
+    this.kTimeout = clock.on((w) => this.onTimeout(w));
+  }
+
+  get size(): number {
+    return this.spec.count;
+  }
+
+  /** Requests waiting for a key. */
+  get queued(): number {
+    return this.waiting;
+  }
+
+  /** Takes a key for `waiter` now (returns it) or queues the waiter (returns -1; `granted` follows). */
+  acquire(waiter: number): number {
+    const now = this.clock.now();
+    // Notify mode is FIFO: a newcomer does not overtake requests already waiting.
+    if (this.spec.wait.mode === 'poll' || this.waiting === 0) {
+      const key = this.take(now);
+      if (key >= 0) return key;
+    }
+    this.enqueue(waiter, now);
+    return -1;
+  }
+
+  /** The request using `key` is done with it (matters for exclusive keys). */
+  release(key: number): void {
+    if (!this.spec.exclusive) return;
+    this.busy[key] = 0;
+    if (this.spec.wait.mode === 'notify' && this.waiting > 0) this.drain();
+  }
+
+  /** Earliest time a key can change from inadmissible to admissible (Infinity: only a release can). */
+  nextChangeAt(now: number): number {
+    let t = Infinity;
+    for (let k = 0; k < this.spec.count; k++) {
+      if (this.busy[k]) continue;
+      const w = this.windows[k];
+      const at = w ? w.nextAdmitAt(now) : now;
+      if (at < t) t = at;
+    }
+    return t;
+  }
+
+  /** Window footprint of `key` now. */
+  footprint(key: number): number {
+    return this.windows[key]?.footprint() ?? 0;
+  }
+
+  private admissible(k: number, now: number): boolean {
+    if (this.busy[k]) return false;
+    const w = this.windows[k];
+    return w === undefined || w.admits(now);
+  }
+
+  /** One check: choose an admissible key and record the admission, or -1. */
+  private take(now: number): number {
+    this.stats.checks++;
+    const n = this.spec.count;
+    let key = -1;
+    switch (this.spec.choice) {
+      case 'least-used': {
+        // Lifetime usage, as the document's AppIDManager; ties go to the lower index.
+        let best = Infinity;
+        for (let k = 0; k < n; k++) {
+          if (this.admitted[k]! < best && this.admissible(k, now)) {
+            best = this.admitted[k]!;
+            key = k;
+          }
+        }
+        break;
+      }
+      case 'round-robin':
+        for (let i = 0; i < n; i++) {
+          const k = (this.cursor + i) % n;
+          if (this.admissible(k, now)) {
+            key = k;
+            this.cursor = (k + 1) % n;
+            break;
+          }
+        }
+        break;
+      case 'random': {
+        let count = 0;
+        for (let k = 0; k < n; k++) if (this.admissible(k, now)) count++;
+        if (count > 0) {
+          let r = Math.floor(this.random() * count);
+          for (let k = 0; k < n; k++) {
+            if (this.admissible(k, now) && r-- === 0) {
+              key = k;
+              break;
+            }
+          }
+        }
+        break;
+      }
+    }
+    if (key < 0) {
+      this.stats.wastedChecks++;
+      return -1;
+    }
+    const w = this.windows[key];
+    if (w) {
+      w.record(now);
+      const f = w.footprint();
+      if (f > this.stats.entriesPeak) this.stats.entriesPeak = f;
+    }
+    this.admitted[key]!++;
+    if (this.spec.exclusive) this.busy[key] = 1;
+    return key;
+  }
+
+  private enqueue(waiter: number, now: number): void {
+    this.ensure(waiter);
+    this.waiting++;
+    if (Number.isFinite(this.spec.acquireTimeoutMs)) {
+      this.timeoutTimer[waiter] = this.clock.after(this.spec.acquireTimeoutMs, this.kTimeout, waiter);
+    }
+    if (this.spec.wait.mode === 'poll') {
+      this.pollTimer[waiter] = this.clock.after(this.spec.wait.intervalMs, this.kPoll, waiter);
+      return;
+    }
+    this.prev[waiter] = this.tail;
+    this.next[waiter] = -1;
+    if (this.tail >= 0) this.next[this.tail] = waiter;
+    else this.head = waiter;
+    this.tail = waiter;
+    this.schedule(now);
+  }
+
+  private unlink(waiter: number): void {
+    const p = this.prev[waiter]!;
+    const n = this.next[waiter]!;
+    if (p >= 0) this.next[p] = n;
+    else this.head = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.tail = p;
+    this.prev[waiter] = -1;
+    this.next[waiter] = -1;
+  }
+
+  /** Keep one wake-up timer at the earliest time a key can be admitted. */
+  private schedule(now: number): void {
+    const at = this.nextChangeAt(now);
+    if (at === this.wakeAt && this.wakeTimer >= 0) return;
+    if (this.wakeTimer >= 0) this.clock.cancel(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = Number.isFinite(at) ? this.clock.at(at, this.kWake, 0) : -1;
+  }
+
+  private onWake(): void {
+    this.wakeTimer = -1;
+    this.wakeAt = Infinity;
+    if (this.waiting > 0) this.drain();
+  }
+
+  /** Serve waiters in order while keys are admissible, then sleep until the next change. */
+  private drain(): void {
+    const now = this.clock.now();
+    this.stats.wakeups++;
+    while (this.head >= 0) {
+      const key = this.take(now);
+      if (key < 0) break;
+      const w = this.head;
+      this.unlink(w);
+      this.waiting--;
+      this.clearTimeout(w);
+      this.sink.granted(w, key);
+    }
+    if (this.head >= 0) this.schedule(now);
+  }
+
+  private onPoll(waiter: number): void {
+    this.pollTimer[waiter] = -1;
+    this.stats.wakeups++;
+    const key = this.take(this.clock.now());
+    if (key < 0) {
+      this.pollTimer[waiter] = this.clock.after((this.spec.wait as { intervalMs: number }).intervalMs, this.kPoll, waiter);
+      return;
+    }
+    this.waiting--;
+    this.clearTimeout(waiter);
+    this.sink.granted(waiter, key);
+  }
+
+  private onTimeout(waiter: number): void {
+    this.timeoutTimer[waiter] = -1;
+    this.waiting--;
+    if (this.spec.wait.mode === 'poll') {
+      this.clock.cancel(this.pollTimer[waiter]!);
+      this.pollTimer[waiter] = -1;
+    } else {
+      this.unlink(waiter);
+      if (this.head < 0 && this.wakeTimer >= 0) {
+        this.clock.cancel(this.wakeTimer);
+        this.wakeTimer = -1;
+        this.wakeAt = Infinity;
+      }
+    }
+    this.sink.gaveUp(waiter);
+  }
+
+  private clearTimeout(waiter: number): void {
+    const t = this.timeoutTimer[waiter]!;
+    if (t >= 0) this.clock.cancel(t);
+    this.timeoutTimer[waiter] = -1;
+  }
+
+  private ensure(waiter: number): void {
+    if (waiter < this.next.length) return;
+    let cap = this.next.length;
+    while (cap <= waiter) cap *= 2;
+    const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap).fill(-1) as T;
+      b.set(a);
+      return b;
+    };
+    this.next = grow(this.next, (n) => new Int32Array(n));
+    this.prev = grow(this.prev, (n) => new Int32Array(n));
+    this.timeoutTimer = grow(this.timeoutTimer, (n) => new Float64Array(n));
+    this.pollTimer = grow(this.pollTimer, (n) => new Float64Array(n));
+  }
+}

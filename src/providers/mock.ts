@@ -1,0 +1,162 @@
+import { Outcome, type OutcomeCode } from '../balancers/balancer.js';
+import { SlidingLog } from '../limiters/sliding-log.js';
+import type { Clock } from '../sim/clock.js';
+import { sampler, type Sampler } from '../sim/dist.js';
+import type { Random } from '../sim/random.js';
+import type { Provider } from '../scenario/types.js';
+import type { ProviderPort, ProviderStats, ReplySink } from './port.js';
+
+/**
+ * The provider model: `capacity` servers with a FIFO queue, service times from `latency`, a
+ * `failure` probability of a 5xx, and its own exact per-key limit (a sliding log per key; a request
+ * over it gets an immediate 429 with retry-after = when the window next admits). Queued work whose
+ * client has gone (timed out) is dropped when it reaches a server.
+ */
+export class MockProvider implements ProviderPort {
+  readonly stats: ProviderStats = { requests: 0, ok: 0, failed: 0, rateLimited: 0, busyPeak: 0, queuePeak: 0 };
+  private readonly latency: Sampler;
+  private readonly limits: (SlidingLog | undefined)[];
+  private busy = 0;
+  // FIFO of queued tokens (ring buffer) and when each was queued.
+  private qToken = new Float64Array(64);
+  private qAt = new Float64Array(64);
+  private qHead = 0;
+  private qSize = 0;
+  // In-service jobs: slot → token, outcome, queue wait, service time.
+  private jobToken = new Float64Array(64);
+  private jobOutcome = new Uint8Array(64);
+  private jobQueue = new Float64Array(64);
+  private jobService = new Float64Array(64);
+  private jobFree: number[] = [];
+  private jobSlots = 0;
+  private readonly kDone: number;
+  private readonly kReject: number;
+  private readonly capacity: number;
+
+  constructor(
+    private readonly spec: Provider,
+    keys: number,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly sink: ReplySink,
+  ) {
+    this.latency = sampler(spec.latency, random);
+    this.capacity = spec.capacity;
+    this.limits = [];
+    for (let k = 0; k < keys; k++) this.limits.push(spec.limit ? new SlidingLog(spec.limit.count, spec.limit.windowMs) : undefined);
+    this.kDone = clock.on((job) => this.done(job));
+    this.kReject = clock.on((job) => this.rejected(job));
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Requests in service now. */
+  get inService(): number {
+    return this.busy;
+  }
+
+  /** Requests queued now. */
+  get queued(): number {
+    return this.qSize;
+  }
+
+  send(token: number, key: number): void {
+    const now = this.clock.now();
+    this.stats.requests++;
+    const limit = this.limits[key];
+    if (limit && !limit.admits(now)) {
+      const job = this.job(token, Outcome.rateLimited, 0, limit.nextAdmitAt(now) - now);
+      this.clock.at(now, this.kReject, job);
+      return;
+    }
+    limit?.record(now);
+    if (this.busy < this.capacity) {
+      this.start(token, now, 0);
+      return;
+    }
+    this.push(token, now);
+  }
+
+  private start(token: number, now: number, queueMs: number): void {
+    this.busy++;
+    if (this.busy > this.stats.busyPeak) this.stats.busyPeak = this.busy;
+    const service = this.latency.sample();
+    const outcome: OutcomeCode = this.spec.failure > 0 && this.random() < this.spec.failure ? Outcome.serverError : Outcome.ok;
+    const job = this.job(token, outcome, queueMs, service);
+    this.sink.started(token);
+    this.clock.after(service, this.kDone, job);
+  }
+
+  private done(job: number): void {
+    const token = this.jobToken[job]!;
+    const outcome = this.jobOutcome[job]! as OutcomeCode;
+    this.busy--;
+    if (outcome === Outcome.ok) this.stats.ok++;
+    else this.stats.failed++;
+    this.jobFree.push(job);
+    this.sink.reply(token, outcome, 0, this.jobQueue[job]!, this.jobService[job]!);
+    this.serveNext();
+  }
+
+  private rejected(job: number): void {
+    const token = this.jobToken[job]!;
+    this.stats.rateLimited++;
+    this.jobFree.push(job);
+    this.sink.reply(token, Outcome.rateLimited, this.jobService[job]!, 0, 0);
+  }
+
+  private serveNext(): void {
+    const now = this.clock.now();
+    while (this.qSize > 0 && this.busy < this.capacity) {
+      const token = this.qToken[this.qHead]!;
+      const at = this.qAt[this.qHead]!;
+      this.qHead = (this.qHead + 1) % this.qToken.length;
+      this.qSize--;
+      if (!this.sink.live(token)) continue;
+      this.start(token, now, now - at);
+    }
+  }
+
+  private push(token: number, now: number): void {
+    if (this.qSize === this.qToken.length) {
+      const cap = this.qToken.length * 2;
+      const t = new Float64Array(cap);
+      const a = new Float64Array(cap);
+      for (let i = 0; i < this.qSize; i++) {
+        const j = (this.qHead + i) % this.qToken.length;
+        t[i] = this.qToken[j]!;
+        a[i] = this.qAt[j]!;
+      }
+      this.qToken = t;
+      this.qAt = a;
+      this.qHead = 0;
+    }
+    const tail = (this.qHead + this.qSize) % this.qToken.length;
+    this.qToken[tail] = token;
+    this.qAt[tail] = now;
+    this.qSize++;
+    if (this.qSize > this.stats.queuePeak) this.stats.queuePeak = this.qSize;
+  }
+
+  private job(token: number, outcome: OutcomeCode, queueMs: number, serviceMs: number): number {
+    let j = this.jobFree.pop();
+    if (j === undefined) {
+      j = this.jobSlots++;
+      if (j === this.jobToken.length) {
+        const cap = j * 2;
+        const grow = <T extends Float64Array | Uint8Array>(a: T, b: T): T => (b.set(a), b);
+        this.jobToken = grow(this.jobToken, new Float64Array(cap));
+        this.jobOutcome = grow(this.jobOutcome, new Uint8Array(cap));
+        this.jobQueue = grow(this.jobQueue, new Float64Array(cap));
+        this.jobService = grow(this.jobService, new Float64Array(cap));
+      }
+    }
+    this.jobToken[j] = token;
+    this.jobOutcome[j] = outcome;
+    this.jobQueue[j] = queueMs;
+    this.jobService[j] = serviceMs;
+    return j;
+  }
+}

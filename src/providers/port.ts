@@ -1,0 +1,27 @@
+import type { OutcomeCode } from '../balancers/balancer.js';
+
+/** Where a provider delivers replies. `token` identifies the attempt; stale tokens are ignored by the owner. */
+export interface ReplySink {
+  reply(token: number, outcome: OutcomeCode, retryAfterMs: number, queueMs: number, serviceMs: number): void;
+  /** The attempt left the provider's queue and is being served (simulation only). */
+  started(token: number): void;
+  /** Is the attempt still waiting for this reply? (A server drops queued work whose client left.) */
+  live(token: number): boolean;
+}
+
+/** A provider as the dispatcher sees it: the mock model in simulation, an HTTP client in real mode. */
+export interface ProviderPort {
+  send(token: number, key: number): void;
+}
+
+/** Per-provider counters. */
+export interface ProviderStats {
+  requests: number;
+  ok: number;
+  failed: number;
+  rateLimited: number;
+  /** Most requests in service at once. */
+  busyPeak: number;
+  /** Most requests queued at once. */
+  queuePeak: number;
+}

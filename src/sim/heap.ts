@@ -1,0 +1,109 @@
+/**
+ * Binary min-heap of events ordered by (time, seq) over parallel typed arrays.
+ * `seq` grows with every push, so events at equal times pop in insertion order (FIFO) — the
+ * determinism the simulator needs and flatqueue does not give. No objects per entry: the heap
+ * holds a time, a sequence number and an int payload (the engine's event slot).
+ */
+export class EventHeap {
+  private time: Float64Array;
+  private seq: Float64Array;
+  private item: Int32Array;
+  private n = 0;
+  private nextSeq = 0;
+
+  constructor(initialCapacity = 1024) {
+    const cap = Math.max(16, initialCapacity);
+    this.time = new Float64Array(cap);
+    this.seq = new Float64Array(cap);
+    this.item = new Int32Array(cap);
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** Time of the earliest entry; Infinity when empty. */
+  peekTime(): number {
+    return this.n > 0 ? this.time[0]! : Infinity;
+  }
+
+  /** Payload of the earliest entry; -1 when empty. */
+  peekItem(): number {
+    return this.n > 0 ? this.item[0]! : -1;
+  }
+
+  push(t: number, item: number): void {
+    if (this.n === this.time.length) this.grow();
+    const time = this.time;
+    const seq = this.seq;
+    const it = this.item;
+    const s = this.nextSeq++;
+    let i = this.n++;
+    // Sift up: move parents down until the new entry's slot is found.
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pt = time[p]!;
+      if (pt < t || (pt === t && seq[p]! < s)) break;
+      time[i] = pt;
+      seq[i] = seq[p]!;
+      it[i] = it[p]!;
+      i = p;
+    }
+    time[i] = t;
+    seq[i] = s;
+    it[i] = item;
+  }
+
+  /** Removes the earliest entry and returns its payload (-1 when empty). */
+  pop(): number {
+    if (this.n === 0) return -1;
+    const time = this.time;
+    const seq = this.seq;
+    const it = this.item;
+    const top = it[0]!;
+    const n = --this.n;
+    if (n === 0) return top;
+    const t = time[n]!;
+    const s = seq[n]!;
+    const x = it[n]!;
+    let i = 0;
+    const half = n >> 1;
+    while (i < half) {
+      let c = 2 * i + 1;
+      const r = c + 1;
+      // Pick the smaller child without a data-dependent branch on the common path.
+      if (r < n) {
+        const ct = time[c]!;
+        const rt = time[r]!;
+        c += +(rt < ct || (rt === ct && seq[r]! < seq[c]!));
+      }
+      const ct = time[c]!;
+      if (t < ct || (t === ct && s < seq[c]!)) break;
+      time[i] = ct;
+      seq[i] = seq[c]!;
+      it[i] = it[c]!;
+      i = c;
+    }
+    time[i] = t;
+    seq[i] = s;
+    it[i] = x;
+    return top;
+  }
+
+  clear(): void {
+    this.n = 0;
+  }
+
+  private grow(): void {
+    const cap = this.time.length * 2;
+    const time = new Float64Array(cap);
+    const seq = new Float64Array(cap);
+    const item = new Int32Array(cap);
+    time.set(this.time);
+    seq.set(this.seq);
+    item.set(this.item);
+    this.time = time;
+    this.seq = seq;
+    this.item = item;
+  }
+}
