@@ -25,7 +25,7 @@ export interface SimStats {
  * Runs one fully resolved scenario in virtual time. Each component gets its own random stream
  * derived from the seed and its name, so adding a provider does not change the arrivals.
  */
-export function simulate(s: Scenario, name: string): { result: VariantResult; stats: SimStats } {
+export function simulate(s: Scenario, name: string): { result: VariantResult; stats: SimStats; recorder: Recorder } {
   const engine = new Engine(1024);
   const seed = s.seed;
   const recorder = new Recorder(s.workload.requests, s.keys.count);
@@ -73,5 +73,6 @@ export function simulate(s: Scenario, name: string): { result: VariantResult; st
   return {
     result: { name, metrics, series: series(recorder, keyNames, metrics.totalTimeMs ?? 0) },
     stats: { events: engine.processed, virtualMs: engine.now() },
+    recorder,
   };
 }

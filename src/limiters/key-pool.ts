@@ -231,7 +231,10 @@ export class KeyPool {
       this.clearTimeout(w);
       this.sink.granted(w, key);
     }
-    if (this.head >= 0) this.schedule(now);
+    if (this.head < 0) return;
+    // A window whose nextAdmitAt says "now" while admits says no would spin here forever.
+    if (this.nextChangeAt(now) <= now) throw new Error(`limiter ${this.spec.limiter.type}: nextAdmitAt(${now}) is now but no key admits`);
+    this.schedule(now);
   }
 
   private onPoll(waiter: number): void {

@@ -23,8 +23,10 @@ export class SlidingLog implements Window {
 
   private evict(now: number): void {
     const cap = this.times.length;
-    const horizon = now - this.windowMs;
-    while (this.size > 0 && this.times[this.head]! <= horizon) {
+    const w = this.windowMs;
+    // Compare as `t + w <= now`, the same float expression nextAdmitAt returns, so waking at
+    // nextAdmitAt always finds the key admissible (now - w can round below t).
+    while (this.size > 0 && this.times[this.head]! + w <= now) {
       this.head = this.head + 1 === cap ? 0 : this.head + 1;
       this.size--;
     }

@@ -1,0 +1,252 @@
+/**
+ * The zod schema of a scenario file. Three views of one set of fields:
+ * - `scenarioSchema`: one fully merged (run × variant) scenario → the resolved `Scenario` (minus seed);
+ * - `overrideSchema`: a `variants` / `runs` entry — every field optional (deep), still strict and typed;
+ * - `fileSchema`: the file as written: base scenario + variants, runs, baseline, reference.
+ */
+import { z } from 'zod';
+import { balancers } from '../balancers/index.js';
+import { limiters } from '../limiters/index.js';
+import type { Keys, Provider, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
+import { didYouMean, show } from './errors.js';
+import {
+  arrivalRate, distribution, duration, named, nonNegativeInt, positiveInt, positiveNumber, probability, rate,
+} from './units.js';
+
+const retryOn = ['rateLimited', 'serverError', 'timeout', 'connectFailed'] as const satisfies readonly RetryOn[];
+
+const workload = z
+  .strictObject({
+    requests: positiveInt.default(100).describe('Total requests (default 100)'),
+    concurrency: positiveInt.optional()
+      .describe('Closed model: workers (default 10). With arrivals: optional cap on requests in flight (default none)'),
+    think: distribution.optional().describe("Closed model: pause between a worker's requests (default 0ms)"),
+    arrivals: z
+      .strictObject({
+        process: z.enum(['poisson', 'constant']).default('poisson').describe('Arrival process (default poisson)'),
+        rate: arrivalRate.describe('Arrival rate such as 20/s (fractional counts allowed: 0.9/s)'),
+      })
+      .optional()
+      .describe('Open model: requests arrive at this rate instead of coming from workers (default: closed model)'),
+    clients: positiveInt.default(1000).describe('Distinct client ids carried by requests (default 1000)'),
+  })
+  .superRefine((w, ctx) => {
+    if (w.arrivals && w.think) {
+      ctx.addIssue({ code: 'custom', path: ['think'], message: 'think applies to the closed model only, not with arrivals' });
+    }
+  })
+  .transform((w): Workload => ({
+    requests: w.requests,
+    concurrency: w.concurrency ?? (w.arrivals ? undefined : 10),
+    think: w.think ?? { dist: 'constant', value: 0 },
+    arrivals: w.arrivals && { process: w.arrivals.process, perMs: w.arrivals.rate },
+    clients: w.clients,
+  }));
+
+const wait = z
+  .union([
+    z.literal('notify', { error: 'expected notify or { poll: interval }' }),
+    z.strictObject({ poll: duration.describe('Polling interval') }),
+  ])
+  .transform((v): WaitMode => (v === 'notify' ? { mode: 'notify' } : { mode: 'poll', intervalMs: v.poll }));
+
+const keys = z
+  .strictObject({
+    count: positiveInt.default(1).describe('Number of API keys (default 1)'),
+    limit: rate.optional().describe('Client-side limit per key such as 3/min (default: no limit)'),
+    limiter: named(limiters, 'limiter').prefault('sliding-log')
+      .describe('Limiter enforcing the per-key limit: a name or { type: name, …options } (default sliding-log)'),
+    choice: z.enum(['least-used', 'round-robin', 'random']).default('least-used')
+      .describe('How a free key is chosen (default least-used)'),
+    exclusive: z.boolean().default(false).describe('A key serves one request at a time (default false)'),
+    wait: wait.prefault('notify').describe('How a request waits for a key: notify, or { poll: interval } (default notify)'),
+    acquireTimeout: duration.prefault('5m').describe('Give up waiting for a key after this long (default 5m)'),
+  })
+  .transform(({ acquireTimeout, ...k }): Keys => ({ ...k, limit: k.limit, acquireTimeoutMs: acquireTimeout }));
+
+const provider = z
+  .strictObject({
+    name: z.string().min(1).describe('Provider name (required, unique)'),
+    weight: positiveNumber.default(1).describe('Balancer weight (default 1)'),
+    latency: distribution.describe('Latency of one request: a duration or a distribution (required)'),
+    failure: probability.default(0).describe('Probability a request fails with a 5xx, such as 1% (default 0)'),
+    capacity: positiveInt.optional().describe('Requests served at once (default unlimited)'),
+    limit: rate.optional().describe("The provider's own per-key limit such as 3/min; excess gets 429 (default none)"),
+    timeout: duration.optional().describe('Client-side timeout of one attempt (default none)'),
+    connect: z
+      .strictObject({
+        handshake: duration.prefault('0ms').describe('Time to open a connection (default 0ms)'),
+        max: positiveInt.optional().describe('Connections open at once (default unlimited)'),
+      })
+      .prefault({})
+      .describe('Connection setup (default: instant, unlimited)'),
+  })
+  .transform((p): Provider => ({
+    name: p.name,
+    weight: p.weight,
+    latency: p.latency,
+    failure: p.failure,
+    capacity: p.capacity ?? Infinity,
+    limit: p.limit,
+    timeoutMs: p.timeout ?? Infinity,
+    connect: { handshakeMs: p.connect.handshake, max: p.connect.max ?? Infinity },
+  }));
+
+const providers = z
+  .array(provider)
+  .min(1, { error: 'expected at least one provider' })
+  .describe('Upstream providers (required, at least one, unique names)');
+
+const retry = z
+  .strictObject({
+    attempts: positiveInt.default(1).describe('Total attempts including the first (default 1 = no retry)'),
+    backoff: duration.prefault('1s').describe('Base backoff, doubled per retry (default 1s)'),
+    maxBackoff: duration.prefault('30s').describe('Backoff cap (default 30s)'),
+    jitter: z.enum(['full', 'equal', 'none']).default('full').describe('Backoff jitter (default full)'),
+    on: z.array(z.enum(retryOn)).prefault([...retryOn])
+      .describe('Failures that are retried (default all: rateLimited, serverError, timeout, connectFailed)'),
+  })
+  .transform((r): Retry => ({
+    attempts: r.attempts, backoffMs: r.backoff, maxBackoffMs: r.maxBackoff, jitter: r.jitter, on: r.on,
+  }));
+
+/** The fields a variant or run may override. */
+const overridable = {
+  description: z.string().optional().describe('Free text (default none)'),
+  workload: workload.prefault({}).describe('Who sends requests and how fast (default 100 requests, 10 workers)'),
+  keys: keys.prefault({}).describe('The client-side API key pool (default: one key, no limit)'),
+  balancer: named(balancers, 'balancer').prefault('round-robin')
+    .describe('How a provider is picked: a name or { type: name, …options } (default round-robin)'),
+  providers,
+  connections: z.enum(['pooled', 'fresh']).default('pooled')
+    .describe('pooled: reuse connections; fresh: a handshake per request (default pooled)'),
+  retry: retry.prefault({}).describe('Retries of failed attempts (default: none)'),
+};
+
+/** One merged scenario (seed is the file's, added by the loader). */
+export const scenarioSchema = z
+  .strictObject({ name: z.string().describe('Scenario name (required)'), ...overridable })
+  .transform((s): Omit<Scenario, 'seed'> => ({ ...s, description: s.description }));
+
+/**
+ * The deep-partial twin of a schema: objects rebuilt strict with every field optional, wrappers and
+ * transforms peeled (an override's output is never used, only its issues), null allowed (it unsets
+ * the field when merged), cross-field checks dropped
+ * (they need the merged values). Arrays replace on merge, so their items keep the full schema;
+ * discriminated unions keep their discriminator required.
+ */
+function deepPartial(s: z.ZodType): z.ZodType {
+  let out: z.ZodType = s;
+  if (z.globalRegistry.get(s)?.id) return s; // a named unit (duration, rate…): a leaf, checked whole
+  if (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional) {
+    out = deepPartial(s.unwrap() as z.ZodType);
+  } else if (s instanceof z.ZodPipe) {
+    out = deepPartial(s.in as z.ZodType);
+  } else if (s instanceof z.ZodDiscriminatedUnion) {
+    const disc = s._zod.def.discriminator;
+    const options = (s.options as z.ZodObject[]).map((o) => partialObject(o, disc));
+    out = z.discriminatedUnion(disc, options as [z.ZodObject, ...z.ZodObject[]]);
+  } else if (s instanceof z.ZodUnion) {
+    out = z.union((s.options as z.ZodType[]).map(deepPartial), { error: s._zod.def.error as never });
+  } else if (s instanceof z.ZodObject) {
+    out = partialObject(s);
+  }
+  return s.description && out !== s ? out.describe(s.description) : out;
+}
+
+function partialObject(o: z.ZodObject, keep?: string): z.ZodObject {
+  const shape = Object.fromEntries(
+    Object.entries(o.shape).map(([k, v]) => [k, k === keep ? v : deepPartial(v as z.ZodType).nullable().optional()]),
+  );
+  return z.strictObject(shape);
+}
+
+/** A `variants` or `runs` entry: a name and any overridable field. */
+export const overrideSchema = z.strictObject({
+  name: z.string().describe('Variant or run name (required, unique)'),
+  ...partialObject(z.strictObject(overridable)).shape,
+}).meta({ id: 'override', description: 'A name and any scenario field (except name and seed) overriding the base' });
+
+/** A problem found by `nameProblems`, at a path of the raw file. */
+export interface NameProblem {
+  path: (string | number)[];
+  message: string;
+  /** Point at the key node (a name used as a key), not at its value. */
+  key: boolean;
+}
+
+const namesOf = (list: unknown): string[] =>
+  Array.isArray(list) ? list.flatMap((x) => (typeof x?.name === 'string' ? [x.name as string] : [])) : ['default'];
+
+function duplicateNames(list: unknown, path: (string | number)[], what: string): NameProblem[] {
+  if (!Array.isArray(list)) return [];
+  const seen = new Set<string>();
+  return list.flatMap((item, i) => {
+    const name = (item as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') return [];
+    const dup = seen.has(name);
+    seen.add(name);
+    return dup ? [{ path: [...path, i, 'name'], key: false, message: `expected a unique ${what} name, got ${show(name)}` }] : [];
+  });
+}
+
+/**
+ * Cross-references checked on the raw file, outside zod so they are reported alongside every other
+ * problem (zod skips refinements once a field failed): unique provider / variant / run names, and
+ * names used elsewhere must exist: baseline → a variant; reference → runs and their variants.
+ */
+export function nameProblems(file: Record<string, unknown>): NameProblem[] {
+  const out: NameProblem[] = [
+    ...duplicateNames(file.providers, ['providers'], 'provider'),
+    ...duplicateNames(file.variants, ['variants'], 'variant'),
+    ...duplicateNames(file.runs, ['runs'], 'run'),
+  ];
+  for (const key of ['variants', 'runs']) {
+    const list = file[key];
+    if (Array.isArray(list)) list.forEach((o, i) => out.push(...duplicateNames(o?.providers, [key, i, 'providers'], 'provider')));
+  }
+  const variants = namesOf(file.variants);
+  const runs = namesOf(file.runs);
+  const unknown = (path: (string | number)[], got: string, names: string[], what: string, key = false) =>
+    out.push({ path, key, message: `expected a ${what} name (one of ${names.join(' | ')}), got ${show(got)}${didYouMean(got, names)}` });
+  if (typeof file.baseline === 'string' && !variants.includes(file.baseline)) {
+    unknown(['baseline'], file.baseline, variants, 'variant');
+  }
+  const reference = file.reference;
+  if (!reference || typeof reference !== 'object') return out;
+  for (const [run, byVariant] of Object.entries(reference)) {
+    if (!runs.includes(run)) unknown(['reference', run], run, runs, 'run', true);
+    if (!byVariant || typeof byVariant !== 'object') continue;
+    for (const v of Object.keys(byVariant)) {
+      if (!variants.includes(v)) unknown(['reference', run, v], v, variants, 'variant', true);
+    }
+  }
+  return out;
+}
+
+/** The file as written. */
+export const fileSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('JSON Schema reference for editors; ignored'),
+    name: z.string().describe('Scenario name (required)'),
+    seed: nonNegativeInt.default(1).describe('Random seed (default 1; --seed overrides)'),
+    ...overridable,
+    variants: z.array(overrideSchema).min(1).optional()
+      .describe('Alternatives compared side by side, each { name, …fields overriding the base } (default: one, "default")'),
+    baseline: z.string().optional().describe('The variant others are compared against (default: the first variant)'),
+    runs: z.array(overrideSchema).min(1).optional()
+      .describe('The whole comparison repeated with other overrides, each { name, …fields } (default: one, "default")'),
+    reference: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.number()))).optional()
+      .describe('Published figures: run name → variant name → metric → number'),
+  });
+
+/** The JSON Schema of a scenario file (for editors; printed by `gatesim schema`). */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(fileSchema, { io: 'input', unrepresentable: 'any' });
+  return {
+    $schema: schema.$schema,
+    title: 'gatesim scenario',
+    description: 'A gatesim scenario: workload, API keys, balancer, providers, retries, and variants to compare.',
+    ...schema,
+  };
+}
