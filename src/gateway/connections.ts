@@ -1,20 +1,27 @@
 import type { Clock } from '../sim/clock.js';
 
-/** What the connection layer tells its owner about a request's attempt (`token`). */
+/** What the connection layer tells its owner about an attempt (`token`). */
 export interface ConnectionSink {
-  /** The attempt has a connection now (after a handshake or a wait for a pooled one). */
+  /** The attempt has a connection now (after a handshake or a wait). */
   connected(token: number): void;
-  /** Is the attempt still waiting for this connection? Stale tokens are skipped. */
+  /** A queued attempt got a new connection, now handshaking (its owner holds a connection). */
+  opened(token: number): void;
+  /** The provider never accepted the attempt's connection (connectFailed). */
+  refused(token: number): void;
+  /** Is the attempt still waiting? Stale tokens are skipped. */
   live(token: number): boolean;
 }
 
-/** Counted as the document counts: a client per (key, provider) when pooled, one per request when fresh. */
+/** TCP-level connections, and clients counted as the document counts them. */
 export interface ConnectionStats {
+  /** Connections opened. */
   created: number;
+  /** Attempts sent on an already open connection. */
   reused: number;
+  /** Pooled: one client per (key, provider) the first time it is used; fresh: one per attempt. */
   clientsCreated: number;
   clientsReused: number;
-  /** Attempts refused because the provider had `connect.max` connections open. */
+  /** Connection attempts that failed because the provider had `connect.max` open. */
   refused: number;
 }
 
@@ -23,18 +30,45 @@ export const enum Connect {
   Ready = 0,
   /** A new connection is handshaking; `connected(token)` follows. */
   Handshake = 1,
-  /** Waiting for one of the pool's connections to come back; `connected(token)` follows. */
+  /** Waiting for a pooled connection or for the provider to accept; `connected` or `refused` follows. */
   Queued = 2,
-  /** The provider accepts no more connections. */
+  /** The provider accepts no more connections (and `connect.timeout` is 0). */
   Refused = 3,
+}
+
+/** A FIFO of attempt tokens with a head index (amortised O(1), no per-entry objects). */
+class TokenQueue {
+  private items: number[] = [];
+  private head = 0;
+  get size(): number {
+    return this.items.length - this.head;
+  }
+  push(v: number): void {
+    this.items.push(v);
+  }
+  shift(): number {
+    const v = this.items[this.head++]!;
+    if (this.head > 64 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return v;
+  }
+}
+
+export interface ConnectSpec {
+  handshakeMs: number;
+  max: number;
+  timeoutMs: number;
 }
 
 /**
  * Connections between the gateway and each provider. `pooled`: keep-alive connections per
- * (key, provider) — reused when idle, opened when none is idle and the provider accepts more,
- * otherwise the request waits for one of its pool's connections. `fresh`: a new connection (and its
- * handshake) per request, closed after it. A provider accepts at most `max` open connections;
- * beyond that a connection attempt is refused (connectFailed).
+ * (key, provider), reused when idle; when none is idle a new one is opened, or, if the provider is
+ * full and the pool has connections in use, the request waits for one to come back. `fresh`: a new
+ * connection (and its handshake) per attempt, closed after it. A provider accepts at most `max`
+ * open connections; a new one beyond that waits in its accept backlog for up to `connect.timeout`
+ * and then fails (connectFailed) — how fresh connections lose requests under load.
  */
 export class Connections {
   readonly stats: ConnectionStats = { created: 0, reused: 0, clientsCreated: 0, clientsReused: 0, refused: 0 };
@@ -42,24 +76,31 @@ export class Connections {
   private readonly idle: Float64Array;
   private readonly inPool: Float64Array;
   private readonly clientSeen: Uint8Array;
-  /** Per pool FIFO of attempt tokens waiting for a connection to come back. */
-  private readonly waiters: number[][];
+  private readonly poolWaiters: TokenQueue[];
+  private readonly backlog: TokenQueue[];
+  /** Backlog timers and pools by token, while in a backlog. */
+  private readonly backlogTimer = new Map<number, number>();
+  private readonly backlogPool = new Map<number, number>();
   private readonly kHandshake: number;
+  private readonly kBacklogTimeout: number;
+  private readonly nProviders: number;
 
   constructor(
     private readonly pooled: boolean,
-    private readonly providers: readonly { handshakeMs: number; max: number }[],
+    private readonly providers: readonly ConnectSpec[],
     keys: number,
     private readonly clock: Clock,
     private readonly sink: ConnectionSink,
   ) {
-    const n = providers.length;
+    const n = (this.nProviders = providers.length);
     this.open = new Float64Array(n);
     this.idle = new Float64Array(n * keys);
     this.inPool = new Float64Array(n * keys);
     this.clientSeen = new Uint8Array(n * keys);
-    this.waiters = Array.from({ length: n * keys }, () => []);
+    this.poolWaiters = Array.from({ length: n * keys }, () => new TokenQueue());
+    this.backlog = Array.from({ length: n }, () => new TokenQueue());
     this.kHandshake = clock.on((token) => this.sink.connected(token));
+    this.kBacklogTimeout = clock.on((token) => this.backlogExpired(token));
   }
 
   /** Connections open at `provider` now (idle ones included). */
@@ -68,36 +109,44 @@ export class Connections {
   }
 
   connect(token: number, key: number, provider: number): Connect {
-    const pool = key * this.providers.length + provider;
+    const pool = key * this.nProviders + provider;
     if (!this.pooled) {
       this.stats.clientsCreated++;
-      return this.dial(token, provider, pool);
+    } else {
+      if (this.clientSeen[pool]) this.stats.clientsReused++;
+      else {
+        this.clientSeen[pool] = 1;
+        this.stats.clientsCreated++;
+      }
+      if (this.idle[pool]! > 0) {
+        this.idle[pool]!--;
+        this.stats.reused++;
+        return Connect.Ready;
+      }
     }
-    if (this.clientSeen[pool]) this.stats.clientsReused++;
-    else {
-      this.clientSeen[pool] = 1;
-      this.stats.clientsCreated++;
+    const spec = this.providers[provider]!;
+    if (this.open[provider]! < spec.max) return this.dial(token, provider, pool);
+    if (this.pooled && this.inPool[pool]! > 0) {
+      this.poolWaiters[pool]!.push(token);
+      return Connect.Queued;
     }
-    if (this.idle[pool]! > 0) {
-      this.idle[pool]!--;
-      this.stats.reused++;
-      return Connect.Ready;
+    if (spec.timeoutMs <= 0) {
+      this.stats.refused++;
+      return Connect.Refused;
     }
-    const r = this.dial(token, provider, pool);
-    if (r !== Connect.Refused || this.inPool[pool] === 0) return r;
-    // The provider is full but this pool has connections in use: wait for one to come back.
-    this.stats.refused--;
-    this.waiters[pool]!.push(token);
+    this.backlog[provider]!.push(token);
+    this.backlogPool.set(token, pool);
+    this.backlogTimer.set(token, this.clock.after(spec.timeoutMs, this.kBacklogTimeout, token));
     return Connect.Queued;
   }
 
-  /** The attempt is done with its connection; `broken` (timeout, cancelled handshake) closes it. */
+  /** The attempt is done with its connection; `broken` (a timeout) closes a pooled one too. */
   release(key: number, provider: number, broken: boolean): void {
-    const pool = key * this.providers.length + provider;
+    const pool = key * this.nProviders + provider;
     if (this.pooled && !broken) {
-      const q = this.waiters[pool]!;
-      while (q.length > 0) {
-        const token = q.shift()!;
+      const q = this.poolWaiters[pool]!;
+      while (q.size > 0) {
+        const token = q.shift();
         if (!this.sink.live(token)) continue;
         this.stats.reused++;
         this.sink.connected(token);
@@ -108,19 +157,40 @@ export class Connections {
     }
     this.open[provider]!--;
     if (this.pooled) this.inPool[pool]!--;
+    this.admitBacklog(provider);
+  }
+
+  /** A slot freed at `provider`: the oldest live connection attempt in its backlog gets it. */
+  private admitBacklog(provider: number): void {
+    const q = this.backlog[provider]!;
+    while (q.size > 0 && this.open[provider]! < this.providers[provider]!.max) {
+      const token = q.shift();
+      const timer = this.backlogTimer.get(token);
+      const pool = this.backlogPool.get(token)!;
+      this.backlogTimer.delete(token);
+      this.backlogPool.delete(token);
+      if (timer !== undefined) this.clock.cancel(timer);
+      if (!this.sink.live(token)) continue;
+      if (this.dial(token, provider, pool) === Connect.Ready) this.sink.connected(token);
+      else this.sink.opened(token);
+    }
+  }
+
+  private backlogExpired(token: number): void {
+    if (!this.backlogTimer.delete(token)) return;
+    this.backlogPool.delete(token);
+    this.stats.refused++;
+    // The entry stays in the FIFO; it is stale now and skipped when reached.
+    if (this.sink.live(token)) this.sink.refused(token);
   }
 
   private dial(token: number, provider: number, pool: number): Connect {
-    const p = this.providers[provider]!;
-    if (this.open[provider]! >= p.max) {
-      this.stats.refused++;
-      return Connect.Refused;
-    }
+    const spec = this.providers[provider]!;
     this.open[provider]!++;
     if (this.pooled) this.inPool[pool]!++;
     this.stats.created++;
-    if (p.handshakeMs <= 0) return Connect.Ready;
-    this.clock.after(p.handshakeMs, this.kHandshake, token);
+    if (spec.handshakeMs <= 0) return Connect.Ready;
+    this.clock.after(spec.handshakeMs, this.kHandshake, token);
     return Connect.Handshake;
   }
 }

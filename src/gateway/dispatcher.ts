@@ -240,6 +240,13 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
     return this.token[token % SLOTS] === token;
   }
 
+  opened(token: number): void {
+    if (!this.live(token)) return;
+    const slot = token % SLOTS;
+    this.hasConn[slot] = 1;
+    this.state[slot] = State.Handshake;
+  }
+
   connected(token: number): void {
     if (!this.live(token)) return;
     const slot = token % SLOTS;
@@ -269,7 +276,7 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
     this.end(token % SLOTS, outcome, retryAfterMs);
   }
 
-  private refused(token: number): void {
+  refused(token: number): void {
     if (this.live(token)) this.end(token % SLOTS, Outcome.connectFailed, 0);
   }
 

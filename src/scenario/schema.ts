@@ -76,7 +76,10 @@ const provider = z
     connect: z
       .strictObject({
         handshake: duration.prefault('0ms').describe('Time to open a connection (default 0ms)'),
-        max: positiveInt.optional().describe('Connections open at once (default unlimited)'),
+        max: positiveInt.optional().describe('Connections the provider accepts open at once (default unlimited)'),
+        timeout: duration
+          .prefault('0ms')
+          .describe('How long a new connection waits for the provider to accept it when `max` are open before failing with connectFailed (default 0ms: refused at once)'),
       })
       .prefault({})
       .describe('Connection setup (default: instant, unlimited)'),
@@ -89,7 +92,7 @@ const provider = z
     capacity: p.capacity ?? Infinity,
     limit: p.limit,
     timeoutMs: p.timeout ?? Infinity,
-    connect: { handshakeMs: p.connect.handshake, max: p.connect.max ?? Infinity },
+    connect: { handshakeMs: p.connect.handshake, max: p.connect.max ?? Infinity, timeoutMs: p.connect.timeout },
   }));
 
 const providers = z

@@ -65,7 +65,11 @@ export interface Provider {
   limit: Rate | undefined;
   /** Client-side timeout of one attempt; Infinity = none. */
   timeoutMs: number;
-  connect: { handshakeMs: number; max: number };
+  /**
+   * Cost of a new connection, the most the provider accepts open at once, and how long a new one
+   * waits in the provider's accept backlog when that many are open before it fails (0 = refused at once).
+   */
+  connect: { handshakeMs: number; max: number; timeoutMs: number };
 }
 
 export type RetryOn = 'rateLimited' | 'serverError' | 'timeout' | 'connectFailed';
