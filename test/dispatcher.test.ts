@@ -74,7 +74,7 @@ describe('the request path', () => {
   });
 
   it('fresh connections beyond the provider’s cap fail; pooled ones wait for a connection', () => {
-    const connect = { handshakeMs: 50, max: 2, timeoutMs: 0 };
+    const connect = { handshakeMs: 50, max: 2, timeoutMs: 0, lingerMs: 0 };
     const fresh = simulate(scenario({ workload: closed(5, 5), connections: 'fresh' }, { connect }), 'f').result.metrics;
     expect(fresh.outcomes.connectFailed).toBe(3);
     expect(fresh.connections.created).toBe(2);
@@ -88,10 +88,10 @@ describe('the request path', () => {
   it('a new connection waits in the accept backlog for connect.timeout, then fails', () => {
     // 3 workers, 1 connection allowed, service 100 ms: the second waits 100 ms and gets in;
     // with a 50 ms backlog timeout the others fail at 50 ms instead.
-    const wait = simulate(scenario({ workload: closed(3, 3), connections: 'fresh' }, { connect: { handshakeMs: 0, max: 1, timeoutMs: 1000 } }), 'w');
+    const wait = simulate(scenario({ workload: closed(3, 3), connections: 'fresh' }, { connect: { handshakeMs: 0, max: 1, timeoutMs: 1000, lingerMs: 0 } }), 'w');
     expect(wait.result.metrics.outcomes.ok).toBe(3);
     expect(Array.from(wait.recorder.end).sort((a, b) => a - b)).toEqual([100, 200, 300]);
-    const short = simulate(scenario({ workload: closed(3, 3), connections: 'fresh' }, { connect: { handshakeMs: 0, max: 1, timeoutMs: 50 } }), 's');
+    const short = simulate(scenario({ workload: closed(3, 3), connections: 'fresh' }, { connect: { handshakeMs: 0, max: 1, timeoutMs: 50, lingerMs: 0 } }), 's');
     expect(short.result.metrics.outcomes.connectFailed).toBe(2);
     expect(Array.from(short.recorder.end).sort((a, b) => a - b)).toEqual([50, 50, 100]);
   });

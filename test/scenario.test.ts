@@ -110,7 +110,7 @@ describe('resolution', () => {
       balancer: { type: 'round-robin', options: {} },
       providers: [{
         name: 'main', weight: 1, latency: { dist: 'constant', value: 1000 }, failure: 0, capacity: Infinity,
-        limit: undefined, timeoutMs: Infinity, connect: { handshakeMs: 0, max: Infinity, timeoutMs: 0 },
+        limit: undefined, timeoutMs: Infinity, connect: { handshakeMs: 0, max: Infinity, timeoutMs: 0, lingerMs: 0 },
       }],
       connections: 'pooled',
       retry: { attempts: 1, backoffMs: 1000, maxBackoffMs: 30_000, jitter: 'full', on: ['rateLimited', 'serverError', 'timeout', 'connectFailed'] },
@@ -133,7 +133,7 @@ providers:
       exclusive: true, wait: { mode: 'poll', intervalMs: 500 }, acquireTimeoutMs: 60_000,
     });
     expect(s.providers[0]).toMatchObject({
-      weight: 2, failure: 0.01, capacity: 64, limit: { count: 5, windowMs: 10_000 }, timeoutMs: 10_000, connect: { handshakeMs: 150, max: 20, timeoutMs: 0 },
+      weight: 2, failure: 0.01, capacity: 64, limit: { count: 5, windowMs: 10_000 }, timeoutMs: 10_000, connect: { handshakeMs: 150, max: 20, timeoutMs: 0, lingerMs: 0 },
     });
   });
 

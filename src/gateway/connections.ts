@@ -60,6 +60,7 @@ export interface ConnectSpec {
   handshakeMs: number;
   max: number;
   timeoutMs: number;
+  lingerMs: number;
 }
 
 /**
@@ -68,7 +69,9 @@ export interface ConnectSpec {
  * full and the pool has connections in use, the request waits for one to come back. `fresh`: a new
  * connection (and its handshake) per attempt, closed after it. A provider accepts at most `max`
  * open connections; a new one beyond that waits in its accept backlog for up to `connect.timeout`
- * and then fails (connectFailed) — how fresh connections lose requests under load.
+ * and then fails (connectFailed) — how fresh connections lose requests under load. A closed
+ * connection keeps counting against `max` for `connect.linger` (the provider side still tracks it,
+ * as a load balancer's connection table or TLS teardown does), so churning connections crowd it.
  */
 export class Connections {
   readonly stats: ConnectionStats = { created: 0, reused: 0, clientsCreated: 0, clientsReused: 0, refused: 0 };
@@ -83,6 +86,7 @@ export class Connections {
   private readonly backlogPool = new Map<number, number>();
   private readonly kHandshake: number;
   private readonly kBacklogTimeout: number;
+  private readonly kLingerEnd: number;
   private readonly nProviders: number;
 
   constructor(
@@ -101,6 +105,7 @@ export class Connections {
     this.backlog = Array.from({ length: n }, () => new TokenQueue());
     this.kHandshake = clock.on((token) => this.sink.connected(token));
     this.kBacklogTimeout = clock.on((token) => this.backlogExpired(token));
+    this.kLingerEnd = clock.on((provider) => this.closed(provider));
   }
 
   /** Connections open at `provider` now (idle ones included). */
@@ -155,8 +160,15 @@ export class Connections {
       this.idle[pool]!++;
       return;
     }
-    this.open[provider]!--;
     if (this.pooled) this.inPool[pool]!--;
+    const linger = this.providers[provider]!.lingerMs;
+    if (linger > 0) this.clock.after(linger, this.kLingerEnd, provider);
+    else this.closed(provider);
+  }
+
+  /** A closed connection stops counting against the provider's `max`. */
+  private closed(provider: number): void {
+    this.open[provider]!--;
     this.admitBacklog(provider);
   }
 

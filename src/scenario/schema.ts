@@ -80,6 +80,9 @@ const provider = z
         timeout: duration
           .prefault('0ms')
           .describe('How long a new connection waits for the provider to accept it when `max` are open before failing with connectFailed (default 0ms: refused at once)'),
+        linger: duration
+          .prefault('0ms')
+          .describe('How long a closed connection still counts against `max` at the provider (default 0ms)'),
       })
       .prefault({})
       .describe('Connection setup (default: instant, unlimited)'),
@@ -92,7 +95,7 @@ const provider = z
     capacity: p.capacity ?? Infinity,
     limit: p.limit,
     timeoutMs: p.timeout ?? Infinity,
-    connect: { handshakeMs: p.connect.handshake, max: p.connect.max ?? Infinity, timeoutMs: p.connect.timeout },
+    connect: { handshakeMs: p.connect.handshake, max: p.connect.max ?? Infinity, timeoutMs: p.connect.timeout, lingerMs: p.connect.linger },
   }));
 
 const providers = z

@@ -67,9 +67,10 @@ export interface Provider {
   timeoutMs: number;
   /**
    * Cost of a new connection, the most the provider accepts open at once, and how long a new one
-   * waits in the provider's accept backlog when that many are open before it fails (0 = refused at once).
+   * waits in the provider's accept backlog when that many are open before it fails (0 = refused at once),
+   * and how long a closed connection still counts against `max` at the provider.
    */
-  connect: { handshakeMs: number; max: number; timeoutMs: number };
+  connect: { handshakeMs: number; max: number; timeoutMs: number; lingerMs: number };
 }
 
 export type RetryOn = 'rateLimited' | 'serverError' | 'timeout' | 'connectFailed';

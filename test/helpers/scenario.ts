@@ -26,7 +26,7 @@ export function scenario(over: Partial<Scenario> = {}, provider: Partial<Provide
         capacity: Infinity,
         limit: undefined,
         timeoutMs: Infinity,
-        connect: { handshakeMs: 0, max: Infinity, timeoutMs: 0 },
+        connect: { handshakeMs: 0, max: Infinity, timeoutMs: 0, lingerMs: 0 },
         ...provider,
       },
     ],
