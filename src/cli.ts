@@ -33,7 +33,10 @@ function simulateFile(argv: { file: string; seed?: number; set?: string[]; forma
     process.stdout.write(results.runs.map((r) => render(comparison(results, r))).join('\n\n') + '\n');
   }
   if (!argv.quiet) {
-    process.stderr.write(`wrote ${written.map((f) => relative(process.cwd(), f)).join(', ')} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+    const peakMb = process.resourceUsage().maxRSS / 1024;
+    process.stderr.write(
+      `wrote ${written.map((f) => relative(process.cwd(), f)).join(', ')} in ${((performance.now() - started) / 1000).toFixed(2)} s (peak memory ${peakMb.toFixed(0)} MB)\n`,
+    );
   }
 }
 

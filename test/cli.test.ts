@@ -7,10 +7,10 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 
-/** Runs the CLI as `npm run sim --` does (tsx on src/cli.ts), never throwing on a non-zero exit. */
+/** Runs the CLI exactly as `npm run sim --` does (bin/gatesim.js), never throwing on a non-zero exit. */
 async function sim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { maxBuffer: 1 << 24 });
+    const { stdout, stderr } = await run(process.execPath, ['bin/gatesim.js', ...args], { maxBuffer: 1 << 24 });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };

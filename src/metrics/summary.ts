@@ -4,7 +4,7 @@ import type { LimiterStats } from '../limiters/key-pool.js';
 import type { ProviderStats } from '../providers/port.js';
 import type { Recorder } from './recorder.js';
 import type { LatencyStats, OutcomeCounts, PhaseStats, Series, VariantMetrics } from './results.js';
-import { mean, niceBucket, percentile, round, sorted } from './stats.js';
+import { mean, niceBucket, quantiles, round } from './stats.js';
 
 /** What a finished run hands the summary besides the recorder. */
 export interface RunFacts {
@@ -23,25 +23,13 @@ function counts(outcomes: Uint8Array): OutcomeCounts {
 }
 
 function latencyStats(values: Float64Array): LatencyStats {
-  const s = sorted(values);
-  return {
-    mean: round(mean(s)),
-    min: round(s.length ? s[0]! : NaN),
-    max: round(s.length ? s[s.length - 1]! : NaN),
-    p50: round(percentile(s, 50)),
-    p90: round(percentile(s, 90)),
-    p99: round(percentile(s, 99)),
-  };
+  const q = quantiles(values, [50, 90, 99]);
+  return { mean: round(mean(values)), min: round(q.min), max: round(q.max), p50: round(q.at[0]!), p90: round(q.at[1]!), p99: round(q.at[2]!) };
 }
 
 function phaseStats(values: Float64Array): PhaseStats {
-  const s = sorted(values);
-  return {
-    mean: round(mean(s)),
-    p50: round(percentile(s, 50)),
-    p99: round(percentile(s, 99)),
-    max: round(s.length ? s[s.length - 1]! : NaN),
-  };
+  const q = quantiles(values, [50, 99]);
+  return { mean: round(mean(values)), p50: round(q.at[0]!), p99: round(q.at[1]!), max: round(q.max) };
 }
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? round(a / b, 6) : null);

@@ -1,8 +1,11 @@
 import type { Clock, Handler, Timer } from './clock.js';
 import { EventHeap } from './heap.js';
 
-// A timer handle packs the event slot (low bits) and that slot's generation (high bits), so a
-// handle that outlived its event can never cancel the event that reuses the slot.
+// Heap entries carry `slot · KINDS + kind` and the argument. A slot exists only so a timer can be
+// cancelled: its `dead` flag is checked on pop, and its generation makes a handle that outlived
+// its event unable to cancel the event that reuses the slot. Slots are reused LIFO, so the slot
+// freed by a pop is the one the handler's next schedule takes, still in cache.
+const KINDS = 4096;
 const SLOT_BITS = 2 ** 26;
 
 /**
@@ -13,8 +16,7 @@ export class Engine implements Clock {
   private t = 0;
   private readonly heap: EventHeap;
   private readonly handlers: Handler[] = [];
-  private kind: Int32Array;
-  private arg: Float64Array;
+  private dead: Uint8Array;
   private gen: Uint32Array;
   private free: Int32Array;
   private freeTop = 0;
@@ -24,8 +26,7 @@ export class Engine implements Clock {
 
   constructor(initialCapacity = 1024) {
     this.heap = new EventHeap(initialCapacity);
-    this.kind = new Int32Array(initialCapacity);
-    this.arg = new Float64Array(initialCapacity);
+    this.dead = new Uint8Array(initialCapacity);
     this.gen = new Uint32Array(initialCapacity);
     this.free = new Int32Array(initialCapacity);
   }
@@ -40,16 +41,16 @@ export class Engine implements Clock {
   }
 
   on(handler: Handler): number {
+    if (this.handlers.length === KINDS) throw new Error(`more than ${KINDS} handlers`);
     this.handlers.push(handler);
     return this.handlers.length - 1;
   }
 
   at(at: number, kind: number, arg: number): Timer {
-    const slot = this.alloc();
-    this.kind[slot] = kind;
-    this.arg[slot] = arg;
-    this.heap.push(at > this.t ? at : this.t, slot);
-    return this.gen[slot]! * SLOT_BITS + slot;
+    const slot = this.freeTop > 0 ? this.free[--this.freeTop]! : this.newSlot();
+    const g = (this.gen[slot] = (this.gen[slot]! + 1) % 0x8000000);
+    this.heap.push(at > this.t ? at : this.t, slot * KINDS + kind, arg);
+    return g * SLOT_BITS + slot;
   }
 
   after(ms: number, kind: number, arg: number): Timer {
@@ -59,7 +60,7 @@ export class Engine implements Clock {
   cancel(timer: Timer): void {
     if (timer < 0) return;
     const slot = timer % SLOT_BITS;
-    if (slot < this.slots && this.gen[slot]! === (timer - slot) / SLOT_BITS) this.kind[slot] = -1;
+    if (slot < this.slots && this.gen[slot]! === (timer - slot) / SLOT_BITS && this.live(slot)) this.dead[slot] = 1;
   }
 
   /** Runs the next event; false when none is left or the next is after `until`. */
@@ -68,14 +69,19 @@ export class Engine implements Clock {
     for (;;) {
       if (heap.size === 0 || heap.peekTime() > until) return false;
       const time = heap.peekTime();
-      const slot = heap.pop();
-      const kind = this.kind[slot]!;
-      const arg = this.arg[slot]!;
-      this.release(slot);
-      if (kind < 0) continue;
+      const item = heap.pop();
+      const kind = item % KINDS;
+      const slot = (item - kind) / KINDS;
+      this.free[this.freeTop++] = slot;
+      // Bump the generation now so a handle to this event is stale from here on.
+      this.gen[slot] = (this.gen[slot]! + 1) % 0x8000000;
+      if (this.dead[slot]) {
+        this.dead[slot] = 0;
+        continue;
+      }
       this.t = time;
       this.processed++;
-      this.handlers[kind]!(arg);
+      this.handlers[kind]!(heap.poppedArg);
       return true;
     }
   }
@@ -86,30 +92,26 @@ export class Engine implements Clock {
     if (until !== Infinity && until > this.t) this.t = until;
   }
 
-  private alloc(): number {
-    if (this.freeTop > 0) return this.free[--this.freeTop]!;
-    if (this.slots === this.kind.length) this.grow();
+  /** A slot is live while its event waits in the heap (odd generation: see `at`/`step`). */
+  private live(slot: number): boolean {
+    return (this.gen[slot]! & 1) === 1;
+  }
+
+  private newSlot(): number {
+    if (this.slots === this.dead.length) this.grow();
     return this.slots++;
   }
 
-  private release(slot: number): void {
-    this.gen[slot] = (this.gen[slot]! + 1) % 0x8000000;
-    this.free[this.freeTop++] = slot;
-  }
-
   private grow(): void {
-    const cap = this.kind.length * 2;
+    const cap = this.dead.length * 2;
     if (cap > SLOT_BITS) throw new Error(`more than ${SLOT_BITS} events pending`);
-    const kind = new Int32Array(cap);
-    const arg = new Float64Array(cap);
+    const dead = new Uint8Array(cap);
     const gen = new Uint32Array(cap);
     const free = new Int32Array(cap);
-    kind.set(this.kind);
-    arg.set(this.arg);
+    dead.set(this.dead);
     gen.set(this.gen);
     free.set(this.free);
-    this.kind = kind;
-    this.arg = arg;
+    this.dead = dead;
     this.gen = gen;
     this.free = free;
   }

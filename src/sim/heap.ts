@@ -2,20 +2,25 @@
  * Binary min-heap of events ordered by (time, seq) over parallel typed arrays.
  * `seq` grows with every push, so events at equal times pop in insertion order (FIFO) — the
  * determinism the simulator needs and flatqueue does not give. No objects per entry: the heap
- * holds a time, a sequence number and an int payload (the engine's event slot).
+ * holds a time, a sequence number and two number payloads (`item`, `arg`), so the engine finds
+ * everything about the event it pops in the cache lines the pop already touched.
  */
 export class EventHeap {
   private time: Float64Array;
   private seq: Float64Array;
-  private item: Int32Array;
+  private item: Float64Array;
+  private arg: Float64Array;
   private n = 0;
+  /** `arg` of the entry the last `pop` returned. */
+  poppedArg = 0;
   private nextSeq = 0;
 
   constructor(initialCapacity = 1024) {
     const cap = Math.max(16, initialCapacity);
     this.time = new Float64Array(cap);
     this.seq = new Float64Array(cap);
-    this.item = new Int32Array(cap);
+    this.item = new Float64Array(cap);
+    this.arg = new Float64Array(cap);
   }
 
   get size(): number {
@@ -32,11 +37,12 @@ export class EventHeap {
     return this.n > 0 ? this.item[0]! : -1;
   }
 
-  push(t: number, item: number): void {
+  push(t: number, item: number, arg = 0): void {
     if (this.n === this.time.length) this.grow();
     const time = this.time;
     const seq = this.seq;
     const it = this.item;
+    const ar = this.arg;
     const s = this.nextSeq++;
     let i = this.n++;
     // Sift up: move parents down until the new entry's slot is found.
@@ -47,25 +53,30 @@ export class EventHeap {
       time[i] = pt;
       seq[i] = seq[p]!;
       it[i] = it[p]!;
+      ar[i] = ar[p]!;
       i = p;
     }
     time[i] = t;
     seq[i] = s;
     it[i] = item;
+    ar[i] = arg;
   }
 
-  /** Removes the earliest entry and returns its payload (-1 when empty). */
+  /** Removes the earliest entry and returns its `item` (-1 when empty); its `arg` is in `poppedArg`. */
   pop(): number {
     if (this.n === 0) return -1;
     const time = this.time;
     const seq = this.seq;
     const it = this.item;
+    const ar = this.arg;
     const top = it[0]!;
+    this.poppedArg = ar[0]!;
     const n = --this.n;
     if (n === 0) return top;
     const t = time[n]!;
     const s = seq[n]!;
     const x = it[n]!;
+    const y = ar[n]!;
     let i = 0;
     const half = n >> 1;
     while (i < half) {
@@ -82,11 +93,13 @@ export class EventHeap {
       time[i] = ct;
       seq[i] = seq[c]!;
       it[i] = it[c]!;
+      ar[i] = ar[c]!;
       i = c;
     }
     time[i] = t;
     seq[i] = s;
     it[i] = x;
+    ar[i] = y;
     return top;
   }
 
@@ -98,12 +111,15 @@ export class EventHeap {
     const cap = this.time.length * 2;
     const time = new Float64Array(cap);
     const seq = new Float64Array(cap);
-    const item = new Int32Array(cap);
+    const item = new Float64Array(cap);
+    const arg = new Float64Array(cap);
     time.set(this.time);
     seq.set(this.seq);
     item.set(this.item);
+    arg.set(this.arg);
     this.time = time;
     this.seq = seq;
     this.item = item;
+    this.arg = arg;
   }
 }

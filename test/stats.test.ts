@@ -1,0 +1,49 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { mean, niceBucket, percentile, quantiles, round, sorted } from '../src/metrics/stats.js';
+
+describe('statistics', () => {
+  it('nearest-rank percentiles of 1..10 (hand-checked)', () => {
+    const s = sorted(Float64Array.from([7, 1, 10, 3, 5, 2, 9, 4, 8, 6]));
+    expect(percentile(s, 50)).toBe(5);
+    expect(percentile(s, 90)).toBe(9);
+    expect(percentile(s, 99)).toBe(10);
+    expect(percentile(s, 0)).toBe(1);
+    expect(percentile(s, 100)).toBe(10);
+    expect(mean(s)).toBe(5.5);
+  });
+
+  it('selection gives exactly what sorting gives, and leaves the input alone', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 500 }),
+        fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: 1, maxLength: 5 }),
+        (xs, ps) => {
+          const values = Float64Array.from(xs);
+          const before = Array.from(values);
+          const s = sorted(values);
+          const q = quantiles(values, ps);
+          expect(q.at).toEqual(ps.map((p) => percentile(s, p)));
+          expect(q.min).toBe(s[0]);
+          expect(q.max).toBe(s[s.length - 1]);
+          expect(Array.from(values)).toEqual(before);
+        },
+      ),
+    );
+  });
+
+  it('handles many equal values and empty input', () => {
+    const q = quantiles(new Float64Array(10_000).fill(3), [50, 99]);
+    expect(q.at).toEqual([3, 3]);
+    expect(quantiles(new Float64Array(0), [50]).at).toEqual([NaN]);
+  });
+
+  it('rounds for output and picks 1-2-5 bucket widths', () => {
+    expect(round(1.23456)).toBe(1.235);
+    expect(round(NaN)).toBeNull();
+    expect(round(-0.0001)).toBe(0);
+    expect(niceBucket(21_830)).toBe(500);
+    expect(niceBucket(60_000)).toBe(1000);
+    expect(niceBucket(50)).toBe(1);
+  });
+});
