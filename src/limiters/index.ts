@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import type { Rate } from '../scenario/types.js';
+import { duration, positiveInt } from '../scenario/units.js';
+import { bucketPublished, type BucketPublishedOptions } from './bucket-published.js';
+import { bucketWindow, type BucketWindowOptions } from './bucket-window.js';
+import { gcra, type GcraOptions } from './gcra.js';
 import { slidingLog } from './sliding-log.js';
+import { tokenBucket, type TokenBucketOptions } from './token-bucket.js';
+import { uniformInterval } from './uniform-interval.js';
 import type { Window } from './window.js';
 
 /** A limiter as the registry knows it: the schema of its scenario options and its factory. */
@@ -10,9 +16,28 @@ export interface LimiterEntry {
   create(limit: Rate, options: Record<string, unknown>): Window;
 }
 
+const geometry = z
+  .object({
+    buckets: positiveInt.optional().describe('Number of buckets (default 6)'),
+    bucketWidth: duration
+      .refine((ms) => ms > 0, { error: 'expected a duration greater than 0' })
+      .optional()
+      .describe("Width of one bucket (default: the limit's window / buckets, 10s for 3/min)"),
+  })
+  .strict();
+
+const burst = z
+  .object({ burst: positiveInt.optional().describe("Requests allowed at once after an idle spell (default: the limit's count)") })
+  .strict();
+
 /** Every limiter, under the name a scenario uses (`keys.limiter`). Adding one = one file + one line. */
 export const limiters = {
   'sliding-log': { options: z.object({}).strict(), create: (limit, o) => slidingLog(limit, o as never) },
+  'bucket-window': { options: geometry, create: (limit, o) => bucketWindow(limit, o as BucketWindowOptions) },
+  'bucket-published': { options: geometry, create: (limit, o) => bucketPublished(limit, o as BucketPublishedOptions) },
+  'uniform-interval': { options: z.object({}).strict(), create: (limit, o) => uniformInterval(limit, o as never) },
+  'token-bucket': { options: burst, create: (limit, o) => tokenBucket(limit, o as TokenBucketOptions) },
+  gcra: { options: burst, create: (limit, o) => gcra(limit, o as GcraOptions) },
 } satisfies Record<string, LimiterEntry>;
 
 export type LimiterName = keyof typeof limiters;

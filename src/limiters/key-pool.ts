@@ -59,7 +59,8 @@ export class KeyPool {
     this.busy = new Uint8Array(spec.count);
     this.windows = [];
     for (let k = 0; k < spec.count; k++) {
-      this.windows.push(spec.limit ? createWindow(spec.limiter.type, spec.limit, spec.limiter.options) : undefined);
+      const limit = spec.limit && { count: spec.limit.count, windowMs: spec.limit.windowMs + spec.guardMs };
+      this.windows.push(limit ? createWindow(spec.limiter.type, limit, spec.limiter.options) : undefined);
     }
     this.kWake = clock.on(() => this.onWake());
     this.kPoll = clock.on((w) => this.onPoll(w));

@@ -27,8 +27,20 @@ const row = (
   better: MetricRow['better'],
 ): MetricRow => ({ key, label, unit, value, scale, digits, better });
 
+/**
+ * Rows about the client-side limiter are left out of runs without one (no window ever held an
+ * entry): there, every request is sent and the key pool's costs are noise.
+ */
+const limited = (m: VariantMetrics): boolean => m.limiter.entriesPeak > 0;
+const sent = (m: VariantMetrics): number => m.requests - m.outcomes.gaveUp;
+const ifLimited = (f: (m: VariantMetrics) => number | null) => (m: VariantMetrics): number | null => (limited(m) ? f(m) : null);
+
 export const METRICS: readonly MetricRow[] = [
+  // The document's "总请求数": requests that got a key (the others gave up waiting).
+  row('sent', 'requests sent', 'count', ifLimited(sent), 1, 0, 'higher'),
   row('successRate', 'success rate', '%', (m) => m.successRate, 100, 1, 'points'),
+  // The document's "成功率": successes among the requests sent.
+  row('sentSuccessRate', 'success rate of sent', '%', ifLimited((m) => (sent(m) > 0 ? m.ok / sent(m) : null)), 100, 1, 'points'),
   row('meanLatencyMs', 'mean latency', 's', (m) => m.latencyMs.mean, 1e-3, 3, 'lower'),
   row('p50LatencyMs', 'p50 latency', 's', (m) => m.latencyMs.p50, 1e-3, 3, 'lower'),
   row('p99LatencyMs', 'p99 latency', 's', (m) => m.latencyMs.p99, 1e-3, 3, 'lower'),
@@ -43,6 +55,11 @@ export const METRICS: readonly MetricRow[] = [
   row('clientsReused', 'clients reused', 'count', (m) => m.connections.clientsReused, 1, 0, 'none'),
   row('clientReuseRate', 'client reuse rate', '%', (m) => m.connections.clientReuseRate, 100, 1, 'points'),
   row('connectionsCreated', 'connections opened', 'count', (m) => m.connections.created, 1, 0, 'none'),
+  // Limiter cost: checks and wake-ups are the CPU proxy, entries per key the memory figure.
+  row('limiterChecks', 'key checks', 'count', ifLimited((m) => m.limiter.checks), 1, 0, 'lower'),
+  row('limiterWastedChecks', 'key checks finding none', 'count', ifLimited((m) => m.limiter.wastedChecks), 1, 0, 'lower'),
+  row('limiterWakeups', 'key wake-ups', 'count', ifLimited((m) => m.limiter.wakeups), 1, 0, 'lower'),
+  row('limiterEntriesPeak', 'entries per key (peak)', 'count', ifLimited((m) => m.limiter.entriesPeak), 1, 0, 'lower'),
 ];
 
 export const metricKeys = METRICS.map((m) => m.key);

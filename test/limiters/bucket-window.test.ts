@@ -1,0 +1,73 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BucketWindow, bucketWindow } from '../../src/limiters/bucket-window.js';
+import { SlidingLog } from '../../src/limiters/sliding-log.js';
+import { greedy, limitArb, maxInWindow, traceArb, windowContract } from './contract.js';
+import { geometryArb, resolve, type Geometry } from './geometry.js';
+
+windowContract<Geometry>({
+  type: 'bucket-window',
+  options: geometryArb,
+  maxFootprint: (limit, g) => resolve(limit, g).buckets + 1,
+  burst: (limit) => limit.count,
+  bound: (limit, g, admitted) => {
+    const { buckets, width } = resolve(limit, g);
+    // N in any window of (B − 1)·w (= W − bucketWidth by default); 2N in any window of B·w (= W).
+    expect(maxInWindow(admitted, (buckets - 1) * width)).toBeLessThanOrEqual(limit.count);
+    expect(maxInWindow(admitted, buckets * width)).toBeLessThanOrEqual(2 * limit.count);
+  },
+});
+
+describe('bucket-window', () => {
+  const perMinute3 = { count: 3, windowMs: 60_000 };
+
+  it('admits exactly when the newest B aligned buckets hold fewer than N (reference model)', () => {
+    fc.assert(
+      fc.property(traceArb, limitArb, geometryArb, (times, limit, g) => {
+        const { buckets, width } = resolve(limit, g);
+        const w = bucketWindow(limit, g);
+        const got: number[] = [];
+        for (const t of times) {
+          const newest = Math.floor(t / width);
+          const counted = got.filter((a) => Math.floor(a / width) > newest - buckets).length;
+          expect(w.admits(t)).toBe(counted < limit.count);
+          if (counted < limit.count) {
+            w.record(t);
+            got.push(t);
+          }
+        }
+      }),
+    );
+  });
+
+  it('reaches 2N in a full window W: N at the end of bucket 0, N at the start of bucket 6', () => {
+    const times = [9_999, 9_999, 9_999, 30_000, 59_999, 60_000, 60_000, 60_000, 60_001];
+    const admitted = greedy(new BucketWindow(3, 6, 10_000), times);
+    expect(admitted).toEqual([9_999, 9_999, 9_999, 60_000, 60_000, 60_000]);
+    // 6 = 2N inside [9.999 s, 69.999 s), a window of W = 60 s; an exact window admits 3.
+    expect(maxInWindow(admitted, 60_000)).toBe(6);
+    expect(maxInWindow(greedy(new SlidingLog(3, 60_000), times), 60_000)).toBe(3);
+  });
+
+  it('the W − bucketWidth bound is tight: N + 1 fit in a window just longer than 50 s', () => {
+    const admitted = greedy(new BucketWindow(3, 6, 10_000), [9_999, 9_999, 9_999, 60_000]);
+    expect(admitted).toHaveLength(4);
+    expect(maxInWindow(admitted, 50_000)).toBe(3);
+    expect(maxInWindow(admitted, 50_002)).toBe(4);
+  });
+
+  it('drops the oldest bucket as time moves, and says when', () => {
+    const w = new BucketWindow(3, 6, 10_000);
+    for (const t of [12_000, 25_000, 38_000]) w.record(t);
+    expect(w.admits(59_999)).toBe(false);
+    // Bucket 1 (10–20 s) leaves when bucket 7 starts.
+    expect(w.nextAdmitAt(40_000)).toBe(70_000);
+    expect(w.admits(69_999)).toBe(false);
+    expect(w.admits(70_000)).toBe(true);
+  });
+
+  it('a request every second for two minutes at 3/min: the same 6 as an exact window', () => {
+    const times = Array.from({ length: 120 }, (_, i) => i * 1_000);
+    expect(greedy(bucketWindow(perMinute3, {}), times)).toEqual([0, 1_000, 2_000, 60_000, 61_000, 62_000]);
+  });
+});
