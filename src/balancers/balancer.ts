@@ -6,9 +6,11 @@ export const Outcome = {
   timeout: 3,
   connectFailed: 4,
   gaveUp: 5,
+  /** No provider was healthy when the attempt needed one. */
+  unavailable: 6,
 } as const;
 export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
-export const outcomeNames = ['ok', 'rateLimited', 'serverError', 'timeout', 'connectFailed', 'gaveUp'] as const;
+export const outcomeNames = ['ok', 'rateLimited', 'serverError', 'timeout', 'connectFailed', 'gaveUp', 'unavailable'] as const;
 
 /** What a balancer sees of the request it routes. */
 export interface Route {
@@ -20,9 +22,13 @@ export interface Route {
   previous: number;
 }
 
+/** No provider can take the request (all unhealthy). */
+export const NONE = -1;
+
 /**
- * Picks a provider index. `peek` has no side effect; `pick` commits the choice.
- * `started`/`finished` keep whatever load or health state the algorithm needs.
+ * Picks a provider index among the healthy ones, or NONE when none is healthy. `peek` has no
+ * side effect; `pick` commits the choice. `started`/`finished` keep whatever load or latency
+ * state the algorithm needs (in-flight counts are shared in the context and kept by the caller).
  */
 export interface Balancer {
   peek(route: Route, now: number): number;
@@ -31,9 +37,25 @@ export interface Balancer {
   finished(provider: number, outcome: OutcomeCode, latencyMs: number, now: number): void;
 }
 
-/** What every balancer factory receives: providers' weights and a seeded random source. */
+/**
+ * What every balancer factory receives. The arrays are shared and kept up to date by the caller:
+ * `healthy[p]` is 1 while provider p may be picked, `inFlight[p]` counts its attempts in flight.
+ */
 export interface BalancerContext {
   weights: readonly number[];
   names: readonly string[];
   random: () => number;
+  healthy: Uint8Array;
+  inFlight: Float64Array;
+}
+
+/** Builds a context with every provider healthy and idle (for tests and benchmarks). */
+export function context(weights: readonly number[], random: () => number, names?: readonly string[]): BalancerContext {
+  return {
+    weights,
+    names: names ?? weights.map((_, i) => `p${i}`),
+    random,
+    healthy: new Uint8Array(weights.length).fill(1),
+    inFlight: new Float64Array(weights.length),
+  };
 }

@@ -1,6 +1,14 @@
 import { z } from 'zod';
+import { nonNegativeInt, positiveInt } from '../scenario/units.js';
+import { availability } from './availability.js';
 import type { Balancer, BalancerContext } from './balancer.js';
+import { consistentHash, type ConsistentHashOptions } from './consistent-hash.js';
+import { latencyEwma } from './latency-ewma.js';
+import { leastConnections } from './least-connections.js';
+import { p2c, type P2cOptions } from './p2c.js';
 import { roundRobin } from './round-robin.js';
+import { smoothWeighted, type SmoothWeightedOptions } from './smooth-weighted.js';
+import { weightedRandom } from './weighted-random.js';
 
 export interface BalancerEntry {
   /** zod schema of the options beside `type` (strict). */
@@ -8,9 +16,33 @@ export interface BalancerEntry {
   create(ctx: BalancerContext, options: Record<string, unknown>): Balancer;
 }
 
-/** Every balancer, under the name a scenario uses (`balancer`). */
+const none = () => z.object({}).strict();
+
+/** Every balancer, under the name a scenario uses (`balancer`). Adding one = one file + one line. */
 export const balancers = {
-  'round-robin': { options: z.object({}).strict(), create: (ctx, o) => roundRobin(ctx, o as never) },
+  'round-robin': { options: none(), create: (ctx, o) => roundRobin(ctx, o as never) },
+  'weighted-random': { options: none(), create: (ctx, o) => weightedRandom(ctx, o as never) },
+  'smooth-weighted': {
+    options: z.strictObject({
+      maxFails: nonNegativeInt.default(1).describe("nginx's max_fails: a failed attempt lowers the effective weight by weight/maxFails; 0 = never (default 1)"),
+    }),
+    create: (ctx, o) => smoothWeighted(ctx, o as SmoothWeightedOptions),
+  },
+  'least-connections': { options: none(), create: (ctx, o) => leastConnections(ctx, o as never) },
+  p2c: {
+    options: z.strictObject({
+      choices: positiveInt.default(2).describe("Envoy's choice_count: providers drawn at random, the least loaded wins (default 2)"),
+    }),
+    create: (ctx, o) => p2c(ctx, o as P2cOptions),
+  },
+  'consistent-hash': {
+    options: z.strictObject({
+      vnodes: positiveInt.default(150).describe('Points per provider on the hash ring (default 150)'),
+    }),
+    create: (ctx, o) => consistentHash(ctx, o as ConsistentHashOptions),
+  },
+  'latency-ewma': { options: none(), create: (ctx, o) => latencyEwma(ctx, o as never) },
+  availability: { options: none(), create: (ctx, o) => availability(ctx, o as never) },
 } satisfies Record<string, BalancerEntry>;
 
 export type BalancerName = keyof typeof balancers;

@@ -1,18 +1,26 @@
-import type { Balancer, BalancerContext } from './balancer.js';
+import { NONE, type Balancer, type BalancerContext } from './balancer.js';
 
 /** Options of `round-robin` (none). */
 export type RoundRobinOptions = Record<string, never>;
 
-/** Providers in list order, one after another; shares differ by at most one over any prefix. */
+/**
+ * Healthy providers in list order, one after another: with all healthy, shares differ by at most
+ * one over any prefix. An unhealthy provider is skipped, not counted.
+ */
 export class RoundRobin implements Balancer {
   private next = 0;
-  constructor(private readonly n: number) {}
+  private readonly n: number;
+  constructor(private readonly ctx: BalancerContext) {
+    this.n = ctx.weights.length;
+  }
   peek(): number {
-    return this.next;
+    const healthy = this.ctx.healthy;
+    for (let i = 0, p = this.next; i < this.n; i++, p = p + 1 === this.n ? 0 : p + 1) if (healthy[p]) return p;
+    return NONE;
   }
   pick(): number {
-    const p = this.next;
-    this.next = p + 1 === this.n ? 0 : p + 1;
+    const p = this.peek();
+    if (p !== NONE) this.next = p + 1 === this.n ? 0 : p + 1;
     return p;
   }
   started(): void {}
@@ -20,5 +28,5 @@ export class RoundRobin implements Balancer {
 }
 
 export function roundRobin(ctx: BalancerContext, _options: RoundRobinOptions): Balancer {
-  return new RoundRobin(ctx.weights.length);
+  return new RoundRobin(ctx);
 }

@@ -1,0 +1,46 @@
+import { NONE, type Balancer, type BalancerContext, type OutcomeCode, type Route } from './balancer.js';
+
+/** Options of `least-connections` (none). */
+export type LeastConnectionsOptions = Record<string, never>;
+
+/**
+ * The healthy provider with the fewest attempts in flight; ties go to the earlier one in list
+ * order. That is Rust's `min_by_key`, which returns the FIRST minimum, as the `000_*` and `003_*`
+ * documents use it. Weights are ignored (nginx's `least_conn` divides by weight; the documents do
+ * not). The in-flight counts are the caller's shared `inFlight`. O(n) per pick, no state of its own.
+ */
+export class LeastConnections implements Balancer {
+  private readonly healthy: Uint8Array;
+  private readonly inFlight: Float64Array;
+  private readonly n: number;
+
+  constructor(ctx: BalancerContext) {
+    this.healthy = ctx.healthy;
+    this.inFlight = ctx.inFlight;
+    this.n = ctx.weights.length;
+  }
+
+  peek(_route?: Route, _now?: number): number {
+    const { healthy, inFlight, n } = this;
+    let best = NONE;
+    let least = Infinity;
+    for (let i = 0; i < n; i++) {
+      if (healthy[i] && inFlight[i]! < least) {
+        best = i;
+        least = inFlight[i]!;
+      }
+    }
+    return best;
+  }
+
+  pick(_route?: Route, _now?: number): number {
+    return this.peek();
+  }
+
+  started(_provider: number, _now: number): void {}
+  finished(_provider: number, _outcome: OutcomeCode, _latencyMs: number, _now: number): void {}
+}
+
+export function leastConnections(ctx: BalancerContext, _options: LeastConnectionsOptions): Balancer {
+  return new LeastConnections(ctx);
+}
