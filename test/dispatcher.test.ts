@@ -63,7 +63,7 @@ describe('the request path', () => {
 
   it('a provider 429 carries retry-after, and the retry honours it', () => {
     const s = scenario(
-      { workload: closed(4, 4), retry: { attempts: 2, backoffMs: 0, maxBackoffMs: 0, jitter: 'none', on: ['rateLimited'] } },
+      { workload: closed(4, 4), retry: { attempts: 2, fallback: false, backoffMs: 0, maxBackoffMs: 0, jitter: 'none', on: ['rateLimited'] } },
       { limit: { count: 2, windowMs: 1000 } },
     );
     const { result, recorder } = simulate(s, 'x');
@@ -106,7 +106,7 @@ describe('the request path', () => {
 
   it('a 5xx is retried with backoff until attempts run out', () => {
     const s = scenario(
-      { workload: closed(1, 1), retry: { attempts: 3, backoffMs: 100, maxBackoffMs: 1000, jitter: 'none', on: ['serverError'] } },
+      { workload: closed(1, 1), retry: { attempts: 3, fallback: false, backoffMs: 100, maxBackoffMs: 1000, jitter: 'none', on: ['serverError'] } },
       { failure: 1 },
     );
     const { metrics } = simulate(s, 'x').result;

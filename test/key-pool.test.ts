@@ -13,6 +13,7 @@ const spec = (over: Partial<Keys>): Keys => ({
   exclusive: false,
   wait: { mode: 'notify' },
   acquireTimeoutMs: Infinity,
+  guardMs: 0,
   ...over,
 });
 

@@ -105,15 +105,19 @@ describe('resolution', () => {
       workload: { requests: 100, concurrency: 10, think: { dist: 'constant', value: 0 }, arrivals: undefined, clients: 1000 },
       keys: {
         count: 1, limit: undefined, limiter: { type: 'sliding-log', options: {} }, choice: 'least-used',
-        exclusive: false, wait: { mode: 'notify' }, acquireTimeoutMs: 300_000,
+        exclusive: false, wait: { mode: 'notify' }, guardMs: 0,
+      acquireTimeoutMs: 300_000,
       },
       balancer: { type: 'round-robin', options: {} },
       providers: [{
         name: 'main', weight: 1, latency: { dist: 'constant', value: 1000 }, failure: 0, capacity: Infinity,
         limit: undefined, timeoutMs: Infinity, connect: { handshakeMs: 0, max: Infinity, timeoutMs: 0, lingerMs: 0 },
+        faults: [],
       }],
       connections: 'pooled',
-      retry: { attempts: 1, backoffMs: 1000, maxBackoffMs: 30_000, jitter: 'full', on: ['rateLimited', 'serverError', 'timeout', 'connectFailed'] },
+      health: { passive: undefined, cooldown: undefined, breaker: undefined, active: undefined },
+      request: { model: 'gpt-4o-mini', maxTokens: 16, prompt: 'Reply with the word ok.', body: undefined },
+      retry: { attempts: 1, fallback: false, backoffMs: 1000, maxBackoffMs: 30_000, jitter: 'full', on: ['rateLimited', 'serverError', 'timeout', 'connectFailed', 'unavailable'] },
     } satisfies Scenario);
   });
 
@@ -130,7 +134,7 @@ providers:
 `));
     expect(s.keys).toEqual({
       count: 4, limit: { count: 3, windowMs: 60_000 }, limiter: { type: 'sliding-log', options: {} }, choice: 'random',
-      exclusive: true, wait: { mode: 'poll', intervalMs: 500 }, acquireTimeoutMs: 60_000,
+      exclusive: true, wait: { mode: 'poll', intervalMs: 500 }, acquireTimeoutMs: 60_000, guardMs: 0,
     });
     expect(s.providers[0]).toMatchObject({
       weight: 2, failure: 0.01, capacity: 64, limit: { count: 5, windowMs: 10_000 }, timeoutMs: 10_000, connect: { handshakeMs: 150, max: 20, timeoutMs: 0, lingerMs: 0 },

@@ -56,6 +56,44 @@ class TokenQueue {
   }
 }
 
+/** What the dispatcher needs of the connection layer (simulated here, or the real network's). */
+export interface ConnectionLayer {
+  readonly stats: ConnectionStats;
+  connect(token: number, key: number, provider: number): Connect;
+  release(key: number, provider: number, broken: boolean): void;
+}
+
+/**
+ * Real mode: the network and the HTTP client own the connections, so every attempt is ready at
+ * once; clients are counted as the simulation counts them, and sockets where they are opened.
+ */
+export class DirectConnections implements ConnectionLayer {
+  readonly stats: ConnectionStats = { created: 0, reused: 0, clientsCreated: 0, clientsReused: 0, refused: 0 };
+  private readonly seen: Uint8Array;
+  constructor(
+    private readonly pooled: boolean,
+    private readonly providers: number,
+    keys: number,
+  ) {
+    this.seen = new Uint8Array(providers * keys);
+  }
+  connect(_token: number, key: number, provider: number): Connect {
+    const pool = key * this.providers + provider;
+    if (this.pooled && this.seen[pool]) this.stats.clientsReused++;
+    else {
+      this.seen[pool] = 1;
+      this.stats.clientsCreated++;
+    }
+    return Connect.Ready;
+  }
+  release(): void {}
+  /** Sockets opened (from the client's connector) against attempts sent: the rest reused one. */
+  settle(socketsOpened: number, attemptsSent: number): void {
+    this.stats.created = socketsOpened;
+    this.stats.reused = Math.max(0, attemptsSent - socketsOpened);
+  }
+}
+
 export interface ConnectSpec {
   handshakeMs: number;
   max: number;
@@ -73,7 +111,7 @@ export interface ConnectSpec {
  * connection keeps counting against `max` for `connect.linger` (the provider side still tracks it,
  * as a load balancer's connection table or TLS teardown does), so churning connections crowd it.
  */
-export class Connections {
+export class Connections implements ConnectionLayer {
   readonly stats: ConnectionStats = { created: 0, reused: 0, clientsCreated: 0, clientsReused: 0, refused: 0 };
   private readonly open: Float64Array;
   private readonly idle: Float64Array;

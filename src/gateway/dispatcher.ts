@@ -1,4 +1,5 @@
-import { Outcome, type Balancer, type OutcomeCode, type Route } from '../balancers/balancer.js';
+import { NONE, Outcome, type Balancer, type OutcomeCode, type Route } from '../balancers/balancer.js';
+import type { HealthMonitor } from '../balancers/health.js';
 import type { KeyPool, KeyPoolSink } from '../limiters/key-pool.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ProviderPort, ReplySink } from '../providers/port.js';
@@ -6,7 +7,7 @@ import type { Clock } from '../sim/clock.js';
 import type { Random } from '../sim/random.js';
 import type { Sampler } from '../sim/dist.js';
 import type { Scenario } from '../scenario/types.js';
-import { Connect, type ConnectionSink, type Connections } from './connections.js';
+import { Connect, type ConnectionLayer, type ConnectionSink } from './connections.js';
 import type { RetryPolicy } from './retry.js';
 
 // Where an in-flight request stands.
@@ -29,11 +30,18 @@ export interface DispatcherParts {
   clock: Clock;
   pool: KeyPool;
   balancer: Balancer;
-  connections: (sink: ConnectionSink) => Connections;
+  connections: (sink: ConnectionSink) => ConnectionLayer;
   providers: (sink: ReplySink) => ProviderPort[];
   retry: RetryPolicy;
+  /** Health of the providers, built once the ports exist (active checks go through them). */
+  health: (ports: ProviderPort[]) => HealthMonitor;
+  /** Shared with the balancer: healthy flags and attempts in flight per provider. */
+  healthy: Uint8Array;
+  inFlight: Float64Array;
   think: Sampler;
   workloadRandom: Random;
+  /** Called once, when the last request has its final outcome (real mode waits for it). */
+  onDone?: () => void;
   recorder: Recorder;
 }
 
@@ -47,12 +55,19 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
   private readonly clock: Clock;
   private readonly pool: KeyPool;
   private readonly balancer: Balancer;
-  private readonly conns: Connections;
+  private readonly conns: ConnectionLayer;
   private readonly ports: ProviderPort[];
   private readonly retry: RetryPolicy;
+  private readonly health: HealthMonitor;
+  private readonly healthy: Uint8Array;
+  private readonly providerLoad: Float64Array;
+  private readonly fallback: boolean;
   private readonly rec: Recorder;
   private readonly think: Sampler;
   private readonly rng: Random;
+  private readonly onDone: (() => void) | undefined;
+  /** Real mode's Ctrl-C: no new request starts. */
+  stopped = false;
   private readonly route: Route = { client: 0, attempt: 1, previous: -1 };
 
   // Per slot.
@@ -85,6 +100,7 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
   private readonly kStart: number;
   private readonly kArrival: number;
   private readonly kRefused: number;
+  private readonly kUnavailable: number;
   private readonly kTimeout: number;
   private readonly kRetry: number;
 
@@ -96,11 +112,17 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
     this.pool = parts.pool;
     this.balancer = parts.balancer;
     this.retry = parts.retry;
+
+    this.healthy = parts.healthy;
+    this.providerLoad = parts.inFlight;
+    this.fallback = scenario.retry.fallback;
     this.rec = parts.recorder;
     this.think = parts.think;
     this.rng = parts.workloadRandom;
+    this.onDone = parts.onDone;
     this.conns = parts.connections(this);
     this.ports = parts.providers(this);
+    this.health = parts.health(this.ports);
     const w = scenario.workload;
     this.requests = w.requests;
     this.open = w.arrivals;
@@ -110,12 +132,16 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
     this.kStart = this.clock.on((worker) => this.begin(worker, this.clock.now()));
     this.kArrival = this.clock.on(() => this.arrive());
     this.kRefused = this.clock.on((token) => this.refused(token));
+    this.kUnavailable = this.clock.on((token) => {
+      if (this.live(token)) this.end(token % SLOTS, Outcome.unavailable, 0);
+    });
     this.kTimeout = this.clock.on((token) => this.timedOut(token));
     this.kRetry = this.clock.on((slot) => this.retryNow(slot));
   }
 
-  /** Schedules the workload's first requests. */
+  /** Schedules the workload's first requests (and the health checks). */
   start(): void {
+    this.health.start();
     if (this.open) {
       if (this.requests > 0) this.clock.after(0, this.kArrival, 0);
       return;
@@ -124,9 +150,29 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
     for (let w = 0; w < workers; w++) this.clock.after(0, this.kStart, w);
   }
 
-  /** Requests not yet finished. */
-  get active(): number {
-    return this.inFlight + (this.gate.length - this.gateHead);
+  /** Requests started and not finished. */
+  get running(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Real mode's Ctrl-C, after a grace period: every request still in flight ends as gaveUp, so the
+   * partial report covers exactly the requests that were started.
+   */
+  abortAll(): void {
+    this.stopped = true;
+    for (let slot = 0; slot < this.slots; slot++) {
+      if (this.state[slot] === State.Free) continue;
+      if (this.timer[slot]! >= 0) this.clock.cancel(this.timer[slot]!);
+      if ((this.state[slot] === State.Queued || this.state[slot] === State.Serving) && this.provider[slot]! >= 0) this.ports[this.provider[slot]!]!.abandon?.(this.token[slot]!);
+      this.token[slot] = -1;
+      this.finish(slot, Outcome.gaveUp);
+    }
+  }
+
+  /** Every request of the workload has its final outcome. */
+  get done(): boolean {
+    return this.rec.finished >= this.requests;
   }
 
   // ── workload ────────────────────────────────────────────────────────────────────────────────
@@ -143,13 +189,14 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
   }
 
   private begin(worker: number, arrival: number): void {
-    if (this.issued >= this.requests) return;
+    if (this.issued >= this.requests || this.stopped) return;
     const slot = this.alloc();
     const id = this.issued++;
     this.inFlight++;
     this.id[slot] = id;
     this.worker[slot] = worker;
     this.attempt[slot] = 0;
+    this.provider[slot] = -1;
     this.client[slot] = Math.floor(this.rng() * this.scenario.workload.clients);
     this.rec.arrival[id] = arrival;
     // Time spent at the client's concurrency gate counts as key wait: both are the gateway holding the request.
@@ -160,6 +207,7 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
   private finish(slot: number, outcome: OutcomeCode): void {
     const now = this.clock.now();
     this.rec.finish(this.id[slot]!, now, outcome, this.attempt[slot]!);
+    if (this.onDone && this.rec.finished === this.requests) this.onDone();
     const worker = this.worker[slot]!;
     this.state[slot] = State.Free;
     this.token[slot] = -1;
@@ -186,7 +234,6 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
     this.since[slot] = this.clock.now();
     this.token[slot] = ++this.attempts * SLOTS + slot;
     this.key[slot] = -1;
-    this.provider[slot] = -1;
     const key = this.pool.acquire(slot);
     if (key >= 0) this.granted(slot, key);
   }
@@ -200,13 +247,24 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
     route.client = this.client[slot]!;
     route.attempt = this.attempt[slot]!;
     route.previous = this.provider[slot]!;
-    const p = this.balancer.pick(route, now);
-    this.balancer.started(p, now);
+    const p = this.route_(route, now);
     this.key[slot] = key;
     this.provider[slot] = p;
+    const token = this.token[slot]!;
+    if (p === NONE) {
+      // No healthy provider: the attempt ends at once (as an event, so nothing recurses).
+      this.state[slot] = State.Handshake;
+      this.hasConn[slot] = 0;
+      this.sentAt[slot] = now;
+      this.timer[slot] = -1;
+      this.clock.after(0, this.kUnavailable, token);
+      return;
+    }
+    this.providerLoad[p]!++;
+    this.health.admit(p);
+    this.balancer.started(p, now);
     this.sentAt[slot] = now;
     this.since[slot] = now;
-    const token = this.token[slot]!;
     const timeout = this.timeoutMs[p]!;
     this.timer[slot] = timeout < Infinity ? this.clock.after(timeout, this.kTimeout, token) : -1;
     switch (this.conns.connect(token, key, p)) {
@@ -229,6 +287,16 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
         this.clock.after(0, this.kRefused, token);
         break;
     }
+  }
+
+  /** The balancer's pick; with `retry.fallback`, a retry avoids the provider that just failed it. */
+  private route_(route: Route, now: number): number {
+    const prev = route.previous;
+    if (!this.fallback || route.attempt < 2 || prev < 0 || !this.healthy[prev]) return this.balancer.pick(route, now);
+    this.healthy[prev] = 0;
+    const p = this.balancer.pick(route, now);
+    this.healthy[prev] = 1;
+    return p === NONE ? this.balancer.pick(route, now) : p;
   }
 
   gaveUp(slot: number): void {
@@ -306,14 +374,20 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
     }
     if (this.timer[slot]! >= 0) this.clock.cancel(this.timer[slot]!);
     this.timer[slot] = -1;
+    if (outcome === Outcome.timeout && (this.state[slot] === State.Queued || this.state[slot] === State.Serving)) this.ports[this.provider[slot]!]!.abandon?.(this.token[slot]!);
     this.token[slot] = -1;
     const key = this.key[slot]!;
     const p = this.provider[slot]!;
-    if (this.hasConn[slot]) this.conns.release(key, p, outcome === Outcome.timeout);
+    // A timeout abandons the connection and a refused one (provider down) was reset: both close.
+    if (this.hasConn[slot]) this.conns.release(key, p, outcome === Outcome.timeout || outcome === Outcome.connectFailed);
     this.hasConn[slot] = 0;
     this.pool.release(key);
-    this.balancer.finished(p, outcome, now - this.sentAt[slot]!, now);
-    this.rec.attempt(now, key, p, outcome);
+    if (p !== NONE) {
+      this.providerLoad[p]!--;
+      this.balancer.finished(p, outcome, now - this.sentAt[slot]!, now);
+      this.health.observe(p, outcome);
+    }
+    this.rec.attempt(this.sentAt[slot]!, now, key, p, outcome);
     if (outcome !== Outcome.ok && this.retry.retries(outcome, this.attempt[slot]!)) {
       this.state[slot] = State.Backoff;
       this.since[slot] = now;
@@ -324,6 +398,7 @@ export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
   }
 
   private retryNow(slot: number): void {
+    if (this.state[slot] !== State.Backoff) return;
     this.rec.retryWait[this.id[slot]!]! += this.clock.now() - this.since[slot]!;
     this.startAttempt(slot);
   }

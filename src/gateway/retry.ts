@@ -7,6 +7,7 @@ const CODES: Record<RetryOn, OutcomeCode> = {
   serverError: Outcome.serverError,
   timeout: Outcome.timeout,
   connectFailed: Outcome.connectFailed,
+  unavailable: Outcome.unavailable,
 };
 
 /** Which attempt outcomes are retried and how long to wait before the next attempt. */

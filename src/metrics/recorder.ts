@@ -39,6 +39,7 @@ export class Recorder {
   /** Per key: 429s the provider answered. */
   readonly keyRateLimited: Float64Array;
   // Attempt log, for the time series.
+  readonly attemptStart = new Column(new Float64Array(1024), (n) => new Float64Array(n));
   readonly attemptEnd = new Column(new Float64Array(1024), (n) => new Float64Array(n));
   readonly attemptKey = new Column(new Int32Array(1024), (n) => new Int32Array(n));
   readonly attemptProvider = new Column(new Int32Array(1024), (n) => new Int32Array(n));
@@ -67,7 +68,8 @@ export class Recorder {
     this.admissionKey.push(key);
   }
 
-  attempt(now: number, key: number, provider: number, outcome: OutcomeCode): void {
+  attempt(sentAt: number, now: number, key: number, provider: number, outcome: OutcomeCode): void {
+    this.attemptStart.push(sentAt);
     this.attemptEnd.push(now);
     this.attemptKey.push(key);
     this.attemptProvider.push(provider);

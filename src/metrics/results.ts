@@ -23,6 +23,7 @@ export interface OutcomeCounts {
   timeout: number;
   connectFailed: number;
   gaveUp: number;
+  unavailable: number;
 }
 
 export interface VariantMetrics {
@@ -49,8 +50,41 @@ export interface VariantMetrics {
     clientReuseRate: number | null;
   };
   keys: Record<string, { admitted: number; rateLimited: number }>;
-  providers: Record<string, { requests: number; ok: number; failed: number; rateLimited: number; busyPeak: number; queuePeak: number }>;
+  providers: Record<string, ProviderMetrics>;
+  /** How evenly attempts spread over providers, and (consistent-hash) how clients moved. */
+  balance: BalanceMetrics;
   limiter: { checks: number; wastedChecks: number; wakeups: number; entriesPeak: number };
+}
+
+export interface ProviderMetrics {
+  /** Attempts sent to the provider (429s and failures included; health checks not). */
+  requests: number;
+  /** Its fraction of all attempts that reached a provider. */
+  share: number | null;
+  ok: number;
+  failed: number;
+  rateLimited: number;
+  /** Most requests in service / queued at once. */
+  busyPeak: number;
+  queuePeak: number;
+  /** Time it was marked unhealthy (ms). */
+  unhealthyMs: number;
+  /** Active health checks sent to it. */
+  checks: number;
+}
+
+export interface BalanceMetrics {
+  /** Largest provider share ÷ mean share (1 = perfectly even). */
+  imbalance: number | null;
+  /** consistent-hash: at each health change, the fraction of clients whose provider changed. */
+  remaps: { atMs: number; fraction: number }[];
+}
+
+export interface ProviderSeries {
+  /** Attempts in flight at the provider, time-weighted mean per bucket. */
+  inFlight: number[];
+  /** Fraction of each bucket the provider was healthy (1 = all of it). */
+  healthy: number[];
 }
 
 export interface Series {
@@ -65,12 +99,21 @@ export interface Series {
   latencyMeanMs: (number | null)[];
   /** Key admissions per bucket, per key. */
   admissions: Record<string, number[]>;
+  /** Requests in flight (arrived, not yet finished), time-weighted mean over each bucket. */
+  inFlight: number[];
+  /** Per provider: attempts in flight and health over time. */
+  providers: Record<string, ProviderSeries>;
 }
 
 export interface VariantResult {
   name: string;
   metrics: VariantMetrics;
   series: Series;
+  /**
+   * Latency distribution of successful requests (arrival → outcome): [percentile, ms] pairs at
+   * 0 (the minimum), 1, 2, … 99, 99.5, 99.9 and 100 (the maximum); empty when none succeeded.
+   */
+  latencyCdf: [number, number][];
 }
 
 export interface RunResult {
@@ -84,7 +127,11 @@ export interface Results {
   description: string | null;
   file: string;
   seed: number;
-  mode: 'sim';
+  mode: 'sim' | 'real';
+  /** Real mode: scenario time per wall time (durations ran `timeScale` times as long; results are in scenario time). */
+  timeScale?: number;
+  /** Real mode: the run was interrupted (Ctrl-C or the duration cap); it covers the requests started before. */
+  partial?: boolean;
   baseline: string;
   units: { time: 'ms'; rate: 'fraction'; throughput: 'requests/s' };
   runs: RunResult[];

@@ -1,7 +1,6 @@
 import { Outcome, outcomeNames } from '../balancers/balancer.js';
 import type { ConnectionStats } from '../gateway/connections.js';
 import type { LimiterStats } from '../limiters/key-pool.js';
-import type { ProviderStats } from '../providers/port.js';
 import type { Recorder } from './recorder.js';
 import type { LatencyStats, OutcomeCounts, PhaseStats, Series, VariantMetrics } from './results.js';
 import { mean, niceBucket, quantiles, round } from './stats.js';
@@ -9,17 +8,15 @@ import { mean, niceBucket, quantiles, round } from './stats.js';
 /** What a finished run hands the summary besides the recorder. */
 export interface RunFacts {
   keyNames: readonly string[];
-  providerNames: readonly string[];
   admitted: Float64Array;
   connections: ConnectionStats;
-  providers: readonly ProviderStats[];
   limiter: LimiterStats;
 }
 
 function counts(outcomes: Uint8Array): OutcomeCounts {
-  const c = [0, 0, 0, 0, 0, 0];
+  const c = [0, 0, 0, 0, 0, 0, 0];
   for (let i = 0; i < outcomes.length; i++) c[outcomes[i]!]!++;
-  return { ok: c[0]!, rateLimited: c[1]!, serverError: c[2]!, timeout: c[3]!, connectFailed: c[4]!, gaveUp: c[5]! };
+  return { ok: c[0]!, rateLimited: c[1]!, serverError: c[2]!, timeout: c[3]!, connectFailed: c[4]!, gaveUp: c[5]!, unavailable: c[6]! };
 }
 
 function latencyStats(values: Float64Array): LatencyStats {
@@ -32,25 +29,44 @@ function phaseStats(values: Float64Array): PhaseStats {
   return { mean: round(mean(values)), p50: round(q.at[0]!), p99: round(q.at[1]!), max: round(q.max) };
 }
 
+/** Latency (arrival → final outcome) of each successful request, in finishing order. */
+function okLatencies(rec: Recorder): Float64Array {
+  let ok = 0;
+  for (let i = 0; i < rec.finished; i++) if (rec.outcome[i] === Outcome.ok) ok++;
+  const out = new Float64Array(ok);
+  for (let i = 0, j = 0; i < rec.finished; i++) if (rec.outcome[i] === Outcome.ok) out[j++] = rec.end[i]! - rec.arrival[i]!;
+  return out;
+}
+
+/** The percentiles a latency CDF is drawn from: every whole percent, and the tail in finer steps. */
+export const CDF_POINTS: readonly number[] = [...Array.from({ length: 100 }, (_, i) => i), 99.5, 99.9, 100];
+
+/**
+ * The latency distribution of successful requests as [percentile, ms] pairs (exact nearest-rank
+ * percentiles at CDF_POINTS, 0 = the minimum), compact enough for results.json at any run size.
+ * Empty when no request succeeded.
+ */
+export function latencyCdf(rec: Recorder): [number, number][] {
+  const values = okLatencies(rec);
+  if (values.length === 0) return [];
+  const q = quantiles(values, CDF_POINTS);
+  return CDF_POINTS.map((p, i) => [p, round(q.at[i]!)!]);
+}
+
 const ratio = (a: number, b: number): number | null => (b > 0 ? round(a / b, 6) : null);
 
 /** The numbers of one variant, from what the recorder saw. Pure: same recorder → same metrics. */
-export function summarize(rec: Recorder, facts: RunFacts): VariantMetrics {
+/** Everything but the per-provider figures and balance (see providers.ts). */
+export function summarize(rec: Recorder, facts: RunFacts): Omit<VariantMetrics, 'providers' | 'balance'> {
   const n = rec.finished;
   const outcomes = counts(rec.outcome.subarray(0, n));
   const attemptOutcomes = counts(rec.attemptOutcome.view());
   let totalTime = 0;
   for (let i = 0; i < n; i++) if (rec.end[i]! > totalTime) totalTime = rec.end[i]!;
-  const okLatency = new Float64Array(outcomes.ok);
-  for (let i = 0, j = 0; i < n; i++) if (rec.outcome[i] === Outcome.ok) okLatency[j++] = rec.end[i]! - rec.arrival[i]!;
+  const okLatency = okLatencies(rec);
   const c = facts.connections;
   const keys: VariantMetrics['keys'] = {};
   facts.keyNames.forEach((k, i) => (keys[k] = { admitted: facts.admitted[i]!, rateLimited: rec.keyRateLimited[i]! }));
-  const providers: VariantMetrics['providers'] = {};
-  facts.providerNames.forEach((p, i) => {
-    const s = facts.providers[i]!;
-    providers[p] = { requests: s.requests, ok: s.ok, failed: s.failed, rateLimited: s.rateLimited, busyPeak: s.busyPeak, queuePeak: s.queuePeak };
-  });
   return {
     requests: n,
     attempts: rec.attemptOutcome.length,
@@ -78,7 +94,6 @@ export function summarize(rec: Recorder, facts: RunFacts): VariantMetrics {
       clientReuseRate: ratio(c.clientsReused, c.clientsCreated + c.clientsReused),
     },
     keys,
-    providers,
     limiter: { ...facts.limiter },
   };
 }
@@ -90,7 +105,7 @@ function byOutcome(buckets: number): Record<keyof OutcomeCounts, number[]> {
 }
 
 /** Per-bucket counts for charts; at most ~100 buckets whatever the run length. */
-export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: number): Series {
+export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: number): Omit<Series, 'providers'> {
   const bucketMs = niceBucket(totalTimeMs);
   const buckets = Math.max(1, Math.floor(totalTimeMs / bucketMs) + 1);
   const at = (t: number): number => Math.min(buckets - 1, Math.floor(t / bucketMs));
@@ -98,6 +113,27 @@ export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: 
   const attempts = byOutcome(buckets);
   const latSum = new Float64Array(buckets);
   const latN = new Float64Array(buckets);
+  // In flight: each request's [arrival, end) spread over the buckets it covers (partial ends
+  // directly, whole buckets through a difference array), then divided by the bucket width.
+  const busy = new Float64Array(buckets);
+  const whole = new Float64Array(buckets + 1);
+  for (let i = 0; i < rec.finished; i++) {
+    const a = rec.arrival[i]!;
+    const e = rec.end[i]!;
+    const ba = at(a);
+    const be = at(e);
+    if (ba === be) busy[ba]! += e - a;
+    else {
+      busy[ba]! += (ba + 1) * bucketMs - a;
+      busy[be]! += e - be * bucketMs;
+      whole[ba + 1]!++;
+      whole[be]!--;
+    }
+  }
+  for (let b = 0, open = 0; b < buckets; b++) {
+    open += whole[b]!;
+    busy[b]! += open * bucketMs;
+  }
   for (let i = 0; i < rec.finished; i++) {
     const b = at(rec.end[i]!);
     const o = rec.outcome[i]!;
@@ -122,5 +158,6 @@ export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: 
     attempts,
     latencyMeanMs: Array.from(latSum, (s, i) => (latN[i]! > 0 ? round(s / latN[i]!) : null)),
     admissions,
+    inFlight: Array.from(busy, (ms) => round(ms / bucketMs)!),
   };
 }

@@ -3,15 +3,19 @@ import { SlidingLog } from '../limiters/sliding-log.js';
 import type { Clock } from '../sim/clock.js';
 import { sampler, type Sampler } from '../sim/dist.js';
 import type { Random } from '../sim/random.js';
-import type { Provider } from '../scenario/types.js';
+import type { Fault, Provider } from '../scenario/types.js';
 import type { ProviderPort, ProviderStats, ReplySink } from './port.js';
 
 /**
  * The provider model: `capacity` servers with a FIFO queue, service times from `latency`, a
  * `failure` probability of a 5xx, and its own exact per-key limit (a sliding log per key; a request
  * over it gets an immediate 429 with retry-after = when the window next admits). Queued work whose
- * client has gone (timed out) is dropped when it reaches a server.
+ * client has gone (timed out) is dropped when it reaches a server. Faults (down, slow, errors,
+ * throttle) change all of this while they last. Health checks queue and take capacity like requests.
  */
+
+// Health checks ride the same queue and job slots as requests under this token.
+const CHECK = -1;
 export class MockProvider implements ProviderPort {
   readonly stats: ProviderStats = { requests: 0, ok: 0, failed: 0, rateLimited: 0, busyPeak: 0, queuePeak: 0 };
   private readonly latency: Sampler;
@@ -32,6 +36,9 @@ export class MockProvider implements ProviderPort {
   private readonly kDone: number;
   private readonly kReject: number;
   private readonly capacity: number;
+  private readonly faults: readonly Fault[];
+  private checkDone: ((ok: boolean) => void) | undefined;
+  private checkCost = 0;
 
   constructor(
     private readonly spec: Provider,
@@ -42,8 +49,9 @@ export class MockProvider implements ProviderPort {
   ) {
     this.latency = sampler(spec.latency, random);
     this.capacity = spec.capacity;
+    this.faults = spec.faults;
     this.limits = [];
-    for (let k = 0; k < keys; k++) this.limits.push(spec.limit ? new SlidingLog(spec.limit.count, spec.limit.windowMs) : undefined);
+    for (let k = 0; k < keys; k++) this.limits.push(this.newLimit());
     this.kDone = clock.on((job) => this.done(job));
     this.kReject = clock.on((job) => this.rejected(job));
   }
@@ -62,9 +70,30 @@ export class MockProvider implements ProviderPort {
     return this.qSize;
   }
 
+  private newLimit(): SlidingLog | undefined {
+    return this.spec.limit ? new SlidingLog(this.spec.limit.count, this.spec.limit.windowMs) : undefined;
+  }
+
+  /** The fault in force at `now`, if any (the first listed wins when they overlap). */
+  private fault(now: number): Fault | undefined {
+    for (const f of this.faults) if (now >= f.atMs && now < f.atMs + f.forMs) return f;
+    return undefined;
+  }
+
   send(token: number, key: number): void {
     const now = this.clock.now();
     this.stats.requests++;
+    const fault = this.faults.length > 0 ? this.fault(now) : undefined;
+    if (fault?.kind === 'down') {
+      this.clock.at(now, this.kReject, this.job(token, Outcome.connectFailed, 0, 0));
+      return;
+    }
+    if (fault?.kind === 'throttle' && this.random() < fault.rate) {
+      this.clock.at(now, this.kReject, this.job(token, Outcome.rateLimited, 0, fault.atMs + fault.forMs - now));
+      return;
+    }
+    // A server meets new keys as they come (gatesim serve); the simulation knows them up front.
+    while (key >= this.limits.length) this.limits.push(this.newLimit());
     const limit = this.limits[key];
     if (limit && !limit.admits(now)) {
       const job = this.job(token, Outcome.rateLimited, 0, limit.nextAdmitAt(now) - now);
@@ -79,13 +108,30 @@ export class MockProvider implements ProviderPort {
     this.push(token, now);
   }
 
+  /** A health check: queued and served like a request, costing `costMs` (× a slow fault). */
+  check(costMs: number, done: (ok: boolean) => void): void {
+    const now = this.clock.now();
+    this.checkDone = done;
+    this.checkCost = costMs;
+    if (this.fault(now)?.kind === 'down') {
+      done(false);
+      return;
+    }
+    if (this.busy < this.capacity) this.start(CHECK, now, 0);
+    else this.push(CHECK, now);
+  }
+
   private start(token: number, now: number, queueMs: number): void {
     this.busy++;
     if (this.busy > this.stats.busyPeak) this.stats.busyPeak = this.busy;
-    const service = this.latency.sample();
-    const outcome: OutcomeCode = this.spec.failure > 0 && this.random() < this.spec.failure ? Outcome.serverError : Outcome.ok;
+    const fault = this.faults.length > 0 ? this.fault(now) : undefined;
+    let service = token === CHECK ? this.checkCost : this.latency.sample();
+    let failure = this.spec.failure;
+    if (fault?.kind === 'slow') service *= fault.factor;
+    else if (fault?.kind === 'errors' && fault.rate > failure) failure = fault.rate;
+    const outcome: OutcomeCode = failure > 0 && this.random() < failure ? Outcome.serverError : Outcome.ok;
     const job = this.job(token, outcome, queueMs, service);
-    this.sink.started(token);
+    if (token !== CHECK) this.sink.started(token);
     this.clock.after(service, this.kDone, job);
   }
 
@@ -93,18 +139,24 @@ export class MockProvider implements ProviderPort {
     const token = this.jobToken[job]!;
     const outcome = this.jobOutcome[job]! as OutcomeCode;
     this.busy--;
-    if (outcome === Outcome.ok) this.stats.ok++;
-    else this.stats.failed++;
     this.jobFree.push(job);
-    this.sink.reply(token, outcome, 0, this.jobQueue[job]!, this.jobService[job]!);
+    if (token === CHECK) {
+      this.checkDone?.(outcome === Outcome.ok);
+    } else {
+      if (outcome === Outcome.ok) this.stats.ok++;
+      else this.stats.failed++;
+      this.sink.reply(token, outcome, 0, this.jobQueue[job]!, this.jobService[job]!);
+    }
     this.serveNext();
   }
 
   private rejected(job: number): void {
     const token = this.jobToken[job]!;
-    this.stats.rateLimited++;
+    const outcome = this.jobOutcome[job]! as OutcomeCode;
+    if (outcome === Outcome.rateLimited) this.stats.rateLimited++;
+    else this.stats.failed++;
     this.jobFree.push(job);
-    this.sink.reply(token, Outcome.rateLimited, this.jobService[job]!, 0, 0);
+    this.sink.reply(token, outcome, this.jobService[job]!, 0, 0);
   }
 
   private serveNext(): void {
@@ -114,7 +166,7 @@ export class MockProvider implements ProviderPort {
       const at = this.qAt[this.qHead]!;
       this.qHead = (this.qHead + 1) % this.qToken.length;
       this.qSize--;
-      if (!this.sink.live(token)) continue;
+      if (token !== CHECK && !this.sink.live(token)) continue;
       this.start(token, now, now - at);
     }
   }

@@ -12,6 +12,10 @@ export interface ReplySink {
 /** A provider as the dispatcher sees it: the mock model in simulation, an HTTP client in real mode. */
 export interface ProviderPort {
   send(token: number, key: number): void;
+  /** The caller stopped waiting for the attempt (its timeout); real mode aborts the request. */
+  abandon?(token: number): void;
+  /** A health check costing `costMs` of the provider's capacity; `done(ok)` when it answers. */
+  check(costMs: number, done: (ok: boolean) => void): void;
 }
 
 /** Per-provider counters. */

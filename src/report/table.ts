@@ -15,50 +15,91 @@ const fmt = (row: MetricRow, v: number | null | undefined): string =>
 const fmtGain = (row: MetricRow, g: number | null): string =>
   g === null ? '–' : `${g >= 0 ? '+' : ''}${g.toFixed(1)}${row.better === 'points' ? ' pp' : '%'}`;
 
+/** Rows that depend on the run: each provider's share and time unhealthy, and the imbalance. */
+export function providerRows(run: RunResult): MetricRow[] {
+  const names = Object.keys(run.variants[0]?.metrics.providers ?? {});
+  if (names.length < 2) return [];
+  const rows: MetricRow[] = [
+    {
+      key: 'imbalance',
+      label: 'imbalance (max share ÷ mean)',
+      unit: '×',
+      value: (m) => m.balance?.imbalance ?? null,
+      scale: 1,
+      digits: 2,
+      // Not "lower is better": weighted balancers are uneven on purpose.
+      better: 'none',
+    },
+  ];
+  for (const name of names) {
+    rows.push({ key: `share.${name}`, label: `share: ${name}`, unit: '%', value: (m) => m.providers[name]?.share ?? null, scale: 100, digits: 1, better: 'none' });
+  }
+  for (const name of names) {
+    rows.push({ key: `unhealthy.${name}`, label: `unhealthy: ${name}`, unit: 's', value: (m) => m.providers[name]?.unhealthyMs ?? null, scale: 1e-3, digits: 1, better: 'none' });
+  }
+  return rows;
+}
+
 /**
  * The document's table shape: a row per metric, a column per variant (with the published figure
  * beside it where the scenario gives one), and an improvement column per variant against the
- * baseline. A `≠` marks an improvement whose direction disagrees with the published one.
+ * baseline. With more than two variants the improvement goes in brackets beside each value, so
+ * the table stays readable. A `≠` marks an improvement whose direction disagrees with the
+ * published one.
  */
 export function comparison(results: Results, run: RunResult): Table {
   const ref = results.reference[run.name] ?? {};
   const base = run.variants.find((v) => v.name === results.baseline) ?? run.variants[0]!;
   const others = run.variants.filter((v) => v !== base);
+  const compact = run.variants.length > 2;
   const withRef = new Set(run.variants.filter((v) => ref[v.name]).map((v) => v.name));
   const header = ['metric'];
   for (const v of run.variants) {
     header.push(v.name);
     if (withRef.has(v.name)) header.push(`${v.name} (published)`);
   }
-  for (const v of others) {
-    header.push(`${v.name} vs ${base.name}`);
-    if (withRef.has(v.name) && withRef.has(base.name)) header.push('(published)');
+  if (!compact) {
+    for (const v of others) {
+      header.push(`${v.name} vs ${base.name}`);
+      if (withRef.has(v.name) && withRef.has(base.name)) header.push('(published)');
+    }
   }
   const rows: string[][] = [];
   const notes: string[] = [];
-  for (const row of METRICS) {
+  for (const row of [...METRICS, ...providerRows(run)]) {
     const hasRef = run.variants.some((v) => ref[v.name]?.[row.key] !== undefined);
     const values = run.variants.map((v) => row.value(v.metrics));
-    if (!hasRef && values.every((v) => v === null || v === 0) && row.better === 'none') continue;
-    const cells = [`${row.label} (${row.unit})`];
-    run.variants.forEach((v, i) => {
-      cells.push(fmt(row, values[i]));
-      if (withRef.has(v.name)) cells.push(fmt(row, ref[v.name]?.[row.key]));
-    });
+    // Rows that say nothing here (all zero or missing) are left out.
+    if (!hasRef && values.every((v) => v === null || v === 0)) continue;
     const b = row.value(base.metrics);
+    const gains = new Map<string, string>();
+    const published = new Map<string, string>();
     for (const v of others) {
       const g = improvement(row, row.value(v.metrics), b);
       const pv = ref[v.name]?.[row.key];
       const pb = ref[base.name]?.[row.key];
       const pg = pv !== undefined && pb !== undefined ? improvement(row, pv, pb) : null;
       const disagree = g !== null && pg !== null && Math.sign(g) !== Math.sign(pg) && Math.abs(g) >= 0.05 && Math.abs(pg) >= 0.05;
-      cells.push(fmtGain(row, g) + (disagree ? ' ≠' : ''));
-      if (withRef.has(v.name) && withRef.has(base.name)) cells.push(fmtGain(row, pg));
+      gains.set(v.name, fmtGain(row, g) + (disagree ? ' ≠' : ''));
+      published.set(v.name, fmtGain(row, pg));
       if (disagree) notes.push(`${row.label}: ${v.name} vs ${base.name} goes the other way from the published figures.`);
+    }
+    const cells = [`${row.label} (${row.unit})`];
+    run.variants.forEach((v, i) => {
+      const gain = gains.get(v.name);
+      cells.push(compact && gain !== undefined && gain !== '–' ? `${fmt(row, values[i])} (${gain})` : fmt(row, values[i]));
+      if (withRef.has(v.name)) cells.push(fmt(row, ref[v.name]?.[row.key]));
+    });
+    if (!compact) {
+      for (const v of others) {
+        cells.push(gains.get(v.name)!);
+        if (withRef.has(v.name) && withRef.has(base.name)) cells.push(published.get(v.name)!);
+      }
     }
     rows.push(cells);
   }
-  return { title: run.name, header, rows, notes };
+  const title = compact ? `${run.name} — (brackets: change vs ${base.name})` : run.name;
+  return { title, header, rows, notes };
 }
 
 export function toText(t: Table): string {

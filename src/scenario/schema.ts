@@ -7,13 +7,13 @@
 import { z } from 'zod';
 import { balancers } from '../balancers/index.js';
 import { limiters } from '../limiters/index.js';
-import type { Keys, Provider, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
+import type { Fault, Health, Keys, Provider, RequestTemplate, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
 import { didYouMean, show } from './errors.js';
 import {
   arrivalRate, distribution, duration, named, nonNegativeInt, positiveInt, positiveNumber, probability, rate,
 } from './units.js';
 
-const retryOn = ['rateLimited', 'serverError', 'timeout', 'connectFailed'] as const satisfies readonly RetryOn[];
+const retryOn = ['rateLimited', 'serverError', 'timeout', 'connectFailed', 'unavailable'] as const satisfies readonly RetryOn[];
 
 const workload = z
   .strictObject({
@@ -52,8 +52,12 @@ const wait = z
 
 const keys = z
   .strictObject({
-    count: positiveInt.default(1).describe('Number of API keys (default 1)'),
+    count: positiveInt.default(1).describe('Number of API keys (default 1; real mode: the keys in `env`)'),
+    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name such as GATESIM_KEYS' }).optional()
+      .describe('Real mode: environment variable holding the keys, comma-separated (keys never go in the file)'),
     limit: rate.optional().describe('Client-side limit per key such as 3/min (default: no limit)'),
+    guard: duration.prefault('0ms')
+      .describe("Added to the limiter's window to absorb the spread between taking a key and the provider counting the request (connection setup, network); default 0ms"),
     limiter: named(limiters, 'limiter').prefault('sliding-log')
       .describe('Limiter enforcing the per-key limit: a name or { type: name, …options } (default sliding-log)'),
     choice: z.enum(['least-used', 'round-robin', 'random']).default('least-used')
@@ -62,11 +66,24 @@ const keys = z
     wait: wait.prefault('notify').describe('How a request waits for a key: notify, or { poll: interval } (default notify)'),
     acquireTimeout: duration.prefault('5m').describe('Give up waiting for a key after this long (default 5m)'),
   })
-  .transform(({ acquireTimeout, ...k }): Keys => ({ ...k, limit: k.limit, acquireTimeoutMs: acquireTimeout }));
+  .transform(({ acquireTimeout, guard, ...k }): Keys => ({ ...k, limit: k.limit, guardMs: guard, acquireTimeoutMs: acquireTimeout }));
+
+const fault = z
+  .strictObject({
+    at: duration.describe('When the fault starts, from the start of the run (required)'),
+    for: duration.describe('How long it lasts (required)'),
+    kind: z.enum(['down', 'slow', 'errors', 'throttle'])
+      .describe('down: connections refused; slow: latency × factor; errors: 5xx with probability rate; throttle: 429 with probability rate (required)'),
+    factor: positiveNumber.default(10).describe('slow: latency multiplier (default 10)'),
+    rate: probability.default(1).describe('errors, throttle: probability per request (default 100%)'),
+  })
+  .transform((f): Fault => ({ atMs: f.at, forMs: f.for, kind: f.kind, factor: f.factor, rate: f.rate }));
 
 const provider = z
   .strictObject({
     name: z.string().min(1).describe('Provider name (required, unique)'),
+    url: z.string().regex(/^https?:\/\/\S+$/, { error: 'expected an http(s) URL such as http://127.0.0.1:8080/v1' }).optional()
+      .describe('Real mode: OpenAI-compatible base URL; requests go to {url}/chat/completions'),
     weight: positiveNumber.default(1).describe('Balancer weight (default 1)'),
     latency: distribution.describe('Latency of one request: a duration or a distribution (required)'),
     failure: probability.default(0).describe('Probability a request fails with a 5xx, such as 1% (default 0)'),
@@ -86,9 +103,11 @@ const provider = z
       })
       .prefault({})
       .describe('Connection setup (default: instant, unlimited)'),
+    faults: z.array(fault).default([]).describe('Faults injected into this provider (default none)'),
   })
   .transform((p): Provider => ({
     name: p.name,
+    url: p.url?.replace(/\/+$/, ''),
     weight: p.weight,
     latency: p.latency,
     failure: p.failure,
@@ -96,6 +115,7 @@ const provider = z
     limit: p.limit,
     timeoutMs: p.timeout ?? Infinity,
     connect: { handshakeMs: p.connect.handshake, max: p.connect.max ?? Infinity, timeoutMs: p.connect.timeout, lingerMs: p.connect.linger },
+    faults: p.faults,
   }));
 
 const providers = z
@@ -106,15 +126,66 @@ const providers = z
 const retry = z
   .strictObject({
     attempts: positiveInt.default(1).describe('Total attempts including the first (default 1 = no retry)'),
+    fallback: z.boolean().default(false).describe('A retry goes to another provider than the failed attempt when a healthy one exists (default false)'),
     backoff: duration.prefault('1s').describe('Base backoff, doubled per retry (default 1s)'),
     maxBackoff: duration.prefault('30s').describe('Backoff cap (default 30s)'),
     jitter: z.enum(['full', 'equal', 'none']).default('full').describe('Backoff jitter (default full)'),
     on: z.array(z.enum(retryOn)).prefault([...retryOn])
-      .describe('Failures that are retried (default all: rateLimited, serverError, timeout, connectFailed)'),
+      .describe('Failures that are retried (default all: rateLimited, serverError, timeout, connectFailed, unavailable)'),
   })
   .transform((r): Retry => ({
-    attempts: r.attempts, backoffMs: r.backoff, maxBackoffMs: r.maxBackoff, jitter: r.jitter, on: r.on,
+    attempts: r.attempts, fallback: r.fallback, backoffMs: r.backoff, maxBackoffMs: r.maxBackoff, jitter: r.jitter, on: r.on,
   }));
+
+const health = z
+  .strictObject({
+    passive: z
+      .strictObject({
+        threshold: probability.default(0.5).describe('Unhealthy while the failure-rate EMA is above this (default 0.5, as 002)'),
+        recover: duration.optional().describe('Back to healthy this long after being marked (default never, as 002)'),
+      })
+      .optional()
+      .describe("002's failure-rate rule: success ×0.5, failure ×0.9+0.1 (default off)"),
+    cooldown: z
+      .strictObject({
+        fails: positiveInt.default(3).describe('Failures allowed within the window (default 3)'),
+        window: duration.prefault('1m').describe('Window the failures are counted in (default 1m)'),
+        for: duration.prefault('30s').describe('How long the provider is out (default 30s)'),
+      })
+      .optional()
+      .describe('LiteLLM-style cooldown: too many failures in a window → out for a while (default off)'),
+    breaker: z
+      .strictObject({
+        failures: positiveInt.default(5).describe('Consecutive failures that open the breaker (default 5)'),
+        open: duration.prefault('30s').describe('How long it stays open before probing (default 30s)'),
+        probes: positiveInt.default(1).describe('Attempts let through while half-open (default 1)'),
+      })
+      .optional()
+      .describe('Circuit breaker with half-open probing (default off)'),
+    active: z
+      .strictObject({
+        interval: duration.describe('Time between checks of each provider (required)'),
+        cost: duration.prefault('100ms').describe('Capacity one check takes at the provider (default 100ms)'),
+        timeout: duration.prefault('5s').describe('A check slower than this fails (default 5s)'),
+      })
+      .optional()
+      .describe('Active health checks (default off)'),
+  })
+  .transform((h): Health => ({
+    passive: h.passive ? { threshold: h.passive.threshold, recoverMs: h.passive.recover ?? Infinity } : undefined,
+    cooldown: h.cooldown ? { fails: h.cooldown.fails, windowMs: h.cooldown.window, forMs: h.cooldown.for } : undefined,
+    breaker: h.breaker ? { failures: h.breaker.failures, openMs: h.breaker.open, probes: h.breaker.probes } : undefined,
+    active: h.active ? { intervalMs: h.active.interval, costMs: h.active.cost, timeoutMs: h.active.timeout } : undefined,
+  }));
+
+const request = z
+  .strictObject({
+    model: z.string().default('gpt-4o-mini').describe('Model asked for (default gpt-4o-mini)'),
+    maxTokens: positiveInt.default(16).describe('max_tokens of each request (default 16)'),
+    prompt: z.string().default('Reply with the word ok.').describe('The user message (default a one-word request)'),
+    body: z.record(z.string(), z.unknown()).optional().describe('A whole JSON body to send instead (default none)'),
+  })
+  .transform((r): RequestTemplate => ({ model: r.model, maxTokens: r.maxTokens, prompt: r.prompt, body: r.body }));
 
 /** The fields a variant or run may override. */
 const overridable = {
@@ -127,6 +198,8 @@ const overridable = {
   connections: z.enum(['pooled', 'fresh']).default('pooled')
     .describe('pooled: reuse connections; fresh: a handshake per request (default pooled)'),
   retry: retry.prefault({}).describe('Retries of failed attempts (default: none)'),
+  request: request.prefault({}).describe('Real mode: what each request asks for (default: a one-word completion)'),
+  health: health.prefault({}).describe('How providers are judged healthy: passive, cooldown, breaker, active checks (default: all healthy)'),
 };
 
 /** One merged scenario (seed is the file's, added by the loader). */

@@ -44,8 +44,16 @@ export type WaitMode = { mode: 'notify' } | { mode: 'poll'; intervalMs: number }
 
 export interface Keys {
   count: number;
+  /** Real mode: the environment variable holding the keys, comma-separated (never the keys themselves). */
+  env?: string;
   /** Client-side limit per key; undefined = no limit. */
   limit: Rate | undefined;
+  /**
+   * Added to the limiter's window: the client counts a request when it takes the key, the
+   * provider when the request arrives, and connection setup (or the network) delays some requests
+   * more than others. A guard ≥ that spread keeps the provider's window.
+   */
+  guardMs: number;
   limiter: Named;
   choice: 'least-used' | 'round-robin' | 'random';
   exclusive: boolean;
@@ -53,8 +61,24 @@ export interface Keys {
   acquireTimeoutMs: number;
 }
 
+/** A fault injected into one provider for a while. */
+export interface Fault {
+  atMs: number;
+  forMs: number;
+  /**
+   * down: connections are refused (connectFailed); slow: latency × `factor`; errors: each request
+   * fails with a 5xx with probability `rate`; throttle: each request gets a 429 with probability
+   * `rate`, with retry-after = the rest of the fault.
+   */
+  kind: 'down' | 'slow' | 'errors' | 'throttle';
+  factor: number;
+  rate: number;
+}
+
 export interface Provider {
   name: string;
+  /** Real mode: the OpenAI-compatible base URL (requests go to `{url}/chat/completions`). */
+  url?: string;
   weight: number;
   latency: Dist;
   /** Probability a request fails with a 5xx. */
@@ -71,17 +95,45 @@ export interface Provider {
    * and how long a closed connection still counts against `max` at the provider.
    */
   connect: { handshakeMs: number; max: number; timeoutMs: number; lingerMs: number };
+  faults: Fault[];
 }
 
-export type RetryOn = 'rateLimited' | 'serverError' | 'timeout' | 'connectFailed';
+export type RetryOn = 'rateLimited' | 'serverError' | 'timeout' | 'connectFailed' | 'unavailable';
 
 export interface Retry {
   /** Total attempts including the first (1 = no retry). */
   attempts: number;
+  /** A retry goes to another provider than the failed attempt's when a healthy one exists. */
+  fallback: boolean;
   backoffMs: number;
   maxBackoffMs: number;
   jitter: 'full' | 'equal' | 'none';
   on: RetryOn[];
+}
+
+/**
+ * How providers are judged healthy. An attempt ending serverError, timeout or connectFailed is a
+ * failure; ok is a success; 429s count for neither. A provider is picked only while every enabled
+ * rule says it is healthy.
+ */
+export interface Health {
+  /** 002's rule: failure-rate EMA (success ×0.5, failure ×0.9+0.1); unhealthy above `threshold`; `recover` brings it back after that long (the document never does: Infinity). */
+  passive: { threshold: number; recoverMs: number } | undefined;
+  /** LiteLLM-style cooldown: `fails` failures within `windowMs` → out for `forMs`. */
+  cooldown: { fails: number; windowMs: number; forMs: number } | undefined;
+  /** Circuit breaker: `failures` in a row → open for `openMs`, then half-open letting `probes` attempts through; a success closes it, a failure reopens it. */
+  breaker: { failures: number; openMs: number; probes: number } | undefined;
+  /** Active checks: every `intervalMs` each provider gets a check costing `costMs` of its capacity; a check that fails or takes longer than `timeoutMs` marks it unhealthy, one that passes marks it healthy. */
+  active: { intervalMs: number; costMs: number; timeoutMs: number } | undefined;
+}
+
+/** Real mode: what each request asks for. */
+export interface RequestTemplate {
+  model: string;
+  maxTokens: number;
+  prompt: string;
+  /** Replaces the whole JSON body when given. */
+  body: Record<string, unknown> | undefined;
 }
 
 export interface Scenario {
@@ -94,6 +146,8 @@ export interface Scenario {
   providers: Provider[];
   connections: 'pooled' | 'fresh';
   retry: Retry;
+  health: Health;
+  request: RequestTemplate;
 }
 
 export interface PlanVariant {

@@ -86,6 +86,11 @@ export class Engine implements Clock {
     }
   }
 
+  /** Runs events until `stop()` holds (checked before each event) or none is left. */
+  runUntil(stop: () => boolean): void {
+    while (!stop() && this.step());
+  }
+
   /** Runs events until none is left (or until virtual time `until`, which then becomes now). */
   run(until = Infinity): void {
     while (this.step(until));

@@ -14,6 +14,7 @@ export function scenario(over: Partial<Scenario> = {}, provider: Partial<Provide
       choice: 'least-used',
       exclusive: false,
       wait: { mode: 'notify' },
+      guardMs: 0,
       acquireTimeoutMs: 300_000,
     },
     balancer: { type: 'round-robin', options: {} },
@@ -27,11 +28,14 @@ export function scenario(over: Partial<Scenario> = {}, provider: Partial<Provide
         limit: undefined,
         timeoutMs: Infinity,
         connect: { handshakeMs: 0, max: Infinity, timeoutMs: 0, lingerMs: 0 },
+        faults: [],
         ...provider,
       },
     ],
     connections: 'pooled',
-    retry: { attempts: 1, backoffMs: 1000, maxBackoffMs: 30_000, jitter: 'full', on: ['rateLimited', 'serverError', 'timeout', 'connectFailed'] },
+    health: { passive: undefined, cooldown: undefined, breaker: undefined, active: undefined },
+    request: { model: 'gpt-4o-mini', maxTokens: 16, prompt: 'Reply with the word ok.', body: undefined },
+    retry: { attempts: 1, fallback: false, backoffMs: 1000, maxBackoffMs: 30_000, jitter: 'full', on: ['rateLimited', 'serverError', 'timeout', 'connectFailed', 'unavailable'] },
     ...over,
   };
 }
