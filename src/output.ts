@@ -1,5 +1,7 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, delimiter, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** reports/<scenario file name without extension>/ */
 export function reportDir(root: string, file: string): string {
@@ -25,4 +27,40 @@ export function writeAll(dir: string, files: Record<string, string>): string[] {
   }
   for (const [tmp, final] of temps) renameSync(tmp, final);
   return temps.map(([, final]) => final);
+}
+
+/** gatesim's version, from the package.json above this module (src/ or the bundle in node_modules/.cache). */
+export function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'gatesim') return pkg.version ?? 'unknown';
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
+
+/** The command that opens a file in the system browser here, or why there is none. */
+function opener(): [string, string[]] | string {
+  if (process.platform === 'darwin') return ['open', []];
+  if (process.platform === 'win32') return ['cmd', ['/c', 'start', '']];
+  const onPath = (cmd: string): boolean => (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));
+  if (!onPath('xdg-open')) return 'no system browser here (xdg-open not found)';
+  // xdg-open with no display fails quietly in the background; say so instead.
+  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'no system browser here (no graphical display)';
+  return ['xdg-open', []];
+}
+
+/**
+ * Opens `file` in the system browser without waiting for it. Returns null when it was handed
+ * over, or a one-line reason when there is no browser to hand it to (not an error).
+ */
+export function openInBrowser(file: string): string | null {
+  const cmd = opener();
+  if (typeof cmd === 'string') return `--open: ${cmd}; open ${file} yourself`;
+  const child = spawn(cmd[0], [...cmd[1], resolve(file)], { detached: true, stdio: 'ignore' });
+  child.on('error', () => process.stderr.write(`--open: could not run ${cmd[0]}; open ${file} yourself\n`));
+  child.unref();
+  return null;
 }

@@ -1,0 +1,122 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Results } from '../src/metrics/results.js';
+import { comparison } from '../src/report/table.js';
+
+/**
+ * The report as a person sees it: the Debian `chromium` package driven by playwright-core (never a
+ * downloaded browser), the page opened from file:// with the network off.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.error(`browser test skipped: ${CHROMIUM} not installed (apt-get install chromium)`);
+
+const run = promisify(execFile);
+
+describe('the HTML report in a real Chromium', () => {
+  it.skipIf(!hasChromium)(
+    `high-concurrency: no console error, no network, every chart drawn, the tables hold results.json${hasChromium ? '' : ` (skipped: ${CHROMIUM} not installed)`}`,
+    async () => {
+      const out = mkdtempSync(join(tmpdir(), 'gatesim-browser-'));
+      await run(process.execPath, ['bin/gatesim.js', 'scenarios/high-concurrency.yaml', '--out', out, '-q']);
+      const dir = join(out, 'high-concurrency');
+      const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
+
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--no-first-run',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      try {
+        const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
+        const page = await context.newPage();
+        const problems: string[] = [];
+        const requests: string[] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+        });
+        page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+        page.on('request', (r) => requests.push(r.url()));
+
+        const url = pathToFileURL(join(dir, 'index.html')).href;
+        await page.goto(url, { waitUntil: 'load' });
+        // The page's boot script resolves this once every chart is drawn (or has failed).
+        const charts = await page.evaluate(async () => {
+          const views = await (window as unknown as { gatesimCharts: Promise<unknown[]> }).gatesimCharts;
+          return Array.from(document.querySelectorAll('[data-spec]')).map((el, i) => ({
+            drawn: el.classList.contains('drawn') && views[i] !== null,
+            // Panel titles come first; the chart's own title is the last one drawn.
+            title: Array.from(el.querySelectorAll('svg .role-title-text')).pop()?.textContent ?? '',
+            // Data marks only (role-mark), not axes or legends: one SVG element per drawn item.
+            marks: el.querySelectorAll('svg g.role-mark > *').length,
+          }));
+        });
+
+        expect(problems).toEqual([]);
+        expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+        expect(requests).toContain(url);
+
+        // Both runs' per-run charts and the across-runs chart.
+        expect(charts.length).toBeGreaterThanOrEqual(11);
+        for (const c of charts) {
+          expect(c.drawn, c.title).toBe(true);
+          expect(c.title.length, 'every chart has a title').toBeGreaterThan(0);
+          expect(c.marks, c.title).toBeGreaterThan(0);
+        }
+        const titles = charts.map((c) => c.title);
+        for (const t of ['How long successful requests took', 'Throughput and outcomes over time', "Where a request's time goes", 'Key admissions over time', 'Requests in flight over time', 'Each metric across the runs']) {
+          expect(titles).toContain(t);
+        }
+
+        // The tables as the browser shows them (text content, ≠ included) …
+        const tables = await page.evaluate(() =>
+          Array.from(document.querySelectorAll('table.comparison')).map((t) =>
+            Array.from(t.querySelectorAll('tr')).map((tr) => Array.from(tr.children).map((c) => (c.textContent ?? '').trim())),
+          ),
+        );
+        expect(tables).toHaveLength(results.runs.length);
+        results.runs.forEach((r, i) => {
+          // … are the terminal's tables, cell for cell …
+          const t = comparison(results, r);
+          expect(tables[i]).toEqual([t.header, ...t.rows]);
+          // … and hold results.json's numbers, read straight from the file.
+          const cell = (metric: string, column: string): string => {
+            const col = tables[i]![0]!.indexOf(column);
+            return tables[i]!.find((row) => row[0] === metric)![col]!;
+          };
+          for (const v of r.variants) {
+            const m = v.metrics;
+            expect(cell('success rate (%)', v.name)).toBe((m.successRate! * 100).toFixed(1));
+            expect(cell('mean latency (s)', v.name)).toBe((m.latencyMs.mean! / 1000).toFixed(3));
+            expect(cell('throughput (req/s)', v.name)).toBe(m.throughputPerS!.toFixed(2));
+            expect(cell('clients created (count)', v.name)).toBe(String(m.connections.clientsCreated));
+          }
+          // The published figures sit beside the simulated ones.
+          const published = results.reference[r.name]!.pooled!;
+          expect(cell('total time (s)', 'pooled (published)')).toBe((published.totalTimeMs! / 1000).toFixed(2));
+        });
+
+        const shot = resolve('reports', 'high-concurrency', 'screenshot.png');
+        mkdirSync(resolve('reports', 'high-concurrency'), { recursive: true });
+        await page.screenshot({ path: shot, fullPage: true });
+        expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
+      } finally {
+        await browser.close();
+      }
+    },
+    30_000,
+  );
+});
