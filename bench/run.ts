@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
+import { context } from '../src/balancers/balancer.js';
 import { RoundRobin } from '../src/balancers/round-robin.js';
 import { KeyPool } from '../src/limiters/key-pool.js';
 import { SlidingLog } from '../src/limiters/sliding-log.js';
@@ -98,6 +99,7 @@ bench
       exclusive: false,
       wait: { mode: 'notify' as const },
       acquireTimeoutMs: Infinity,
+      guardMs: 0,
     };
     const pool = new KeyPool(keys, e, stream(1, 'keys'), { granted: () => {}, gaveUp: () => {} });
     const k = e.on((i) => {
@@ -108,7 +110,7 @@ bench
     e.run();
   })
   .add('round-robin: pick over 3 providers', () => {
-    const rr = new RoundRobin(3);
+    const rr = new RoundRobin(context([1, 1, 1], Math.random));
     const route = { client: 0, attempt: 1, previous: -1 };
     let s = 0;
     for (let i = 0; i < 100_000; i++) s += rr.pick();

@@ -1,10 +1,17 @@
 #!/usr/bin/env node
-import { relative } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { runPlan } from './run.js';
+import { runPlan, runPlanReal } from './run.js';
+import { RealModeError } from './real.js';
+import { serve } from './providers/server.js';
 import { markdownReport, comparison, toMarkdown, toText } from './report/table.js';
-import { reportDir, writeAll } from './output.js';
+import type { Results } from './metrics/results.js';
+import type { Plan } from './scenario/types.js';
+import { openInBrowser, packageVersion, reportDir, writeAll } from './output.js';
+import { htmlReport } from './report/html.js';
+import { writeIndex } from './report/index-page.js';
 import { loadScenario } from './scenario/load.js';
 import { ScenarioError } from './scenario/errors.js';
 import { scenarioJsonSchema } from './scenario/schema.js';
@@ -12,21 +19,40 @@ import { scenarioJsonSchema } from './scenario/schema.js';
 /** A mistake of the user's (bad flag, bad file): one line, exit 2, no stack. */
 class UsageError extends Error {}
 
-function simulateFile(argv: { file: string; seed?: number; set?: string[]; format: string; out: string; quiet: boolean }): void {
-  const plan = loadScenario(argv.file, { seed: argv.seed, sets: argv.set ?? [] });
-  const started = performance.now();
-  const results = runPlan(plan, (run, variant, s) => {
-    if (!argv.quiet) {
-      const rate = s.wallMs > 0 ? ((s.events / s.wallMs) * 1000) / 1e6 : 0;
-      process.stderr.write(
-        `  ${run} / ${variant}: ${s.events} events, ${(s.virtualMs / 1000).toFixed(1)} s simulated in ${s.wallMs.toFixed(0)} ms (${rate.toFixed(1)} M events/s)\n`,
-      );
-    }
-  });
+const shown = (f: string): string => relative(process.cwd(), f) || f;
+
+/** Prints where the page is, updates the reports index in `root` (unless null), and opens the page when asked. */
+function finishPage(page: string, root: string | null, quiet: boolean, open: boolean): void {
+  const index = root === null ? null : writeIndex(root);
+  if (!quiet) process.stderr.write(`report: ${shown(page)}${index ? ` (all reports: ${shown(index)})` : ''}\n`);
+  if (open) {
+    const why = openInBrowser(page);
+    if (why) process.stderr.write(`${why}\n`);
+  }
+}
+
+interface RunArgs {
+  only?: string[];
+  file: string;
+  seed?: number;
+  set?: string[];
+  format: string;
+  out: string;
+  quiet: boolean;
+  open: boolean;
+  mode: 'sim' | 'real';
+  timeScale: number;
+  guard: number;
+  maxDuration: number;
+}
+
+/** Writes results.json, results.md and the page, prints the tables; the same for sim and real. */
+function writeResults(argv: RunArgs, results: Results, source: string, started: number): void {
   const json = `${JSON.stringify(results, null, 2)}\n`;
   const md = markdownReport(results);
   const dir = reportDir(argv.out, argv.file);
-  const written = writeAll(dir, { 'results.json': json, 'results.md': md });
+  const html = htmlReport(results, { source, overrides: argv.set, generatedAt: new Date(), version: packageVersion() });
+  const written = writeAll(dir, { 'results.json': json, 'results.md': md, 'index.html': html });
   if (argv.format === 'json') process.stdout.write(json);
   else {
     const render = argv.format === 'markdown' ? toMarkdown : toText;
@@ -38,18 +64,172 @@ function simulateFile(argv: { file: string; seed?: number; set?: string[]; forma
       `wrote ${written.map((f) => relative(process.cwd(), f)).join(', ')} in ${((performance.now() - started) / 1000).toFixed(2)} s (peak memory ${peakMb.toFixed(0)} MB)\n`,
     );
   }
+  finishPage(join(dir, 'index.html'), argv.out, argv.quiet, argv.open);
 }
 
-export function main(args: string[]): void {
-  void yargs(args)
+/** The plan with only the variants named by --only (all when none is named). */
+function load(argv: RunArgs): Plan {
+  const plan = loadScenario(argv.file, { seed: argv.seed, sets: argv.set ?? [] });
+  const only = argv.only ?? [];
+  if (only.length === 0) return plan;
+  const known = plan.runs[0]!.variants.map((v) => v.name);
+  for (const name of only) {
+    if (!known.includes(name)) throw new UsageError(`--only ${name}: expected a variant name (one of ${known.join(' | ')})`);
+  }
+  const runs = plan.runs.map((r) => ({ ...r, variants: r.variants.filter((v) => only.includes(v.name)) }));
+  return { ...plan, runs, baseline: only.includes(plan.baseline) ? plan.baseline : only[0]! };
+}
+
+function simulateFile(argv: RunArgs): void {
+  const plan = load(argv);
+  const started = performance.now();
+  const results = runPlan(plan, (run, variant, s) => {
+    if (!argv.quiet) {
+      const rate = s.wallMs > 0 ? ((s.events / s.wallMs) * 1000) / 1e6 : 0;
+      process.stderr.write(
+        `  ${run} / ${variant}: ${s.events} events, ${(s.virtualMs / 1000).toFixed(1)} s simulated in ${s.wallMs.toFixed(0)} ms (${rate.toFixed(1)} M events/s)\n`,
+      );
+    }
+  });
+  writeResults(argv, results, plan.source, started);
+}
+
+/**
+ * `--mode real`: the same file against live endpoints. Ctrl-C (or the duration cap) stops sending,
+ * waits briefly for what is in flight, writes the partial report, and exits 130.
+ */
+async function realFile(argv: RunArgs): Promise<void> {
+  const plan = load(argv);
+  const started = performance.now();
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (!argv.quiet) process.stderr.write('\ninterrupted: no new requests; waiting briefly for those in flight…\n');
+    interrupt.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const results = await runPlanReal(
+      plan,
+      {
+        timeScale: argv.timeScale,
+        guardWallMs: argv.guard,
+        env: process.env,
+        progress: !argv.quiet && process.stderr.isTTY === true,
+        maxWallMs: argv.maxDuration * 1000,
+        signal: interrupt.signal,
+        graceMs: 2000,
+      },
+      (run, variant, wallMs) => {
+        if (!argv.quiet) process.stderr.write(`  ${run} / ${variant}: done in ${(wallMs / 1000).toFixed(1)} s\n`);
+      },
+    );
+    writeResults(argv, results, plan.source, started);
+    if (results.partial) {
+      process.stderr.write('gatesim: the run was interrupted; the report is partial (marked "partial": true)\n');
+      process.exitCode = 130;
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/** `gatesim serve FILE`: the scenario's mock providers as an HTTP server until Ctrl-C. */
+async function serveFile(argv: { file: string; port: number; host: string; timeScale: number; seed?: number; set?: string[] }): Promise<void> {
+  const plan = loadScenario(argv.file, { seed: argv.seed, sets: argv.set ?? [] });
+  const scenario = plan.runs[0]!.variants[0]!.scenario;
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  let srv: Awaited<ReturnType<typeof serve>>;
+  try {
+    srv = await serve(scenario.providers, { port: argv.port, host: argv.host, timeScale: argv.timeScale, seed: scenario.seed, log });
+  } catch (e) {
+    throw new UsageError(`cannot listen on ${argv.host}:${argv.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const names = scenario.providers.map((p) => p.name);
+  const routes = names.map((n) => `${srv.url}/${n}/v1`);
+  if (names.length === 1) routes.unshift(`${srv.url}/v1`);
+  process.stdout.write(`gatesim serve: ${plan.name} listening on ${srv.url} (time scale ${argv.timeScale})\n${routes.map((r) => `  ${r}/chat/completions`).join('\n')}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await srv.close();
+}
+
+/** `gatesim report reports/x/results.json`: redraws reports/x/index.html from the results alone. */
+function regenerate(argv: { results: string; quiet: boolean; open: boolean }): void {
+  let text: string;
+  try {
+    text = readFileSync(argv.results, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${argv.results}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let results: Results;
+  try {
+    results = JSON.parse(text) as Results;
+  } catch (e) {
+    throw new UsageError(`${argv.results}: not JSON (${(e as Error).message})`);
+  }
+  if (results?.schema !== 'gatesim.results/v1') {
+    throw new UsageError(`${argv.results}: expected a gatesim results file (schema gatesim.results/v1), got schema ${JSON.stringify(results?.schema ?? null)}`);
+  }
+  const dir = dirname(argv.results);
+  // The scenario file as it is now: the run's own text is not kept in results.json.
+  const source = existsSync(results.file) ? readFileSync(results.file, 'utf8') : undefined;
+  const html = htmlReport(results, {
+    source,
+    sourceNote: 'the file as it is now, which may differ from the one run',
+    generatedAt: new Date(),
+    ranAt: statSync(argv.results).mtime,
+    version: packageVersion(),
+  });
+  const [page] = writeAll(dir, { 'index.html': html });
+  // The folder above is a reports root only if it looks like one: never litter an arbitrary parent.
+  const root = dirname(dir);
+  const isRoot = basename(resolve(root)) === 'reports' || existsSync(join(root, 'index.html'));
+  finishPage(page!, isRoot ? root : null, argv.quiet, argv.open);
+}
+
+function checkScale(scale: number): void {
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new UsageError(`--time-scale: expected a positive number, got ${String(scale)}`);
+}
+
+export async function main(args: string[]): Promise<void> {
+  await yargs(args)
     .scriptName('gatesim')
     .usage('$0 FILE [options]\n\nSimulate a scenario file: compare its variants in virtual time and write reports/<name>/.')
     .command('schema', 'print the JSON Schema of scenario files', {}, () => {
       process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
     })
     .command(
+      'report <results>',
+      'redraw the HTML report (index.html beside it) from a results.json',
+      (y) =>
+        y
+          .positional('results', { type: 'string', demandOption: true, describe: 'a results.json written by a run' })
+          .option('open', { type: 'boolean', default: false, describe: 'open the page in the system browser' })
+          .option('quiet', { type: 'boolean', default: false, alias: 'q', describe: 'print nothing on stderr' }),
+      (argv) => regenerate(argv as Parameters<typeof regenerate>[0]),
+    )
+    .command(
+      'serve <file>',
+      "serve the scenario's mock providers as an OpenAI-compatible HTTP server on loopback",
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
+          .option('port', { type: 'number', default: 8400, describe: 'port to listen on (0 = any free port)' })
+          .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
+          .option('time-scale', { type: 'number', default: 1, describe: 'wall time per scenario time: 0.01 serves a 60 s window in 0.6 s' })
+          .option('seed', { type: 'number', describe: 'override the scenario seed' })
+          .option('set', { type: 'string', array: true, describe: 'override a field (repeatable)' }),
+      async (argv) => {
+        checkScale(argv.timeScale);
+        await serveFile(argv as Parameters<typeof serveFile>[0]);
+      },
+    )
+    .command(
       '$0 <file>',
-      'simulate a scenario file',
+      'simulate a scenario file (or, with --mode real, run it against live endpoints)',
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
@@ -57,17 +237,28 @@ export function main(args: string[]): void {
           .option('set', { type: 'string', array: true, describe: 'override a field: --set workload.concurrency=20 (repeatable)' })
           .option('format', { choices: ['table', 'markdown', 'json'] as const, default: 'table', describe: 'what to print on stdout' })
           .option('out', { type: 'string', default: 'reports', describe: 'reports folder (results go to OUT/<scenario>/)' })
-          .option('quiet', { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' }),
-      (argv) => {
+          .option('quiet', { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' })
+          .option('open', { type: 'boolean', default: false, describe: 'open the HTML report in the system browser' })
+          .option('only', { type: 'string', array: true, describe: 'run only these variants (repeatable)' })
+          .option('mode', { choices: ['sim', 'real'] as const, default: 'sim' as const, describe: 'sim: virtual time; real: live HTTP endpoints (providers[].url, keys from keys.env)' })
+          .option('time-scale', { type: 'number', default: 1, describe: 'real mode: wall time per scenario time (use the same as gatesim serve)' })
+          .option('guard', { type: 'number', default: 25, describe: 'real mode: wall ms added to each client-side window for network jitter' })
+          .option('max-duration', { type: 'number', default: 600, describe: 'real mode: stop sending after this many wall seconds (partial report)' }),
+      async (argv) => {
         if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0)) {
           throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);
         }
-        simulateFile(argv as Parameters<typeof simulateFile>[0]);
+        checkScale(argv.timeScale);
+        if (argv.mode === 'real') await realFile(argv as unknown as RunArgs);
+        else simulateFile(argv as unknown as RunArgs);
       },
     )
     .example('$0 scenarios/high-concurrency.yaml', 'run the connection-pool study')
     .example('$0 scenarios/high-concurrency.yaml --set keys.count=8 --seed 7', 'same with 8 keys and another seed')
+    .example('$0 report reports/high-concurrency/results.json', 'redraw that report page from its results')
     .example('$0 schema > scenarios/scenario.schema.json', 'regenerate the JSON Schema')
+    .example('$0 serve scenarios/serve-check.yaml --time-scale 0.01', 'the mock provider as a real HTTP server')
+    .example('GATESIM_KEYS=k1,k2 $0 scenarios/serve-check.yaml --mode real --time-scale 0.01', 'the same scenario against it')
     .strict()
     .help()
     .version()
@@ -75,14 +266,17 @@ export function main(args: string[]): void {
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     })
-    .parseSync();
+    .parseAsync();
 }
 
 try {
-  main(hideBin(process.argv));
+  await main(hideBin(process.argv));
 } catch (e) {
   if (e instanceof ScenarioError) {
     process.stderr.write(`${e.lines.join('\n')}\n`);
+    process.exitCode = 2;
+  } else if (e instanceof RealModeError) {
+    process.stderr.write(`${e.message}\n`);
     process.exitCode = 2;
   } else if (e instanceof UsageError) {
     process.stderr.write(`gatesim: ${e.message}\nRun with --help for usage.\n`);

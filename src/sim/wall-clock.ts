@@ -1,0 +1,64 @@
+import type { Clock, Handler, Timer } from './clock.js';
+
+/**
+ * The wall clock as a `Clock`, in scenario time: `now()` is wall milliseconds since start divided
+ * by `scale` (0.01 runs a 60 s window in 0.6 s), and a delay of `ms` waits `ms · scale` of wall
+ * time. The dispatcher, key pool, limiters and balancers run on it unchanged (SimPy's rt.py idea:
+ * real time is another clock, not another engine). Timers are ordinary setTimeout handles.
+ */
+export class WallClock implements Clock {
+  private readonly handlers: Handler[] = [];
+  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
+  private nextId = 1;
+  private readonly t0: number;
+  /** A handler threw: real mode stops and reports it instead of losing it in a timer. */
+  failure: unknown;
+
+  constructor(readonly scale = 1) {
+    if (!(scale > 0)) throw new Error(`time scale must be positive, got ${scale}`);
+    this.t0 = performance.now();
+  }
+
+  now(): number {
+    return (performance.now() - this.t0) / this.scale;
+  }
+
+  on(handler: Handler): number {
+    this.handlers.push(handler);
+    return this.handlers.length - 1;
+  }
+
+  at(at: number, kind: number, arg: number): Timer {
+    return this.after(at - this.now(), kind, arg);
+  }
+
+  after(ms: number, kind: number, arg: number): Timer {
+    const id = this.nextId++;
+    const wall = Math.max(0, ms * this.scale);
+    this.timers.set(
+      id,
+      setTimeout(() => {
+        this.timers.delete(id);
+        try {
+          this.handlers[kind]!(arg);
+        } catch (e) {
+          this.failure ??= e;
+        }
+      }, wall),
+    );
+    return id;
+  }
+
+  cancel(timer: Timer): void {
+    const t = this.timers.get(timer);
+    if (t === undefined) return;
+    clearTimeout(t);
+    this.timers.delete(timer);
+  }
+
+  /** Cancels every pending timer (end of a run or Ctrl-C). */
+  stop(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}
