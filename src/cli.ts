@@ -242,7 +242,7 @@ export async function main(args: string[]): Promise<void> {
           .option('only', { type: 'string', array: true, describe: 'run only these variants (repeatable)' })
           .option('mode', { choices: ['sim', 'real'] as const, default: 'sim' as const, describe: 'sim: virtual time; real: live HTTP endpoints (providers[].url, keys from keys.env)' })
           .option('time-scale', { type: 'number', default: 1, describe: 'real mode: wall time per scenario time (use the same as gatesim serve)' })
-          .option('guard', { type: 'number', default: 25, describe: 'real mode: wall ms added to each client-side window for network jitter' })
+          .option('guard', { type: 'number', default: 50, describe: 'real mode: wall ms added to each client-side window for network jitter' })
           .option('max-duration', { type: 'number', default: 600, describe: 'real mode: stop sending after this many wall seconds (partial report)' }),
       async (argv) => {
         if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0)) {
