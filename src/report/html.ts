@@ -134,6 +134,8 @@ ${chart(across)}
   const factRows: [string, string][] = [
     ['seed', String(results.seed)],
     ['mode', MODES[mode] ?? mode],
+    ...(results.timeScale !== undefined ? ([['time scale', `${results.timeScale} (times shown in scenario time)`]] as [string, string][]) : []),
+    ...(results.partial ? ([['PARTIAL', 'the run was interrupted; it covers the requests started before']] as [string, string][]) : []),
     ['baseline', results.baseline],
     ['scenario file', results.file],
     ...(facts.overrides?.length ? ([['overrides', facts.overrides.map((o) => `--set ${o}`).join('  ')]] as [string, string][]) : []),

@@ -125,8 +125,9 @@ export function markdownReport(results: Results): string {
     `# ${results.scenario}`,
     '',
     ...(results.description ? [results.description, ''] : []),
-    `Mode: ${results.mode} · seed: ${results.seed} · baseline: ${results.baseline} · file: \`${results.file}\``,
+    `Mode: ${results.mode}${results.timeScale !== undefined ? ` (time scale ${results.timeScale}, scenario time)` : ''} · seed: ${results.seed} · baseline: ${results.baseline} · file: \`${results.file}\``,
     '',
+    ...(results.partial ? ['**Partial**: the run was interrupted; these figures cover the requests started before.', ''] : []),
     'Latency is measured from a request\'s arrival to its final outcome, over successful requests; percentiles are exact (nearest rank). Improvements are relative (%) for times and throughput, and in percentage points (pp) for rates.',
     '',
   ];
