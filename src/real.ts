@@ -6,10 +6,9 @@ import { DirectConnections } from './gateway/connections.js';
 import { Dispatcher } from './gateway/dispatcher.js';
 import { RetryPolicy } from './gateway/retry.js';
 import { KeyPool } from './limiters/key-pool.js';
-import { providerMetrics, providerSeries } from './metrics/providers.js';
 import { Recorder } from './metrics/recorder.js';
 import type { VariantResult } from './metrics/results.js';
-import { latencyCdf, series, summarize } from './metrics/summary.js';
+import { variantResult } from './metrics/variant.js';
 import { HttpProvider, type SocketCounter } from './providers/http.js';
 import { sampler } from './sim/dist.js';
 import { stream } from './sim/random.js';
@@ -162,25 +161,19 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
   if (clock.failure) throw clock.failure;
 
   connections.settle(sockets.opened, providers.reduce((a, p) => a + p.stats.requests, 0));
-  const keyNames = secrets.map(fingerprint);
-  const base = summarize(recorder, { keyNames, admitted: pool.admitted, connections: connections.stats, limiter: pool.stats });
-  const providerNames = s.providers.map((p) => p.name);
-  const { providers: perProvider, balance } = providerMetrics(
-    providerNames,
-    providers.map((p) => p.stats),
-    providerNames.map((_, p) => health.unhealthyMs(p, end)),
-    providerNames.map((_, p) => health.checksSent[p]!),
-    undefined,
-  );
-  const metrics = { ...base, providers: perProvider, balance };
-  const shared = series(recorder, keyNames, metrics.totalTimeMs ?? 0);
+  const result = variantResult(name, {
+    recorder,
+    keyNames: secrets.map(fingerprint),
+    providerNames: s.providers.map((p) => p.name),
+    pool,
+    health,
+    connections: connections.stats,
+    providers: providers.map((p) => p.stats),
+    remaps: undefined,
+    endMs: end,
+  });
   return {
-    result: {
-      name,
-      metrics,
-      series: { ...shared, providers: providerSeries(recorder, providerNames, health.changes, shared.bucketMs, shared.t.length, end) },
-      latencyCdf: latencyCdf(recorder),
-    },
+    result,
     partial,
   };
 }

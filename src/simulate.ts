@@ -7,8 +7,7 @@ import { RetryPolicy } from './gateway/retry.js';
 import { KeyPool } from './limiters/key-pool.js';
 import { Recorder } from './metrics/recorder.js';
 import type { VariantResult } from './metrics/results.js';
-import { providerMetrics, providerSeries } from './metrics/providers.js';
-import { latencyCdf, series, summarize } from './metrics/summary.js';
+import { variantResult } from './metrics/variant.js';
 import { MockProvider } from './providers/mock.js';
 import { sampler } from './sim/dist.js';
 import { Engine } from './sim/engine.js';
@@ -98,32 +97,19 @@ export function simulate(s: Scenario, name: string): { result: VariantResult; st
   // Stop at the last request's outcome: health checks and lingering connections would run forever.
   engine.runUntil(() => dispatcher.done);
   const end = engine.now();
-  const keyNames = Array.from({ length: s.keys.count }, (_, k) => keyName(k));
-  const providerNames = s.providers.map((p) => p.name);
-  const base = summarize(recorder, {
-    keyNames,
-    admitted: pool.admitted,
+  const result = variantResult(name, {
+    recorder,
+    keyNames: Array.from({ length: s.keys.count }, (_, k) => keyName(k)),
+    providerNames: s.providers.map((p) => p.name),
+    pool,
+    health,
     connections: connections!.stats,
-    limiter: pool.stats,
+    providers: providers.map((p) => p.stats),
+    remaps: remaps?.changes,
+    endMs: end,
   });
-  const { providers: perProvider, balance } = providerMetrics(
-    providerNames,
-    providers.map((p) => p.stats),
-    providerNames.map((_, p) => health.unhealthyMs(p, end)),
-    providerNames.map((_, p) => health.checksSent[p]!),
-    remaps?.changes,
-  );
-  const metrics = { ...base, providers: perProvider, balance };
-  const totalMs = metrics.totalTimeMs ?? 0;
-  const shared = series(recorder, keyNames, totalMs);
-  const buckets = shared.t.length;
   return {
-    result: {
-      name,
-      metrics,
-      series: { ...shared, providers: providerSeries(recorder, providerNames, health.changes, shared.bucketMs, buckets, end) },
-      latencyCdf: latencyCdf(recorder),
-    },
+    result,
     stats: { events: engine.processed, virtualMs: end },
     recorder,
   };

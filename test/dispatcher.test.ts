@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../src/simulate.js';
 import type { Keys, Scenario } from '../src/scenario/types.js';
-import { scenario } from './helpers/scenario.js';
+import { closed, scenario } from './helpers/scenario.js';
 
-const closed = (requests: number, concurrency: number): Scenario['workload'] => ({
-  requests,
-  concurrency,
-  think: { dist: 'constant', value: 0 },
-  arrivals: undefined,
-  clients: 10,
-});
 const keys = (over: Partial<Keys>): Keys => ({ ...scenario().keys, ...over });
 
 describe('the request path', () => {

@@ -2,16 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { failureRateUpdate as failureRateStep } from '../src/balancers/ewma.js';
 import { simulate } from '../src/simulate.js';
 import type { Fault, Health, Provider, Scenario } from '../src/scenario/types.js';
-import { scenario } from './helpers/scenario.js';
+import { closed, scenario } from './helpers/scenario.js';
 
 const none: Health = { passive: undefined, cooldown: undefined, breaker: undefined, active: undefined };
-const closed = (requests: number, concurrency: number): Scenario['workload'] => ({
-  requests,
-  concurrency,
-  think: { dist: 'constant', value: 0 },
-  arrivals: undefined,
-  clients: 10,
-});
 const fault = (kind: Fault['kind'], atMs: number, forMs: number, over: Partial<Fault> = {}): Fault => ({ atMs, forMs, kind, factor: 10, rate: 1, ...over });
 
 /** Two providers a and b (100 ms), round robin, closed workload. */

@@ -39,3 +39,12 @@ export function scenario(over: Partial<Scenario> = {}, provider: Partial<Provide
     ...over,
   };
 }
+
+/** A closed workload: `requests` sent by `concurrency` workers with no think time. */
+export const closed = (requests: number, concurrency: number): Scenario['workload'] => ({
+  requests,
+  concurrency,
+  think: { dist: 'constant', value: 0 },
+  arrivals: undefined,
+  clients: 10,
+});

@@ -1,0 +1,43 @@
+import type { HealthMonitor } from '../balancers/health.js';
+import type { ConnectionStats } from '../gateway/connections.js';
+import type { KeyPool } from '../limiters/key-pool.js';
+import type { ProviderStats } from '../providers/port.js';
+import { providerMetrics, providerSeries } from './providers.js';
+import type { Recorder } from './recorder.js';
+import type { VariantResult } from './results.js';
+import { latencyCdf, series, summarize } from './summary.js';
+
+/** What a finished run (simulated or real) hands over to become one variant of results.json. */
+export interface RunEnd {
+  recorder: Recorder;
+  keyNames: readonly string[];
+  providerNames: readonly string[];
+  pool: KeyPool;
+  health: HealthMonitor;
+  connections: ConnectionStats;
+  providers: readonly ProviderStats[];
+  /** consistent-hash: the share of clients that moved at each health change. */
+  remaps: { atMs: number; fraction: number }[] | undefined;
+  /** When the run ended (scenario ms). */
+  endMs: number;
+}
+
+/** One variant's metrics, series and latency CDF: the same assembly for both modes. */
+export function variantResult(name: string, e: RunEnd): VariantResult {
+  const base = summarize(e.recorder, { keyNames: e.keyNames, admitted: e.pool.admitted, connections: e.connections, limiter: e.pool.stats });
+  const { providers, balance } = providerMetrics(
+    e.providerNames,
+    e.providers,
+    e.providerNames.map((_, p) => e.health.unhealthyMs(p, e.endMs)),
+    e.providerNames.map((_, p) => e.health.checksSent[p]!),
+    e.remaps,
+  );
+  const metrics = { ...base, providers, balance };
+  const shared = series(e.recorder, e.keyNames, metrics.totalTimeMs ?? 0);
+  return {
+    name,
+    metrics,
+    series: { ...shared, providers: providerSeries(e.recorder, e.providerNames, e.health.changes, shared.bucketMs, shared.t.length, e.endMs) },
+    latencyCdf: latencyCdf(e.recorder),
+  };
+}
