@@ -5,7 +5,10 @@ import { createBalancer } from './balancers/index.js';
 import { DirectConnections } from './gateway/connections.js';
 import { Dispatcher } from './gateway/dispatcher.js';
 import { RetryPolicy } from './gateway/retry.js';
-import { KeyPool } from './limiters/key-pool.js';
+import { KeyPool, type KeyPoolSink } from './limiters/key-pool.js';
+import { MemoryStore } from './limiters/store/memory.js';
+import { StorePool } from './limiters/store/pool.js';
+import { RedisStore, StoreError } from './limiters/store/redis.js';
 import { Recorder } from './metrics/recorder.js';
 import type { VariantResult } from './metrics/results.js';
 import { variantResult } from './metrics/variant.js';
@@ -13,7 +16,8 @@ import { HttpProvider, type SocketCounter } from './providers/http.js';
 import { sampler } from './sim/dist.js';
 import { stream } from './sim/random.js';
 import { WallClock } from './sim/wall-clock.js';
-import type { Scenario } from './scenario/types.js';
+import type { Keys, Scenario } from './scenario/types.js';
+import type { Clock } from './sim/clock.js';
 
 /** A mistake in how real mode was asked for (missing keys, missing url): one line, exit 2. */
 export class RealModeError extends Error {}
@@ -51,6 +55,39 @@ export interface RealOptions {
   graceMs: number;
 }
 
+/** Wall ms between a waiter's looks at a shared store when nothing wakes it (no pub/sub, Redis failing). */
+const RECHECK_WALL_MS = 250;
+
+/**
+ * The key pool of a real run: the simulation's KeyPool on this process's memory, or a StorePool on
+ * Redis shared with every process of the same prefix and limiter (failOpen: this process's own
+ * windows while Redis fails).
+ */
+async function keyPool(keys: Keys, clock: Clock, sink: KeyPoolSink, secrets: string[], scale: number, seed: number): Promise<KeyPool | StorePool> {
+  const spec = keys.store;
+  if (!spec || spec.kind === 'memory') return new KeyPool(keys, clock, stream(seed, 'keys'), sink);
+  const say = (line: string): void => void process.stderr.write(`gatesim: ${line}\n`);
+  let store: RedisStore;
+  try {
+    store = await RedisStore.connect(
+      keys,
+      { url: spec.url, prefix: spec.prefix, timeoutMs: spec.timeoutMs, scale, fingerprints: secrets.map(fingerprint), random: stream(seed, 'keys') },
+      spec.failOpen,
+    );
+  } catch (e) {
+    if (e instanceof StoreError) throw new RealModeError(`${e.message}; the pool fails closed — start Redis, or set keys.store.failOpen: true to decide on this process's own windows`);
+    throw e;
+  }
+  const pool = new StorePool(keys, clock, store, sink, {
+    fallback: spec.failOpen ? new MemoryStore(keys, clock, stream(seed, 'keys-local')) : undefined,
+    recheckMs: RECHECK_WALL_MS / scale,
+    onOutage: (m) => say(m ?? 'keys.store: Redis answers again'),
+  });
+  pool.stats.store.namespace = store.namespace;
+  await pool.start();
+  return pool;
+}
+
 /**
  * Runs one scenario against live endpoints: the same dispatcher, key pool, limiters, balancers
  * and retries as the simulation on the wall clock (scaled), with HTTP providers. Results are in
@@ -69,10 +106,11 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
   const healthy = new Uint8Array(n).fill(1);
   const inFlight = new Float64Array(n);
   const sockets: SocketCounter = { opened: 0 };
-  const pool = new KeyPool(keys, clock, stream(s.seed, 'keys'), {
+  const sink: KeyPoolSink = {
     granted: (w, k) => dispatcher.granted(w, k),
     gaveUp: (w) => dispatcher.gaveUp(w),
-  });
+  };
+  const pool = await keyPool(keys, clock, sink, secrets, opts.timeScale, s.seed);
   const balancer = createBalancer(
     s.balancer.type,
     { weights: s.providers.map((p) => p.weight), names: s.providers.map((p) => p.name), random: stream(s.seed, 'balancer'), healthy, inFlight },
@@ -158,7 +196,9 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
   bar?.update(recorder.finished);
   bar?.stop();
   await Promise.all(providers.map((p) => p.close()));
+  if (pool instanceof StorePool) await pool.close();
   if (clock.failure) throw clock.failure;
+  if (pool instanceof StorePool && pool.failure) throw pool.failure;
 
   connections.settle(sockets.opened, providers.reduce((a, p) => a + p.stats.requests, 0));
   const result = variantResult(name, {

@@ -1,6 +1,6 @@
 import { NONE, Outcome, type Balancer, type OutcomeCode, type Route } from '../balancers/balancer.js';
 import type { HealthMonitor } from '../balancers/health.js';
-import type { KeyPool, KeyPoolSink } from '../limiters/key-pool.js';
+import type { KeyPoolSink, Pool } from '../limiters/key-pool.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ProviderPort, ReplySink } from '../providers/port.js';
 import type { Clock } from '../sim/clock.js';
@@ -28,7 +28,7 @@ const SLOTS = 2 ** 24;
 /** Everything a dispatcher drives. */
 export interface DispatcherParts {
   clock: Clock;
-  pool: KeyPool;
+  pool: Pool;
   balancer: Balancer;
   connections: (sink: ConnectionSink) => ConnectionLayer;
   providers: (sink: ReplySink) => ProviderPort[];
@@ -53,7 +53,7 @@ export interface DispatcherParts {
  */
 export class Dispatcher implements KeyPoolSink, ConnectionSink, ReplySink {
   private readonly clock: Clock;
-  private readonly pool: KeyPool;
+  private readonly pool: Pool;
   private readonly balancer: Balancer;
   private readonly conns: ConnectionLayer;
   private readonly ports: ProviderPort[];

@@ -1,8 +1,8 @@
 import type { Clock } from '../sim/clock.js';
 import type { Random } from '../sim/random.js';
 import type { Keys } from '../scenario/types.js';
-import { createWindow } from './index.js';
-import type { Window } from './window.js';
+import type { StoreReport } from './store/store.js';
+import { MemoryKeys } from './store/memory.js';
 
 /** What the key pool tells its owner. `waiter` is the owner's id for a waiting request. */
 export interface KeyPoolSink {
@@ -20,6 +20,14 @@ export interface LimiterStats {
   wakeups: number;
   /** Most entries any one key's window held at once. */
   entriesPeak: number;
+  /** Real mode on a shared store: which, and how it behaved (absent: this process's memory). */
+  store?: StoreReport;
+}
+
+/** A key pool as the dispatcher drives it: `acquire` returns a key or -1 (then `granted` or `gaveUp` follows). */
+export interface Pool {
+  acquire(waiter: number): number;
+  release(key: number): void;
 }
 
 /**
@@ -28,13 +36,9 @@ export interface LimiterStats {
  * woken exactly when a key can next be admitted or is released (a condition variable with a
  * deadline) — or `poll`, where each waiter re-checks on its own timer (the document's sleep(0.5)).
  */
-export class KeyPool {
+export class KeyPool implements Pool {
   readonly stats: LimiterStats = { checks: 0, wastedChecks: 0, wakeups: 0, entriesPeak: 0 };
-  /** Admissions per key. */
-  readonly admitted: Float64Array;
-  private readonly windows: (Window | undefined)[];
-  private readonly busy: Uint8Array;
-  private cursor = 0;
+  private readonly keys: MemoryKeys;
   // Waiters: a doubly linked FIFO over waiter ids (notify), and per-waiter timers.
   private next = new Int32Array(64).fill(-1);
   private prev = new Int32Array(64).fill(-1);
@@ -55,16 +59,15 @@ export class KeyPool {
     private readonly random: Random,
     private readonly sink: KeyPoolSink,
   ) {
-    this.admitted = new Float64Array(spec.count);
-    this.busy = new Uint8Array(spec.count);
-    this.windows = [];
-    for (let k = 0; k < spec.count; k++) {
-      const limit = spec.limit && { count: spec.limit.count, windowMs: spec.limit.windowMs + spec.guardMs };
-      this.windows.push(limit ? createWindow(spec.limiter.type, limit, spec.limiter.options) : undefined);
-    }
+    this.keys = new MemoryKeys(spec, random);
     this.kWake = clock.on(() => this.onWake());
     this.kPoll = clock.on((w) => this.onPoll(w));
     this.kTimeout = clock.on((w) => this.onTimeout(w));
+  }
+
+  /** Admissions per key. */
+  get admitted(): Float64Array {
+    return this.keys.used;
   }
 
   get size(): number {
@@ -90,88 +93,30 @@ export class KeyPool {
 
   /** The request using `key` is done with it (matters for exclusive keys). */
   release(key: number): void {
-    if (!this.spec.exclusive) return;
-    this.busy[key] = 0;
+    if (!this.keys.release(key)) return;
     if (this.spec.wait.mode === 'notify' && this.waiting > 0) this.drain();
   }
 
   /** Earliest time a key can change from inadmissible to admissible (Infinity: only a release can). */
   nextChangeAt(now: number): number {
-    let t = Infinity;
-    for (let k = 0; k < this.spec.count; k++) {
-      if (this.busy[k]) continue;
-      const w = this.windows[k];
-      const at = w ? w.nextAdmitAt(now) : now;
-      if (at < t) t = at;
-    }
-    return t;
+    return this.keys.nextChangeAt(now);
   }
 
   /** Window footprint of `key` now. */
   footprint(key: number): number {
-    return this.windows[key]?.footprint() ?? 0;
-  }
-
-  private admissible(k: number, now: number): boolean {
-    if (this.busy[k]) return false;
-    const w = this.windows[k];
-    return w === undefined || w.admits(now);
+    return this.keys.footprint(key);
   }
 
   /** One check: choose an admissible key and record the admission, or -1. */
   private take(now: number): number {
     this.stats.checks++;
-    const n = this.spec.count;
-    let key = -1;
-    switch (this.spec.choice) {
-      case 'least-used': {
-        // Lifetime usage, as the document's AppIDManager; ties go to the lower index.
-        let best = Infinity;
-        for (let k = 0; k < n; k++) {
-          if (this.admitted[k]! < best && this.admissible(k, now)) {
-            best = this.admitted[k]!;
-            key = k;
-          }
-        }
-        break;
-      }
-      case 'round-robin':
-        for (let i = 0; i < n; i++) {
-          const k = (this.cursor + i) % n;
-          if (this.admissible(k, now)) {
-            key = k;
-            this.cursor = (k + 1) % n;
-            break;
-          }
-        }
-        break;
-      case 'random': {
-        let count = 0;
-        for (let k = 0; k < n; k++) if (this.admissible(k, now)) count++;
-        if (count > 0) {
-          let r = Math.floor(this.random() * count);
-          for (let k = 0; k < n; k++) {
-            if (this.admissible(k, now) && r-- === 0) {
-              key = k;
-              break;
-            }
-          }
-        }
-        break;
-      }
-    }
+    const key = this.keys.take(now);
     if (key < 0) {
       this.stats.wastedChecks++;
       return -1;
     }
-    const w = this.windows[key];
-    if (w) {
-      w.record(now);
-      const f = w.footprint();
-      if (f > this.stats.entriesPeak) this.stats.entriesPeak = f;
-    }
-    this.admitted[key]!++;
-    if (this.spec.exclusive) this.busy[key] = 1;
+    const f = this.keys.footprint(key);
+    if (f > this.stats.entriesPeak) this.stats.entriesPeak = f;
     return key;
   }
 

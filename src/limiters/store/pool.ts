@@ -1,0 +1,314 @@
+import type { Clock } from '../../sim/clock.js';
+import type { Keys } from '../../scenario/types.js';
+import type { KeyPoolSink, LimiterStats, Pool } from '../key-pool.js';
+import type { Grants, PoolStore, StoreReport } from './store.js';
+
+/** Options of a StorePool. */
+export interface StorePoolOptions {
+  /** `failOpen`: decide on this store (this process's windows) while the shared one fails. */
+  fallback?: PoolStore;
+  /** Scenario ms between looks when nothing else wakes a waiter (no notification, store failing). */
+  recheckMs: number;
+  /** Told once per outage (and once when it ends), for one line on stderr. */
+  onOutage?: (message: string | undefined) => void;
+}
+
+/**
+ * A key pool whose state lives in a store outside the process (Redis): the same contract as the
+ * synchronous KeyPool — `acquire` queues the waiter and `granted` follows — with every decision a
+ * round trip to the store. Waiters wait as in the simulation:
+ * - notify: one FIFO queue per process. A decision asks for as many keys as there are waiters
+ *   (one script call serves them all); when it comes short the pool sleeps until the store's next
+ *   admit time or until a release anywhere is published on the pool's channel, whichever is first.
+ *   Without the channel it re-checks every `recheckMs` (polling as the fallback).
+ * - poll: each waiter asks on its own timer, as the document's sleep(0.5).
+ * Every wake-up counts in `stats.wakeups`, as in the simulation.
+ *
+ * The store failing is fail-closed: no key is granted without a recorded admission, waiters keep
+ * waiting (re-checking every `recheckMs`) until the store answers or their acquire timeout ends
+ * them. With a `fallback` store (failOpen) they are served from it instead, and counted.
+ */
+export class StorePool implements Pool {
+  readonly stats: LimiterStats & { store: StoreReport };
+  /** Admissions per key made by this process. */
+  readonly admitted: Float64Array;
+  /** A sink callback threw: real mode reports it after the run. */
+  failure: unknown;
+  private readonly held: string[];
+  private readonly heldLocal: Uint8Array;
+  // Waiters: FIFO of ids (notify), a waiting flag and per-waiter timers.
+  private queue: number[] = [];
+  private qHead = 0;
+  private waitingFlag = new Uint8Array(64);
+  private timeoutTimer = new Float64Array(64).fill(-1);
+  private pollTimer = new Float64Array(64).fill(-1);
+  private waiting = 0;
+  private inFlight = false;
+  private dirty = false;
+  private wakeTimer = -1;
+  private watching = false;
+  private down = false;
+  private closed = false;
+  private readonly kWake: number;
+  private readonly kPoll: number;
+  private readonly kTimeout: number;
+
+  constructor(
+    private readonly spec: Keys,
+    private readonly clock: Clock,
+    private readonly store: PoolStore,
+    private readonly sink: KeyPoolSink,
+    private readonly opts: StorePoolOptions,
+  ) {
+    this.admitted = new Float64Array(spec.count);
+    this.held = new Array<string>(spec.count).fill('');
+    this.heldLocal = new Uint8Array(spec.count);
+    this.stats = {
+      checks: 0,
+      wastedChecks: 0,
+      wakeups: 0,
+      entriesPeak: 0,
+      store: { kind: store.kind, failOpen: opts.fallback !== undefined, errors: 0, localDecisions: 0, notify: 'poll' },
+    };
+    this.kWake = clock.on(() => this.onWake());
+    this.kPoll = clock.on((w) => this.onPoll(w));
+    this.kTimeout = clock.on((w) => this.onTimeout(w));
+  }
+
+  /** Subscribes to releases from other processes (notify mode); polling stays the fallback. */
+  async start(): Promise<void> {
+    if (this.spec.wait.mode !== 'notify') return;
+    this.watching = await this.store.watch(() => this.onReleased());
+    this.stats.store.notify = this.watching ? 'pubsub' : 'poll';
+  }
+
+  /** Requests waiting for a key. */
+  get queued(): number {
+    return this.waiting;
+  }
+
+  acquire(waiter: number): number {
+    this.ensure(waiter);
+    this.waitingFlag[waiter] = 1;
+    this.waiting++;
+    if (Number.isFinite(this.spec.acquireTimeoutMs)) this.timeoutTimer[waiter] = this.clock.after(this.spec.acquireTimeoutMs, this.kTimeout, waiter);
+    if (this.spec.wait.mode === 'poll') {
+      this.ask(waiter);
+    } else {
+      this.queue.push(waiter);
+      this.decide();
+    }
+    return -1;
+  }
+
+  release(key: number): void {
+    if (!this.spec.exclusive || this.held[key] === '') return;
+    const token = this.held[key]!;
+    const local = this.heldLocal[key] === 1;
+    this.held[key] = '';
+    const store = local ? this.opts.fallback! : this.store;
+    store.release(key, token).then(
+      () => {
+        // Our own release comes back on the channel too; without it, look now.
+        if (!this.watching || local) this.onReleased();
+      },
+      (e: unknown) => this.failed(e), // the hold ends with its lease
+    );
+  }
+
+  /** Stops granting; keys that arrive after this are given back. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.wakeTimer >= 0) this.clock.cancel(this.wakeTimer);
+    await this.store.close();
+    await this.opts.fallback?.close();
+  }
+
+  // ── notify ──────────────────────────────────────────────────────────────────────────────────
+
+  /** One decision for every waiter in the queue, unless one is already on its way. */
+  private decide(): void {
+    if (this.closed || this.waiting === 0) return;
+    if (this.inFlight) {
+      this.dirty = true;
+      return;
+    }
+    this.inFlight = true;
+    this.dirty = false;
+    if (this.wakeTimer >= 0) {
+      this.clock.cancel(this.wakeTimer);
+      this.wakeTimer = -1;
+    }
+    const want = this.waiting;
+    this.take(want).then(
+      ({ g, local }) => {
+        this.inFlight = false;
+        this.count(g, want);
+        for (let i = 0; i < g.keys.length; i++) this.grant(this.nextWaiter(), g.keys[i]!, g.tokens[i]!, local);
+        this.afterDecision(g, want);
+      },
+      (e: unknown) => {
+        this.inFlight = false;
+        this.failed(e);
+        this.sleep(this.opts.recheckMs);
+      },
+    );
+  }
+
+  private afterDecision(g: Grants, want: number): void {
+    if (this.waiting === 0) return;
+    // Full: newcomers arrived meanwhile. Short: sleep, unless a release came in while deciding.
+    if (g.keys.length === want || this.dirty) this.decide();
+    else this.sleep(this.watching ? g.waitMs : Math.min(g.waitMs, this.opts.recheckMs));
+  }
+
+  private sleep(ms: number): void {
+    if (this.closed) return;
+    if (this.wakeTimer >= 0) this.clock.cancel(this.wakeTimer);
+    // A release elsewhere wakes us through the channel; the timer is the fallback if a message is lost.
+    const wait = Number.isFinite(ms) ? ms : this.opts.recheckMs * 10;
+    this.wakeTimer = this.clock.after(Math.max(wait, 0), this.kWake, 0);
+  }
+
+  private onWake(): void {
+    this.wakeTimer = -1;
+    if (this.waiting === 0) return;
+    this.stats.wakeups++;
+    this.decide();
+  }
+
+  private onReleased(): void {
+    if (this.closed || this.waiting === 0) return;
+    if (this.spec.wait.mode === 'poll') return; // pollers look on their own timers
+    this.stats.wakeups++;
+    this.decide();
+  }
+
+  /** The oldest waiter still waiting, or -1. */
+  private nextWaiter(): number {
+    while (this.qHead < this.queue.length) {
+      const w = this.queue[this.qHead++]!;
+      if (this.waitingFlag[w]) {
+        if (this.qHead > 1024 && this.qHead * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.qHead);
+          this.qHead = 0;
+        }
+        return w;
+      }
+    }
+    return -1;
+  }
+
+  // ── poll ────────────────────────────────────────────────────────────────────────────────────
+
+  private ask(waiter: number): void {
+    this.take(1).then(
+      ({ g, local }) => {
+        this.count(g, 1);
+        if (g.keys.length > 0) this.grant(this.waitingFlag[waiter] ? waiter : -1, g.keys[0]!, g.tokens[0]!, local);
+        else if (this.waitingFlag[waiter] && !this.closed) this.pollTimer[waiter] = this.clock.after(this.pollMs(), this.kPoll, waiter);
+      },
+      (e: unknown) => {
+        this.failed(e);
+        if (this.waitingFlag[waiter] && !this.closed) this.pollTimer[waiter] = this.clock.after(this.pollMs(), this.kPoll, waiter);
+      },
+    );
+  }
+
+  private pollMs(): number {
+    return (this.spec.wait as { intervalMs: number }).intervalMs;
+  }
+
+  private onPoll(waiter: number): void {
+    this.pollTimer[waiter] = -1;
+    if (!this.waitingFlag[waiter]) return;
+    this.stats.wakeups++;
+    this.ask(waiter);
+  }
+
+  // ── both ────────────────────────────────────────────────────────────────────────────────────
+
+  /** A decision on the shared store, or on the fallback while it fails (failOpen). */
+  private async take(want: number): Promise<{ g: Grants; local: boolean }> {
+    try {
+      const g = await this.store.take(want);
+      this.recovered();
+      return { g, local: false };
+    } catch (e) {
+      if (!this.opts.fallback) throw e;
+      this.failed(e);
+      const g = await this.opts.fallback.take(want);
+      this.stats.store.localDecisions += g.keys.length;
+      return { g, local: true };
+    }
+  }
+
+  private count(g: Grants, want: number): void {
+    this.stats.checks += g.keys.length + (g.keys.length < want ? 1 : 0);
+    if (g.keys.length < want) this.stats.wastedChecks++;
+    if (g.entries > this.stats.entriesPeak) this.stats.entriesPeak = g.entries;
+  }
+
+  private grant(waiter: number, key: number, token: string, local: boolean): void {
+    if (waiter < 0 || this.closed) {
+      // The waiter left (timed out) while the store decided: its admission stays recorded, its hold ends.
+      if (this.spec.exclusive) void (local ? this.opts.fallback! : this.store).release(key, token).catch(() => {});
+      return;
+    }
+    this.waitingFlag[waiter] = 0;
+    this.waiting--;
+    const t = this.timeoutTimer[waiter]!;
+    if (t >= 0) this.clock.cancel(t);
+    this.timeoutTimer[waiter] = -1;
+    this.admitted[key]!++;
+    if (this.spec.exclusive) {
+      this.held[key] = token;
+      this.heldLocal[key] = local ? 1 : 0;
+    }
+    try {
+      this.sink.granted(waiter, key);
+    } catch (e) {
+      this.failure ??= e;
+    }
+  }
+
+  private onTimeout(waiter: number): void {
+    this.timeoutTimer[waiter] = -1;
+    if (!this.waitingFlag[waiter]) return;
+    this.waitingFlag[waiter] = 0;
+    this.waiting--;
+    if (this.pollTimer[waiter]! >= 0) this.clock.cancel(this.pollTimer[waiter]!);
+    this.pollTimer[waiter] = -1;
+    this.sink.gaveUp(waiter);
+  }
+
+  private failed(e: unknown): void {
+    this.stats.store.errors++;
+    if (this.down) return;
+    this.down = true;
+    const how = this.opts.fallback ? "deciding on this process's own windows (failOpen)" : 'failing closed: nothing is sent until it answers';
+    this.opts.onOutage?.(`keys.store: ${(e as Error).message.split('\n')[0]}; ${how}`);
+  }
+
+  private recovered(): void {
+    if (!this.down) return;
+    this.down = false;
+    this.opts.onOutage?.(undefined);
+  }
+
+  private ensure(waiter: number): void {
+    if (waiter < this.waitingFlag.length) return;
+    let cap = this.waitingFlag.length;
+    while (cap <= waiter) cap *= 2;
+    const f = new Uint8Array(cap);
+    f.set(this.waitingFlag);
+    this.waitingFlag = f;
+    const grow = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(cap).fill(-1);
+      b.set(a);
+      return b;
+    };
+    this.timeoutTimer = grow(this.timeoutTimer);
+    this.pollTimer = grow(this.pollTimer);
+  }
+}

@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve } from '../src/providers/server.js';
+import { loadScenario } from '../src/scenario/load.js';
+import { redisServer, startRedis } from './helpers/redis.js';
+
+const SECRETS = ['sk-live-SECRET-one-111', 'sk-live-SECRET-two-222'];
+const SCALE = 0.025; // a minute of scenario time is 1.5 s of wall time
+// Wall ms added to each client window: four CLI processes starting at once beside the rest of the
+// suite on 2 cores stall event loops by 100 ms and more between an admission and its send.
+const GUARD_WALL_MS = 300;
+const WINDOW_WALL_MS = 60_000 * SCALE;
+const LIMIT = 6;
+const WORKERS = 4;
+
+// Two keys at 6/min on both sides; each of 4 processes sends 12 requests. Alone, one process keeps
+// the provider's window; four processes with their own memory send 4× the quota.
+const SCENARIO = `
+name: redis-shared
+seed: 5
+workload: { requests: 12, concurrency: 4 }
+keys:
+  count: 2
+  env: GATESIM_KEYS
+  limit: ${LIMIT}/min
+  acquireTimeout: 60m
+providers:
+  - name: mock
+    latency: 1s
+    limit: ${LIMIT}/min
+connections: pooled
+retry: { attempts: 1 }
+`;
+
+interface Worker {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function worker(file: string, out: string, sets: string[]): Promise<Worker> {
+  return new Promise((resolve) => {
+    const args = ['bin/gatesim.js', file, '--mode', 'real', '--time-scale', String(SCALE), '--guard', String(GUARD_WALL_MS), '--max-duration', '30', '--format', 'json', '--out', out, '-q'];
+    for (const s of sets) args.push('--set', s);
+    const p = spawn(process.execPath, args, { env: { ...process.env, GATESIM_KEYS: SECRETS.join(',') } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Admissions per key in the worst window of the provider's length, as the provider saw them arrive. */
+function worstWindow(arrivals: Map<string, number[]>): number {
+  let worst = 0;
+  for (const times of arrivals.values()) {
+    times.sort((a, b) => a - b);
+    for (let i = 0, j = 0; j < times.length; j++) {
+      while (times[j]! - times[i]! >= WINDOW_WALL_MS) i++;
+      worst = Math.max(worst, j - i + 1);
+    }
+  }
+  return worst;
+}
+
+const suite = redisServer.bin ? describe : describe.skip;
+if (!redisServer.bin) console.error(`redis real-mode test skipped: ${redisServer.reason}`);
+
+suite(`four processes share one key pool on Redis${redisServer.bin ? '' : ` (skipped: ${redisServer.reason})`}`, () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const dir = mkdtempSync(join(tmpdir(), 'gatesim-redis-'));
+  const file = join(dir, 'redis-shared.yaml');
+  beforeAll(async () => {
+    writeFileSync(file, SCENARIO);
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  /** Four workers of the file against a fresh `gatesim serve` of it; what the provider saw and what each reported. */
+  async function run(sets: string[]) {
+    const providers = loadScenario(file, {}).runs[0]!.variants[0]!.scenario.providers;
+    const srv = await serve(providers, { port: 0, host: '127.0.0.1', timeScale: SCALE, seed: 1, log: () => {} });
+    const arrivals = new Map<string, number[]>();
+    srv.server.on('request', (req) => {
+      if (req.method !== 'POST') return;
+      const auth = req.headers.authorization ?? '';
+      if (!arrivals.has(auth)) arrivals.set(auth, []);
+      arrivals.get(auth)!.push(performance.now());
+    });
+    try {
+      const started = performance.now();
+      const workers = await Promise.all(
+        Array.from({ length: WORKERS }, (_, i) => worker(file, join(dir, `out-${i}`), [`providers.0.url=${srv.url}/v1`, ...sets])),
+      );
+      const wallS = (performance.now() - started) / 1000;
+      for (const w of workers) expect(w.code, w.stderr).toBe(0);
+      const metrics = workers.map((w) => JSON.parse(w.stdout).runs[0].variants[0].metrics);
+      const rateLimited = metrics.reduce((a, m) => a + m.attemptOutcomes.rateLimited, 0);
+      const ok = metrics.reduce((a, m) => a + m.attemptOutcomes.ok, 0);
+      return { metrics, rateLimited, ok, worst: worstWindow(arrivals), sent: [...arrivals.values()].reduce((a, t) => a + t.length, 0), wallS };
+    } finally {
+      await srv.close();
+    }
+  }
+
+  it('memory store: each process enforces the full limit alone, so the provider answers 429', async () => {
+    const r = await run([]);
+    console.error(`memory store: ${r.sent} sent, ${r.ok} ok, ${r.rateLimited} 429, worst window ${r.worst}/${LIMIT} per key, ${r.wallS.toFixed(1)} s`);
+    expect(r.sent).toBe(48);
+    expect(r.rateLimited).toBeGreaterThan(0);
+    expect(r.worst).toBeGreaterThan(LIMIT);
+    for (const m of r.metrics) expect(m.limiter.store).toBeUndefined();
+  }, 40_000);
+
+  it('Redis store: no 429, and no key ever has more than the limit in any window at the provider', async () => {
+    const r = await run([`keys.store={ redis: "${redis.url}", prefix: e2e }`]);
+    console.error(`redis store: ${r.sent} sent, ${r.ok} ok, ${r.rateLimited} 429, worst window ${r.worst}/${LIMIT} per key, ${r.wallS.toFixed(1)} s`);
+    expect(r.sent).toBe(48);
+    expect(r.rateLimited).toBe(0);
+    expect(r.ok).toBe(48);
+    expect(r.worst).toBeLessThanOrEqual(LIMIT);
+    for (const m of r.metrics) {
+      expect(m.limiter.store).toMatchObject({ kind: 'redis', failOpen: false, errors: 0, localDecisions: 0, notify: 'pubsub' });
+      expect(m.limiter.store.namespace).toMatch(/^e2e:\{[0-9a-f]{10}\}$/);
+    }
+    // The keys' fingerprints are in Redis, the keys are not.
+    const names = await redis.admin.keys('e2e:*');
+    for (const n of names) for (const s of SECRETS) expect(n.includes(s)).toBe(false);
+    const used = await redis.admin.hgetall(names.find((n) => n.endsWith(':used'))!);
+    expect(Object.values(used).map(Number).reduce((a, b) => a + b, 0)).toBe(48);
+  }, 40_000);
+
+  it('Redis unreachable: one line, nothing sent, exit 2', async () => {
+    const w = await worker(file, join(dir, 'out-x'), ['providers.0.url=http://127.0.0.1:9/v1', 'keys.store={ redis: "redis://127.0.0.1:9", timeout: 500ms }']);
+    expect(w.code).toBe(2);
+    expect(w.stderr.trim()).toBe(
+      'keys.store: cannot reach Redis at redis://127.0.0.1:9 (ECONNREFUSED); the pool fails closed — start Redis, or set keys.store.failOpen: true to decide on this process\'s own windows',
+    );
+  }, 20_000);
+});
