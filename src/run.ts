@@ -1,22 +1,27 @@
 import type { Results, RunResult, VariantResult } from './metrics/results.js';
 import { runReal, type RealOptions } from './real.js';
-import type { Plan } from './scenario/types.js';
+import type { Plan, Scenario } from './scenario/types.js';
+import { runTasks } from './study/pool.js';
 import { simulate, type SimStats } from './simulate.js';
 
 /** Called after each variant with wall-clock facts (which never enter results.json). */
 export type Progress = (run: string, variant: string, stats: SimStats & { wallMs: number }) => void;
 
-/** Scenario file → every run × variant in virtual time → results. Deterministic for a given plan. */
-export function runPlan(plan: Plan, progress?: Progress): Results {
-  const runs: RunResult[] = plan.runs.map((run) => ({
+/** A variant's result with the facts of its scenario that the tables need (the workers, for speedup). */
+function withWorkers(result: VariantResult, s: Scenario): VariantResult {
+  return { ...result, metrics: { ...result.metrics, workers: s.workload.arrivals ? null : (s.workload.concurrency ?? null) } };
+}
+
+/** The runs of the plan, each variant's result given by `variant(runIndex, variantIndex)`. */
+function runsOf(plan: Plan, variant: (r: number, v: number) => VariantResult): RunResult[] {
+  return plan.runs.map((run, r) => ({
     name: run.name,
-    variants: run.variants.map((v) => {
-      const started = performance.now();
-      const { result, stats } = simulate(v.scenario, v.name);
-      progress?.(run.name, v.name, { ...stats, wallMs: performance.now() - started });
-      return result;
-    }),
+    ...(run.point ? { point: run.point } : {}),
+    variants: run.variants.map((v, i) => withWorkers(variant(r, i), v.scenario)),
   }));
+}
+
+function simResults(plan: Plan, runs: RunResult[]): Results {
   return {
     schema: 'gatesim.results/v1',
     scenario: plan.name,
@@ -28,7 +33,51 @@ export function runPlan(plan: Plan, progress?: Progress): Results {
     units: { time: 'ms', rate: 'fraction', throughput: 'requests/s' },
     runs,
     reference: plan.reference,
+    ...studyFields(plan),
   };
+}
+
+/** A sweep's fields, notes and marks: present only when the scenario has them. */
+function studyFields(plan: Plan): Pick<Results, 'sweep' | 'notes' | 'marks'> {
+  return {
+    ...(plan.sweep ? { sweep: plan.sweep } : {}),
+    ...(plan.notes ? { notes: plan.notes } : {}),
+    ...(plan.marks ? { marks: plan.marks } : {}),
+  };
+}
+
+/** Scenario file → every run × variant in virtual time → results. Deterministic for a given plan. */
+export function runPlan(plan: Plan, progress?: Progress): Results {
+  return simResults(
+    plan,
+    runsOf(plan, (r, i) => {
+      const run = plan.runs[r]!;
+      const v = run.variants[i]!;
+      const started = performance.now();
+      const { result, stats } = simulate(v.scenario, v.name);
+      progress?.(run.name, v.name, { ...stats, wallMs: performance.now() - started });
+      return result;
+    }),
+  );
+}
+
+/** Every (run × variant) of a plan: how many simulations it takes. */
+export const planSize = (plan: Plan): number => plan.runs.reduce((n, r) => n + r.variants.length, 0);
+
+/**
+ * `runPlan` for several plans on up to `jobs` worker threads, all their simulations in one pool:
+ * the same results, byte for byte (each simulation is deterministic and they are gathered in plan
+ * order). `progress` is called as each finishes, in whatever order that is.
+ */
+export async function runPlansParallel(plans: readonly Plan[], jobs: number, progress?: Progress): Promise<Results[]> {
+  const tasks = plans.flatMap((plan) => plan.runs.flatMap((run) => run.variants.map((v) => ({ scenario: v.scenario, name: v.name, run: run.name }))));
+  const done = await runTasks(
+    tasks.map(({ scenario, name }) => ({ scenario, name })),
+    jobs,
+    (i, r) => progress?.(tasks[i]!.run, tasks[i]!.name, r.stats),
+  );
+  let next = 0;
+  return plans.map((plan) => simResults(plan, runsOf(plan, () => done[next++]!.result)));
 }
 
 /**
@@ -44,11 +93,11 @@ export async function runPlanReal(plan: Plan, opts: RealOptions, progress?: (run
       if (partial) break;
       const started = performance.now();
       const r = await runReal(v.scenario, `${run.name} / ${v.name}`, opts);
-      variants.push({ ...r.result, name: v.name });
+      variants.push(withWorkers({ ...r.result, name: v.name }, v.scenario));
       progress?.(run.name, v.name, performance.now() - started);
       partial ||= r.partial;
     }
-    if (variants.length > 0) runs.push({ name: run.name, variants });
+    if (variants.length > 0) runs.push({ name: run.name, ...(run.point ? { point: run.point } : {}), variants });
     if (partial) break;
   }
   return {
@@ -64,5 +113,6 @@ export async function runPlanReal(plan: Plan, opts: RealOptions, progress?: (run
     units: { time: 'ms', rate: 'fraction', throughput: 'requests/s' },
     runs,
     reference: plan.reference,
+    ...studyFields(plan),
   };
 }

@@ -107,6 +107,7 @@ export function simulate(s: Scenario, name: string): { result: VariantResult; st
     providers: providers.map((p) => p.stats),
     remaps: remaps?.changes,
     endMs: end,
+    faults: s.providers.map((p) => p.faults),
   });
   return {
     result,

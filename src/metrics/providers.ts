@@ -1,7 +1,8 @@
 import type { HealthChange } from '../balancers/health.js';
 import type { ProviderStats } from '../providers/port.js';
 import type { Recorder } from './recorder.js';
-import type { BalanceMetrics, ProviderMetrics, ProviderSeries } from './results.js';
+import type { Fault } from '../scenario/types.js';
+import type { BalanceMetrics, FaultMetrics, ProviderMetrics, ProviderSeries } from './results.js';
 import { round } from './stats.js';
 
 /** Per-provider figures and the balance of the run, from the attempt log and health facts. */
@@ -11,6 +12,7 @@ export function providerMetrics(
   unhealthyMs: readonly number[],
   checks: readonly number[],
   remaps: { atMs: number; fraction: number }[] | undefined,
+  health?: { faults: readonly (readonly Fault[])[]; changes: readonly HealthChange[] },
 ): { providers: Record<string, ProviderMetrics>; balance: BalanceMetrics } {
   const total = stats.reduce((a, s) => a + s.requests, 0);
   const providers: Record<string, ProviderMetrics> = {};
@@ -30,6 +32,8 @@ export function providerMetrics(
       unhealthyMs: round(unhealthyMs[p]!)!,
       checks: checks[p]!,
     };
+    const faults = health?.faults[p] ?? [];
+    if (faults.length) providers[name]!.faults = faults.map((f) => faultMetrics(f, health!.changes.filter((c) => c.provider === p)));
   });
   return {
     providers,
@@ -37,6 +41,22 @@ export function providerMetrics(
       imbalance: total > 0 ? round(maxShare * names.length, 6) : null,
       remaps: (remaps ?? []).map((r) => ({ atMs: round(r.atMs)!, fraction: round(r.fraction, 6)! })),
     },
+  };
+}
+
+/** When the health rules noticed a fault (first unhealthy mark inside it) and its end (first healthy mark after it). */
+export function faultMetrics(f: Fault, changes: readonly HealthChange[]): FaultMetrics {
+  const end = f.atMs + f.forMs;
+  const down = changes.find((c) => !c.healthy && c.atMs >= f.atMs && c.atMs < end);
+  // Unhealthy at the fault's end: the last change at or before it marked the provider unhealthy.
+  const before = changes.filter((c) => c.atMs <= end).at(-1);
+  const back = before && !before.healthy ? changes.find((c) => c.healthy && c.atMs > end) : undefined;
+  return {
+    kind: f.kind,
+    atMs: f.atMs,
+    forMs: f.forMs,
+    detectedAfterMs: down ? round(down.atMs - f.atMs)! : null,
+    restoredAfterMs: back ? round(back.atMs - end)! : null,
   };
 }
 

@@ -1,3 +1,5 @@
+import type { StoreReport } from '../limiters/store/store.js';
+
 /** The shape of results.json (`gatesim.results/v1`). Times in ms, rates as fractions, throughput per second. */
 
 export interface LatencyStats {
@@ -53,7 +55,10 @@ export interface VariantMetrics {
   providers: Record<string, ProviderMetrics>;
   /** How evenly attempts spread over providers, and (consistent-hash) how clients moved. */
   balance: BalanceMetrics;
-  limiter: { checks: number; wastedChecks: number; wakeups: number; entriesPeak: number };
+  /** `store`: real mode on a shared store (Redis) — which, failOpen, errors, decisions made locally. */
+  limiter: { checks: number; wastedChecks: number; wakeups: number; entriesPeak: number; store?: StoreReport };
+  /** Closed model: the workers sending requests (null in the open model). Absent in results from before it existed. */
+  workers?: number | null;
 }
 
 export interface ProviderMetrics {
@@ -71,6 +76,19 @@ export interface ProviderMetrics {
   unhealthyMs: number;
   /** Active health checks sent to it. */
   checks: number;
+  /** Only for a provider with injected faults: each fault and how the gateway saw it. */
+  faults?: FaultMetrics[];
+}
+
+/** An injected fault, and when the gateway's health rules noticed it and its end. */
+export interface FaultMetrics {
+  kind: 'down' | 'slow' | 'errors' | 'throttle';
+  atMs: number;
+  forMs: number;
+  /** From the fault's start to the first time the provider was marked unhealthy during it (null: never). */
+  detectedAfterMs: number | null;
+  /** From the fault's end to the first time the provider was marked healthy again, if it was unhealthy then (null: it never was, or stayed out). */
+  restoredAfterMs: number | null;
 }
 
 export interface BalanceMetrics {
@@ -119,7 +137,12 @@ export interface VariantResult {
 export interface RunResult {
   name: string;
   variants: VariantResult[];
+  /** A sweep point: each swept field path → its value here, as written in the scenario. */
+  point?: Record<string, unknown>;
 }
+
+/** A reference line on the sweep charts: at a swept value (x), or at a metric's value in its own unit (y). */
+export type Mark = { x: number; label: string } | { metric: string; y: number; label: string };
 
 export interface Results {
   schema: 'gatesim.results/v1';
@@ -136,4 +159,10 @@ export interface Results {
   units: { time: 'ms'; rate: 'fraction'; throughput: 'requests/s' };
   runs: RunResult[];
   reference: Record<string, Record<string, Record<string, number>>>;
+  /** A sweep: the swept field paths in order and how many dimensions they make (zipped fields count once); its runs are the points. */
+  sweep?: { fields: string[]; dimensions: number };
+  /** The scenario's remarks (`notes:`), shown under the tables. */
+  notes?: string[];
+  /** The scenario's reference lines (`marks:`) for the sweep charts. */
+  marks?: Mark[];
 }

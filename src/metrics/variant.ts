@@ -2,6 +2,7 @@ import type { HealthMonitor } from '../balancers/health.js';
 import type { ConnectionStats } from '../gateway/connections.js';
 import type { KeyPool } from '../limiters/key-pool.js';
 import type { ProviderStats } from '../providers/port.js';
+import type { Fault } from '../scenario/types.js';
 import { providerMetrics, providerSeries } from './providers.js';
 import type { Recorder } from './recorder.js';
 import type { VariantResult } from './results.js';
@@ -12,7 +13,8 @@ export interface RunEnd {
   recorder: Recorder;
   keyNames: readonly string[];
   providerNames: readonly string[];
-  pool: KeyPool;
+  /** The key pool's admissions per key and cost figures (a KeyPool, or real mode's StorePool). */
+  pool: Pick<KeyPool, 'admitted' | 'stats'>;
   health: HealthMonitor;
   connections: ConnectionStats;
   providers: readonly ProviderStats[];
@@ -20,6 +22,8 @@ export interface RunEnd {
   remaps: { atMs: number; fraction: number }[] | undefined;
   /** When the run ended (scenario ms). */
   endMs: number;
+  /** Each provider's injected faults, to report when the health rules noticed them. */
+  faults?: readonly (readonly Fault[])[];
 }
 
 /** One variant's metrics, series and latency CDF: the same assembly for both modes. */
@@ -31,6 +35,7 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
     e.providerNames.map((_, p) => e.health.unhealthyMs(p, e.endMs)),
     e.providerNames.map((_, p) => e.health.checksSent[p]!),
     e.remaps,
+    e.faults && { faults: e.faults, changes: e.health.changes },
   );
   const metrics = { ...base, providers, balance };
   const shared = series(e.recorder, e.keyNames, metrics.totalTimeMs ?? 0);

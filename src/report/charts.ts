@@ -40,7 +40,7 @@ export const PHASES: readonly { key: keyof VariantMetrics['phasesMs']; label: st
   { key: 'retryWait', label: 'retry backoff' },
 ];
 
-export const LIMITER_FIGURES: readonly { key: keyof VariantMetrics['limiter']; label: string; means: string }[] = [
+export const LIMITER_FIGURES: readonly { key: Exclude<keyof VariantMetrics['limiter'], 'store'>; label: string; means: string }[] = [
   { key: 'checks', label: 'checks', means: 'looks for an admissible key' },
   { key: 'wastedChecks', label: 'wasted checks', means: 'looks that found none' },
   { key: 'wakeups', label: 'wake-ups', means: 'times a waiter woke to look again (the CPU figure)' },
@@ -402,54 +402,85 @@ export function limiterChart(run: RunResult): TopLevelSpec | null {
 }
 
 /**
+ * The swept field a sweep's charts put on a numeric x axis: the field of a one-dimension sweep
+ * (the first of a zip) whose values are all numbers. Null otherwise (the runs go on x by name).
+ */
+export function sweepAxis(results: Results): string | null {
+  const field = results.sweep?.dimensions === 1 ? results.sweep.fields[0] : undefined;
+  if (field === undefined) return null;
+  return results.runs.every((r) => typeof r.point?.[field] === 'number') ? field : null;
+}
+
+/**
  * Each table metric against the run, a line per variant: only when the scenario has several runs.
- * Values are in the table's units (catalogue scale), so the axes read like the tables.
+ * Values are in the table's units (catalogue scale), so the axes read like the tables. For a sweep
+ * of one numeric field, x is that field's value; the scenario's `marks` are drawn as dashed rules
+ * (`x` on every panel, `metric`/`y` on that metric's panel).
  */
 export function runsChart(results: Results): TopLevelSpec | null {
   if (results.runs.length < 2) return null;
   const runNames = results.runs.map((r) => r.name);
   const variants = [...new Set(results.runs.flatMap((r) => r.variants.map((v) => v.name)))];
+  const axis = sweepAxis(results);
   // A metric that is zero everywhere would be a flat line on an empty axis.
   const rows = METRICS.filter((m) => results.runs.some((r) => r.variants.some((v) => (m.value(v.metrics) ?? 0) !== 0)));
   const values = results.runs.flatMap((r) =>
     r.variants.flatMap((v) =>
       rows.flatMap((m) => {
         const x = m.value(v.metrics);
-        return x === null ? [] : [{ run: r.name, variant: v.name, metric: m.key, value: Number((x * m.scale).toFixed(m.digits)) }];
+        if (x === null) return [];
+        return [{ run: r.name, ...(axis ? { x: r.point![axis] as number } : {}), variant: v.name, metric: m.key, value: Number((x * m.scale).toFixed(m.digits)) }];
       }),
     ),
   );
   if (values.length === 0) return null;
+  const marks = axis ? (results.marks ?? []) : [];
+  const xMarks = marks.flatMap((k) => ('x' in k ? [k] : []));
+  const rule = (): { type: 'rule'; strokeDash: number[]; color: string; strokeWidth: number } => ({ type: 'rule', strokeDash: [5, 4], color: '#b3261e', strokeWidth: 1.5 });
+  const markTip = [{ field: 'label', type: 'nominal' as const, title: 'mark' }];
+  const x = axis
+    ? ({ field: 'x', type: 'quantitative', title: axis, scale: { zero: false } } as const)
+    : ({
+        field: 'run',
+        type: 'nominal',
+        sort: runNames,
+        title: 'run',
+        // Names such as "200 requests / 50 concurrent" read best broken at their slashes.
+        axis: { labelAngle: 0, labelLimit: 200, labelExpr: "split(datum.label, ' / ')" },
+      } as const);
+  const subtitle = axis
+    ? [`The tables’ numbers at every point of the sweep, one line per variant`, ...marks.map((k) => `dashed: ${'x' in k ? `${axis} = ${k.x}` : `${k.metric} = ${k.y}`}: ${k.label}`)]
+    : 'The tables’ numbers, one line per variant, runs in the order the scenario lists them';
   return {
     $schema: SCHEMA,
     config: CONFIG,
-    title: { text: 'Each metric across the runs', subtitle: 'The tables’ numbers, one line per variant, runs in the order the scenario lists them' },
+    title: { text: axis ? `Each metric against ${axis}` : 'Each metric across the runs', subtitle },
     data: { values },
     columns: 3,
-    concat: rows.map((m) => ({
-      width: Math.max(220, 90 * runNames.length),
-      height: 150,
-      title: { text: `${m.label} (${m.unit})`, fontSize: 12 },
-      transform: [{ filter: { field: 'metric', equal: m.key } }],
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: {
-          field: 'run',
-          type: 'nominal',
-          sort: runNames,
-          title: 'run',
-          // Names such as "200 requests / 50 concurrent" read best broken at their slashes.
-          axis: { labelAngle: 0, labelLimit: 200, labelExpr: "split(datum.label, ' / ')" },
+    concat: rows.map((m) => {
+      const yMarks = marks.flatMap((k) => ('metric' in k && k.metric === m.key ? [{ y: Number((k.y * m.scale).toFixed(m.digits + 2)), label: k.label }] : []));
+      const title = `${m.label} (${m.unit})`;
+      const line = {
+        transform: [{ filter: { field: 'metric', equal: m.key } }],
+        mark: { type: 'line' as const, point: true },
+        encoding: {
+          x,
+          y: { field: 'value', type: 'quantitative' as const, title },
+          color: { field: 'variant', type: 'nominal' as const, sort: variants, title: 'variant' },
+          tooltip: [
+            { field: 'run', type: 'nominal' as const },
+            { field: 'variant', type: 'nominal' as const },
+            { field: 'value', type: 'quantitative' as const, title },
+          ],
         },
-        y: { field: 'value', type: 'quantitative', title: `${m.label} (${m.unit})` },
-        color: { field: 'variant', type: 'nominal', sort: variants, title: 'variant' },
-        tooltip: [
-          { field: 'run', type: 'nominal' },
-          { field: 'variant', type: 'nominal' },
-          { field: 'value', type: 'quantitative', title: `${m.label} (${m.unit})` },
-        ],
-      },
-    })),
+      };
+      const rules = [
+        ...(xMarks.length ? [{ data: { values: xMarks }, mark: rule(), encoding: { x: { field: 'x', type: 'quantitative' as const }, tooltip: markTip } }] : []),
+        ...(yMarks.length ? [{ data: { values: yMarks }, mark: rule(), encoding: { y: { field: 'y', type: 'quantitative' as const }, tooltip: markTip } }] : []),
+      ];
+      const size = { width: axis ? 300 : Math.max(220, 90 * runNames.length), height: 150, title: { text: title, fontSize: 12 } };
+      return rules.length ? { ...size, layer: [line, ...rules] } : { ...size, ...line };
+    }),
   };
 }
 

@@ -5,7 +5,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { Results } from '../metrics/results.js';
 import { runCharts, runsChart } from './charts.js';
 import { redact } from './redact.js';
-import { comparison, type Table } from './table.js';
+import { BEST_BY, comparison, referencedRuns, sweepTable, type Table } from './table.js';
 
 /** What the page shows besides results.json: facts about this generation, not about the run. */
 export interface PageFacts {
@@ -107,7 +107,11 @@ export function htmlReport(results: Results, facts: PageFacts): string {
   };
   // A compact table's title says how to read it; the plain one only repeats the heading.
   const table = (t: Table, heading: string): string => tableHtml(t, t.title !== heading ? t.title : undefined);
-  const sections = results.runs.map((run, i) => {
+  // A sweep shows its summary first, full sections only for the points with published figures,
+  // and every point's table folded away (a point's charts are one `--set` run away).
+  const shownRuns = results.sweep ? referencedRuns(results) : results.runs;
+  const sections = shownRuns.map((run) => {
+    const i = results.runs.indexOf(run);
     const charts = runCharts(run).map(chart).join('\n');
     return `<section class="run" id="run-${i + 1}">
 <h2>${escapeHtml(run.name)}</h2>
@@ -118,17 +122,42 @@ ${charts}
 </section>`;
   });
   const across = runsChart(results);
-  if (across) {
+  const acrossTitle = results.sweep ? 'The sweep' : 'Across the runs';
+  if (results.sweep) {
+    const summary = sweepTable(results);
+    const every = results.runs
+      .map((run, i) => `<h3 id="point-${i + 1}">${escapeHtml(run.name)}</h3>\n${table(comparison(results, run), run.name)}`)
+      .join('\n');
+    sections.unshift(`<section class="run" id="across-runs">
+<h2>${acrossTitle}</h2>
+<p class="sweep-fields">${results.runs.length} points over ${results.sweep.fields.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ')}; the best variant at each point by ${escapeHtml(BEST_BY)}.</p>
+${tableHtml(summary, summary.title)}
+<div class="charts">
+${across ? chart(across) : ''}
+</div>
+<details class="points"><summary>Every point's full table (${results.runs.length})</summary>
+${every}
+</details>
+</section>`);
+  } else if (across) {
     sections.push(`<section class="run" id="across-runs">
-<h2>Across the runs</h2>
+<h2>${acrossTitle}</h2>
 <div class="charts">
 ${chart(across)}
 </div>
 </section>`);
   }
+  const notes = results.notes?.length
+    ? `<section class="notes" id="notes">
+<h2>Notes</h2>
+${results.notes.map((n) => `<p>${escapeHtml(n.trim()).replace(/\n/g, '<br>')}</p>`).join('\n')}
+</section>`
+    : '';
+  if (notes) sections.unshift(notes);
+  const runLinks = shownRuns.map((run) => `<a href="#run-${results.runs.indexOf(run) + 1}">${escapeHtml(run.name)}</a>`);
   const nav = [
-    ...results.runs.map((run, i) => `<a href="#run-${i + 1}">${escapeHtml(run.name)}</a>`),
-    ...(across ? ['<a href="#across-runs">Across the runs</a>'] : []),
+    ...(notes ? ['<a href="#notes">Notes</a>'] : []),
+    ...(results.sweep ? [`<a href="#across-runs">${acrossTitle}</a>`, ...runLinks] : [...runLinks, ...(across ? [`<a href="#across-runs">${acrossTitle}</a>`] : [])]),
   ];
   const mode = facts.mode ?? results.mode;
   const factRows: [string, string][] = [
@@ -241,6 +270,11 @@ thead .published { font-weight: 500; }
 td.disagree { background: #fde7e4 !important; color: var(--warn); font-weight: 600; }
 .ne { color: var(--warn); font-weight: 700; }
 ul.notes { list-style: none; padding: 0; margin: 10px 0 0; color: var(--warn); font-size: 14px; }
+section.notes p { max-width: 100ch; white-space: normal; }
+.sweep-fields { color: var(--muted); margin: 0 0 10px; }
+details.points { margin-top: 24px; }
+details.points summary { cursor: pointer; color: var(--accent); }
+h3 { margin: 22px 0 8px; font-size: 16px; }
 .charts { display: flex; flex-direction: column; gap: 28px; margin-top: 24px; }
 figure.chart { margin: 0; overflow-x: auto; }
 .vega.failed { color: var(--warn); }

@@ -14,6 +14,7 @@ import type { Plan, PlanRun, Scenario } from './types.js';
 import { ScenarioError, didYouMean, show, sortedLines } from './errors.js';
 import type { Located } from './errors.js';
 import { fileSchema, nameProblems, scenarioSchema } from './schema.js';
+import { sweepDimensions, sweepPoints, sweptFields } from './sweep.js';
 
 export interface LoadOptions {
   /** Overrides the file's `seed`. */
@@ -26,12 +27,13 @@ type Path = (string | number)[];
 type Issue = z.core.$ZodIssue;
 /** A problem in terms of the validated object; `key` = point at the key node rather than the value. */
 interface Problem { path: Path; key: boolean; message: string }
-interface SetOp { path: Path; text: string }
-type Origin = { docPath: Path } | { set: string };
+/** An override of the base document: a `--set` (text) or a sweep point's value (where it sits in the file). */
+interface SetOp { path: Path; text: string; docPath?: Path; keyPath?: Path }
+type Origin = { docPath: Path; keyPath?: Path } | { set: string };
 interface Layer { value: unknown; docPath: Path; sets: SetOp[] }
 
 /** Top-level fields that belong to the file, not to a scenario (never merged, never overridden). */
-const FILE_ONLY = ['$schema', 'seed', 'variants', 'runs', 'baseline', 'reference'];
+const FILE_ONLY = ['$schema', 'seed', 'variants', 'runs', 'baseline', 'reference', 'sweep', 'notes', 'marks'];
 
 export function loadScenario(file: string, opts: LoadOptions = {}): Plan {
   let text: string;
@@ -79,26 +81,45 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
   if (!top.success || located.length) fail();
   const spec = top.data!;
 
-  // 2. every (run × variant), merged base ⊕ run ⊕ variant, validated whole
-  const base: Layer = { value: omit(raw, FILE_ONLY), docPath: [], sets };
-  const entries = (key: 'runs' | 'variants'): { name: string; layer?: Layer }[] =>
-    (raw[key] as { name: string }[] | undefined)?.map((entry, i) => ({
-      name: entry.name,
-      layer: { value: omit(entry, ['name']), docPath: [key, i], sets: sets.filter((s) => s.path[0] === key) },
-    })) ?? [{ name: 'default' }];
+  // 2. every (run × variant) — or (sweep point × variant) — merged base ⊕ run ⊕ variant, validated whole
+  const sweep = isPlainMap(raw.sweep) ? raw.sweep : undefined;
   const seed = opts.seed ?? spec.seed;
-  const runs: PlanRun[] = entries('runs').map((run) => ({
-    name: run.name,
-    variants: entries('variants').map((variant) => {
-      const layers = [base, run.layer, variant.layer].filter((l): l is Layer => l !== undefined);
-      const { value, origins } = merge(layers);
-      const parsed = scenarioSchema.safeParse(value, { error: errorMap });
-      if (!parsed.success) located.push(...locate(toProblems(parsed.error.issues, value), origins));
-      // on failure a placeholder: fail() below throws before the plan escapes
-      return { name: variant.name, scenario: parsed.success ? ({ ...parsed.data, seed } satisfies Scenario) : (undefined as never) };
-    }),
-  }));
-  if (located.length) fail();
+  const runs: PlanRun[] = [];
+  for (const point of sweep ? sweepPoints(sweep).points : [undefined]) {
+    // A point's values apply to the base document like --set, after the command line's.
+    let pointRaw = raw;
+    const pointSets: SetOp[] = [];
+    if (point) {
+      pointRaw = structuredClone(raw);
+      for (const v of point.values) {
+        const problem = setIn(pointRaw, v.path, structuredClone(v.value));
+        if (problem) located.push({ place: at(findNode(doc, v.docPath.slice(0, -1), true).range![0]), path: v.docPath.slice(0, -1).join('.'), message: problem });
+        else pointSets.push({ path: v.path, text: '', docPath: v.docPath, keyPath: v.docPath.slice(0, -1) });
+      }
+    }
+    const opsHere = [...sets, ...pointSets];
+    const base: Layer = { value: omit(pointRaw, FILE_ONLY), docPath: [], sets: opsHere };
+    const entries = (key: 'runs' | 'variants'): { name: string; layer?: Layer }[] =>
+      (pointRaw[key] as { name: string }[] | undefined)?.map((entry, i) => ({
+        name: entry.name,
+        layer: { value: omit(entry, ['name']), docPath: [key, i], sets: opsHere.filter((s) => s.path[0] === key) },
+      })) ?? [{ name: 'default' }];
+    for (const run of entries('runs')) {
+      runs.push({
+        name: point?.name ?? run.name,
+        ...(point ? { point: Object.fromEntries(point.values.map((v) => [v.field, v.value])) } : {}),
+        variants: entries('variants').map((variant) => {
+          const layers = [base, run.layer, variant.layer].filter((l): l is Layer => l !== undefined);
+          const { value, origins } = merge(layers);
+          const parsed = scenarioSchema.safeParse(value, { error: errorMap });
+          if (!parsed.success) located.push(...locate(toProblems(parsed.error.issues, value), origins));
+          // on failure a placeholder: fail() below throws before the plan escapes
+          return { name: variant.name, scenario: parsed.success ? ({ ...parsed.data, seed } satisfies Scenario) : (undefined as never) };
+        }),
+      });
+    }
+    if (located.length) fail(); // one point's problems are usually every point's: stop at the first
+  }
 
   return {
     file,
@@ -109,6 +130,9 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
     runs,
     reference: spec.reference ?? {},
     source: text,
+    ...(sweep ? { sweep: { fields: sweptFields(sweep), dimensions: sweepDimensions(sweep) } } : {}),
+    ...(spec.notes ? { notes: spec.notes } : {}),
+    ...(spec.marks ? { marks: spec.marks } : {}),
   };
 }
 
@@ -212,7 +236,11 @@ const isPrefix = (prefix: Path, path: Path) => prefix.length <= path.length && p
 
 function originOf(layer: Layer, path: Path): Origin {
   const set = findLast(layer.sets, (s) => isPrefix(s.path.slice(layer.docPath.length), path) && isPrefix(layer.docPath, s.path));
-  return set ? { set: set.text } : { docPath: [...layer.docPath, ...path] };
+  if (!set) return { docPath: [...layer.docPath, ...path] };
+  if (!set.docPath) return { set: set.text };
+  // A sweep value: inside it, the path goes on from the value's own node.
+  const rest = path.slice(set.path.length - layer.docPath.length);
+  return { docPath: [...set.docPath, ...rest], keyPath: rest.length === 0 ? set.keyPath : undefined };
 }
 
 /**
@@ -255,6 +283,10 @@ function locateProblem(p: Problem, origins: Map<string, Origin>, doc: Document, 
   while (i > 0 && !origins.has(pathKey(p.path.slice(0, i)))) i--;
   const origin = origins.get(pathKey(p.path.slice(0, i))) ?? { docPath: [] };
   if ('set' in origin) return { place: { option: `--set ${origin.set}` }, path: '', message: p.message };
+  // An unknown swept field: point at the field's name in `sweep`, not at one of its values.
+  if (origin.keyPath && p.key && i === p.path.length) {
+    return { place: at(findNode(doc, origin.keyPath, true).range![0]), path: origin.keyPath.join('.'), message: p.message };
+  }
   const docPath = [...origin.docPath, ...p.path.slice(i)];
   return { place: at(findNode(doc, docPath, p.key).range![0]), path: docPath.join('.'), message: p.message };
 }
@@ -310,20 +342,22 @@ function applySets(raw: Record<string, unknown>, texts: string[], out: Located[]
       problem(`YAML syntax: ${(e as Error).message.split('\n')[0]}`);
       continue;
     }
-    let cur: unknown = raw;
-    for (const [i, seg] of path.slice(0, -1).entries()) {
-      const c = cur as Record<string | number, unknown>;
-      if (c[seg] === undefined) c[seg] = {};
-      cur = c[seg];
-      if (!isPlainMap(cur) && !Array.isArray(cur)) {
-        problem(`${path.slice(0, i + 1).join('.')} is ${show(cur)}, not a mapping or list`);
-        cur = undefined;
-        break;
-      }
-    }
-    if (cur === undefined) continue;
-    (cur as Record<string | number, unknown>)[path.at(-1)!] = value;
-    ops.push({ path, text });
+    const bad = setIn(raw, path, value);
+    if (bad) problem(bad);
+    else ops.push({ path, text });
   }
   return ops;
+}
+
+/** Sets `path` in `raw` to `value`, creating mappings on the way; a problem when a step is not a mapping or list. */
+function setIn(raw: Record<string, unknown>, path: Path, value: unknown): string | null {
+  let cur: unknown = raw;
+  for (const [i, seg] of path.slice(0, -1).entries()) {
+    const c = cur as Record<string | number, unknown>;
+    if (c[seg] === undefined) c[seg] = {};
+    cur = c[seg];
+    if (!isPlainMap(cur) && !Array.isArray(cur)) return `${path.slice(0, i + 1).join('.')} is ${show(cur)}, not a mapping or list`;
+  }
+  (cur as Record<string | number, unknown>)[path.at(-1)!] = value;
+  return null;
 }

@@ -7,8 +7,9 @@
 import { z } from 'zod';
 import { balancers } from '../balancers/index.js';
 import { limiters } from '../limiters/index.js';
-import type { Fault, Health, Keys, Provider, RequestTemplate, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
+import type { Fault, Health, Keys, KeyStore, Provider, RequestTemplate, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
 import { didYouMean, show } from './errors.js';
+import { sweepPoints } from './sweep.js';
 import {
   arrivalRate, distribution, duration, named, nonNegativeInt, positiveInt, positiveNumber, probability, rate,
 } from './units.js';
@@ -50,6 +51,21 @@ const wait = z
   ])
   .transform((v): WaitMode => (v === 'notify' ? { mode: 'notify' } : { mode: 'poll', intervalMs: v.poll }));
 
+const store = z
+  .union([
+    z.literal('memory', { error: 'expected memory or { redis: redis://host:port }' }),
+    z.strictObject({
+      redis: z.string().regex(/^rediss?:\/\/\S+$/, { error: 'expected a Redis URL such as redis://127.0.0.1:6379' })
+        .describe('Redis URL such as redis://127.0.0.1:6379 (required)'),
+      prefix: z.string().regex(/^[A-Za-z0-9_.:-]+$/, { error: 'expected letters, digits, _ . : or -' }).default('gatesim')
+        .describe('Prefix of the Redis keys and channel; processes share a pool when prefix and limiter agree (default gatesim)'),
+      failOpen: z.boolean().default(false)
+        .describe('Redis unreachable or slow: false (default) sends nothing without a recorded admission; true falls back to this process\'s own windows, reported in results'),
+      timeout: duration.prefault('1s').describe('Wall time a Redis command may take before it counts as failed (default 1s; not time-scaled)'),
+    }),
+  ])
+  .transform((v): KeyStore => (v === 'memory' ? { kind: 'memory' } : { kind: 'redis', url: v.redis, prefix: v.prefix, failOpen: v.failOpen, timeoutMs: v.timeout }));
+
 const keys = z
   .strictObject({
     count: positiveInt.default(1).describe('Number of API keys (default 1; real mode: the keys in `env`)'),
@@ -65,8 +81,17 @@ const keys = z
     exclusive: z.boolean().default(false).describe('A key serves one request at a time (default false)'),
     wait: wait.prefault('notify').describe('How a request waits for a key: notify, or { poll: interval } (default notify)'),
     acquireTimeout: duration.prefault('5m').describe('Give up waiting for a key after this long (default 5m)'),
+    store: store.prefault('memory')
+      .describe('Where the pool keeps its state: memory (default) or { redis: URL, prefix, failOpen } shared across processes (real mode; the simulation always uses memory)'),
   })
-  .transform(({ acquireTimeout, guard, ...k }): Keys => ({ ...k, limit: k.limit, guardMs: guard, acquireTimeoutMs: acquireTimeout }));
+  .transform(({ acquireTimeout, guard, store, ...k }): Keys => ({
+    ...k,
+    limit: k.limit,
+    guardMs: guard,
+    acquireTimeoutMs: acquireTimeout,
+    // memory is the absence of a store: resolved scenarios (and results) look as before
+    ...(store.kind === 'redis' ? { store } : {}),
+  }));
 
 const fault = z
   .strictObject({
@@ -285,7 +310,13 @@ export function nameProblems(file: Record<string, unknown>): NameProblem[] {
     if (Array.isArray(list)) list.forEach((o, i) => out.push(...duplicateNames(o?.providers, [key, i, 'providers'], 'provider')));
   }
   const variants = namesOf(file.variants);
-  const runs = namesOf(file.runs);
+  const sweep = file.sweep !== null && typeof file.sweep === 'object' && !Array.isArray(file.sweep) ? (file.sweep as Record<string, unknown>) : undefined;
+  if (sweep && file.runs !== undefined) {
+    out.push({ path: ['sweep'], key: true, message: "expected either runs or a sweep, not both (a sweep's points are its runs)" });
+  }
+  const expanded = sweep ? sweepPoints(sweep) : undefined;
+  if (expanded) out.push(...expanded.problems);
+  const runs = expanded ? expanded.points.map((p) => p.name) : namesOf(file.runs);
   const unknown = (path: (string | number)[], got: string, names: string[], what: string, key = false) =>
     out.push({ path, key, message: `expected a ${what} name (one of ${names.join(' | ')}), got ${show(got)}${didYouMean(got, names)}` });
   if (typeof file.baseline === 'string' && !variants.includes(file.baseline)) {
@@ -294,7 +325,10 @@ export function nameProblems(file: Record<string, unknown>): NameProblem[] {
   const reference = file.reference;
   if (!reference || typeof reference !== 'object') return out;
   for (const [run, byVariant] of Object.entries(reference)) {
-    if (!runs.includes(run)) unknown(['reference', run], run, runs, 'run', true);
+    if (sweep && runs.length === 0) continue; // the sweep's own problem is reported
+    if (!runs.includes(run) && sweep && runs.length > 8) {
+      out.push({ path: ['reference', run], key: true, message: `expected a run name (a sweep point such as ${JSON.stringify(runs[0])}), got ${show(run)}${didYouMean(run, runs)}` });
+    } else if (!runs.includes(run)) unknown(['reference', run], run, runs, 'run', true);
     if (!byVariant || typeof byVariant !== 'object') continue;
     for (const v of Object.keys(byVariant)) {
       if (!variants.includes(v)) unknown(['reference', run, v], v, variants, 'variant', true);
@@ -302,6 +336,21 @@ export function nameProblems(file: Record<string, unknown>): NameProblem[] {
   }
   return out;
 }
+
+const sweepValues = z.array(z.unknown()).min(1).describe('Values the field takes, one point each');
+/** `sweep:` — field paths (as `--set`) → values; `zip` → paths whose lists vary together. */
+const sweepSchema = z
+  .object({ zip: z.record(z.string(), sweepValues).optional().describe('Fields whose lists (of equal length) vary together, as one dimension') })
+  .catchall(sweepValues);
+
+const markSchema = z.union([
+  z.strictObject({ x: z.number().describe('A swept value'), label: z.string().describe('What the line marks') }),
+  z.strictObject({
+    metric: z.string().describe('A table metric key such as throughputPerS'),
+    y: z.number().describe("The value, in the metric's own unit (fractions, ms, requests/s)"),
+    label: z.string().describe('What the line marks'),
+  }),
+], { error: 'expected { x, label } or { metric, y, label }' });
 
 /** The file as written. */
 export const fileSchema = z
@@ -316,7 +365,12 @@ export const fileSchema = z
     runs: z.array(overrideSchema).min(1).optional()
       .describe('The whole comparison repeated with other overrides, each { name, …fields } (default: one, "default")'),
     reference: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.number()))).optional()
-      .describe('Published figures: run name → variant name → metric → number'),
+      .describe('Published figures: run name → variant name → metric → number (a sweep\'s runs are its points, named like `workload.concurrency=20`)'),
+    sweep: sweepSchema.optional()
+      .describe('Run the comparison at every point of a grid: field path → list of values (cartesian product); `zip: { path: [...], … }` varies lists together. Not with `runs`'),
+    notes: z.array(z.string()).optional().describe('Remarks shown in the report under the tables (default none)'),
+    marks: z.array(markSchema).optional()
+      .describe('Reference lines on the sweep charts: { x, label } a vertical line at a swept value; { metric, y, label } a horizontal line on that metric\'s chart, in its own unit'),
   });
 
 /** The JSON Schema of a scenario file (for editors; printed by `gatesim schema`). */

@@ -2,6 +2,7 @@
  * The resolved scenario: what the loader hands the engine after YAML parsing, schema checks,
  * unit conversion and defaults. Every time is in milliseconds, every rate is a count per window.
  */
+import type { Mark } from '../metrics/results.js';
 
 /** A distribution of non-negative durations in ms. */
 export type Dist =
@@ -42,6 +43,25 @@ export interface Workload {
 
 export type WaitMode = { mode: 'notify' } | { mode: 'poll'; intervalMs: number };
 
+/**
+ * Where the key pool keeps its state (windows, lifetime use, exclusive holds). `memory` (default):
+ * this process only. `redis`: shared by every process using the same server and prefix (real mode;
+ * the simulation always uses memory and virtual time).
+ */
+export type KeyStore =
+  | { kind: 'memory' }
+  | {
+      kind: 'redis';
+      /** redis://host:port[/db] (may carry a password; never printed). */
+      url: string;
+      /** Prefix of every Redis key and channel (default gatesim). */
+      prefix: string;
+      /** Redis unreachable or slow: false (default) sends nothing without a recorded admission; true decides on this process's own windows. */
+      failOpen: boolean;
+      /** Wall ms a Redis command may take before it counts as failed (default 1000). */
+      timeoutMs: number;
+    };
+
 export interface Keys {
   count: number;
   /** Real mode: the environment variable holding the keys, comma-separated (never the keys themselves). */
@@ -59,6 +79,8 @@ export interface Keys {
   exclusive: boolean;
   wait: WaitMode;
   acquireTimeoutMs: number;
+  /** Where the pool's state lives; absent means memory (the default, and always in simulation). */
+  store?: KeyStore;
 }
 
 /** A fault injected into one provider for a while. */
@@ -158,7 +180,10 @@ export interface PlanVariant {
 export interface PlanRun {
   name: string;
   variants: PlanVariant[];
+  /** A sweep point: swept field path → its value here, as written in the file. */
+  point?: Record<string, unknown>;
 }
+
 
 /** A whole scenario file: every (run × variant) fully resolved. */
 export interface Plan {
@@ -173,4 +198,9 @@ export interface Plan {
   reference: Record<string, Record<string, Record<string, number>>>;
   /** The YAML text as read (for reports). */
   source: string;
+  /** A sweep: the swept field paths in order (its runs are the points). */
+  sweep?: { fields: string[]; dimensions: number };
+  /** Remarks for the report. */
+  notes?: string[];
+  marks?: Mark[];
 }
