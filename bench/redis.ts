@@ -6,11 +6,11 @@
  *   npm run bench:redis            (needs redis-server on PATH: apt-get install -y redis-server)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RedisStore } from '../src/limiters/store/redis.js';
 import type { Keys } from '../src/scenario/types.js';
+import { freePort } from '../test/helpers/redis.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const FPS = ['key-00000001', 'key-00000002', 'key-00000003', 'key-00000004'];
@@ -46,17 +46,6 @@ async function decide(url: string, limiter: string, inFlight: number, exclusive:
   const seconds = (performance.now() - started) / 1000;
   await store.close();
   return { decisions, admitted, seconds };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function child(url: string, limiter: string, inFlight: number, exclusive: boolean): Promise<{ decisions: number; admitted: number; seconds: number }> {

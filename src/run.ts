@@ -21,20 +21,25 @@ function runsOf(plan: Plan, variant: (r: number, v: number) => VariantResult): R
   }));
 }
 
-function simResults(plan: Plan, runs: RunResult[]): Results {
+/** The parts of results.json every mode shares; `mode` and its own fields come from the caller. */
+function resultsOf(plan: Plan, runs: RunResult[], mode: Pick<Results, 'mode' | 'timeScale' | 'partial'>): Results {
   return {
     schema: 'gatesim.results/v1',
     scenario: plan.name,
     description: plan.description ?? null,
     file: plan.file,
     seed: plan.seed,
-    mode: 'sim',
+    ...mode,
     baseline: plan.baseline,
     units: { time: 'ms', rate: 'fraction', throughput: 'requests/s' },
     runs,
     reference: plan.reference,
     ...studyFields(plan),
   };
+}
+
+function simResults(plan: Plan, runs: RunResult[]): Results {
+  return resultsOf(plan, runs, { mode: 'sim' });
 }
 
 /** A sweep's fields, notes and marks: present only when the scenario has them. */
@@ -100,19 +105,5 @@ export async function runPlanReal(plan: Plan, opts: RealOptions, progress?: (run
     if (variants.length > 0) runs.push({ name: run.name, ...(run.point ? { point: run.point } : {}), variants });
     if (partial) break;
   }
-  return {
-    schema: 'gatesim.results/v1',
-    scenario: plan.name,
-    description: plan.description ?? null,
-    file: plan.file,
-    seed: plan.seed,
-    mode: 'real',
-    timeScale: opts.timeScale,
-    ...(partial ? { partial: true } : {}),
-    baseline: plan.baseline,
-    units: { time: 'ms', rate: 'fraction', throughput: 'requests/s' },
-    runs,
-    reference: plan.reference,
-    ...studyFields(plan),
-  };
+  return resultsOf(plan, runs, { mode: 'real', timeScale: opts.timeScale, ...(partial ? { partial: true } : {}) });
 }
