@@ -167,7 +167,10 @@ export class StorePool implements Pool {
     if (this.wakeTimer >= 0) this.clock.cancel(this.wakeTimer);
     // A release elsewhere wakes us through the channel; the timer is the fallback if a message is lost.
     const wait = Number.isFinite(ms) ? ms : this.opts.recheckMs * 10;
-    this.wakeTimer = this.clock.after(Math.max(wait, 0), this.kWake, 0);
+    // Wall timers can fire a fraction of a millisecond early; waking before the server's admit
+    // time would find nothing and cost a second wake-up, so aim 1 ms (wall) past it.
+    const margin = 'scale' in this.clock ? 1 / (this.clock as { scale: number }).scale : 1;
+    this.wakeTimer = this.clock.after(Math.max(wait, 0) + margin, this.kWake, 0);
   }
 
   private onWake(): void {
