@@ -2,6 +2,16 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scrub } from './secrets.js';
+
+/** Everything gatesim prints goes through these: the redaction pass, then the stream. */
+export function printOut(text: string): void {
+  process.stdout.write(scrub(text));
+}
+
+export function printErr(text: string): void {
+  process.stderr.write(scrub(text));
+}
 
 /** reports/<scenario file name without extension>/ */
 export function reportDir(root: string, file: string): string {
@@ -11,6 +21,7 @@ export function reportDir(root: string, file: string): string {
 /**
  * Writes every file of a report or none: each goes to a temporary name first and all are renamed
  * into place only once all were written, so an interrupted run never leaves half a results.json.
+ * Every file goes through the redaction pass.
  */
 export function writeAll(dir: string, files: Record<string, string>): string[] {
   mkdirSync(dir, { recursive: true });
@@ -18,7 +29,7 @@ export function writeAll(dir: string, files: Record<string, string>): string[] {
   try {
     for (const [name, text] of Object.entries(files)) {
       const tmp = join(dir, `.${name}.${process.pid}.tmp`);
-      writeFileSync(tmp, text);
+      writeFileSync(tmp, scrub(text));
       temps.push([tmp, join(dir, name)]);
     }
   } catch (e) {

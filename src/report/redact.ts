@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { isNode, isScalar, isSeq, parseDocument, visit, type Scalar } from 'yaml';
+import { fingerprint } from '../secrets.js';
 
 /**
  * Field names whose values are secrets: key, apiKey, api_key, x-api-key, token, accessToken,
@@ -15,10 +15,7 @@ export const isSecretField = (name: string): boolean => SECRET_FIELD.test(norm(n
 /** A reference to an environment variable names the secret without being it: `$OPENAI_KEY`, `${OPENAI_KEY}`, `env:OPENAI_KEY`. */
 const ENV_REF = /^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|env:[A-Za-z_][A-Za-z0-9_]*)$/;
 
-/** `sha256:` and the first 8 hex digits of the value's SHA-256: enough to tell two keys apart, useless to use one. */
-export function fingerprint(secret: string): string {
-  return `sha256:${createHash('sha256').update(secret).digest('hex').slice(0, 8)}`;
-}
+export { fingerprint } from '../secrets.js';
 
 /**
  * The YAML text with every value under a secret-looking field replaced by its fingerprint, in
