@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, delimiter, dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, delimiter, extname, join, resolve } from 'node:path';
 import { scrub } from './secrets.js';
 
 /** Everything gatesim prints goes through these: the redaction pass, then the stream. */
@@ -40,17 +39,7 @@ export function writeAll(dir: string, files: Record<string, string>): string[] {
   return temps.map(([, final]) => final);
 }
 
-/** gatesim's version, from the package.json above this module (src/ or the bundle in node_modules/.cache). */
-export function packageVersion(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'gatesim') return pkg.version ?? 'unknown';
-    }
-    if (dirname(dir) === dir) return 'unknown';
-  }
-}
+export { packageVersion } from './paths.js';
 
 /** The command that opens a file in the system browser here, or why there is none. */
 function opener(): [string, string[]] | string {

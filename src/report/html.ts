@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results } from '../metrics/results.js';
+import { projectRoot } from '../paths.js';
 import { runCharts, runsChart } from './charts.js';
 import { redact } from './redact.js';
 import { BEST_BY, comparison, referencedRuns, sweepTable, type Table } from './table.js';
@@ -48,7 +49,7 @@ function vendor(pkg: string, file: string): string {
   const cached = vendorCache.get(pkg);
   if (cached !== undefined) return cached;
   // Each package's main entry sits in its build/ folder beside the minified browser bundle.
-  const path = join(dirname(createRequire(import.meta.url).resolve(pkg)), file);
+  const path = join(dirname(createRequire(join(projectRoot(), 'package.json')).resolve(pkg)), file);
   const code = readFileSync(path, 'utf8')
     .replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n')
     .replace(/<\/(script)/gi, '<\\/$1')
