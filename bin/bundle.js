@@ -33,10 +33,10 @@ function sourceFiles(dir, out = []) {
   return out;
 }
 
-/** A hash of every source file's path and bytes, this builder's own text and FORMAT. */
+/** A hash of the install's folder (the build pins its packages), every source file's path and bytes, this builder's text and FORMAT. */
 function sourceHash() {
   const h = createHash('sha256');
-  h.update(`format ${FORMAT}\n`);
+  h.update(`format ${FORMAT}\n${root}\n`);
   h.update(readFileSync(fileURLToPath(import.meta.url)));
   for (const f of sourceFiles(join(root, 'src')).sort()) {
     h.update(relative(root, f));

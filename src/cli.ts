@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { planSize, runPlan, runPlanReal, runPlansParallel } from './run.js';
@@ -11,15 +12,26 @@ import { serve } from './providers/server.js';
 import { markdownReport, tablesOf, toMarkdown, toText } from './report/table.js';
 import type { Results } from './metrics/results.js';
 import type { Plan } from './scenario/types.js';
-import { openInBrowser, packageVersion, reportDir, writeAll } from './output.js';
+import { checkOut, openInBrowser, packageVersion, PathError, printErr, printOut, reportDir, writeAll } from './output.js';
+import { addSecret, addSecretsIn, fingerprint, isSecretField, isSecretsField } from './secrets.js';
+import { redactUrl } from './report/redact.js';
+import { distance } from './scenario/errors.js';
+import { validateResults } from './metrics/validate.js';
 import { htmlReport } from './report/html.js';
 import { writeIndex } from './report/index-page.js';
 import { loadScenario } from './scenario/load.js';
 import { ScenarioError } from './scenario/errors.js';
 import { scenarioJsonSchema } from './scenario/schema.js';
 
-/** A mistake of the user's (bad flag, bad file): one line, exit 2, no stack. */
-class UsageError extends Error {}
+/** A mistake of the user's (bad flag, bad file): one line, exit 2, no stack. `hint`: add the --help line (a command line yargs could not parse). */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly hint = false,
+  ) {
+    super(message);
+  }
+}
 
 const shown = (f: string): string => relative(process.cwd(), f) || f;
 
@@ -28,10 +40,10 @@ const isFolder = (f: string): boolean => existsSync(f) && statSync(f).isDirector
 /** Prints where the page is, updates the reports index in `root` (unless null), and opens the page when asked. */
 function finishPage(page: string, root: string | null, quiet: boolean, open: boolean): void {
   const index = root === null ? null : writeIndex(root);
-  if (!quiet) process.stderr.write(`report: ${shown(page)}${index ? ` (all reports: ${shown(index)})` : ''}\n`);
+  if (!quiet) printErr(`report: ${shown(page)}${index ? ` (all reports: ${shown(index)})` : ''}\n`);
   if (open) {
     const why = openInBrowser(page);
-    if (why) process.stderr.write(`${why}\n`);
+    if (why) printErr(`${why}\n`);
   }
 }
 
@@ -49,33 +61,135 @@ interface RunArgs {
   guard: number;
   maxDuration: number;
   jobs?: number;
+  full: boolean;
+}
+
+/** Sweeps with more variant results than this write compact results (no series, no CDF) unless --full. */
+const COMPACT_ABOVE = 500;
+
+/**
+ * A large sweep's results without what only its page's full sections use: per-point series and
+ * latency CDFs are kept for the points with published figures, left out elsewhere. 10,000 points
+ * × 2 variants take 287 MB in full, ~30 MB compact.
+ */
+function compacted(results: Results, full: boolean): Results {
+  const size = results.runs.reduce((n, r) => n + r.variants.length, 0);
+  if (full || !results.sweep || size <= COMPACT_ABOVE) return results;
+  const runs = results.runs.map((r) =>
+    results.reference[r.name] ? r : { ...r, variants: r.variants.map(({ series: _s, latencyCdf: _c, ...v }) => v as typeof v & Pick<typeof r.variants[number], 'series' | 'latencyCdf'>) },
+  );
+  return { ...results, runs, compact: true };
+}
+
+/** What the reports index reads of a report: a few fields, whatever the size of its results. */
+function summaryOf(results: Results): string {
+  const summary = {
+    schema: 'gatesim.summary/v1',
+    scenario: results.scenario,
+    description: results.description,
+    mode: results.mode,
+    seed: results.seed,
+    runs: results.runs.length,
+    variants: results.runs[0]?.variants.length ?? 0,
+    ...(results.partial ? { partial: true } : {}),
+    ...(results.compact ? { compact: true } : {}),
+  };
+  return `${JSON.stringify(summary, null, 2)}\n`;
 }
 
 /** Writes results.json, results.md and the page, prints the tables; the same for sim and real. */
-function writeResults(argv: RunArgs, results: Results, source: string, started: number, index = true): void {
+function writeResults(argv: RunArgs, all: Results, started: number, index = true): void {
+  const results = compacted(all, argv.full);
   const json = `${JSON.stringify(results, null, 2)}\n`;
   const md = markdownReport(results);
   const dir = reportDir(argv.out, argv.file);
-  const html = htmlReport(results, { source, overrides: argv.set, generatedAt: new Date(), version: packageVersion() });
-  const written = writeAll(dir, { 'results.json': json, 'results.md': md, 'index.html': html });
-  if (argv.format === 'json') process.stdout.write(json);
+  const html = htmlReport(results, { generatedAt: new Date(), version: packageVersion() });
+  const written = writeAll(dir, { 'results.json': json, 'results.md': md, 'index.html': html, 'summary.json': summaryOf(results) });
+  if (argv.format === 'json') printOut(json);
   else if (argv.format !== 'none') {
     const render = argv.format === 'markdown' ? toMarkdown : toText;
     const notes = results.notes?.length ? `\n\n${results.notes.map((n) => `note: ${n.trim()}`).join('\n')}` : '';
-    process.stdout.write(tablesOf(results).map(render).join('\n\n') + notes + '\n');
+    printOut(tablesOf(results).map(render).join('\n\n') + notes + '\n');
   }
   if (!argv.quiet) {
     const peakMb = process.resourceUsage().maxRSS / 1024;
-    process.stderr.write(
-      `wrote ${written.map((f) => relative(process.cwd(), f)).join(', ')} in ${((performance.now() - started) / 1000).toFixed(2)} s (peak memory ${peakMb.toFixed(0)} MB)\n`,
+    printErr(
+      `wrote ${written.filter((f) => !f.endsWith('summary.json')).map((f) => relative(process.cwd(), f)).join(', ')} in ${((performance.now() - started) / 1000).toFixed(2)} s (peak memory ${peakMb.toFixed(0)} MB)\n`,
     );
+    if (results.compact) {
+      printErr(`results.json is compact: ${all.runs.length} points, so series and latency CDFs are kept only for points with published figures (--full writes them all)\n`);
+    }
   }
   finishPage(join(dir, 'index.html'), index ? argv.out : null, argv.quiet, argv.open);
 }
 
+/**
+ * Registers every secret a scenario file and its `--set`s carry (before anything can print them):
+ * values of secret-looking fields, URL passwords, a key pasted where a variable name belongs.
+ */
+function registerSecrets(file: string, sets: readonly string[]): { seed?: unknown } | undefined {
+  let doc: { seed?: unknown } | undefined;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'), { maxAliasCount: 100, uniqueKeys: false }) as { seed?: unknown } | undefined;
+    addSecretsIn(doc);
+  } catch {
+    // Unreadable or not YAML: the loader reports it; what did parse has no secret to show.
+  }
+  for (const set of sets) {
+    const eq = set.indexOf('=');
+    if (eq < 1) continue;
+    const field = set.slice(0, eq).split('.').at(-1)!;
+    const text = set.slice(eq + 1);
+    if (isSecretField(field) || isSecretsField(field)) addSecret(text.trim());
+    try {
+      addSecretsIn(parseYaml(text), field);
+    } catch {
+      addSecretsIn(text, field);
+    }
+  }
+  return doc !== null && typeof doc === 'object' ? doc : undefined;
+}
+
+/** The command line's changes to the file, as results record them: values of secret fields fingerprinted. */
+function changesOf(fileSeed: unknown, seed: number | undefined, sets: readonly string[]): string[] {
+  const out: string[] = [];
+  if (seed !== undefined && seed !== (fileSeed ?? 1)) out.push(`--seed ${seed}`);
+  for (const set of sets) {
+    const eq = set.indexOf('=');
+    const field = set.slice(0, Math.max(0, eq)).split('.').at(-1) ?? '';
+    out.push(eq > 0 && (isSecretField(field) || isSecretsField(field)) ? `--set ${set.slice(0, eq)}=${fingerprint(set.slice(eq + 1).trim())}` : `--set ${redactUrl(set.slice(0, eq + 1)) + redactUrl(set.slice(eq + 1))}`);
+  }
+  return out;
+}
+
+/** A scenario path that exists, or one line naming the closest file there (did you mean). */
+function checkScenarioPath(file: string): void {
+  if (existsSync(file)) return;
+  const dir = dirname(file);
+  let near = '';
+  if (existsSync(dir) && statSync(dir).isDirectory()) {
+    const want = basename(file).toLowerCase();
+    let best = Infinity;
+    for (const f of readdirSync(dir)) {
+      if (!/\.ya?ml$/.test(f) && !statSync(join(dir, f)).isDirectory()) continue;
+      const d = distance(want, f.toLowerCase());
+      if (d < best && d <= Math.max(2, want.length / 3)) [best, near] = [d, join(dir, f)];
+    }
+  }
+  throw new UsageError(`${file}: no such scenario file or folder${near ? ` (did you mean ${near}?)` : ''}`);
+}
+
+/** The plan with only the variants named by --only (all when none is named). */
+function loadFile(file: string, argv: Pick<RunArgs, 'seed' | 'set'>): Plan {
+  const doc = registerSecrets(file, argv.set ?? []);
+  const plan = loadScenario(file, { seed: argv.seed, sets: argv.set ?? [] });
+  plan.changed = changesOf(doc?.seed, argv.seed, argv.set ?? []);
+  return plan;
+}
+
 /** The plan with only the variants named by --only (all when none is named). */
 function load(argv: RunArgs): Plan {
-  const plan = loadScenario(argv.file, { seed: argv.seed, sets: argv.set ?? [] });
+  const plan = loadFile(argv.file, argv);
   const only = argv.only ?? [];
   if (only.length === 0) return plan;
   const known = plan.runs[0]!.variants.map((v) => v.name);
@@ -139,7 +253,7 @@ async function simulatePlans(argv: RunArgs, plans: Plan[]): Promise<Results[]> {
     try {
       const results = await runPlansParallel(plans, jobs, () => bar.tick());
       bar.stop();
-      if (!argv.quiet) process.stderr.write(`  ${total} simulations on ${Math.min(jobs, total)} threads in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+      if (!argv.quiet) printErr(`  ${total} simulations on ${Math.min(jobs, total)} threads in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
       return results;
     } finally {
       bar.stop();
@@ -148,7 +262,7 @@ async function simulatePlans(argv: RunArgs, plans: Plan[]): Promise<Results[]> {
   return plans.map((plan) => runPlan(plan, (run, variant, s) => {
     if (!argv.quiet) {
       const rate = s.wallMs > 0 ? ((s.events / s.wallMs) * 1000) / 1e6 : 0;
-      process.stderr.write(
+      printErr(
         `  ${run} / ${variant}: ${s.events} events, ${(s.virtualMs / 1000).toFixed(1)} s simulated in ${s.wallMs.toFixed(0)} ms (${rate.toFixed(1)} M events/s)\n`,
       );
     }
@@ -159,7 +273,7 @@ async function simulateFile(argv: RunArgs): Promise<void> {
   const plan = load(argv);
   const started = performance.now();
   const [results] = await simulatePlans(argv, [plan]);
-  writeResults(argv, results!, plan.source, started);
+  writeResults(argv, results!, started);
 }
 
 /**
@@ -174,11 +288,17 @@ async function simulateFolder(argv: RunArgs): Promise<void> {
     .sort()
     .map((f) => join(argv.file, f));
   if (files.length === 0) throw new UsageError(`${argv.file}: expected a folder of scenario files (*.yaml), found none`);
+  const byDir = new Map<string, string>();
+  for (const f of files) {
+    const dir = reportDir(argv.out, f);
+    if (byDir.has(dir)) throw new UsageError(`${shown(f)}: its report folder ${shown(dir)} is also ${shown(byDir.get(dir)!)}'s; rename one of them`);
+    byDir.set(dir, f);
+  }
   const plans: Plan[] = [];
   const problems: string[] = [];
   for (const file of files) {
     try {
-      plans.push(loadScenario(file, { seed: argv.seed, sets: argv.set ?? [] }));
+      plans.push(loadFile(file, argv));
     } catch (e) {
       if (!(e instanceof ScenarioError)) throw e;
       problems.push(...e.lines);
@@ -190,11 +310,11 @@ async function simulateFolder(argv: RunArgs): Promise<void> {
   const json: Results[] = [];
   all.forEach((results, i) => {
     const one = { ...argv, file: files[i]!, open: false, format: argv.format === 'json' ? 'none' : argv.format };
-    if (argv.format !== 'json') process.stdout.write(`${i ? '\n' : ''}== ${shown(files[i]!)} ==\n`);
-    writeResults(one, results, plans[i]!.source, started, false);
+    if (argv.format !== 'json') printOut(`${i ? '\n' : ''}== ${shown(files[i]!)} ==\n`);
+    writeResults(one, results, started, false);
     json.push(results);
   });
-  if (argv.format === 'json') process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  if (argv.format === 'json') printOut(`${JSON.stringify(json, null, 2)}\n`);
   finishPage(writeIndex(argv.out), null, argv.quiet, argv.open);
 }
 
@@ -227,7 +347,7 @@ async function realFile(argv: RunArgs): Promise<void> {
         if (!argv.quiet) process.stderr.write(`  ${run} / ${variant}: done in ${(wallMs / 1000).toFixed(1)} s\n`);
       },
     );
-    writeResults(argv, results, plan.source, started);
+    writeResults(argv, results, started);
     if (results.partial) {
       process.stderr.write('gatesim: the run was interrupted; the report is partial (marked "partial": true)\n');
       process.exitCode = 130;
@@ -260,7 +380,11 @@ async function serveFile(argv: { file: string; port: number; host: string; timeS
   await srv.close();
 }
 
-/** `gatesim report reports/x/results.json`: redraws reports/x/index.html from the results alone. */
+/**
+ * `gatesim report reports/x/results.json`: redraws reports/x/index.html from the results alone.
+ * The file must be a gatesim results file (checked against scenarios/results.schema.json): the
+ * page shows only what it holds, the scenario's source included, and reads no other file.
+ */
 function regenerate(argv: { results: string; quiet: boolean; open: boolean }): void {
   let text: string;
   try {
@@ -268,26 +392,18 @@ function regenerate(argv: { results: string; quiet: boolean; open: boolean }): v
   } catch (e) {
     throw new UsageError(`${argv.results}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  let results: Results;
+  let parsed: unknown;
   try {
-    results = JSON.parse(text) as Results;
+    parsed = JSON.parse(text);
   } catch (e) {
     throw new UsageError(`${argv.results}: not JSON (${(e as Error).message})`);
   }
-  if (results?.schema !== 'gatesim.results/v1') {
-    throw new UsageError(`${argv.results}: expected a gatesim results file (schema gatesim.results/v1), got schema ${JSON.stringify(results?.schema ?? null)}`);
-  }
+  const problem = validateResults(parsed);
+  if (problem) throw new UsageError(`${argv.results}: not a gatesim results file (gatesim.results/v1): ${problem}`);
+  const results = parsed as Results;
   const dir = dirname(argv.results);
-  // The scenario file as it is now: the run's own text is not kept in results.json.
-  const source = existsSync(results.file) ? readFileSync(results.file, 'utf8') : undefined;
-  const html = htmlReport(results, {
-    source,
-    sourceNote: 'the file as it is now, which may differ from the one run',
-    generatedAt: new Date(),
-    ranAt: statSync(argv.results).mtime,
-    version: packageVersion(),
-  });
-  const [page] = writeAll(dir, { 'index.html': html });
+  const html = htmlReport(results, { generatedAt: new Date(), ranAt: statSync(argv.results).mtime, version: packageVersion() });
+  const [page] = writeAll(dir, { 'index.html': html, 'summary.json': summaryOf(results) });
   // The folder above is a reports root only if it looks like one: never litter an arbitrary parent.
   const root = dirname(dir);
   const isRoot = basename(resolve(root)) === 'reports' || existsSync(join(root, 'index.html'));
@@ -298,12 +414,44 @@ function checkScale(scale: number): void {
   if (!(scale > 0) || !Number.isFinite(scale)) throw new UsageError(`--time-scale: expected a positive number, got ${String(scale)}`);
 }
 
+/** The examples of --help, as the README types them; no line over 80 columns. */
+const EXAMPLES = `Examples:
+  npm run sim -- scenarios/high-concurrency.yaml
+      the connection-pool study; then open reports/high-concurrency/index.html
+  npm run sim -- scenarios/high-concurrency.yaml --set keys.count=8 --seed 7
+      the same with 8 keys and another seed
+  npm run sim -- scenarios/
+      every scenario in the folder, then reports/index.html
+  npm run sim -- report reports/high-concurrency/results.json
+      redraw that report's page from its results
+  npm run sim -- schema > scenarios/scenario.schema.json
+      write the JSON Schema of scenario files
+  npm run serve -- scenarios/serve-check.yaml --time-scale 0.01
+      the mock provider as an HTTP server on 127.0.0.1:8400
+  GATESIM_KEYS=k1,k2 npm run sim -- scenarios/serve-check.yaml \\
+      --mode real --time-scale 0.01
+      the same scenario against it`;
+
+/**
+ * A closed stdout (`… | head`) ends the process quietly with the exit code it had: what was asked
+ * for was already written to files; the reader simply stopped reading.
+ */
+function quietOnClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
+}
+
 export async function main(args: string[]): Promise<void> {
+  quietOnClosedPipes();
   await yargs(args)
-    .scriptName('gatesim')
+    .scriptName('npm run sim --')
     .usage('$0 FILE [options]\n\nSimulate a scenario file: compare its variants in virtual time and write reports/<name>/.')
     .command('schema', 'print the JSON Schema of scenario files', {}, () => {
-      process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
+      printOut(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
     })
     .command(
       'report <results>',
@@ -328,6 +476,7 @@ export async function main(args: string[]): Promise<void> {
           .option('set', { type: 'string', array: true, describe: 'override a field (repeatable)' }),
       async (argv) => {
         checkScale(argv.timeScale);
+        checkScenarioPath(argv.file);
         await serveFile(argv as Parameters<typeof serveFile>[0]);
       },
     )
@@ -348,31 +497,28 @@ export async function main(args: string[]): Promise<void> {
           .option('time-scale', { type: 'number', default: 1, describe: 'real mode: wall time per scenario time (use the same as gatesim serve)' })
           .option('guard', { type: 'number', default: 50, describe: 'real mode: wall ms added to each client-side window for network jitter' })
           .option('jobs', { type: 'number', describe: 'sweeps and folders: worker threads (default: one per core when there are 1M requests or more to simulate; 1 = none)' })
-          .option('max-duration', { type: 'number', default: 600, describe: 'real mode: stop sending after this many wall seconds (partial report)' }),
+          .option('max-duration', { type: 'number', default: 600, describe: 'real mode: stop sending after this many wall seconds (partial report)' })
+          .option('full', { type: 'boolean', default: false, describe: `sweeps of more than ${COMPACT_ABOVE} variant runs: write every point's series (results.json is compact otherwise)` }),
       async (argv) => {
         if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0)) {
           throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);
         }
         checkScale(argv.timeScale);
+        checkScenarioPath(argv.file);
+        checkOut(argv.out);
         const run = argv as unknown as RunArgs;
         if (isFolder(run.file)) await simulateFolder(run);
         else if (argv.mode === 'real') await realFile(run);
         else await simulateFile(run);
       },
     )
-    .example('$0 scenarios/high-concurrency.yaml', 'run the connection-pool study')
-    .example('$0 scenarios/high-concurrency.yaml --set keys.count=8 --seed 7', 'same with 8 keys and another seed')
-    .example('$0 scenarios/', 'every scenario in the folder, then reports/index.html')
-    .example('$0 report reports/high-concurrency/results.json', 'redraw that report page from its results')
-    .example('$0 schema > scenarios/scenario.schema.json', 'regenerate the JSON Schema')
-    .example('$0 serve scenarios/serve-check.yaml --time-scale 0.01', 'the mock provider as a real HTTP server')
-    .example('GATESIM_KEYS=k1,k2 $0 scenarios/serve-check.yaml --mode real --time-scale 0.01', 'the same scenario against it')
+    .epilogue(EXAMPLES)
     .strict()
     .help()
     .version()
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(Math.min(100, process.stdout.columns || 80))
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      throw err ?? new UsageError(msg, true);
     })
     .parseAsync();
 }
@@ -381,17 +527,17 @@ try {
   await main(hideBin(process.argv));
 } catch (e) {
   if (e instanceof ScenarioError) {
-    process.stderr.write(`${e.lines.join('\n')}\n`);
+    printErr(`${e.lines.join('\n')}\n`);
     process.exitCode = 2;
   } else if (e instanceof RealModeError) {
-    process.stderr.write(`${e.message}\n`);
+    printErr(`${e.message}\n`);
     process.exitCode = 2;
-  } else if (e instanceof UsageError) {
-    process.stderr.write(`gatesim: ${e.message}\nRun with --help for usage.\n`);
+  } else if (e instanceof UsageError || e instanceof PathError) {
+    printErr(`gatesim: ${e.message}\n${e instanceof UsageError && e.hint ? 'Run with --help for usage.\n' : ''}`);
     process.exitCode = 2;
   } else {
     const err = e as Error;
-    process.stderr.write(`gatesim: internal error: ${err.message}\n${process.env.GATESIM_DEBUG ? `${err.stack}\n` : 'Set GATESIM_DEBUG=1 for the stack trace.\n'}`);
+    printErr(`gatesim: internal error: ${err.message}\n${process.env.GATESIM_DEBUG ? `${err.stack}\n` : 'Set GATESIM_DEBUG=1 for the stack trace.\n'}`);
     process.exitCode = 1;
   }
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, delimiter, extname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, delimiter, dirname, extname, join, resolve } from 'node:path';
 import { scrub } from './secrets.js';
 
 /** Everything gatesim prints goes through these: the redaction pass, then the stream. */
@@ -12,9 +12,79 @@ export function printErr(text: string): void {
   process.stderr.write(scrub(text));
 }
 
-/** reports/<scenario file name without extension>/ */
+/** A user mistake about a path (`--out`, a scenario file): one line, exit 2. */
+export class PathError extends Error {}
+
+/** Folder names a report may not take: the reports index lives beside the folders. */
+const RESERVED = new Set(['index.html', 'index']);
+
+/**
+ * The folder name of a scenario file's report: its name without extension, reduced to letters,
+ * digits, `.`, `_` and `-`, never starting with a dot (so `...yaml` or `..yaml` cannot climb out of
+ * `--out` or hide), never the index's name.
+ */
+export function reportName(file: string): string {
+  const name = basename(file, extname(file))
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[.-]+/, '')
+    .slice(0, 120);
+  if (name === '') return 'scenario';
+  return RESERVED.has(name.toLowerCase()) ? `${name}-report` : name;
+}
+
+/** OUT/<report name>/: always a direct child of `root`. */
 export function reportDir(root: string, file: string): string {
-  return join(root, basename(file, extname(file)));
+  return join(root, reportName(file));
+}
+
+const errno = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+
+/**
+ * Creates `dir` and its missing parents one level at a time (Node's recursive mkdir never returns
+ * on some virtual file systems, such as under /proc), as a PathError on failure.
+ */
+export function makeDir(dir: string, what = '--out'): string[] {
+  const missing: string[] = [];
+  let d = resolve(dir);
+  while (!existsSync(d)) {
+    missing.push(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  if (missing.length === 0 && !statSync(d).isDirectory()) throw new PathError(`${what} ${dir}: expected a folder, got a file`);
+  if (missing.length > 0 && existsSync(d) && !statSync(d).isDirectory()) throw new PathError(`${what} ${dir}: ${d} is a file, not a folder`);
+  const created: string[] = [];
+  for (const m of missing.reverse()) {
+    try {
+      mkdirSync(m);
+      created.push(m);
+    } catch (e) {
+      if (errno(e) !== 'EEXIST') {
+        for (const c of created.reverse()) rmSync(c, { recursive: true, force: true });
+        throw new PathError(`${what} ${dir}: cannot create ${m} (${errno(e)})`);
+      }
+    }
+  }
+  return created;
+}
+
+/**
+ * Checks before anything runs that reports can be written under `out` — a folder, creatable and
+ * writable — and leaves the disk as it found it (what it created to find out, it removes).
+ */
+export function checkOut(out: string): void {
+  if (out.trim() === '') throw new PathError('--out: expected a folder path, got ""');
+  const created = makeDir(out);
+  const probe = join(out, `.gatesim-probe-${process.pid}`);
+  try {
+    writeFileSync(probe, '');
+  } catch (e) {
+    throw new PathError(`--out ${out}: cannot write there (${errno(e)})`);
+  } finally {
+    rmSync(probe, { force: true });
+    for (const c of created.reverse()) rmSync(c, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -23,7 +93,7 @@ export function reportDir(root: string, file: string): string {
  * Every file goes through the redaction pass.
  */
 export function writeAll(dir: string, files: Record<string, string>): string[] {
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const temps: [string, string][] = [];
   try {
     for (const [name, text] of Object.entries(files)) {

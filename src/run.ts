@@ -1,5 +1,6 @@
 import type { Results, RunResult, VariantResult } from './metrics/results.js';
 import { runReal, type RealOptions } from './real.js';
+import { redact } from './report/redact.js';
 import type { Plan, Scenario } from './scenario/types.js';
 import { runTasks } from './study/pool.js';
 import { simulate, type SimStats } from './simulate.js';
@@ -35,6 +36,8 @@ function resultsOf(plan: Plan, runs: RunResult[], mode: Pick<Results, 'mode' | '
     runs,
     reference: plan.reference,
     ...studyFields(plan),
+    ...(plan.changed?.length ? { changed: plan.changed } : {}),
+    source: redact(plan.source),
   };
 }
 

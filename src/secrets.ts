@@ -79,6 +79,47 @@ export function scrub(text: string): string {
   return text.replace(pattern, (m) => forms.get(m) ?? m);
 }
 
+/**
+ * Field names whose values are secrets: key, apiKey, api_key, x-api-key, token, accessToken,
+ * secret, clientSecret, password, authorization, credentials… (case, `-` and `_` ignored).
+ */
+const SECRET_FIELD = /(key|token|secret|password|passwd|authorization|credentials?)$/;
+/** Plural names (apiKeys, tokens, and the key pool `keys`): their scalars and lists are secrets, a mapping under them is walked like any other. */
+const SECRETS_FIELD = /(keys|tokens|secrets|passwords)$/;
+const normField = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
+
+/** Is a field of this name a secret (its value never shown)? */
+export const isSecretField = (name: string): boolean => SECRET_FIELD.test(normField(name));
+/** Is a field of this name a list of secrets (its scalars and list items never shown)? */
+export const isSecretsField = (name: string): boolean => SECRETS_FIELD.test(normField(name));
+
+/** A reference to an environment variable names the secret without being it: `$OPENAI_KEY`, `${OPENAI_KEY}`, `env:OPENAI_KEY`. */
+export const ENV_REF = /^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|env:[A-Za-z_][A-Za-z0-9_]*)$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const URL_USERINFO = /[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*@/i;
+
+/**
+ * Registers every secret in a parsed scenario (or any value): the values of secret-looking fields,
+ * the userinfo of every URL, and a `keys.env` that is not a variable name (a key pasted where its
+ * variable's name belongs).
+ */
+export function addSecretsIn(value: unknown, field = ''): void {
+  if (typeof value === 'string') {
+    if (URL_USERINFO.test(value)) addUrlSecrets(value);
+    if ((isSecretField(field) || isSecretsField(field)) && !ENV_REF.test(value)) addSecret(value);
+    else if (field === 'env' && !ENV_NAME.test(value)) addSecret(value.trim());
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) addSecretsIn(v, isSecretsField(field) || isSecretField(field) ? field : '');
+    return;
+  }
+  if (value !== null && typeof value === 'object') {
+    const secret = isSecretField(field);
+    for (const [k, v] of Object.entries(value)) addSecretsIn(v, secret ? field : k);
+  }
+}
+
 /** For tests: forget every registered secret. */
 export function clearSecrets(): void {
   forms.clear();

@@ -94,7 +94,7 @@ describe('bad input: one line each, exit 2, no stack trace, nothing written', ()
     const missing = await sim('scenarios/nope.yaml');
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
-    expect(missing.stderr).toContain('scenarios/nope.yaml: cannot read');
+    expect(missing.stderr).toContain('scenarios/nope.yaml: no such scenario file or folder');
     const seed = await sim('scenarios/high-concurrency.yaml', '--seed', '-3');
     expect(seed.code).toBe(2);
     expect(seed.stderr).toContain('seed');

@@ -74,7 +74,8 @@ describe('the report on the command line', () => {
     expect(r.stderr).toMatch(/^report: \S*high-concurrency\/index\.html/);
     const html = readFileSync(page, 'utf8');
     expect(html.includes('<dt>results written</dt>')).toBe(true);
-    expect(html.includes('the file as it is now')).toBe(true);
+    // The scenario as run comes from results.json itself (no other file is read).
+    expect(html.includes('connect: { handshake: 150ms, max: 48')).toBe(true);
     expect(statSync(join(out, 'index.html')).isFile()).toBe(true);
     // A results.json outside a reports folder gets its page, and its parent folder is left alone.
     const elsewhere = join(mkdtempSync(join(tmpdir(), 'gatesim-report-')), 'x');
@@ -96,7 +97,7 @@ describe('the report on the command line', () => {
     for (const [file, message] of [
       [join(dir, 'missing.json'), 'cannot read (ENOENT)'],
       [notJson, 'not JSON'],
-      [other, 'expected a gatesim results file (schema gatesim.results/v1), got schema "something/else"'],
+      [other, 'not a gatesim results file (gatesim.results/v1): /: must have required property \'scenario\''],
     ] as const) {
       const r = await sim(['report', file]);
       expect(r.code).toBe(2);

@@ -165,4 +165,10 @@ export interface Results {
   notes?: string[];
   /** The scenario's reference lines (`marks:`) for the sweep charts. */
   marks?: Mark[];
+  /** The command line's changes to the file (`--seed 3`, `--set keys.count=8`, secret values fingerprinted): published figures describe the file as written, not this. */
+  changed?: string[];
+  /** A large sweep written without the series and latency CDFs of points that have no published figures (`--full` writes them). */
+  compact?: true;
+  /** The scenario file as run, secrets fingerprinted: what a page shows, so a page needs nothing but results.json. */
+  source?: string;
 }

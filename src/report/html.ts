@@ -173,10 +173,12 @@ ${results.notes.map((n) => `<p>${escapeHtml(n.trim()).replace(/\n/g, '<br>')}</p
     ['page generated', utc(facts.generatedAt)],
     ['gatesim', facts.version],
   ];
+  // results.source is already redacted; a caller's own text is redacted here.
+  const sourceText = results.source ?? (facts.source !== undefined ? redact(facts.source) : undefined);
   const source =
-    facts.source !== undefined
+    sourceText !== undefined
       ? `<details class="source"><summary>The scenario as run (YAML${facts.sourceNote ? `, ${escapeHtml(facts.sourceNote)}` : ''}; secrets shown as fingerprints)</summary>
-<pre><code>${escapeHtml(redact(facts.source))}</code></pre></details>`
+<pre><code>${escapeHtml(sourceText)}</code></pre></details>`
       : '';
   const specScripts = specs.map((s, i) => `<script type="application/json" id="spec-${i + 1}">${scriptJson(s)}</script>`).join('\n');
   const vendorTags = vendorScripts()

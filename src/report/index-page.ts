@@ -19,6 +19,35 @@ export interface ReportEntry {
   page: 'index.html' | 'results.json';
 }
 
+/** What a report's line shows; from its summary.json. */
+interface Summary {
+  scenario?: unknown;
+  description?: unknown;
+  runs?: unknown;
+  variants?: unknown;
+}
+
+/** Results files written before summary.json existed are read whole only up to this size. */
+const READ_WHOLE_BELOW = 4 << 20;
+
+/**
+ * A report's summary: its summary.json (a few hundred bytes whatever the results' size), or for a
+ * report from before it existed, its results.json when that is small. Unreadable: nothing.
+ */
+function summaryOf(dir: string, results: string | undefined): Summary {
+  try {
+    const file = join(dir, 'summary.json');
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Summary;
+    if (results && statSync(results).size < READ_WHOLE_BELOW) {
+      const r = JSON.parse(readFileSync(results, 'utf8')) as Partial<Results>;
+      return { scenario: r.scenario, description: r.description, runs: r.runs?.length, variants: r.runs?.[0]?.variants?.length };
+    }
+  } catch {
+    // An unreadable report still gets its line, without a scenario name.
+  }
+  return {};
+}
+
 /** Every folder under `root` holding a results.json or an index.html, newest first (then by name). */
 export function scanReports(root: string): ReportEntry[] {
   if (!existsSync(root)) return [];
@@ -30,18 +59,13 @@ export function scanReports(root: string): ReportEntry[] {
     const hasJson = existsSync(json);
     const hasHtml = existsSync(html);
     if (!hasJson && !hasHtml) continue;
-    let results: Partial<Results> = {};
-    try {
-      if (hasJson) results = JSON.parse(readFileSync(json, 'utf8')) as Partial<Results>;
-    } catch {
-      // An unreadable results.json still gets its line, without a scenario name.
-    }
+    const s = summaryOf(join(root, d.name), hasJson ? json : undefined);
     entries.push({
       dir: d.name,
-      scenario: typeof results.scenario === 'string' ? results.scenario : null,
-      description: typeof results.description === 'string' ? results.description : null,
-      runs: Array.isArray(results.runs) ? results.runs.length : 0,
-      variants: Array.isArray(results.runs) ? (results.runs[0]?.variants?.length ?? 0) : 0,
+      scenario: typeof s.scenario === 'string' ? s.scenario : null,
+      description: typeof s.description === 'string' ? s.description : null,
+      runs: typeof s.runs === 'number' ? s.runs : 0,
+      variants: typeof s.variants === 'number' ? s.variants : 0,
       modified: statSync(hasJson ? json : html).mtime,
       page: hasHtml ? 'index.html' : 'results.json',
     });

@@ -1,21 +1,16 @@
 import { isNode, isScalar, isSeq, parseDocument, visit, type Scalar } from 'yaml';
-import { fingerprint } from '../secrets.js';
+import { ENV_REF, fingerprint, isSecretField, isSecretsField } from '../secrets.js';
 
-/**
- * Field names whose values are secrets: key, apiKey, api_key, x-api-key, token, accessToken,
- * secret, clientSecret, password, authorization, credentials… (case, `-` and `_` ignored).
- */
-const SECRET_FIELD = /(key|token|secret|password|passwd|authorization|credentials?)$/;
-/** Plural names (apiKeys, tokens, and the key pool `keys`): their scalars and lists are secrets, a mapping under them is walked like any other. */
-const SECRETS_FIELD = /(keys|tokens|secrets|passwords)$/;
+export { fingerprint, isSecretField } from '../secrets.js';
 
-const norm = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
-export const isSecretField = (name: string): boolean => SECRET_FIELD.test(norm(name));
+/** `scheme://user:password@host`: the password (or a lone userinfo) is replaced by its fingerprint. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/i, (_m, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return colon >= 0 ? `${scheme}${userinfo.slice(0, colon)}:${fingerprint(userinfo.slice(colon + 1))}@` : `${scheme}${fingerprint(userinfo)}@`;
+  });
+}
 
-/** A reference to an environment variable names the secret without being it: `$OPENAI_KEY`, `${OPENAI_KEY}`, `env:OPENAI_KEY`. */
-const ENV_REF = /^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|env:[A-Za-z_][A-Za-z0-9_]*)$/;
-
-export { fingerprint } from '../secrets.js';
 
 /**
  * The YAML text with every value under a secret-looking field replaced by its fingerprint, in
@@ -32,19 +27,33 @@ export function redact(yamlText: string): string {
     const tail = /\s*$/.exec(yamlText.slice(s.range[0], s.range[1]))![0];
     spans.push([s.range[0], s.range[1], JSON.stringify(fingerprint(String(s.value))) + tail]);
   };
+  const hidden = new Set<Scalar>();
   visit(doc, {
     Pair: (_, pair) => {
       if (!isScalar(pair.key)) return undefined;
-      const name = norm(String(pair.key.value));
-      if (SECRET_FIELD.test(name)) {
-        if (isNode(pair.value)) visit(pair.value, { Scalar: hide });
+      const name = String(pair.key.value);
+      if (isSecretField(name)) {
+        if (isNode(pair.value)) visit(pair.value, { Scalar: (k, sc) => (hidden.add(sc), hide(k, sc)) });
         return visit.SKIP;
       }
-      if (SECRETS_FIELD.test(name)) {
-        if (isScalar(pair.value)) hide(null, pair.value);
-        else if (isSeq(pair.value)) for (const item of pair.value.items) if (isScalar(item)) hide(null, item);
+      if (isSecretsField(name)) {
+        const items = isScalar(pair.value) ? [pair.value] : isSeq(pair.value) ? pair.value.items.filter(isScalar) : [];
+        for (const item of items) {
+          hidden.add(item);
+          hide(null, item);
+        }
       }
       return undefined;
+    },
+  });
+  // Any other value that is a URL with a password in it (a provider's url, a Redis URL).
+  visit(doc, {
+    Scalar: (_, sc) => {
+      if (hidden.has(sc) || typeof sc.value !== 'string' || !sc.range) return;
+      const masked = redactUrl(sc.value);
+      if (masked === sc.value) return;
+      const tail = /\s*$/.exec(yamlText.slice(sc.range[0], sc.range[1]))![0];
+      spans.push([sc.range[0], sc.range[1], JSON.stringify(masked) + tail]);
     },
   });
   spans.sort((a, b) => b[0] - a[0]);
@@ -54,7 +63,9 @@ export function redact(yamlText: string): string {
 }
 
 function redactLines(text: string): string {
-  return text.replace(/^(\s*(?:-\s+)?["']?([\w-]+)["']?\s*:[ \t]+)(\S.*?)\s*$/gm, (line, head: string, name: string, value: string) =>
-    (isSecretField(name) || SECRETS_FIELD.test(norm(name))) && !ENV_REF.test(value) ? `${head}${JSON.stringify(fingerprint(value))}` : line,
-  );
+  return text
+    .replace(/^(\s*(?:-\s+)?["']?([\w-]+)["']?\s*:[ \t]+)(\S.*?)\s*$/gm, (line, head: string, name: string, value: string) =>
+      (isSecretField(name) || isSecretsField(name)) && !ENV_REF.test(value) ? `${head}${JSON.stringify(fingerprint(value))}` : line,
+    )
+    .replace(/[a-z][a-z0-9+.-]*:\/\/[^/?#\s"']*@/gi, (m) => redactUrl(m));
 }

@@ -203,4 +203,6 @@ export interface Plan {
   /** Remarks for the report. */
   notes?: string[];
   marks?: Mark[];
+  /** The command line's changes to the file (`--seed 3`, `--set …`), as results record them (set by the CLI). */
+  changed?: string[];
 }

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 export const redisServer: { bin: string | undefined; reason: string } = (() => {
   const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (r.status === 0) return { bin: 'redis-server', reason: '' };
-  return { bin: undefined, reason: 'no redis-server binary on PATH (.ci/run installs Debian\'s redis-server; apt-get install -y redis-server)' };
+  return { bin: undefined, reason: 'no redis-server binary on PATH: run `npm run setup` (installs Debian\'s redis-server)' };
 })();
 
 /** A free TCP port on loopback. */

@@ -1,0 +1,104 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { addSecret, addSecretsIn, addUrlSecrets, clearSecrets, fingerprint, scrub } from '../src/secrets.js';
+import { redact } from '../src/report/redact.js';
+import { filesUnder, gatesim, tmp } from './helpers/cli.js';
+
+/** The ways a secret could be written out: as is, base64 (std, unpadded, url), URL-encoded. */
+function formsOf(secret: string): string[] {
+  const b = Buffer.from(secret);
+  return [secret, b.toString('base64'), b.toString('base64').replace(/=+$/, ''), b.toString('base64url'), encodeURIComponent(secret)];
+}
+
+/** Every place in `outputs` where one of the secrets appears in any form. */
+function leaks(secrets: readonly string[], outputs: { name: string; text: string }[]): string[] {
+  const found: string[] = [];
+  for (const s of secrets) for (const f of formsOf(s)) for (const o of outputs) if (o.text.includes(f)) found.push(`${JSON.stringify(f)} in ${o.name}`);
+  return found;
+}
+
+describe('the redaction pass', () => {
+  afterEach(() => clearSecrets());
+
+  it('replaces a registered secret in every form by its fingerprint, and nothing else', () => {
+    addSecret('sk-abcdef-123456');
+    const b64 = Buffer.from('sk-abcdef-123456').toString('base64');
+    const text = `key sk-abcdef-123456, basic ${b64}, json "sk-abcdef-123456", url ${encodeURIComponent('sk-abcdef-123456')}; sk-abcdef-12345 stays`;
+    const out = scrub(text);
+    expect(out).not.toContain('sk-abcdef-123456');
+    expect(out).not.toContain(b64);
+    expect(out.split(fingerprint('sk-abcdef-123456')).length - 1).toBe(4);
+    expect(out).toContain('sk-abcdef-12345 stays');
+  });
+
+  it('learns URL passwords (also with @ and / percent-encoded) and secret fields of a parsed scenario', () => {
+    addUrlSecrets('redis://:p%40ss%2Fword-1@127.0.0.1:6379');
+    addSecretsIn({ providers: [{ url: 'http://user:hunter2-pass@host/v1' }], request: { body: { api_key: 'sk-body-999999' } }, keys: { env: 'sk-pasted-key-0001' } });
+    const out = scrub('p@ss/word-1 p%40ss%2Fword-1 hunter2-pass sk-body-999999 sk-pasted-key-0001 GATESIM_KEYS');
+    expect(out).not.toMatch(/p@ss|p%40ss|hunter2|sk-body|sk-pasted/);
+    expect(out).toContain('GATESIM_KEYS');
+  });
+
+  it("the page's YAML: secret fields and URL passwords become fingerprints, comments and env names stay", () => {
+    const yaml = `# keys come from the environment\nkeys: { env: GATESIM_KEYS, store: { redis: "redis://:pw-secret-77@10.0.0.1:6379" } }\nproviders:\n  - { name: a, url: "http://bob:hunter2-pass@host/v1", latency: 1s }\nrequest: { body: { api_key: sk-body-999999 } }\n`;
+    const out = redact(yaml);
+    expect(out).not.toMatch(/pw-secret-77|hunter2-pass|sk-body-999999/);
+    expect(out).toContain('# keys come from the environment');
+    expect(out).toContain('GATESIM_KEYS');
+    expect(out).toContain('bob:sha256:');
+  });
+});
+
+describe('no secret reaches any output of a run', () => {
+  const URL_PASS = 'pr0vider-PASS-9f8e7d';
+  const SET_URL_PASS = 's3tURL-PASS-0a9b8c';
+  const REDIS_PASS = 'r3disPASS-7c6b5a';
+  const BODY = 'sk-body-SECRET-4d5e6f';
+  const SET_BODY = 'sk-set-SECRET-1a2b3c';
+  const ALL = [URL_PASS, SET_URL_PASS, REDIS_PASS, BODY, SET_BODY];
+
+  const scenario = `name: secrets
+keys: { count: 2, limit: 3/min, env: GATESIM_KEYS, store: { redis: "redis://:${REDIS_PASS}@127.0.0.1:6390" } }
+providers:
+  - { name: a, url: "http://user:${URL_PASS}@127.0.0.1:9/v1", latency: 100ms }
+  - { name: b, url: "http://127.0.0.1:9/v1", latency: 100ms }
+request: { body: { model: m, api_key: ${BODY}, messages: [] } }
+workload: { requests: 20, concurrency: 2 }
+`;
+
+  it('simulation: stdout, stderr, results.json, results.md, the page and the index hold none of them', async () => {
+    const dir = tmp();
+    const file = join(dir, 'secrets.yaml');
+    writeFileSync(file, scenario);
+    const out = join(dir, 'reports');
+    const sets = ['--set', `providers.1.url=http://u:${SET_URL_PASS}@127.0.0.1:9/v1`, '--set', `request.body.token=${SET_BODY}`];
+    const r = await gatesim([file, '--out', out, ...sets]);
+    expect(r.stderr).toContain('wrote');
+    expect(r.code).toBe(0);
+    const again = await gatesim(['report', join(out, 'secrets', 'results.json')]);
+    expect(again.code).toBe(0);
+    const outputs = [
+      { name: 'stdout', text: r.stdout + again.stdout },
+      { name: 'stderr', text: r.stderr + again.stderr },
+      ...filesUnder(out).map((f) => ({ name: f.path, text: f.bytes.toString('latin1') })),
+    ];
+    expect(outputs.length).toBeGreaterThanOrEqual(6);
+    expect(leaks(ALL, outputs)).toEqual([]);
+    // What is shown instead: the fingerprints, so a reader can tell which value was used.
+    const results = filesUnder(out).find((f) => f.path.endsWith('results.json'))!.bytes.toString();
+    expect(results).toContain(fingerprint(BODY));
+    expect(results).toContain(`--set request.body.token=${fingerprint(SET_BODY)}`);
+  });
+
+  it('a scenario error that would echo a secret prints its fingerprint instead', async () => {
+    const dir = tmp();
+    const file = join(dir, 'pasted.yaml');
+    const KEY = 'sk-pasted-KEY-778899';
+    writeFileSync(file, `name: pasted\nkeys: { env: ${KEY} }\nproviders: [{ name: a, latency: 1s }]\n`);
+    const r = await gatesim([file, '--out', join(dir, 'r'), '--set', `request.body.password=${SET_BODY}`, '--set', `keys.store=redis://:${REDIS_PASS}@host:1`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/keys\.env/);
+    expect(leaks([KEY, SET_BODY, REDIS_PASS], [{ name: 'stderr', text: r.stderr }, { name: 'stdout', text: r.stdout }])).toEqual([]);
+  });
+});
