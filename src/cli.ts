@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -7,11 +8,13 @@ import { hideBin } from 'yargs/helpers';
 import { planSize, runPlan, runPlanReal, runPlansParallel } from './run.js';
 import { defaultJobs } from './study/pool.js';
 import { RealModeError } from './real.js';
-import { serve } from './providers/server.js';
+import { formatTotals, MAX_KEYS, serve, type Serving } from './providers/server.js';
+import { RESET_ENV, RESET_TOKEN_RE } from './providers/reset.js';
+import { addSecret } from './secrets.js';
 import { markdownReport, tablesOf, toMarkdown, toText } from './report/table.js';
 import type { Results } from './metrics/results.js';
 import type { Plan } from './scenario/types.js';
-import { openInBrowser, packageVersion, reportDir, writeAll } from './output.js';
+import { openInBrowser, packageVersion, printErr, printOut, reportDir, writeAll } from './output.js';
 import { htmlReport } from './report/html.js';
 import { writeIndex } from './report/index-page.js';
 import { loadScenario } from './scenario/load.js';
@@ -237,27 +240,50 @@ async function realFile(argv: RunArgs): Promise<void> {
   }
 }
 
-/** `gatesim serve FILE`: the scenario's mock providers as an HTTP server until Ctrl-C. */
-async function serveFile(argv: { file: string; port: number; host: string; timeScale: number; seed?: number; set?: string[] }): Promise<void> {
+/**
+ * `gatesim serve FILE`: the scenario's mock providers as an HTTP server until Ctrl-C, SIGTERM or
+ * SIGHUP, each of which prints the totals and ends it (exit 0). The startup line carries the pid,
+ * so a script that started it through npm knows which process serves.
+ */
+async function serveFile(argv: { file: string; port: number; host: string; timeScale: number; seed?: number; set?: string[]; maxKeys: number }): Promise<void> {
+  if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new UsageError(`--port: expected an integer from 0 to 65535, got ${String(argv.port)}`);
+  if (!Number.isInteger(argv.maxKeys) || argv.maxKeys < MAX_KEYS.min || argv.maxKeys > MAX_KEYS.max) {
+    throw new UsageError(`--max-keys: expected an integer from ${MAX_KEYS.min} to ${MAX_KEYS.max.toLocaleString('en')}, got ${String(argv.maxKeys)}`);
+  }
+  const fromEnv = process.env[RESET_ENV] || undefined;
+  if (fromEnv !== undefined && !RESET_TOKEN_RE.test(fromEnv)) {
+    throw new UsageError(`${RESET_ENV}: expected 16 to 256 letters, digits or . _ ~ -, got ${fromEnv.length} characters${fromEnv.length >= 16 ? ' with others among them' : ''}`);
+  }
+  const token = fromEnv ?? randomBytes(16).toString('hex');
   const plan = loadScenario(argv.file, { seed: argv.seed, sets: argv.set ?? [] });
   const scenario = plan.runs[0]!.variants[0]!.scenario;
-  const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  let srv: Awaited<ReturnType<typeof serve>>;
+  const log = (line: string): void => printErr(`${line}\n`);
+  // Handlers first: a signal while the server starts still ends it the same way.
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const sig of signals) process.on(sig, stop);
   try {
-    srv = await serve(scenario.providers, { port: argv.port, host: argv.host, timeScale: argv.timeScale, seed: scenario.seed, log });
-  } catch (e) {
-    throw new UsageError(`cannot listen on ${argv.host}:${argv.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    let srv: Serving;
+    try {
+      srv = await serve(scenario.providers, { port: argv.port, host: argv.host, timeScale: argv.timeScale, seed: scenario.seed, log, maxKeys: argv.maxKeys, resetToken: token });
+    } catch (e) {
+      throw new UsageError(`cannot listen on ${argv.host}:${argv.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const names = scenario.providers.map((p) => p.name);
+    const routes = names.map((n) => `${srv.url}/${n}/v1`);
+    if (names.length === 1) routes.unshift(`${srv.url}/v1`);
+    printOut(`gatesim serve: ${plan.name} listening on ${srv.url} (time scale ${argv.timeScale}, pid ${process.pid})\n${routes.map((r) => `  ${r}/chat/completions`).join('\n')}\n`);
+    // Shown once, before it joins the secrets every later line is scrubbed of; a token the user
+    // chose (the environment) is not shown at all.
+    if (fromEnv === undefined) printOut(`reset token: ${token} (real mode reads it from ${RESET_ENV})\n`);
+    addSecret(token);
+    await stopped;
+    printErr(`gatesim serve: stopped; totals: ${formatTotals(srv.totals())}\n`);
+    await srv.close();
+  } finally {
+    for (const sig of signals) process.removeListener(sig, stop);
   }
-  const names = scenario.providers.map((p) => p.name);
-  const routes = names.map((n) => `${srv.url}/${n}/v1`);
-  if (names.length === 1) routes.unshift(`${srv.url}/v1`);
-  process.stdout.write(`gatesim serve: ${plan.name} listening on ${srv.url} (time scale ${argv.timeScale})\n${routes.map((r) => `  ${r}/chat/completions`).join('\n')}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await srv.close();
 }
 
 /** `gatesim report reports/x/results.json`: redraws reports/x/index.html from the results alone. */
@@ -325,7 +351,8 @@ export async function main(args: string[]): Promise<void> {
           .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
           .option('time-scale', { type: 'number', default: 1, describe: 'wall time per scenario time: 0.01 serves a 60 s window in 0.6 s' })
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
-          .option('set', { type: 'string', array: true, describe: 'override a field (repeatable)' }),
+          .option('set', { type: 'string', array: true, describe: 'override a field (repeatable)' })
+          .option('max-keys', { type: 'number', default: MAX_KEYS.default, describe: `distinct keys each provider remembers, least recently used forgotten first (${MAX_KEYS.min}–${MAX_KEYS.max})` }),
       async (argv) => {
         checkScale(argv.timeScale);
         await serveFile(argv as Parameters<typeof serveFile>[0]);
