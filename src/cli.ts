@@ -20,6 +20,7 @@ import { writeIndex } from './report/index-page.js';
 import { loadScenario } from './scenario/load.js';
 import { ScenarioError } from './scenario/errors.js';
 import { scenarioJsonSchema } from './scenario/schema.js';
+import { parseDuration } from './scenario/units.js';
 
 /** A mistake of the user's (bad flag, bad file): one line, exit 2, no stack. */
 class UsageError extends Error {}
@@ -201,20 +202,62 @@ async function simulateFolder(argv: RunArgs): Promise<void> {
   finishPage(writeIndex(argv.out), null, argv.quiet, argv.open);
 }
 
+/** Exit codes of a real run a signal ended (128 + the signal's number, as a shell reports it). */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+
+/** Bounds of the real-mode flags: `--max-duration` fits a timer (2^31 − 1 ms), `--guard` and `--cooldown` an hour. */
+const MAX_DURATION_S = 2_147_483;
+const MAX_GUARD_MS = 3_600_000;
+const MAX_COOLDOWN_MS = 3_600_000;
+
+/** `--cooldown DURATION` in wall ms, or undefined for the default (reset or wait for the windows). */
+function cooldownOf(raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  if (Array.isArray(raw)) raw = raw.at(-1); // given twice: the last one, as for any flag
+  const ms = parseDuration(String(raw));
+  if (ms === undefined || ms > MAX_COOLDOWN_MS) throw new UsageError(`--cooldown: expected a duration from 0 to 1h such as 0, 500ms, 5s or 2m, got ${String(raw)}`);
+  return ms;
+}
+
 /**
- * `--mode real`: the same file against live endpoints. Ctrl-C (or the duration cap) stops sending,
- * waits briefly for what is in flight, writes the partial report, and exits 130.
+ * `--mode real`: the same file against live endpoints. `--max-duration` ends a variant at the
+ * limit (marked truncated) and the others still run, exit 0. Ctrl-C, SIGTERM and SIGHUP stop
+ * sending, wait briefly for what is in flight (a second signal: not at all), write the partial
+ * report, and exit 130, 143 or 129.
  */
-async function realFile(argv: RunArgs): Promise<void> {
-  const plan = load(argv);
-  const started = performance.now();
-  const interrupt = new AbortController();
-  const onSigint = (): void => {
-    if (!argv.quiet) process.stderr.write('\ninterrupted: no new requests; waiting briefly for those in flight…\n');
-    interrupt.abort();
-  };
-  process.once('SIGINT', onSigint);
+async function realFile(argv: RunArgs & { cooldown?: string }): Promise<void> {
+  // First, so a signal at any point from here on ends with a report rather than none.
+  const stop = new AbortController();
+  const urgent = new AbortController();
+  let caught: keyof typeof SIGNAL_EXIT | undefined;
+  const handlers = (Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[]).map((sig) => {
+    const on = (): void => {
+      if (caught === undefined) {
+        caught = sig;
+        if (!argv.quiet) printErr(`\ninterrupted (${sig}): no new requests; waiting briefly for those in flight (again to stop now)…\n`);
+        stop.abort();
+      } else if (!urgent.signal.aborted) {
+        if (!argv.quiet) printErr(`\n${sig} again: not waiting; writing the partial report\n`);
+        urgent.abort();
+      }
+    };
+    process.on(sig, on);
+    return [sig, on] as const;
+  });
+  // After a hang-up the terminal may be gone: a failed write must not end the process before the files are written.
+  const ignore = (): void => {};
+  process.stdout.on('error', ignore);
+  process.stderr.on('error', ignore);
   try {
+    if (!Number.isFinite(argv.maxDuration) || argv.maxDuration <= 0 || argv.maxDuration > MAX_DURATION_S) {
+      throw new UsageError(`--max-duration: expected seconds above 0 and at most ${MAX_DURATION_S.toLocaleString('en')} (24.8 days), got ${String(argv.maxDuration)}`);
+    }
+    if (!Number.isFinite(argv.guard) || argv.guard < 0 || argv.guard > MAX_GUARD_MS) {
+      throw new UsageError(`--guard: expected wall milliseconds from 0 to ${MAX_GUARD_MS.toLocaleString('en')}, got ${String(argv.guard)}`);
+    }
+    const cooldownWallMs = cooldownOf(argv.cooldown);
+    const plan = load(argv);
+    const started = performance.now();
     const results = await runPlanReal(
       plan,
       {
@@ -223,20 +266,28 @@ async function realFile(argv: RunArgs): Promise<void> {
         env: process.env,
         progress: !argv.quiet && process.stderr.isTTY === true,
         maxWallMs: argv.maxDuration * 1000,
-        signal: interrupt.signal,
+        signal: stop.signal,
+        urgent: urgent.signal,
         graceMs: 2000,
+        say: argv.quiet ? undefined : (line) => printErr(`${line}\n`),
+        cooldownWallMs,
       },
       (run, variant, wallMs) => {
-        if (!argv.quiet) process.stderr.write(`  ${run} / ${variant}: done in ${(wallMs / 1000).toFixed(1)} s\n`);
+        if (!argv.quiet) printErr(`  ${run} / ${variant}: done in ${(wallMs / 1000).toFixed(1)} s\n`);
       },
     );
     writeResults(argv, results, plan.source, started);
+    const cut = results.runs.flatMap((r) => r.variants.filter((v) => v.truncated).map((v) => `${r.name} / ${v.name}`));
+    if (cut.length) printErr(`gatesim: --max-duration ${argv.maxDuration} s cut ${cut.join(', ')} short (marked "truncated": true)\n`);
+    if (results.degraded) printErr('gatesim: the key store stayed down past keys.store.giveUpAfter and requests gave up; the results are marked "degraded": true\n');
     if (results.partial) {
-      process.stderr.write('gatesim: the run was interrupted; the report is partial (marked "partial": true)\n');
-      process.exitCode = 130;
+      printErr(`gatesim: the run was interrupted${caught ? ` (${caught})` : ''}; the report is partial (marked "partial": true)\n`);
+      process.exitCode = SIGNAL_EXIT[caught ?? 'SIGINT'];
     }
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const [sig, on] of handlers) process.removeListener(sig, on);
+    process.stdout.removeListener('error', ignore);
+    process.stderr.removeListener('error', ignore);
   }
 }
 
@@ -375,7 +426,8 @@ export async function main(args: string[]): Promise<void> {
           .option('time-scale', { type: 'number', default: 1, describe: 'real mode: wall time per scenario time (use the same as gatesim serve)' })
           .option('guard', { type: 'number', default: 50, describe: 'real mode: wall ms added to each client-side window for network jitter' })
           .option('jobs', { type: 'number', describe: 'sweeps and folders: worker threads (default: one per core when there are 1M requests or more to simulate; 1 = none)' })
-          .option('max-duration', { type: 'number', default: 600, describe: 'real mode: stop sending after this many wall seconds (partial report)' }),
+          .option('max-duration', { type: 'number', default: 600, describe: 'real mode: end each variant after this many wall seconds (marked truncated; the next still runs)' })
+          .option('cooldown', { type: 'string', describe: "real mode: wait between variants (0 = none; default: reset a gatesim serve, else wait for the providers' windows)" }),
       async (argv) => {
         if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0)) {
           throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);
