@@ -111,7 +111,7 @@ describe('sim and real agree (serve on loopback, time-scaled)', () => {
       const rv = real.runs[0]!.variants.find((v) => v.name === name)!.metrics;
       const sv = sim.runs[0]!.variants.find((v) => v.name === name)!.metrics;
       console.error(
-        `${name}: throughput ${sv.throughputPerS?.toFixed(2)} sim / ${rv.throughputPerS?.toFixed(2)} real, p50 ${sv.latencyMs.p50} / ${rv.latencyMs.p50?.toFixed(0)} ms, ok ${sv.attemptOutcomes.ok} / ${rv.attemptOutcomes.ok}, 5xx ${sv.attemptOutcomes.serverError} / ${rv.attemptOutcomes.serverError}, 429 ${sv.attemptOutcomes.rateLimited} / ${rv.attemptOutcomes.rateLimited}, connections ${sv.connections.created} / ${rv.connections.created}, reuse ${sv.connections.reuseRate} / ${rv.connections.reuseRate?.toFixed(3)}`,
+        `${name}: throughput ${sv.throughputPerS?.toFixed(2)} sim / ${rv.throughputPerS?.toFixed(2)} real, p50 ${sv.latencyMs.p50?.toFixed(0)} / ${rv.latencyMs.p50?.toFixed(0)} ms, p99 ${sv.latencyMs.p99?.toFixed(0)} / ${rv.latencyMs.p99?.toFixed(0)} ms, ok ${sv.attemptOutcomes.ok} / ${rv.attemptOutcomes.ok}, 5xx ${sv.attemptOutcomes.serverError} / ${rv.attemptOutcomes.serverError}, 429 ${sv.attemptOutcomes.rateLimited} / ${rv.attemptOutcomes.rateLimited}, connections ${sv.connections.created} / ${rv.connections.created}, reuse ${sv.connections.reuseRate} / ${rv.connections.reuseRate?.toFixed(3)}`,
       );
       expect(Math.abs(rv.throughputPerS! / sv.throughputPerS! - 1), `${name} throughput`).toBeLessThan(0.1);
       expect(Math.abs(rv.latencyMs.p50! / sv.latencyMs.p50! - 1), `${name} p50`).toBeLessThan(0.15);
