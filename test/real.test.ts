@@ -9,6 +9,7 @@ import { serve } from '../src/providers/server.js';
 import type { Results } from '../src/metrics/results.js';
 import { fingerprint } from '../src/real.js';
 import { scenario } from './helpers/scenario.js';
+import { schemaErrors } from './helpers/schema.js';
 
 const SECRETS = ['sk-live-SECRET-alpha-123', 'sk-live-SECRET-bravo-456', 'sk-live-SECRET-charlie-789', 'sk-live-SECRET-delta-000'];
 const SCALE = '0.05';
@@ -153,6 +154,7 @@ describe('sim and real agree (serve on loopback, time-scaled)', () => {
         ['fresh', 'reset'],
       ]);
       expect(run.stderr).toContain(`cooldown before default / fresh: reset gatesim serve at ${own.url}`);
+      expect(schemaErrors(r)).toBe('');
       agrees(sim, r);
       // The token is a secret: never in what was written.
       expect(run.stdout.includes(token) || run.stderr.includes(token) || readFileSync(join(out, 'serve-check', 'index.html'), 'utf8').includes(token)).toBe(false);
@@ -176,6 +178,7 @@ describe('sim and real agree (serve on loopback, time-scaled)', () => {
       // The providers' window (60 s) and the client's (60 s + 100 ms guard, + 100 ms wall), at 0.01.
       expect(fresh.cooldown).toEqual({ by: 'wait', wallMs: 60_100 * 0.01 + 100, ms: (60_100 * 0.01 + 100) / 0.01 });
       expect(run.stderr).toContain("cooldown before default / fresh: 0.7 s for the providers' windows to clear");
+      expect(schemaErrors(r)).toBe('');
       for (const v of r.runs[0]!.variants) {
         const sv = sim.runs[0]!.variants.find((x) => x.name === v.name)!.metrics;
         expect(v.metrics.attemptOutcomes.rateLimited, `${v.name} 429s`).toBe(0);

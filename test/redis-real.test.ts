@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../src/providers/server.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { redisServer, startRedis } from './helpers/redis.js';
+import { schemaErrors } from './helpers/schema.js';
 
 const SECRETS = ['sk-live-SECRET-one-111', 'sk-live-SECRET-two-222'];
 const SCALE = 0.025; // a minute of scenario time is 1.5 s of wall time
@@ -179,6 +180,7 @@ suite(`four processes share one key pool on Redis${redisServer.bin ? '' : ` (ski
       expect(w.code, w.stderr).toBe(0);
       const r = JSON.parse(w.stdout);
       expect(r.degraded).toBe(true);
+      expect(schemaErrors(r)).toBe('');
       expect(r.partial).toBeUndefined();
       const m = r.runs[0].variants[0].metrics;
       expect(m.limiter.store).toMatchObject({ kind: 'redis', failOpen: false, degraded: true });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { serve, type Serving } from '../src/providers/server.js';
 import { runPlanReal } from '../src/run.js';
 import { loadScenario } from '../src/scenario/load.js';
+import { schemaErrors } from './helpers/schema.js';
 import type { Scenario } from '../src/scenario/types.js';
 
 const KEYS = 'sk-signal-test-1,sk-signal-test-2,sk-signal-test-3,sk-signal-test-4';
@@ -102,6 +103,7 @@ describe('a signal during a real run writes the partial report', () => {
         expect(await run.exit, run.stderr()).toBe(code);
         const results = JSON.parse(readFileSync(join(out, `fast-${signal}`, 'results.json'), 'utf8'));
         expect(results.partial).toBe(true);
+        expect(schemaErrors(results)).toBe('');
         const m = results.runs[0].variants[0].metrics;
         expect(m.requests).toBeGreaterThanOrEqual(10);
         expect(m.requests).toBeLessThan(5000);
@@ -212,6 +214,7 @@ describe('--max-duration ends a variant, not the run', () => {
         expect(v.metrics.outcomes.gaveUp).toBe(8);
       }
       expect(run.stderr()).toContain('gatesim: --max-duration 1 s cut default / first, default / second short (marked "truncated": true)');
+      expect(schemaErrors(results)).toBe('');
     } finally {
       await srv.close();
     }
