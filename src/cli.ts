@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -8,7 +9,8 @@ import { hideBin } from 'yargs/helpers';
 import { planSize, runPlan, runPlanReal, runPlansParallel } from './run.js';
 import { defaultJobs } from './study/pool.js';
 import { RealModeError } from './real.js';
-import { serve } from './providers/server.js';
+import { formatTotals, MAX_KEYS, serve, type Serving } from './providers/server.js';
+import { RESET_ENV, RESET_TOKEN_RE } from './providers/reset.js';
 import { markdownReport, tablesOf, toMarkdown, toText } from './report/table.js';
 import type { Results } from './metrics/results.js';
 import type { Plan } from './scenario/types.js';
@@ -22,6 +24,7 @@ import { writeIndex } from './report/index-page.js';
 import { loadScenario } from './scenario/load.js';
 import { ScenarioError } from './scenario/errors.js';
 import { scenarioJsonSchema } from './scenario/schema.js';
+import { parseDuration } from './scenario/units.js';
 
 /** A mistake of the user's (bad flag, bad file): one line, exit 2, no stack. `hint`: add the --help line (a command line yargs could not parse). */
 class UsageError extends Error {
@@ -318,20 +321,62 @@ async function simulateFolder(argv: RunArgs): Promise<void> {
   finishPage(writeIndex(argv.out), null, argv.quiet, argv.open);
 }
 
+/** Exit codes of a real run a signal ended (128 + the signal's number, as a shell reports it). */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+
+/** Bounds of the real-mode flags: `--max-duration` fits a timer (2^31 − 1 ms), `--guard` and `--cooldown` an hour. */
+const MAX_DURATION_S = 2_147_483;
+const MAX_GUARD_MS = 3_600_000;
+const MAX_COOLDOWN_MS = 3_600_000;
+
+/** `--cooldown DURATION` in wall ms, or undefined for the default (reset or wait for the windows). */
+function cooldownOf(raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  if (Array.isArray(raw)) raw = raw.at(-1); // given twice: the last one, as for any flag
+  const ms = parseDuration(String(raw));
+  if (ms === undefined || ms > MAX_COOLDOWN_MS) throw new UsageError(`--cooldown: expected a duration from 0 to 1h such as 0, 500ms, 5s or 2m, got ${String(raw)}`);
+  return ms;
+}
+
 /**
- * `--mode real`: the same file against live endpoints. Ctrl-C (or the duration cap) stops sending,
- * waits briefly for what is in flight, writes the partial report, and exits 130.
+ * `--mode real`: the same file against live endpoints. `--max-duration` ends a variant at the
+ * limit (marked truncated) and the others still run, exit 0. Ctrl-C, SIGTERM and SIGHUP stop
+ * sending, wait briefly for what is in flight (a second signal: not at all), write the partial
+ * report, and exit 130, 143 or 129.
  */
-async function realFile(argv: RunArgs): Promise<void> {
-  const plan = load(argv);
-  const started = performance.now();
-  const interrupt = new AbortController();
-  const onSigint = (): void => {
-    if (!argv.quiet) process.stderr.write('\ninterrupted: no new requests; waiting briefly for those in flight…\n');
-    interrupt.abort();
-  };
-  process.once('SIGINT', onSigint);
+async function realFile(argv: RunArgs & { cooldown?: string }): Promise<void> {
+  // First, so a signal at any point from here on ends with a report rather than none.
+  const stop = new AbortController();
+  const urgent = new AbortController();
+  let caught: keyof typeof SIGNAL_EXIT | undefined;
+  const handlers = (Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[]).map((sig) => {
+    const on = (): void => {
+      if (caught === undefined) {
+        caught = sig;
+        if (!argv.quiet) printErr(`\ninterrupted (${sig}): no new requests; waiting briefly for those in flight (again to stop now)…\n`);
+        stop.abort();
+      } else if (!urgent.signal.aborted) {
+        if (!argv.quiet) printErr(`\n${sig} again: not waiting; writing the partial report\n`);
+        urgent.abort();
+      }
+    };
+    process.on(sig, on);
+    return [sig, on] as const;
+  });
+  // After a hang-up the terminal may be gone: a failed write must not end the process before the files are written.
+  const ignore = (): void => {};
+  process.stdout.on('error', ignore);
+  process.stderr.on('error', ignore);
   try {
+    if (!Number.isFinite(argv.maxDuration) || argv.maxDuration <= 0 || argv.maxDuration > MAX_DURATION_S) {
+      throw new UsageError(`--max-duration: expected seconds above 0 and at most ${MAX_DURATION_S.toLocaleString('en')} (24.8 days), got ${String(argv.maxDuration)}`);
+    }
+    if (!Number.isFinite(argv.guard) || argv.guard < 0 || argv.guard > MAX_GUARD_MS) {
+      throw new UsageError(`--guard: expected wall milliseconds from 0 to ${MAX_GUARD_MS.toLocaleString('en')}, got ${String(argv.guard)}`);
+    }
+    const cooldownWallMs = cooldownOf(argv.cooldown);
+    const plan = load(argv);
+    const started = performance.now();
     const results = await runPlanReal(
       plan,
       {
@@ -340,44 +385,75 @@ async function realFile(argv: RunArgs): Promise<void> {
         env: process.env,
         progress: !argv.quiet && process.stderr.isTTY === true,
         maxWallMs: argv.maxDuration * 1000,
-        signal: interrupt.signal,
+        signal: stop.signal,
+        urgent: urgent.signal,
         graceMs: 2000,
+        say: argv.quiet ? undefined : (line) => printErr(`${line}\n`),
+        cooldownWallMs,
       },
       (run, variant, wallMs) => {
-        if (!argv.quiet) process.stderr.write(`  ${run} / ${variant}: done in ${(wallMs / 1000).toFixed(1)} s\n`);
+        if (!argv.quiet) printErr(`  ${run} / ${variant}: done in ${(wallMs / 1000).toFixed(1)} s\n`);
       },
     );
     writeResults(argv, results, started);
+    const cut = results.runs.flatMap((r) => r.variants.filter((v) => v.truncated).map((v) => `${r.name} / ${v.name}`));
+    if (cut.length) printErr(`gatesim: --max-duration ${argv.maxDuration} s cut ${cut.join(', ')} short (marked "truncated": true)\n`);
+    if (results.degraded) printErr('gatesim: the key store stayed down past keys.store.giveUpAfter and requests gave up; the results are marked "degraded": true\n');
     if (results.partial) {
-      process.stderr.write('gatesim: the run was interrupted; the report is partial (marked "partial": true)\n');
-      process.exitCode = 130;
+      printErr(`gatesim: the run was interrupted${caught ? ` (${caught})` : ''}; the report is partial (marked "partial": true)\n`);
+      process.exitCode = SIGNAL_EXIT[caught ?? 'SIGINT'];
     }
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const [sig, on] of handlers) process.removeListener(sig, on);
+    process.stdout.removeListener('error', ignore);
+    process.stderr.removeListener('error', ignore);
   }
 }
 
-/** `gatesim serve FILE`: the scenario's mock providers as an HTTP server until Ctrl-C. */
-async function serveFile(argv: { file: string; port: number; host: string; timeScale: number; seed?: number; set?: string[] }): Promise<void> {
+/**
+ * `gatesim serve FILE`: the scenario's mock providers as an HTTP server until Ctrl-C, SIGTERM or
+ * SIGHUP, each of which prints the totals and ends it (exit 0). The startup line carries the pid,
+ * so a script that started it through npm knows which process serves.
+ */
+async function serveFile(argv: { file: string; port: number; host: string; timeScale: number; seed?: number; set?: string[]; maxKeys: number }): Promise<void> {
+  if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new UsageError(`--port: expected an integer from 0 to 65535, got ${String(argv.port)}`);
+  if (!Number.isInteger(argv.maxKeys) || argv.maxKeys < MAX_KEYS.min || argv.maxKeys > MAX_KEYS.max) {
+    throw new UsageError(`--max-keys: expected an integer from ${MAX_KEYS.min} to ${MAX_KEYS.max.toLocaleString('en')}, got ${String(argv.maxKeys)}`);
+  }
+  const fromEnv = process.env[RESET_ENV] || undefined;
+  if (fromEnv !== undefined && !RESET_TOKEN_RE.test(fromEnv)) {
+    throw new UsageError(`${RESET_ENV}: expected 16 to 256 letters, digits or . _ ~ -, got ${fromEnv.length} characters${fromEnv.length >= 16 ? ' with others among them' : ''}`);
+  }
+  const token = fromEnv ?? randomBytes(16).toString('hex');
   const plan = loadScenario(argv.file, { seed: argv.seed, sets: argv.set ?? [] });
   const scenario = plan.runs[0]!.variants[0]!.scenario;
-  const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  let srv: Awaited<ReturnType<typeof serve>>;
+  const log = (line: string): void => printErr(`${line}\n`);
+  // Handlers first: a signal while the server starts still ends it the same way.
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const sig of signals) process.on(sig, stop);
   try {
-    srv = await serve(scenario.providers, { port: argv.port, host: argv.host, timeScale: argv.timeScale, seed: scenario.seed, log });
-  } catch (e) {
-    throw new UsageError(`cannot listen on ${argv.host}:${argv.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    let srv: Serving;
+    try {
+      srv = await serve(scenario.providers, { port: argv.port, host: argv.host, timeScale: argv.timeScale, seed: scenario.seed, log, maxKeys: argv.maxKeys, resetToken: token });
+    } catch (e) {
+      throw new UsageError(`cannot listen on ${argv.host}:${argv.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const names = scenario.providers.map((p) => p.name);
+    const routes = names.map((n) => `${srv.url}/${n}/v1`);
+    if (names.length === 1) routes.unshift(`${srv.url}/v1`);
+    printOut(`gatesim serve: ${plan.name} listening on ${srv.url} (time scale ${argv.timeScale}, pid ${process.pid})\n${routes.map((r) => `  ${r}/chat/completions`).join('\n')}\n`);
+    // Shown once, before it joins the secrets every later line is scrubbed of; a token the user
+    // chose (the environment) is not shown at all.
+    if (fromEnv === undefined) printOut(`reset token: ${token} (real mode reads it from ${RESET_ENV})\n`);
+    addSecret(token);
+    await stopped;
+    printErr(`gatesim serve: stopped; totals: ${formatTotals(srv.totals())}\n`);
+    await srv.close();
+  } finally {
+    for (const sig of signals) process.removeListener(sig, stop);
   }
-  const names = scenario.providers.map((p) => p.name);
-  const routes = names.map((n) => `${srv.url}/${n}/v1`);
-  if (names.length === 1) routes.unshift(`${srv.url}/v1`);
-  process.stdout.write(`gatesim serve: ${plan.name} listening on ${srv.url} (time scale ${argv.timeScale})\n${routes.map((r) => `  ${r}/chat/completions`).join('\n')}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await srv.close();
 }
 
 /**
@@ -473,7 +549,8 @@ export async function main(args: string[]): Promise<void> {
           .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
           .option('time-scale', { type: 'number', default: 1, describe: 'wall time per scenario time: 0.01 serves a 60 s window in 0.6 s' })
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
-          .option('set', { type: 'string', array: true, describe: 'override a field (repeatable)' }),
+          .option('set', { type: 'string', array: true, describe: 'override a field (repeatable)' })
+          .option('max-keys', { type: 'number', default: MAX_KEYS.default, describe: `distinct keys each provider remembers, least recently used forgotten first (${MAX_KEYS.min}–${MAX_KEYS.max})` }),
       async (argv) => {
         checkScale(argv.timeScale);
         checkScenarioPath(argv.file);
@@ -497,7 +574,8 @@ export async function main(args: string[]): Promise<void> {
           .option('time-scale', { type: 'number', default: 1, describe: 'real mode: wall time per scenario time (use the same as gatesim serve)' })
           .option('guard', { type: 'number', default: 50, describe: 'real mode: wall ms added to each client-side window for network jitter' })
           .option('jobs', { type: 'number', describe: 'sweeps and folders: worker threads (default: one per core when there are 1M requests or more to simulate; 1 = none)' })
-          .option('max-duration', { type: 'number', default: 600, describe: 'real mode: stop sending after this many wall seconds (partial report)' })
+          .option('max-duration', { type: 'number', default: 600, describe: 'real mode: end each variant after this many wall seconds (marked truncated; the next still runs)' })
+          .option('cooldown', { type: 'string', describe: "real mode: wait between variants (0 = none; default: reset a gatesim serve, else wait for the providers' windows)" })
           .option('full', { type: 'boolean', default: false, describe: `sweeps of more than ${COMPACT_ABOVE} variant runs: write every point's series (results.json is compact otherwise)` }),
       async (argv) => {
         if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0)) {

@@ -13,9 +13,12 @@ import { Recorder } from './metrics/recorder.js';
 import type { VariantResult } from './metrics/results.js';
 import { variantResult } from './metrics/variant.js';
 import { HttpProvider, type SocketCounter } from './providers/http.js';
+import { isGatesimServe, resetServe, RESET_ENV, RESET_TOKEN_RE } from './providers/reset.js';
+import { addSecret, addUrlSecrets } from './secrets.js';
 import { sampler } from './sim/dist.js';
 import { stream } from './sim/random.js';
 import { WallClock } from './sim/wall-clock.js';
+import { printErr } from './output.js';
 import type { Keys, Scenario } from './scenario/types.js';
 import type { Clock } from './sim/clock.js';
 
@@ -27,13 +30,37 @@ export function fingerprint(secret: string): string {
   return `key-${createHash('sha256').update(secret).digest('hex').slice(0, 8)}`;
 }
 
-/** The keys of a scenario, from its environment variable only. */
+/** What a key may hold: it travels as `Authorization: Bearer <key>`, so visible ASCII without spaces. */
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
+
+/**
+ * The keys of a scenario, from its environment variable only. Each is registered with the
+ * redaction pass, and one that could not travel in an HTTP header is refused here, by position
+ * (never shown), rather than sent and answered by a run of errors.
+ */
 export function keysFromEnv(s: Scenario, env: NodeJS.ProcessEnv): string[] {
   const name = s.keys.env;
   if (!name) throw new RealModeError('keys.env: real mode needs the name of an environment variable holding the keys (keys: { env: GATESIM_KEYS })');
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') throw new RealModeError(`keys.env: environment variable ${name} is not set or empty (expected comma-separated keys)`);
-  return raw.split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+  const keys = raw.split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+  for (const k of keys) addSecret(k);
+  const bad = keys.findIndex((k) => !HEADER_SAFE.test(k));
+  if (bad >= 0) {
+    throw new RealModeError(
+      `keys.env: environment variable ${name}: key ${bad + 1} of ${keys.length} has a character not allowed in an HTTP header (expected visible ASCII: no spaces, control characters or non-ASCII letters)`,
+    );
+  }
+  return keys;
+}
+
+/** The reset token real mode found in the environment (registered as a secret), or undefined; a malformed one is a mistake. */
+export function resetTokenFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const token = env[RESET_ENV];
+  if (token === undefined || token === '') return undefined;
+  addSecret(token);
+  if (!RESET_TOKEN_RE.test(token)) throw new RealModeError(`${RESET_ENV}: expected 16 to 256 letters, digits or . _ ~ -, got ${token.length} characters`);
+  return token;
 }
 
 export interface RealOptions {
@@ -50,23 +77,55 @@ export interface RealOptions {
    * keeps a limiter that holds in simulation from collecting 429s for real.
    */
   guardWallMs: number;
-  /** Aborted by Ctrl-C: stop sending, wait `graceMs` for what is in flight, report what was measured. */
+  /** Aborted by Ctrl-C, SIGTERM or SIGHUP: stop sending, wait `graceMs` for what is in flight, report what was measured. */
   signal: AbortSignal;
+  /** Aborted by a second signal: stop waiting for what is in flight now. */
+  urgent?: AbortSignal;
   graceMs: number;
+  /** One line on stderr (a variant started, a cooldown, the cap reached); undefined when quiet. */
+  say?: (line: string) => void;
+  /**
+   * Wall ms to wait between variants. Undefined (the default): reset the providers if they are
+   * gatesim serves and GATESIM_RESET_TOKEN is set, else wait until the windows the scenario knows
+   * of are clear. 0: nothing.
+   */
+  cooldownWallMs?: number;
+}
+
+/** How one variant ended. */
+export interface RealEnd {
+  result: VariantResult;
+  /** A signal stopped it: the file is partial. */
+  interrupted: boolean;
+  /** `--max-duration` ended it: the variant is marked, the others still run. */
+  truncated: boolean;
+  /** Its key store stayed down past `giveUpAfter`, and waiters gave up. */
+  degraded: boolean;
 }
 
 /** Wall ms between a waiter's looks at a shared store when nothing wakes it (no pub/sub, Redis failing). */
 const RECHECK_WALL_MS = 250;
+
+/** Default `keys.store.giveUpAfter`, in command timeouts: long enough to ride out a Redis restart. */
+const GIVE_UP_TIMEOUTS = 10;
 
 /**
  * The key pool of a real run: the simulation's KeyPool on this process's memory, or a StorePool on
  * Redis shared with every process of the same prefix and limiter (failOpen: this process's own
  * windows while Redis fails).
  */
-async function keyPool(keys: Keys, clock: Clock, sink: KeyPoolSink, secrets: string[], scale: number, seed: number): Promise<KeyPool | StorePool> {
+async function keyPool(
+  keys: Keys,
+  clock: Clock,
+  sink: KeyPoolSink,
+  secrets: string[],
+  scale: number,
+  seed: number,
+  say: (line: string) => void,
+): Promise<KeyPool | StorePool> {
   const spec = keys.store;
   if (!spec || spec.kind === 'memory') return new KeyPool(keys, clock, stream(seed, 'keys'), sink);
-  const say = (line: string): void => void process.stderr.write(`gatesim: ${line}\n`);
+  addUrlSecrets(spec.url);
   let store: RedisStore;
   try {
     store = await RedisStore.connect(
@@ -75,13 +134,15 @@ async function keyPool(keys: Keys, clock: Clock, sink: KeyPoolSink, secrets: str
       spec.failOpen,
     );
   } catch (e) {
+    if (e instanceof StoreError && e.auth) throw new RealModeError(`${e.message}; fix the credentials in keys.store.redis`);
     if (e instanceof StoreError) throw new RealModeError(`${e.message}; the pool fails closed — start Redis, or set keys.store.failOpen: true to decide on this process's own windows`);
     throw e;
   }
   const pool = new StorePool(keys, clock, store, sink, {
     fallback: spec.failOpen ? new MemoryStore(keys, clock, stream(seed, 'keys-local')) : undefined,
     recheckMs: RECHECK_WALL_MS / scale,
-    onOutage: (m) => say(m ?? 'keys.store: Redis answers again'),
+    onOutage: (m) => say(`gatesim: ${m ?? 'keys.store: Redis answers again'}`),
+    giveUpAfterMs: (spec.giveUpAfterMs ?? GIVE_UP_TIMEOUTS * spec.timeoutMs) / scale,
   });
   pool.stats.store.namespace = store.namespace;
   await pool.start();
@@ -92,11 +153,16 @@ async function keyPool(keys: Keys, clock: Clock, sink: KeyPoolSink, secrets: str
  * Runs one scenario against live endpoints: the same dispatcher, key pool, limiters, balancers
  * and retries as the simulation on the wall clock (scaled), with HTTP providers. Results are in
  * scenario time (wall ÷ scale), so they compare directly with a simulation of the same file.
+ *
+ * It stops early in two ways, both of which stop sending, give what is in flight `graceMs`, end
+ * the rest as gaveUp and return what was measured: `signal` (the run is interrupted) and
+ * `maxWallMs` (this variant is truncated; the caller goes on with the next).
  */
-export async function runReal(s: Scenario, name: string, opts: RealOptions): Promise<{ result: VariantResult; partial: boolean }> {
+export async function runReal(s: Scenario, name: string, opts: RealOptions): Promise<RealEnd> {
   const secrets = keysFromEnv(s, opts.env);
   s.providers.forEach((p, i) => {
     if (!p.url) throw new RealModeError(`providers.${i}.url: real mode needs the provider's base URL (such as http://127.0.0.1:8080/v1)`);
+    addUrlSecrets(p.url);
   });
   const keys = { ...s.keys, count: secrets.length, guardMs: s.keys.guardMs + opts.guardWallMs / opts.timeScale };
   const scenario: Scenario = { ...s, keys };
@@ -110,7 +176,8 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     granted: (w, k) => dispatcher.granted(w, k),
     gaveUp: (w) => dispatcher.gaveUp(w),
   };
-  const pool = await keyPool(keys, clock, sink, secrets, opts.timeScale, s.seed);
+  const warn = (line: string): void => printErr(`${line}\n`);
+  const pool = await keyPool(keys, clock, sink, secrets, opts.timeScale, s.seed, warn);
   const balancer = createBalancer(
     s.balancer.type,
     { weights: s.providers.map((p) => p.weight), names: s.providers.map((p) => p.name), random: stream(s.seed, 'balancer'), healthy, inFlight },
@@ -162,35 +229,51 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     });
   }, 200);
 
-  let partial = false;
-  const interrupt = (): void => {
-    partial = true;
-    dispatcher.stopped = true;
-    // Give what is in flight a moment, then close the books on the rest.
-    const deadline = setTimeout(() => {
-      dispatcher.abortAll();
-      finish();
-    }, opts.graceMs);
-    deadline.unref();
-    void finished.then(() => clearTimeout(deadline));
-    const poll = setInterval(() => {
-      if (dispatcher.running === 0) {
-        clearInterval(poll);
-        dispatcher.abortAll();
-        finish();
-      }
-    }, 20);
-    void finished.then(() => clearInterval(poll));
+  let interrupted = false;
+  let truncated = false;
+  let stopping = false;
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  // Close the books: what is still in flight ends as gaveUp, so the report covers exactly the
+  // requests that were started.
+  const wrapUp = (): void => {
+    dispatcher.abortAll();
+    finish();
   };
-  opts.signal.addEventListener('abort', interrupt, { once: true });
-  const cap = setTimeout(interrupt, opts.maxWallMs);
-  cap.unref();
+  const stop = (why: 'signal' | 'cap'): void => {
+    if (why === 'signal') interrupted = true;
+    else truncated = !interrupted;
+    if (stopping) return;
+    stopping = true;
+    dispatcher.stopped = true;
+    if (why === 'cap') opts.say?.(`  ${name}: --max-duration reached after ${((performance.now() - started) / 1000).toFixed(1)} s; no new requests, waiting briefly for those in flight`);
+    if (opts.urgent?.aborted) return wrapUp();
+    // Give what is in flight a moment, then close the books on the rest.
+    timers.push(setTimeout(wrapUp, opts.graceMs));
+    const poll = setInterval(() => {
+      if (dispatcher.running === 0) wrapUp();
+    }, 20);
+    timers.push(poll);
+  };
+  const onSignal = (): void => stop('signal');
+  const onUrgent = (): void => {
+    if (stopping) wrapUp();
+  };
+  opts.signal.addEventListener('abort', onSignal, { once: true });
+  opts.urgent?.addEventListener('abort', onUrgent, { once: true });
+  const cap = setTimeout(() => stop('cap'), opts.maxWallMs);
 
-  dispatcher.start();
+  // A signal during the setup above (connecting to Redis) stops the run before it sends anything.
+  if (opts.signal.aborted) stop('signal');
+  else {
+    dispatcher.start();
+    if (!opts.progress) opts.say?.(`  started ${name}`);
+  }
   await finished;
   clearTimeout(cap);
   clearInterval(tick);
-  opts.signal.removeEventListener('abort', interrupt);
+  for (const t of timers) clearTimeout(t);
+  opts.signal.removeEventListener('abort', onSignal);
+  opts.urgent?.removeEventListener('abort', onUrgent);
   const end = clock.now();
   clock.stop();
   bar?.update(recorder.finished);
@@ -212,8 +295,86 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     remaps: undefined,
     endMs: end,
   });
-  return {
-    result,
-    partial,
+  const degraded = pool instanceof StorePool && pool.stats.store.degraded === true;
+  return { result, interrupted, truncated, degraded };
+}
+
+/** What was done between the previous variant and this one so it met the providers fresh (results' `cooldown`). */
+export type Cooldown = NonNullable<VariantResult['cooldown']>;
+
+/**
+ * Wall ms until the windows a scenario knows of have cleared: the longest of its client-side
+ * limit (`keys.limit` with its guard, which the provider's own limit is presumed to match) and
+ * the providers' own `limit`s, at the time scale.
+ */
+export function windowsWallMs(s: Scenario, scale: number, guardWallMs: number): number {
+  let ms = s.keys.limit ? (s.keys.limit.windowMs + s.keys.guardMs) * scale + guardWallMs : 0;
+  for (const p of s.providers) if (p.limit) ms = Math.max(ms, p.limit.windowMs * scale);
+  return ms;
+}
+
+/** Waits `wallMs` unless `signal` aborts first; on a terminal, a bar counts it down. */
+async function pause(wallMs: number, signal: AbortSignal, bar: boolean): Promise<void> {
+  if (wallMs <= 0 || signal.aborted) return;
+  const total = Math.ceil(wallMs / 100) / 10;
+  const shown = bar
+    ? new cliProgress.SingleBar(
+        { stream: process.stderr, format: '  cooldown {bar} {value}/{total} s', hideCursor: false, clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  shown?.start(total, 0);
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      clearInterval(tick);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, wallMs);
+    const tick = setInterval(() => shown?.update(Math.min(total, Math.round((performance.now() - t0) / 100) / 10)), 200);
+    signal.addEventListener('abort', done, { once: true });
+  });
+  shown?.stop();
+}
+
+/**
+ * Before a variant that follows another: lets every key's quota recover, so the variant meets the
+ * providers as a fresh start would (the previous one left their per-key windows full). With a
+ * reset token and providers that answer as gatesim serve, resets them; otherwise waits until the
+ * windows either variant knows of are clear. `--cooldown` replaces all of this with its own wait.
+ */
+export async function coolDown(prev: Scenario, next: Scenario, name: string, opts: RealOptions): Promise<Cooldown> {
+  const wait = async (wallMs: number, by: Cooldown['by']): Promise<Cooldown> => {
+    await pause(wallMs, opts.signal, opts.progress);
+    return { ms: wallMs / opts.timeScale, wallMs, by };
   };
+  if (opts.cooldownWallMs === 0) return { ms: 0, wallMs: 0, by: 'none' };
+  if (opts.cooldownWallMs !== undefined) {
+    opts.say?.(`  cooldown before ${name}: ${(opts.cooldownWallMs / 1000).toFixed(1)} s (--cooldown)`);
+    return wait(opts.cooldownWallMs, 'wait');
+  }
+  const windows = Math.max(windowsWallMs(prev, opts.timeScale, opts.guardWallMs), windowsWallMs(next, opts.timeScale, opts.guardWallMs));
+  const token = resetTokenFromEnv(opts.env);
+  if (token) {
+    const urls = [...new Set([...prev.providers, ...next.providers].map((p) => p.url!))];
+    const serves = await Promise.all(urls.map((u) => isGatesimServe(u)));
+    if (serves.every(Boolean)) {
+      const origins = [...new Set(urls.map((u) => new URL(u).origin))];
+      const failed = (await Promise.all(origins.map(async (o) => ({ o, why: await resetServe(o, token) })))).filter((r) => r.why !== null);
+      if (failed.length === 0) {
+        // A shared key store keeps the previous variant's admissions: a reset of the providers does not clear those.
+        const store = prev.keys.store?.kind === 'redis' && prev.keys.limit ? (prev.keys.limit.windowMs + prev.keys.guardMs) * opts.timeScale + opts.guardWallMs : 0;
+        opts.say?.(`  cooldown before ${name}: reset gatesim serve at ${origins.join(', ')}${store > 0 ? `; ${(store / 1000).toFixed(1)} s for the key store's windows` : ''}`);
+        return store > 0 ? wait(store, 'reset+wait') : { ms: 0, wallMs: 0, by: 'reset' };
+      }
+      opts.say?.(`  cooldown before ${name}: reset of ${failed.map((f) => `${f.o} failed (${f.why})`).join(', ')}; waiting for the windows instead`);
+    }
+  }
+  if (windows <= 0) return { ms: 0, wallMs: 0, by: 'none' };
+  opts.say?.(
+    `  cooldown before ${name}: ${(windows / 1000).toFixed(1)} s for the providers' windows to clear (--cooldown 0 skips it${token ? '' : `; a gatesim serve is reset instead when ${RESET_ENV} is set`})`,
+  );
+  return wait(windows, 'wait');
 }

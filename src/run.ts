@@ -1,5 +1,5 @@
 import type { Results, RunResult, VariantResult } from './metrics/results.js';
-import { runReal, type RealOptions } from './real.js';
+import { coolDown, resetTokenFromEnv, runReal, type Cooldown, type RealOptions } from './real.js';
 import { redact } from './report/redact.js';
 import type { Plan, Scenario } from './scenario/types.js';
 import { runTasks } from './study/pool.js';
@@ -90,23 +90,40 @@ export async function runPlansParallel(plans: readonly Plan[], jobs: number, pro
 
 /**
  * The same plan against live endpoints: every run × variant in turn on the wall clock (scaled).
- * An interruption stops at the variant it hit and marks the results partial.
+ * Before each variant after the first, a cooldown (reset or wait) lets the providers' windows
+ * clear, so no variant inherits another's quota use; each variant records its cooldown.
+ * `--max-duration` truncates a variant and the next one still runs; an interruption (signal)
+ * stops at the variant it hit and marks the results partial.
  */
 export async function runPlanReal(plan: Plan, opts: RealOptions, progress?: (run: string, variant: string, wallMs: number) => void): Promise<Results> {
+  resetTokenFromEnv(opts.env); // a malformed token is a mistake before anything runs
   const runs: RunResult[] = [];
   let partial = false;
+  let degraded = false;
+  let previous: Scenario | undefined;
   for (const run of plan.runs) {
     const variants: VariantResult[] = [];
     for (const v of run.variants) {
-      if (partial) break;
+      const name = `${run.name} / ${v.name}`;
+      const cooldown: Cooldown = previous ? await coolDown(previous, v.scenario, name, opts) : { ms: 0, wallMs: 0, by: 'none' };
+      if (opts.signal.aborted) {
+        partial = true;
+        break;
+      }
       const started = performance.now();
-      const r = await runReal(v.scenario, `${run.name} / ${v.name}`, opts);
-      variants.push(withWorkers({ ...r.result, name: v.name }, v.scenario));
+      const r = await runReal(v.scenario, name, opts);
+      variants.push(withWorkers({ ...r.result, name: v.name, cooldown, ...(r.truncated ? { truncated: true as const } : {}) }, v.scenario));
       progress?.(run.name, v.name, performance.now() - started);
-      partial ||= r.partial;
+      partial ||= r.interrupted;
+      degraded ||= r.degraded;
+      previous = v.scenario;
+      if (partial) break;
     }
     if (variants.length > 0) runs.push({ name: run.name, ...(run.point ? { point: run.point } : {}), variants });
     if (partial) break;
   }
-  return resultsOf(plan, runs, { mode: 'real', timeScale: opts.timeScale, ...(partial ? { partial: true } : {}) });
+  return {
+    ...resultsOf(plan, runs, { mode: 'real', timeScale: opts.timeScale, ...(partial ? { partial: true } : {}) }),
+    ...(degraded ? { degraded: true as const } : {}),
+  };
 }

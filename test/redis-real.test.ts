@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../src/providers/server.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { redisServer, startRedis } from './helpers/redis.js';
+import { schemaErrors } from './helpers/schema.js';
 
 const SECRETS = ['sk-live-SECRET-one-111', 'sk-live-SECRET-two-222'];
 const SCALE = 0.025; // a minute of scenario time is 1.5 s of wall time
@@ -41,17 +42,19 @@ interface Worker {
   stderr: string;
 }
 
-function worker(file: string, out: string, sets: string[]): Promise<Worker> {
-  return new Promise((resolve) => {
-    const args = ['bin/gatesim.js', file, '--mode', 'real', '--time-scale', String(SCALE), '--guard', String(GUARD_WALL_MS), '--max-duration', '30', '--format', 'json', '--out', out, '-q'];
-    for (const s of sets) args.push('--set', s);
-    const p = spawn(process.execPath, args, { env: { ...process.env, GATESIM_KEYS: SECRETS.join(',') } });
+/** A real-mode worker process; `proc` to end it early (a failed test must not leave it running). */
+function worker(file: string, out: string, sets: string[]): Promise<Worker> & { proc: ChildProcess } {
+  const args = ['bin/gatesim.js', file, '--mode', 'real', '--time-scale', String(SCALE), '--guard', String(GUARD_WALL_MS), '--max-duration', '30', '--format', 'json', '--out', out, '-q'];
+  for (const s of sets) args.push('--set', s);
+  const p = spawn(process.execPath, args, { env: { ...process.env, GATESIM_KEYS: SECRETS.join(',') } });
+  const done = new Promise<Worker>((resolve) => {
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return Object.assign(done, { proc: p });
 }
 
 /** Admissions per key in the worst window of the provider's length, as the provider saw them arrive. */
@@ -134,6 +137,65 @@ suite(`four processes share one key pool on Redis${redisServer.bin ? '' : ` (ski
     for (const n of names) for (const s of SECRETS) expect(n.includes(s)).toBe(false);
     const used = await redis.admin.hgetall(names.find((n) => n.endsWith(':used'))!);
     expect(Object.values(used).map(Number).reduce((a, b) => a + b, 0)).toBe(48);
+  }, 40_000);
+
+  it('a wrong password says authentication failed, not unreachable: one line, exit 2', async () => {
+    const locked = await startRedis();
+    try {
+      await locked.admin.config('SET', 'requirepass', 'the-right-password');
+      const url = `redis://:the-wrong-password@127.0.0.1:${locked.port}`;
+      const w = await worker(file, join(dir, 'out-auth'), ['providers.0.url=http://127.0.0.1:9/v1', `keys.store={ redis: "${url}", timeout: 500ms }`]);
+      expect(w.code).toBe(2);
+      expect(w.stderr.trim()).toBe(
+        `keys.store: authentication failed at Redis redis://:***@127.0.0.1:${locked.port} (WRONGPASS: wrong user name or password); fix the credentials in keys.store.redis`,
+      );
+      expect(w.stderr).not.toContain('the-wrong-password');
+    } finally {
+      await locked.stop();
+    }
+  }, 20_000);
+
+  it('Redis dying mid-run: waiters give up after giveUpAfter instead of their acquire timeout; exit 0, marked degraded', async () => {
+    // 40 requests through 2 keys at 6 per minute: after the first 12 every request waits for a key,
+    // and its acquire timeout (60 min: 90 s of wall time) is longer than this test may take.
+    const dying = await startRedis();
+    const providers = loadScenario(file, {}).runs[0]!.variants[0]!.scenario.providers;
+    const srv = await serve(providers, { port: 0, host: '127.0.0.1', timeScale: SCALE, seed: 1, log: () => {} });
+    let seen = 0;
+    let twelve!: () => void;
+    const windowsFull = new Promise<void>((resolve) => (twelve = resolve));
+    srv.server.on('request', (req) => {
+      if (req.method === 'POST' && ++seen === 12) twelve();
+    });
+    let running: ReturnType<typeof worker> | undefined;
+    try {
+      running = worker(file, join(dir, 'out-dying'), [
+        `providers.0.url=${srv.url}/v1`,
+        'workload.requests=40',
+        `keys.store={ redis: "${dying.url}", prefix: dying, timeout: 200ms, giveUpAfter: 1s }`,
+      ]);
+      await windowsFull;
+      await dying.stop();
+      const w = await running;
+      expect(w.code, w.stderr).toBe(0);
+      const r = JSON.parse(w.stdout);
+      expect(r.degraded).toBe(true);
+      expect(schemaErrors(r)).toBe('');
+      expect(r.partial).toBeUndefined();
+      const m = r.runs[0].variants[0].metrics;
+      expect(m.limiter.store).toMatchObject({ kind: 'redis', failOpen: false, degraded: true });
+      expect(m.limiter.store.outageGaveUp).toBeGreaterThan(0);
+      expect(m.limiter.store.outageGaveUp).toBe(m.outcomes.gaveUp);
+      expect(m.outcomes.ok).toBeGreaterThanOrEqual(12);
+      expect(m.outcomes.ok + m.outcomes.gaveUp).toBe(40);
+      expect(w.stderr).toMatch(/keys\.store: Redis at redis:\/\/127\.0\.0\.1:\d+ failed \([^)]*\); failing closed: nothing is sent until it answers/);
+      expect(w.stderr).toContain('gatesim: keys.store: still down after giveUpAfter; requests waiting for a key give up while it stays down');
+      expect(w.stderr).toContain('gatesim: the key store stayed down past keys.store.giveUpAfter and requests gave up; the results are marked "degraded": true');
+    } finally {
+      if (running?.proc.exitCode === null) running.proc.kill('SIGKILL');
+      await srv.close();
+      await dying.stop();
+    }
   }, 40_000);
 
   it('Redis unreachable: one line, nothing sent, exit 2', async () => {

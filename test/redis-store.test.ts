@@ -304,6 +304,73 @@ describe('the Redis store when Redis is unreachable', () => {
   });
 });
 
+describe('the Redis store when Redis stays down', () => {
+  it('fail closed: once down for giveUpAfter, waiters give up, and so does every request that asks while it stays down', async () => {
+    const port = await freePort();
+    const keys = spec({ count: 1, acquireTimeoutMs: Infinity });
+    const clock = new WallClock(1);
+    const store = await RedisStore.connect(keys, { url: `redis://127.0.0.1:${port}`, prefix: 'x', timeoutMs: 300, scale: 1, fingerprints: [FPS[0]!], random: Math.random }, true);
+    const gaveUp: number[] = [];
+    let next: (() => void) | undefined;
+    const said: (string | undefined)[] = [];
+    const pool = new StorePool(keys, clock, store, { granted: () => expect.unreachable('granted while Redis is down'), gaveUp: (w) => (gaveUp.push(w), next?.()) }, {
+      recheckMs: 20,
+      giveUpAfterMs: 100,
+      onOutage: (m) => said.push(m),
+    });
+    const gives = (n: number) => new Promise<void>((resolve) => (next = () => gaveUp.length >= n && resolve()));
+    // Without giveUpAfter these would wait for ever (acquireTimeout: Infinity).
+    let waited = gives(2);
+    pool.acquire(0);
+    pool.acquire(1);
+    await waited;
+    expect(gaveUp).toEqual([0, 1]);
+    expect(pool.stats.store).toMatchObject({ degraded: true, outageGaveUp: 2 });
+    // Still down: a newcomer gives up at its first failed look.
+    waited = gives(3);
+    pool.acquire(2);
+    await waited;
+    expect(pool.stats.store.outageGaveUp).toBe(3);
+    expect(pool.failure).toBeUndefined();
+    expect(said).toEqual([
+      `keys.store: Redis at redis://127.0.0.1:${port} failed (not connected: ECONNREFUSED); failing closed: nothing is sent until it answers`,
+      'keys.store: still down after giveUpAfter; requests waiting for a key give up while it stays down',
+    ]);
+    await pool.close();
+    expect(pool.stats.store.outageMs).toBeGreaterThanOrEqual(100);
+    clock.stop();
+  });
+});
+
+const authSuite = redisServer.bin ? describe : describe.skip;
+authSuite(`the Redis store with a password${redisServer.bin ? '' : ` (skipped: ${redisServer.reason})`}`, () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  beforeAll(async () => {
+    redis = await startRedis();
+    await redis.admin.config('SET', 'requirepass', 'pass-word-1');
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  const connectTo = (url: string, failOpen = false) =>
+    RedisStore.connect(spec({}), { url, prefix: 'x', timeoutMs: 500, scale: 1, fingerprints: FPS, random: Math.random }, failOpen).then(
+      async (s) => (await s.close(), 'connected'),
+      (e: unknown) => e as StoreError,
+    );
+
+  it('says authentication failed (not unreachable), even with failOpen, and never shows the password', async () => {
+    const wrong = await connectTo(`redis://:nope-nope@127.0.0.1:${redis.port}`);
+    expect(wrong).toBeInstanceOf(StoreError);
+    expect((wrong as StoreError).auth).toBe(true);
+    expect((wrong as StoreError).message).toBe(`keys.store: authentication failed at Redis redis://:***@127.0.0.1:${redis.port} (WRONGPASS: wrong user name or password)`);
+    expect(((await connectTo(`redis://:nope-nope@127.0.0.1:${redis.port}`, true)) as StoreError).auth).toBe(true);
+    expect(((await connectTo(`redis://127.0.0.1:${redis.port}`)) as StoreError).message).toBe(
+      `keys.store: authentication failed at Redis redis://127.0.0.1:${redis.port} (NOAUTH: the server needs a password; give it in the URL as redis://:PASSWORD@host:port)`,
+    );
+    expect(await connectTo(`redis://:pass-word-1@127.0.0.1:${redis.port}`)).toBe('connected');
+  });
+});
+
 describe('keys.store in a scenario file', () => {
   it('resolves a Redis store with its defaults, and --set keys.store=memory switches the file back', async () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
@@ -316,6 +383,7 @@ describe('keys.store in a scenario file', () => {
     expect(keysOf([]).store).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379', prefix: 'gatesim', failOpen: false, timeoutMs: 1000 });
     expect(keysOf(['keys.store=memory']).store).toBeUndefined();
     expect(keysOf(['keys.store={ redis: "redis://h:1", prefix: p1, failOpen: true }']).store).toMatchObject({ prefix: 'p1', failOpen: true });
+    expect(keysOf(['keys.store={ redis: "redis://h:1", giveUpAfter: 3s }']).store).toMatchObject({ timeoutMs: 1000, giveUpAfterMs: 3000 });
     expect(() => keysOf(['keys.store=mongo'])).toThrow(/expected memory or \{ redis: redis:\/\/host:port \}/);
   });
 });

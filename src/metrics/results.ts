@@ -132,6 +132,14 @@ export interface VariantResult {
    * 0 (the minimum), 1, 2, … 99, 99.5, 99.9 and 100 (the maximum); empty when none succeeded.
    */
   latencyCdf: [number, number][];
+  /**
+   * Real mode: what was done before this variant so it met the providers fresh — `reset` (a
+   * gatesim serve was reset), `wait` (for the windows the scenario knows of, or `--cooldown`),
+   * `reset+wait`, or `none` (the first variant, `--cooldown 0`). `ms` in scenario time.
+   */
+  cooldown?: { ms: number; wallMs: number; by: 'reset' | 'wait' | 'reset+wait' | 'none' };
+  /** Real mode: `--max-duration` ended this variant before its workload did (unfinished requests ended gaveUp). */
+  truncated?: true;
 }
 
 export interface RunResult {
@@ -153,8 +161,10 @@ export interface Results {
   mode: 'sim' | 'real';
   /** Real mode: scenario time per wall time (durations ran `timeScale` times as long; results are in scenario time). */
   timeScale?: number;
-  /** Real mode: the run was interrupted (Ctrl-C or the duration cap); it covers the requests started before. */
+  /** Real mode: the run was interrupted (Ctrl-C, SIGTERM, SIGHUP); it covers the requests started before. */
   partial?: boolean;
+  /** Real mode: a shared key store (Redis) stayed down past `keys.store.giveUpAfter`, so requests gave up (see each variant's `metrics.limiter.store`). */
+  degraded?: true;
   baseline: string;
   units: { time: 'ms'; rate: 'fraction'; throughput: 'requests/s' };
   runs: RunResult[];

@@ -70,6 +70,11 @@ export class MockProvider implements ProviderPort {
     return this.qSize;
   }
 
+  /** Forgets a key's window (gatesim serve reuses the number of a key it evicted for a new one). */
+  forget(key: number): void {
+    if (key < this.limits.length) this.limits[key] = this.newLimit();
+  }
+
   private newLimit(): SlidingLog | undefined {
     return this.spec.limit ? new SlidingLog(this.spec.limit.count, this.spec.limit.windowMs) : undefined;
   }

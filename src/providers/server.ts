@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Outcome, type OutcomeCode } from '../balancers/balancer.js';
@@ -6,6 +7,7 @@ import { WallClock } from '../sim/wall-clock.js';
 import type { Provider } from '../scenario/types.js';
 import { MockProvider } from './mock.js';
 import type { ReplySink } from './port.js';
+import { RESET_HEADER, RESET_PATH, SERVE_HEADER } from './reset.js';
 
 /** Options of `gatesim serve`. */
 export interface ServeOptions {
@@ -16,16 +18,47 @@ export interface ServeOptions {
   seed: number;
   /** Where the per-minute totals go (stderr by default; tests pass a no-op). */
   log: (line: string) => void;
+  /**
+   * Distinct keys (Authorization headers) each provider remembers, with their windows; beyond it
+   * the least recently used one is forgotten and counted as evicted. Default 10,000.
+   */
+  maxKeys?: number;
+  /** The token `POST /gatesim/reset` requires in `x-gatesim-reset`; without one, reset is off (404). */
+  resetToken?: string;
 }
 
-/** Totals since start, per provider. */
-interface Totals {
+/** Default and bounds of `maxKeys` (`--max-keys`). */
+export const MAX_KEYS = { default: 10_000, min: 1, max: 1_000_000 } as const;
+
+/** Largest request head (request line and headers) the server reads: beyond it, 431. Node's default, stated. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** Largest request body: beyond it, 413. */
+const MAX_BODY_BYTES = 1 << 20;
+
+/** Totals per provider: since the last reset, or (`ServeTotals`) since start. */
+export interface Totals {
   requests: number;
   ok: number;
   rateLimited: number;
   serverError: number;
   refused: number;
+  /** Keys remembered now. */
+  keys: number;
+  /** Keys forgotten to stay within `maxKeys` (their windows with them). */
+  evicted: number;
 }
+
+/** What `gatesim serve` has done since it started: per provider, and resets. */
+export interface ServeTotals {
+  providers: Record<string, Totals>;
+  /** Resets done through `POST /gatesim/reset`. */
+  resets: number;
+  /** Requests the server could not parse or route (4xx before any provider saw them), and internal errors (500). */
+  rejected: number;
+}
+
+const zero = (): Totals => ({ requests: 0, ok: 0, rateLimited: 0, serverError: 0, refused: 0, keys: 0, evicted: 0 });
 
 interface Pending {
   res: ServerResponse;
@@ -33,9 +66,9 @@ interface Pending {
 }
 
 const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
-  if (res.writableEnded || res.destroyed) return;
+  if (res.writableEnded || res.destroyed || res.headersSent) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), [SERVE_HEADER]: '1', ...headers });
   res.end(text);
 };
 
@@ -44,11 +77,15 @@ const error = (res: ServerResponse, status: number, message: string, type: strin
 
 /**
  * One provider of the scenario behind HTTP: the same MockProvider model as the simulation, on the
- * wall clock. Keys are told apart by their Authorization header, in order of first sight.
+ * wall clock. Keys are told apart by their Authorization header, numbered in order of first sight.
+ * The header itself is not kept (a client could send thousands of 8 KB ones): its SHA-256 is, and
+ * at most `maxKeys` of them, least recently used first out — an evicted key's number and a fresh
+ * window go to the next new key.
  */
 class Endpoint implements ReplySink {
-  readonly totals: Totals = { requests: 0, ok: 0, rateLimited: 0, serverError: 0, refused: 0 };
+  readonly totals: Totals = zero();
   readonly model: MockProvider;
+  /** SHA-256 of the Authorization header → key number; Map order is recency (oldest first). */
   private readonly keys = new Map<string, number>();
   private readonly pending = new Map<number, Pending>();
   private nextToken = 1;
@@ -57,8 +94,36 @@ class Endpoint implements ReplySink {
     readonly spec: Provider,
     private readonly clock: WallClock,
     seed: number,
+    private readonly maxKeys: number,
   ) {
     this.model = new MockProvider(spec, 0, clock, stream(seed, `provider:${spec.name}`), this);
+  }
+
+  /** The key number of an Authorization header, remembering it as the most recently used. */
+  private keyOf(auth: string): number {
+    const digest = createHash('sha256').update(auth).digest('base64');
+    let key = this.keys.get(digest);
+    if (key !== undefined) {
+      this.keys.delete(digest);
+    } else if (this.keys.size < this.maxKeys) {
+      // Numbers are only ever reused on eviction, so below the cap they are 0 … size-1.
+      key = this.keys.size;
+    } else {
+      const [oldest, number] = this.keys.entries().next().value!;
+      this.keys.delete(oldest);
+      this.model.forget(number);
+      this.totals.evicted++;
+      key = number;
+    }
+    this.keys.set(digest, key);
+    this.totals.keys = this.keys.size;
+    return key;
+  }
+
+  /** Ends every request still waiting for this endpoint (a reset replaced it). */
+  drop(): void {
+    for (const p of this.pending.values()) error(p.res, 503, 'The server was reset while this request waited.', 'server_error');
+    this.pending.clear();
   }
 
   chat(req: IncomingMessage, res: ServerResponse, body: string): void {
@@ -79,8 +144,8 @@ class Endpoint implements ReplySink {
       error(res, 400, 'Expected a JSON object with "model" (string) and "messages" (array).', 'invalid_request_error');
       return;
     }
-    let key = this.keys.get(auth);
-    if (key === undefined) this.keys.set(auth, (key = this.keys.size));
+    if (res.destroyed) return; // the client left during the handshake wait
+    const key = this.keyOf(auth);
     const token = this.nextToken++;
     this.pending.set(token, { res, model: p.model });
     res.on('close', () => this.pending.delete(token));
@@ -133,59 +198,208 @@ class Endpoint implements ReplySink {
   }
 }
 
+/** Is `address` (a socket's remoteAddress) on this machine's loopback: 127.0.0.0/8, ::1 or IPv4-mapped 127.x? */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+/** Compares a presented token with the expected one in time independent of where they differ. */
+function sameToken(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** One line of totals per provider: what the per-minute log and the last line on stopping say. */
+export function formatTotals(t: ServeTotals): string {
+  const parts = Object.entries(t.providers).map(
+    ([name, p]) =>
+      `${name}: ${p.requests} requests, ${p.ok} ok, ${p.rateLimited} 429, ${p.serverError} 5xx, ${p.keys} keys${p.evicted ? ` (${p.evicted} evicted)` : ''}`,
+  );
+  const extra = [t.rejected ? `${t.rejected} rejected` : '', t.resets ? `${t.resets} resets` : ''].filter(Boolean);
+  return [...parts, ...extra].join(' · ');
+}
+
+/** A running `gatesim serve`. */
+export interface Serving {
+  url: string;
+  server: Server;
+  /** Totals since start (keys: remembered now). */
+  totals(): ServeTotals;
+  /** What `POST /gatesim/reset` does: every window, queue and counter starts afresh, the clock at 0. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** The providers as they stand since the last reset. */
+interface State {
+  clock: WallClock;
+  endpoints: Map<string, Endpoint>;
+  /** With one provider, `/v1/…` reaches it too. */
+  only: Endpoint | undefined;
+}
+
 /**
  * `gatesim serve`: the scenario's providers as an OpenAI-compatible HTTP server on loopback —
  * `/v1/chat/completions` and `/v1/models`, under `/<provider>/v1/…` each (and `/v1/…` too when
  * there is one). Latency, failures, capacity, per-key limits (429 + retry-after), faults, the
  * connection cap and the handshake cost are the scenario's, scaled by `timeScale`.
+ *
+ * No request can stop it: a path it cannot decode, a head over MAX_HEADER_BYTES, a body over
+ * 1 MiB, a bad method or JSON each get a 4xx and the server carries on; memory per distinct key is
+ * bounded by `maxKeys`. `POST /gatesim/reset` (loopback only, with the token) starts every
+ * provider afresh, so a study of several variants needs no wait between them.
  */
-export async function serve(providers: readonly Provider[], opts: ServeOptions): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
-  const clock = new WallClock(opts.timeScale);
-  const endpoints = new Map<string, Endpoint>();
-  for (const p of providers) endpoints.set(p.name, new Endpoint(p, clock, opts.seed));
-  const only = providers.length === 1 ? endpoints.get(providers[0]!.name)! : undefined;
+export async function serve(providers: readonly Provider[], opts: ServeOptions): Promise<Serving> {
+  const maxKeys = opts.maxKeys ?? MAX_KEYS.default;
+  if (!Number.isInteger(maxKeys) || maxKeys < MAX_KEYS.min || maxKeys > MAX_KEYS.max) {
+    throw new RangeError(`maxKeys must be an integer from ${MAX_KEYS.min} to ${MAX_KEYS.max}, got ${maxKeys}`);
+  }
+  const build = (): State => {
+    const clock = new WallClock(opts.timeScale);
+    const endpoints = new Map<string, Endpoint>();
+    for (const p of providers) endpoints.set(p.name, new Endpoint(p, clock, opts.seed, maxKeys));
+    return { clock, endpoints, only: providers.length === 1 ? endpoints.get(providers[0]!.name)! : undefined };
+  };
+  let state = build();
+  // Totals of the endpoints that resets replaced, so the log still counts since start.
+  const before = new Map<string, Totals>(providers.map((p) => [p.name, zero()]));
+  let resets = 0;
+  let rejected = 0;
+
+  const totals = (): ServeTotals => {
+    const out: Record<string, Totals> = {};
+    for (const [name, e] of state.endpoints) {
+      const b = before.get(name)!;
+      const t = e.totals;
+      out[name] = {
+        requests: b.requests + t.requests,
+        ok: b.ok + t.ok,
+        rateLimited: b.rateLimited + t.rateLimited,
+        serverError: b.serverError + t.serverError,
+        refused: b.refused + t.refused,
+        keys: t.keys,
+        evicted: b.evicted + t.evicted,
+      };
+    }
+    return { providers: out, resets, rejected };
+  };
+
+  const reset = (): void => {
+    const old = state;
+    for (const [name, t] of Object.entries(totals().providers)) before.set(name, { ...t, keys: 0 });
+    state = build();
+    old.clock.stop();
+    for (const e of old.endpoints.values()) e.drop();
+    resets++;
+  };
+
   // A new connection is usable only after the scenario's handshake (scaled): fresh connections pay it.
   const handshakeMs = Math.max(...providers.map((p) => p.connect.handshakeMs)) * opts.timeScale;
   const readyAt = new WeakMap<Socket, number>();
 
+  /** The provider a path names and the rest of the path; throws URIError on a malformed escape. */
   const route = (url: string): { endpoint: Endpoint | undefined; path: string } => {
     const m = /^\/([^/]+)(\/v1\/.*)$/.exec(url);
-    if (m && endpoints.has(decodeURIComponent(m[1]!))) return { endpoint: endpoints.get(decodeURIComponent(m[1]!)), path: m[2]! };
-    return { endpoint: only, path: url };
+    if (m) {
+      const named = state.endpoints.get(decodeURIComponent(m[1]!));
+      if (named) return { endpoint: named, path: m[2]! };
+    }
+    return { endpoint: state.only, path: url };
   };
 
-  const server = createServer((req, res) => {
-    const { endpoint, path } = route((req.url ?? '/').split('?')[0]!);
+  const resetRoute = (req: IncomingMessage, res: ServerResponse): void => {
+    req.resume();
+    if (req.method !== 'POST') return error(res, 405, `Use POST ${RESET_PATH}.`, 'invalid_request_error', { allow: 'POST' });
+    if (!opts.resetToken) return error(res, 404, 'Reset is off on this server.', 'invalid_request_error');
+    if (!isLoopback(req.socket.remoteAddress)) return error(res, 403, 'Reset is accepted from loopback only.', 'permission_error');
+    const given = req.headers[RESET_HEADER];
+    if (typeof given !== 'string' || given === '') return error(res, 401, `Reset needs the server's token in ${RESET_HEADER}.`, 'invalid_request_error');
+    if (!sameToken(given, opts.resetToken)) return error(res, 403, 'Wrong reset token.', 'permission_error');
+    reset();
+    json(res, 200, { reset: true, resets });
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = (req.url ?? '/').split('?')[0]!;
+    if (url === RESET_PATH) return resetRoute(req, res);
+    let endpoint: Endpoint | undefined;
+    let path: string;
+    try {
+      ({ endpoint, path } = route(url));
+    } catch {
+      rejected++;
+      req.resume();
+      return error(res, 400, 'Malformed percent-escape in the path.', 'invalid_request_error');
+    }
     if (!endpoint) {
-      error(res, 404, `No provider here; known: ${[...endpoints.keys()].map((n) => `/${n}/v1`).join(', ')}`, 'invalid_request_error');
-      return;
+      rejected++;
+      req.resume();
+      return error(res, 404, `No provider here; known: ${[...state.endpoints.keys()].map((n) => `/${n}/v1`).join(', ')}`, 'invalid_request_error');
     }
     if (req.method === 'GET' && path === '/v1/models') {
-      json(res, 200, { object: 'list', data: [{ id: 'gatesim-mock', object: 'model', owned_by: endpoint.spec.name }] });
-      return;
+      req.resume();
+      return json(res, 200, { object: 'list', data: [{ id: 'gatesim-mock', object: 'model', owned_by: endpoint.spec.name }] });
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
-      error(res, 404, `Unknown route ${req.method} ${path}`, 'invalid_request_error');
-      return;
+      rejected++;
+      req.resume();
+      return error(res, 404, `Unknown route ${req.method} ${path}`, 'invalid_request_error');
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
     req.on('data', (c: Buffer) => {
+      if (tooLarge) return;
       size += c.length;
-      if (size > 1 << 20) {
-        error(res, 413, 'Request body over 1 MiB.', 'invalid_request_error');
-        req.destroy();
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        rejected++;
+        error(res, 413, 'Request body over 1 MiB.', 'invalid_request_error', { connection: 'close' });
+        res.once('finish', () => req.destroy());
       } else chunks.push(c);
     });
     req.on('end', () => {
+      if (tooLarge) return;
       const body = Buffer.concat(chunks).toString('utf8');
       const wait = (readyAt.get(req.socket) ?? 0) - performance.now();
       if (wait > 0) setTimeout(() => endpoint.chat(req, res, body), wait);
       else endpoint.chat(req, res, body);
     });
+  };
+
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+    // A client that goes away mid-request is not an error of the server's.
+    req.on('error', () => {});
+    res.on('error', () => {});
+    try {
+      handle(req, res);
+    } catch {
+      rejected++;
+      error(res, 500, 'The server failed on this request.', 'server_error');
+    }
   });
   server.on('connection', (socket: Socket) => readyAt.set(socket, performance.now() + handshakeMs));
-  server.on('clientError', (_e, socket) => socket.destroy());
+  // A request node could not parse never reaches the handler: answer it here, then close.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    rejected++;
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout']
+          : [400, 'Bad Request'];
+    const body = JSON.stringify({ error: { message: reason, type: 'invalid_request_error', code: null } });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${SERVE_HEADER}: 1\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   const cap = providers.reduce((a, p) => a + p.connect.max, 0);
   if (Number.isFinite(cap)) server.maxConnections = cap;
   server.keepAliveTimeout = 60_000;
@@ -196,20 +410,17 @@ export async function serve(providers: readonly Provider[], opts: ServeOptions):
   });
   const { port } = server.address() as AddressInfo;
   const started = Date.now();
-  const minute = setInterval(() => {
-    const parts = [...endpoints.values()].map(
-      (e) => `${e.spec.name}: ${e.totals.requests} requests, ${e.totals.ok} ok, ${e.totals.rateLimited} 429, ${e.totals.serverError} 5xx`,
-    );
-    opts.log(`[${Math.round((Date.now() - started) / 60_000)} min] ${parts.join(' · ')}`);
-  }, 60_000);
+  const minute = setInterval(() => opts.log(`[${Math.round((Date.now() - started) / 60_000)} min] ${formatTotals(totals())}`), 60_000);
   minute.unref();
   return {
-    url: `http://${opts.host}:${port}`,
+    url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
     server,
+    totals,
+    reset,
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(minute);
-        clock.stop();
+        state.clock.stop();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

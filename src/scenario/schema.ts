@@ -62,9 +62,10 @@ const store = z
       failOpen: z.boolean().default(false)
         .describe('Redis unreachable or slow: false (default) sends nothing without a recorded admission; true falls back to this process\'s own windows, reported in results'),
       timeout: duration.prefault('1s').describe('Wall time a Redis command may take before it counts as failed (default 1s; not time-scaled)'),
+      giveUpAfter: duration.optional().describe('Fail closed: wall time Redis may stay down mid-run before requests waiting for a key give up (gaveUp) and the results are marked degraded (default 10 × timeout; not time-scaled)'),
     }),
   ])
-  .transform((v): KeyStore => (v === 'memory' ? { kind: 'memory' } : { kind: 'redis', url: v.redis, prefix: v.prefix, failOpen: v.failOpen, timeoutMs: v.timeout }));
+  .transform((v): KeyStore => (v === 'memory' ? { kind: 'memory' } : { kind: 'redis', url: v.redis, prefix: v.prefix, failOpen: v.failOpen, timeoutMs: v.timeout, ...(v.giveUpAfter !== undefined ? { giveUpAfterMs: v.giveUpAfter } : {}) }));
 
 const keys = z
   .strictObject({

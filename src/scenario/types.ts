@@ -60,6 +60,8 @@ export type KeyStore =
       failOpen: boolean;
       /** Wall ms a Redis command may take before it counts as failed (default 1000). */
       timeoutMs: number;
+      /** Fail closed: wall ms Redis may stay down before waiting requests give up and the run is marked degraded (default 10 × timeoutMs). */
+      giveUpAfterMs?: number;
     };
 
 export interface Keys {

@@ -11,6 +11,12 @@ export interface StorePoolOptions {
   recheckMs: number;
   /** Told once per outage (and once when it ends), for one line on stderr. */
   onOutage?: (message: string | undefined) => void;
+  /**
+   * Fail closed: scenario ms the store may stay down before every waiter gives up (outcome gaveUp)
+   * and so does every request that asks while it stays down; the run is then reported degraded.
+   * Default: never (waiters wait out their acquire timeout).
+   */
+  giveUpAfterMs?: number;
 }
 
 /**
@@ -25,8 +31,10 @@ export interface StorePoolOptions {
  * Every wake-up counts in `stats.wakeups`, as in the simulation.
  *
  * The store failing is fail-closed: no key is granted without a recorded admission, waiters keep
- * waiting (re-checking every `recheckMs`) until the store answers or their acquire timeout ends
- * them. With a `fallback` store (failOpen) they are served from it instead, and counted.
+ * waiting (re-checking every `recheckMs`) until the store answers — or, once it has been down for
+ * `giveUpAfterMs`, give up, as does every request that asks while it stays down: a dead store
+ * ends the run in seconds instead of one acquire timeout per wave of waiters. With a `fallback`
+ * store (failOpen) they are served from it instead, and counted.
  */
 export class StorePool implements Pool {
   readonly stats: LimiterStats & { store: StoreReport };
@@ -48,6 +56,9 @@ export class StorePool implements Pool {
   private wakeTimer = -1;
   private watching = false;
   private down = false;
+  /** When the current outage began (scenario ms), and the outages before it in all. */
+  private downSince = 0;
+  private downMs = 0;
   private closed = false;
   private readonly kWake: number;
   private readonly kPoll: number;
@@ -119,6 +130,7 @@ export class StorePool implements Pool {
   /** Stops granting; keys that arrive after this are given back. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.down && this.stats.store.degraded) this.stats.store.outageMs = this.downMs + this.clock.now() - this.downSince;
     if (this.wakeTimer >= 0) this.clock.cancel(this.wakeTimer);
     await this.store.close();
     await this.opts.fallback?.close();
@@ -275,7 +287,8 @@ export class StorePool implements Pool {
     }
   }
 
-  private onTimeout(waiter: number): void {
+  private onTimeout(waiter: number, early = false): void {
+    if (early && this.timeoutTimer[waiter]! >= 0) this.clock.cancel(this.timeoutTimer[waiter]!);
     this.timeoutTimer[waiter] = -1;
     if (!this.waitingFlag[waiter]) return;
     this.waitingFlag[waiter] = 0;
@@ -287,15 +300,37 @@ export class StorePool implements Pool {
 
   private failed(e: unknown): void {
     this.stats.store.errors++;
-    if (this.down) return;
-    this.down = true;
-    const how = this.opts.fallback ? "deciding on this process's own windows (failOpen)" : 'failing closed: nothing is sent until it answers';
-    this.opts.onOutage?.(`keys.store: ${(e as Error).message.split('\n')[0]}; ${how}`);
+    if (!this.down) {
+      this.down = true;
+      this.downSince = this.clock.now();
+      const how = this.opts.fallback ? "deciding on this process's own windows (failOpen)" : 'failing closed: nothing is sent until it answers';
+      this.opts.onOutage?.(`keys.store: ${(e as Error).message.split('\n')[0]}; ${how}`);
+    }
+    if (!this.opts.fallback && this.opts.giveUpAfterMs !== undefined && this.clock.now() - this.downSince >= this.opts.giveUpAfterMs) this.giveUpAll();
+  }
+
+  /** The store has been down too long: every waiter gives up now (fail closed, never granted). */
+  private giveUpAll(): void {
+    const report = this.stats.store;
+    if (!report.degraded) {
+      report.degraded = true;
+      report.outageGaveUp = 0;
+      this.opts.onOutage?.('keys.store: still down after giveUpAfter; requests waiting for a key give up while it stays down');
+    }
+    // A waiter that gives up may start the next request at once, and that one waits in a freed
+    // slot: the sweep can meet it, which is right (the store is down for it too).
+    for (let w = 0; w < this.waitingFlag.length; w++) {
+      if (!this.waitingFlag[w]) continue;
+      report.outageGaveUp!++;
+      this.onTimeout(w, true);
+    }
   }
 
   private recovered(): void {
     if (!this.down) return;
     this.down = false;
+    this.downMs += this.clock.now() - this.downSince;
+    if (this.stats.store.degraded) this.stats.store.outageMs = this.downMs;
     this.opts.onOutage?.(undefined);
   }
 

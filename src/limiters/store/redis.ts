@@ -6,8 +6,24 @@ import { nextUp } from '../float.js';
 import { RELEASE, TAKE } from './lua.js';
 import type { Grants, PoolStore } from './store.js';
 
-/** Redis could not be reached or refused the pool's setup: one line for the user. */
-export class StoreError extends Error {}
+/** Redis could not be reached, refused the credentials (`auth`) or the pool's setup: one line for the user. */
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    readonly auth = false,
+  ) {
+    super(message);
+  }
+}
+
+/** What an authentication error from Redis means, in a few words; undefined when it is not one. */
+export function authProblem(e: Error | undefined): string | undefined {
+  const m = e?.message ?? '';
+  if (/^WRONGPASS/.test(m)) return 'WRONGPASS: wrong user name or password';
+  if (/^NOAUTH/.test(m)) return 'NOAUTH: the server needs a password; give it in the URL as redis://:PASSWORD@host:port';
+  if (/AUTH.*without any password configured/i.test(m)) return 'the URL gives a password but the server has none';
+  return undefined;
+}
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
@@ -128,6 +144,12 @@ export class RedisStore implements PoolStore {
       await client.connect();
       await client.ping();
     } catch (e) {
+      // Wrong credentials do not mend themselves: failing open on them would hide the mistake.
+      const auth = authProblem(first) ?? authProblem(e as Error);
+      if (auth) {
+        client.disconnect();
+        throw new StoreError(`keys.store: authentication failed at Redis ${redactUrl(opts.url)} (${auth})`, true);
+      }
       if (failOpen) {
         store = new RedisStore(spec, opts, client);
         store.lastError = first ?? (e as Error);

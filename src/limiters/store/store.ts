@@ -40,4 +40,14 @@ export interface StoreReport {
   localDecisions: number;
   /** How waiters learnt of releases in other processes: pub/sub, or polling when it was unavailable. */
   notify: 'pubsub' | 'poll';
+  /**
+   * Fail closed only: the store stayed down past `giveUpAfter`, so the requests waiting for a key
+   * then (and those arriving while it stayed down) gave up instead of waiting out their acquire
+   * timeout. Absent when it never happened.
+   */
+  degraded?: true;
+  /** Requests that gave up because the store was down (with `degraded`). */
+  outageGaveUp?: number;
+  /** Scenario ms the store was failing in all (with `degraded`). */
+  outageMs?: number;
 }
