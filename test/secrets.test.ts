@@ -102,3 +102,57 @@ workload: { requests: 20, concurrency: 2 }
     expect(leaks([KEY, SET_BODY, REDIS_PASS], [{ name: 'stderr', text: r.stderr }, { name: 'stdout', text: r.stdout }])).toEqual([]);
   });
 });
+
+describe('no secret reaches any output of a real run or of serve', () => {
+  const KEYS = ['sk-live-REAL-key-aa11bb', 'sk-live-REAL-key-cc22dd'];
+  const URL_PASS = 'r3al-URL-PASS-ee33ff';
+  const SET_TOKEN = 'sk-set-REAL-gg44hh';
+
+  it('keys from the environment, URL credentials and --set values stay out of both processes and every file', async () => {
+    const dir = tmp();
+    const file = join(dir, 'real-secrets.yaml');
+    writeFileSync(file, `name: real-secrets
+workload: { requests: 12, concurrency: 2 }
+keys: { env: GATESIM_KEYS, limit: 30/min }
+providers: [{ name: mock, latency: 200ms, limit: 3/min }]
+variants: [{ name: one }, { name: two }]
+`);
+    // serve prints its address on its first line; its output is searched too.
+    const { spawn } = await import('node:child_process');
+    const srv = spawn(process.execPath, ['bin/gatesim.js', 'serve', file, '--port', '0', '--time-scale', '0.02'], { env: { ...process.env, GATESIM_RESET_TOKEN: 'reset-TOKEN-secret-0123456789' } });
+    let serveOut = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      srv.stdout.on('data', (d: Buffer) => {
+        serveOut += d.toString();
+        const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(serveOut);
+        if (m) resolve(m[1]!);
+      });
+      srv.stderr.on('data', (d: Buffer) => (serveOut += d.toString()));
+      srv.on('exit', () => reject(new Error(`serve exited: ${serveOut}`)));
+    });
+    const out = join(dir, 'reports');
+    const withCreds = url.replace('http://', `http://user:${URL_PASS}@`);
+    const r = await gatesim(
+      [file, '--mode', 'real', '--time-scale', '0.02', '--guard', '100', '--out', out, '--set', `providers.0.url=${withCreds}/v1`, '--set', `request.body.token=${SET_TOKEN}`, '--set', 'request.body.model=m', '--set', 'request.body.messages=[]'],
+      { env: { GATESIM_KEYS: KEYS.join(','), GATESIM_RESET_TOKEN: 'reset-TOKEN-secret-0123456789' } },
+    );
+    const exited = new Promise((resolve) => srv.on('exit', resolve));
+    srv.kill('SIGTERM');
+    await exited;
+    expect(r.stderr).toContain('wrote');
+    expect(r.code).toBe(0);
+    const results = JSON.parse(filesUnder(out).find((f) => f.path.endsWith('results.json'))!.bytes.toString());
+    // Each variant sends its 12 requests (the provider's 3/min per key answers some with 429).
+    expect(results.runs[0].variants.map((v: { metrics: { requests: number } }) => v.metrics.requests)).toEqual([12, 12]);
+    expect(results.runs[0].variants.every((v: { metrics: { ok: number } }) => v.metrics.ok >= 6)).toBe(true);
+    const outputs = [
+      { name: 'stdout', text: r.stdout },
+      { name: 'stderr', text: r.stderr },
+      { name: 'serve output', text: serveOut },
+      ...filesUnder(out).map((f) => ({ name: f.path, text: f.bytes.toString('latin1') })),
+    ];
+    expect(leaks([...KEYS, URL_PASS, SET_TOKEN, 'reset-TOKEN-secret-0123456789'], outputs)).toEqual([]);
+    // Keys are named by fingerprint in the results.
+    expect(Object.keys(results.runs[0].variants[0].metrics.keys)).toHaveLength(2);
+  });
+});
