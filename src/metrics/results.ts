@@ -125,6 +125,11 @@ export interface Series {
 
 export interface VariantResult {
   name: string;
+  /**
+   * The variant changes the world (e.g. "no rate limit"), not a choice a user can make: it is
+   * compared, never picked as the best. Absent for an ordinary option.
+   */
+  condition?: true;
   metrics: VariantMetrics;
   series: Series;
   /**
@@ -165,4 +170,12 @@ export interface Results {
   notes?: string[];
   /** The scenario's reference lines (`marks:`) for the sweep charts. */
   marks?: Mark[];
+  /**
+   * The command-line changes that make this run a different scenario from the file's (`--seed 3`,
+   * `--set keys.count=8`; already redacted): when present and non-empty the published figures do
+   * not describe it, and the report does not compare them.
+   */
+  changed?: string[];
+  /** The scenario YAML as run, already redacted; the page shows it. */
+  source?: string;
 }
