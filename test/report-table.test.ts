@@ -155,7 +155,7 @@ describe('the answer', () => {
     // fast's 0.8 s against a published 0.7 s is off by more than 10%, and faster than slow where
     // the document had it slower; slow's 1.6 s against 0.6 s is off.
     expect(first!.remarks[0]).toBe(
-      '2 of 4 published figures reproduced, 1 contradicted, 1 off by more than the tolerance (reproduced: within 10% of the published value (rates: within 5 percentage points), and the change against the baseline going the same way).',
+      '2 of 4 published figures reproduced, 1 contradicted, 1 off by more than the tolerance. Reproduced: within 10% of the published value (rates: 5 percentage points) and, against the baseline, changing the same way.',
     );
     expect(first!.remarks.slice(1)).toEqual([
       '  contradicted: mean latency, fast: published 0.700 s, simulated 0.800 s; against slow it goes the other way',

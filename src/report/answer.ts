@@ -90,7 +90,7 @@ export const comparable = (results: Results): boolean => !results.changed?.lengt
  * goes the same way as the published change (on rows where a direction means something).
  */
 export const TOLERANCE = { relative: 0.1, points: 5 } as const;
-export const TOLERANCE_TEXT = 'within 10% of the published value (rates: within 5 percentage points), and the change against the baseline going the same way';
+export const TOLERANCE_TEXT = 'within 10% of the published value (rates: 5 percentage points) and, against the baseline, changing the same way';
 
 /** reproduced; off: same way (or no way to compare) but outside the tolerance; contradicted: goes the other way; missing: not simulated. */
 export type Verdict = 'reproduced' | 'off' | 'contradicted' | 'missing';
@@ -176,7 +176,7 @@ export function publishedSummary(results: Results): string | null {
   const t = tally(checks);
   const parts = [`${t.reproduced} of ${checks.length} published figures reproduced`, `${t.contradicted} contradicted`, `${t.off} off by more than the tolerance`];
   if (t.missing) parts.push(`${t.missing} not measured`);
-  return `${parts.join(', ')} (reproduced: ${TOLERANCE_TEXT}).`;
+  return `${parts.join(', ')}. Reproduced: ${TOLERANCE_TEXT}.`;
 }
 
 /**

@@ -127,7 +127,7 @@ function answerHtml(results: Results, chart: (spec: TopLevelSpec) => string): st
     const off = checks.filter((c) => c.verdict === 'off' || c.verdict === 'missing');
     const n = tally(checks);
     const counts = comparable(results)
-      ? `<p class="verdict"><strong>Published figures: ${n.reproduced} of ${checks.length} reproduced</strong>, <strong class="${n.contradicted ? 'bad' : ''}">${n.contradicted} contradicted</strong>, ${n.off} off by more than the tolerance${n.missing ? `, ${n.missing} not measured` : ''}. Reproduced means ${escapeHtml(TOLERANCE_TEXT)}.</p>`
+      ? `<p class="verdict"><strong>Published figures: ${n.reproduced} of ${checks.length} reproduced</strong>, <strong${n.contradicted ? ' class="bad"' : ''}>${n.contradicted} contradicted</strong>, ${n.off} off by more than the tolerance${n.missing ? `, ${n.missing} not measured` : ''}. Reproduced means ${escapeHtml(TOLERANCE_TEXT)}.</p>`
       : `<p class="verdict changed">${escapeHtml(summary)}</p>`;
     published = [
       counts,
