@@ -42,6 +42,8 @@ describe('tables never hide what matters', () => {
     expect(row(t, 'ok (requests)')!.slice(1, 3)).toEqual(['0', '0']);
     expect(row(t, '5xx responses (attempts)')!.slice(1, 3)).toEqual(['40', '40']);
     expect(labels(t)[0]).toBe('success rate (%)');
+    // Nothing got through: the answer names no best option.
+    expect(answerTable(single(r))!.rows).toEqual([['all fail', '–', '–', '–', 'no option got a request through']]);
   });
 
   it('against a dead port: every outcome that happened has its row, beside success rate, throughput and total time', () => {

@@ -254,45 +254,46 @@ describe('every report page in a real Chromium', () => {
           })) as Omit<PageLook, 'problems'>;
           const r = results(name);
 
-          expect(problems, name).toEqual([]);
-          expect(look.charts.length, name).toBeGreaterThan(0);
+          // Soft: a page's every problem is reported, not only its first.
+          expect.soft(problems, name).toEqual([]);
+          expect.soft(look.charts.length, name).toBeGreaterThan(0);
           for (const c of look.charts) {
-            expect(c.drawn, `${name}: ${c.title}`).toBe(true);
-            expect(c.marks, `${name}: ${c.title}`).toBeGreaterThan(0);
+            expect.soft(c.drawn, `${name}: ${c.title}`).toBe(true);
+            expect.soft(c.marks, `${name}: ${c.title}`).toBeGreaterThan(0);
           }
           // Nothing clipped or off to the right, and no page longer than about 10 screens.
-          expect(look.overflow, name).toEqual([]);
-          expect(look.height, name).toBeLessThanOrEqual(MAX_HEIGHT);
+          expect.soft(look.overflow, name).toEqual([]);
+          expect.soft(look.height, name).toBeLessThanOrEqual(MAX_HEIGHT);
           // The answer is on the first screen: its table and verdict end above the fold.
           if (r.runs.some((x) => x.variants.length > 1) || Object.keys(r.reference).length) {
-            expect(look.answer, name).not.toBeNull();
-            expect(look.answer!.bottom, name).toBeLessThanOrEqual(VIEWPORT.height);
-            expect(look.sections[0], name).toBe('answer');
+            expect.soft(look.answer, name).not.toBeNull();
+            expect.soft(look.answer!.bottom, name).toBeLessThanOrEqual(VIEWPORT.height);
+            expect.soft(look.sections[0], name).toBe('answer');
           }
           // A table of contents with a link to every section, in page order.
-          expect(look.toc, name).toEqual(look.sections);
-          expect(look.overlaps, name).toEqual([]);
+          expect.soft(look.toc, name).toEqual(look.sections);
+          expect.soft(look.overlaps, name).toEqual([]);
           // A variant or a provider has one colour on every chart of the page.
           for (const title of ['variant', 'provider']) {
-            for (const [label, cs] of Object.entries(look.colours[title] ?? {})) expect(cs, `${name}: ${title} ${label}`).toHaveLength(1);
+            for (const [label, cs] of Object.entries(look.colours[title] ?? {})) expect.soft(cs, `${name}: ${title} ${label}`).toHaveLength(1);
           }
           // Side-by-side panels share their buckets: every panel's bars are as wide.
-          if (look.barWidths.length > 1) expect(new Set(look.barWidths).size, `${name}: ${look.barWidths.join(', ')}`).toBe(1);
+          if (look.barWidths.length > 1) expect.soft(new Set(look.barWidths).size, `${name}: ${look.barWidths.join(', ')}`).toBe(1);
           // Faults are shaded on every time chart, and the moment they were noticed is marked.
           const faulty = r.runs.some((x) => x.variants.some((v) => Object.values(v.metrics.providers).some((p) => p.faults?.length)));
           const timeCharts = look.charts.filter((c) => c.title.endsWith('over time'));
           if (faulty) {
-            expect(timeCharts.length, name).toBeGreaterThan(0);
-            for (const c of timeCharts) expect(c.faults, `${name}: ${c.title}`).toBeGreaterThan(0);
-            expect(timeCharts.some((c) => c.detected > 0), name).toBe(true);
-          } else for (const c of timeCharts) expect(c.faults, `${name}: ${c.title}`).toBe(0);
+            expect.soft(timeCharts.length, name).toBeGreaterThan(0);
+            for (const c of timeCharts) expect.soft(c.faults, `${name}: ${c.title}`).toBeGreaterThan(0);
+            expect.soft(timeCharts.some((c) => c.detected > 0), name).toBe(true);
+          } else for (const c of timeCharts) expect.soft(c.faults, `${name}: ${c.title}`).toBe(0);
           // Runs that are separate experiments are compared as bars; a numeric sweep keeps its lines.
           const across = look.charts.find((c) => c.title.startsWith('Each metric'));
-          if (across && !r.sweep) expect([across.lines, across.bars > 0], name).toEqual([0, true]);
-          if (across && r.sweep) expect(across.lines, name).toBeGreaterThan(0);
+          if (across && !r.sweep) expect.soft([across.lines, across.bars > 0], name).toEqual([0, true]);
+          if (across && r.sweep) expect.soft(across.lines, name).toBeGreaterThan(0);
           if (r.sweep) {
             const text = await page.textContent('#across-runs');
-            expect(text, name).toContain('the best option at each point by success rate (within 1 pp counts as equal), then throughput');
+            expect.soft(text, name).toContain('the best option at each point by success rate (within 1 pp counts as equal), then throughput');
           }
           // The page as a person sees it, kept beside the report.
           mkdirSync(join('reports', name), { recursive: true });

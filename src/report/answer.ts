@@ -63,8 +63,10 @@ export const NEAR_TIE = 1;
 const THROUGHPUT: MetricRow = { key: 'throughputPerS', label: 'throughput', unit: 'req/s', value: (m) => m.throughputPerS, scale: 1, digits: 2, better: 'higher' };
 
 export function runAnswer(run: RunResult): RunAnswer {
-  const [winner = null, runnerUp = null] = ranked(run);
   const conditions = run.variants.filter((v) => v.condition);
+  const [winner = null, runnerUp = null] = ranked(run);
+  // Nothing got through anywhere: there is no best, only failures to read in the table.
+  if (winner && !(winner.metrics.ok > 0)) return { run, winner: null, runnerUp: null, margin: 'no option got a request through', conditions };
   let margin = winner ? 'the only option' : 'no option: every variant is a condition';
   if (winner && runnerUp) {
     const [ws, rs] = [winner.metrics.successRate, runnerUp.metrics.successRate];

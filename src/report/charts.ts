@@ -307,7 +307,7 @@ export function outcomesChart(run: RunResult): TopLevelSpec | null {
     main: {
       mark: { type: 'bar', binSpacing: 0 },
       encoding: {
-        x: { field: 'startS', type: 'quantitative', bin: { binned: true }, title: 'time since start (s)' },
+        x: { field: 'startS', type: 'quantitative', bin: { binned: true }, scale: { domainMin: 0 }, title: 'time since start (s)' },
         x2: { field: 'endS' },
         y: { field: 'perS', type: 'quantitative', stack: 'zero', title: 'ending (attempts/s)' },
         color: { field: 'outcome', type: 'nominal', title: 'outcome', scale: { domain: shown.map((o) => o.label), range: shown.map((o) => o.color) } },
@@ -375,7 +375,7 @@ export function admissionsChart(run: RunResult): TopLevelSpec | null {
   const per = run.variants.map((v) => Object.entries(v.series.admissions).flatMap(([key, counts]) => rebin(v, counts, width).filter((b) => b.value > 0).map((b) => ({ key, startS: b.startS, endS: b.endS, perS: b.value }))));
   if (per.every((p) => p.length === 0) || allSame(per)) return null;
   const values = per.flatMap((rows, i) => rows.map((r) => ({ variant: run.variants[i]!.name, ...r })));
-  const time = { field: 'startS', type: 'quantitative', bin: { binned: true }, title: 'time since start (s)' };
+  const time = { field: 'startS', type: 'quantitative', bin: { binned: true }, scale: { domainMin: 0 }, title: 'time since start (s)' };
   const tooltip = [
     { field: 'variant', type: 'nominal' },
     { field: 'startS', type: 'quantitative', title: 'from (s)' },
@@ -486,7 +486,7 @@ export function inFlightChart(run: RunResult, pal: Palette = palette([run])): To
     main: {
       mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
       encoding: {
-        x: { field: 'timeS', type: 'quantitative', title: 'time since start (s)' },
+        x: { field: 'timeS', type: 'quantitative', scale: { domainMin: 0 }, title: 'time since start (s)' },
         y: { field: 'inFlight', type: 'quantitative', title: 'in flight (requests)' },
         color: { field: 'where', type: 'nominal', title: 'where', sort: where, scale: { domain: where, range: ['#1f2328', ...providers.map((p) => pal.providers.get(p) ?? '#888888')] } },
         tooltip: [
@@ -516,7 +516,7 @@ export function healthChart(run: RunResult, pal: Palette = palette([run])): TopL
     main: {
       mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
       encoding: {
-        x: { field: 'timeS', type: 'quantitative', title: 'time since start (s)' },
+        x: { field: 'timeS', type: 'quantitative', scale: { domainMin: 0 }, title: 'time since start (s)' },
         y: { field: 'healthy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'time healthy (%)' },
         color: { field: 'provider', type: 'nominal', title: 'provider', sort: providers, scale: scaleOf(pal.providers, providers) },
         tooltip: [
