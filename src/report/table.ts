@@ -218,7 +218,7 @@ export function markdownReport(results: Results): string {
   ];
   if (results.sweep) {
     parts.push(
-      `A sweep of ${results.sweep.fields.join(', ')}: one point per ${results.sweep.dimensions > 1 ? 'combination' : 'value'}. The first table sums up every point; full tables follow for the points with published figures (results.json has every point).`,
+      `A sweep of ${results.sweep.fields.join(', ')}: one point per ${results.sweep.dimensions > 1 ? 'combination' : 'value'}. The answer and the summary table sum up every point; full tables follow for the points with published figures (results.json has every point).`,
       '',
     );
   }
