@@ -65,6 +65,11 @@ describe('npm run sim -- scenarios/', () => {
     expect(validate({ ...r, runs: [{ name: 'x', point: 3, variants: r.runs[0]!.variants }] })).toBe(false);
     const { seed: _seed, ...noSeed } = r;
     expect(validate(noSeed)).toBe(false);
+    // The optional fields the report reads: what the command line changed, the scenario as run, a condition.
+    const withCondition = { ...r.runs[0]!, variants: r.runs[0]!.variants.map((v, i) => (i === 1 ? { ...v, condition: true } : v)) };
+    expect(validate({ ...r, changed: ['--seed 3'], source: 'name: x\n', runs: [withCondition] }) ? '' : ajv.errorsText(validate.errors)).toBe('');
+    expect(validate({ ...r, changed: '--seed 3' })).toBe(false);
+    expect(validate({ ...r, runs: [{ ...withCondition, variants: [{ ...withCondition.variants[0]!, condition: false }] }] })).toBe(false);
   });
 
   it('a folder on threads gives the same bytes as each file alone in one thread', async () => {
