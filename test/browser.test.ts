@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { Results } from '../src/metrics/results.js';
-import { comparison } from '../src/report/table.js';
+import { answerTable, comparison } from '../src/report/table.js';
 
 /**
  * The report as a person sees it: the Debian `chromium` package driven by playwright-core (never a
@@ -15,13 +15,13 @@ import { comparison } from '../src/report/table.js';
  */
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.error(`browser test skipped: ${CHROMIUM} not installed (apt-get install chromium)`);
+if (!hasChromium) console.error(`browser test skipped: ${CHROMIUM} not installed; \`npm run setup\` installs it`);
 
 const run = promisify(execFile);
 
 describe('the HTML report in a real Chromium', () => {
   it.skipIf(!hasChromium)(
-    `high-concurrency: no console error, no network, every chart drawn, the tables hold results.json${hasChromium ? '' : ` (skipped: ${CHROMIUM} not installed)`}`,
+    `high-concurrency: no console error, no network, every chart drawn, the answer and the tables hold results.json${hasChromium ? '' : ` (skipped: ${CHROMIUM} not installed; \`npm run setup\` installs it)`}`,
     async () => {
       const out = mkdtempSync(join(tmpdir(), 'gatesim-browser-'));
       await run(process.execPath, ['bin/gatesim.js', 'scenarios/high-concurrency.yaml', '--out', out, '-q']);
@@ -41,7 +41,7 @@ describe('the HTML report in a real Chromium', () => {
         ],
       });
       try {
-        const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
+        const context = await browser.newContext({ offline: true, viewport: { width: 1400, height: 1000 } });
         const page = await context.newPage();
         const problems: string[] = [];
         const requests: string[] = [];
@@ -69,17 +69,19 @@ describe('the HTML report in a real Chromium', () => {
         expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
         expect(requests).toContain(url);
 
-        // Both runs' per-run charts and the across-runs chart.
-        expect(charts.length).toBeGreaterThanOrEqual(11);
+        // The published-vs-simulated chart, both runs' charts and the across-runs chart.
+        expect(charts.length).toBeGreaterThanOrEqual(8);
         for (const c of charts) {
           expect(c.drawn, c.title).toBe(true);
           expect(c.title.length, 'every chart has a title').toBeGreaterThan(0);
           expect(c.marks, c.title).toBeGreaterThan(0);
         }
         const titles = charts.map((c) => c.title);
-        for (const t of ['How long successful requests took', 'Throughput and outcomes over time', "Where a request's time goes", 'Key admissions over time', 'Requests in flight over time', 'Each metric across the runs']) {
+        for (const t of ['Published against simulated', 'How long successful requests took', 'Throughput and outcomes over time', "Where a request's time goes", 'Each metric across the runs']) {
           expect(titles).toContain(t);
         }
+        // No key limit and one provider without a queue: no admissions, limiter or in-flight chart.
+        for (const t of ['Key admissions over time', 'Limiter cost', 'Requests in flight over time']) expect(titles).not.toContain(t);
 
         // The tables as the browser shows them (text content, ≠ included) …
         const tables = await page.evaluate(() =>
@@ -87,8 +89,13 @@ describe('the HTML report in a real Chromium', () => {
             Array.from(t.querySelectorAll('tr')).map((tr) => Array.from(tr.children).map((c) => (c.textContent ?? '').trim())),
           ),
         );
-        expect(tables).toHaveLength(results.runs.length);
-        results.runs.forEach((r, i) => {
+        // The answer's table first, then one per run.
+        expect(tables).toHaveLength(results.runs.length + 1);
+        const answer = answerTable(results)!;
+        expect(tables[0]).toEqual([answer.header, ...answer.rows]);
+        expect(tables[0]!.slice(1).map((row) => row[1])).toEqual(['pooled', 'pooled']);
+        results.runs.forEach((r, k) => {
+          const i = k + 1;
           // … are the terminal's tables, cell for cell …
           const t = comparison(results, r);
           expect(tables[i]).toEqual([t.header, ...t.rows]);

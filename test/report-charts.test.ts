@@ -1,195 +1,341 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
+import type { VariantResult } from '../src/metrics/results.js';
 import {
   admissionsChart,
+  chartSize,
+  commonWidth,
+  FULL,
+  HALF,
   healthChart,
   inFlightChart,
   latencyCdfChart,
   limiterChart,
   outcomesChart,
+  palette,
   phasesChart,
   providerShareChart,
+  publishedChart,
   rebin,
   runCharts,
   runsChart,
+  wrap,
 } from '../src/report/charts.js';
 import { results, run, variant } from './helpers/results.js';
 
 type Row = Record<string, string | number>;
-type Loose = {
+type Enc = Record<string, { title?: string | null; field?: string; type?: string; scale?: { domain?: string[]; range?: string[] } }>;
+type Unit = { name?: string; mark?: { type: string } | string; encoding?: Enc; layer?: Unit[]; transform?: { filter: unknown }[]; title?: { text: string } };
+type Loose = Unit & {
   title: { text: string; subtitle?: string | string[] };
   data: { values: Row[] };
-  encoding: Record<string, { title?: string | null; field?: string; type?: string }>;
-  concat?: { encoding: Record<string, { title?: string | null; type?: string }>; title: { text: string } }[];
+  spec?: Unit;
+  concat?: Unit[];
+  facet?: { field: string };
+  columns?: number;
+  width?: number;
 };
 const loose = (s: TopLevelSpec | null): Loose => {
   expect(s).not.toBeNull();
   return s as unknown as Loose;
 };
+/** The data rows a time chart draws (its other rows shade faults). */
+const drawn = (s: Loose): Row[] => s.data.values.filter((v) => v.layer === undefined || v.layer === 'data');
+/** Every unit view of a spec: itself, its facet's layers, its concat panels and their layers. */
+const units = (s: Unit & { spec?: Unit; concat?: Unit[] }): Unit[] =>
+  [s, ...(s.spec ? [s.spec] : []), ...(s.concat ?? [])].flatMap((u) => [u, ...(u.layer ?? [])]).filter((u) => u.encoding);
+const markType = (u: Unit): string => (typeof u.mark === 'string' ? u.mark : (u.mark?.type ?? ''));
 /** Axis titles must say their unit in brackets: "(s)", "(%)", "(requests/s)"… */
 const withUnit = /\([^)]+\)/;
 
 const r = results();
 const small = r.runs[0]!;
+const large = r.runs[1]!;
 
-describe('chart specs from results data', () => {
+/** A variant whose series has `n` buckets of `bucketMs`, `perBucket` ok attempts in each. */
+function timed(name: string, bucketMs: number, n: number, perBucket: number): VariantResult {
+  const v = variant(name);
+  v.series.bucketMs = bucketMs;
+  v.series.t = Array.from({ length: n }, (_, i) => i * bucketMs);
+  const zeros = new Array<number>(n).fill(0);
+  v.series.attempts = { ok: new Array<number>(n).fill(perBucket), rateLimited: zeros, serverError: zeros, timeout: zeros, connectFailed: zeros, gaveUp: zeros, unavailable: zeros };
+  v.series.admissions = { 'key-1': new Array<number>(n).fill(perBucket) };
+  v.series.inFlight = new Array<number>(n).fill(1);
+  v.series.providers = { alpha: { inFlight: new Array<number>(n).fill(1), healthy: new Array<number>(n).fill(1) }, beta: { inFlight: zeros, healthy: new Array<number>(n).fill(1) } };
+  return v;
+}
+
+describe('charts show what the scenario varies', () => {
   it('latency CDF: a point per percentile per variant, seconds on a log axis, share as a fraction', () => {
     const s = loose(latencyCdfChart(small));
     expect(s.title.text).toBe('How long successful requests took');
-    expect(s.data.values).toHaveLength(8);
     expect(s.data.values.filter((v) => v.variant === 'fast')).toEqual([
       { variant: 'fast', latencyS: 0.4, share: 0 },
       { variant: 'fast', latencyS: 0.8, share: 0.5 },
       { variant: 'fast', latencyS: 1.2, share: 0.9 },
       { variant: 'fast', latencyS: 1.6, share: 1 },
     ]);
-    expect((s.encoding.x as { scale: { type: string } }).scale.type).toBe('log');
-    expect(s.encoding.x!.title).toMatch(/latency.*\(s, log scale\)/);
-    expect(s.encoding.y!.title).toMatch(withUnit);
+    expect((s.encoding!.x as { scale: { type: string } }).scale.type).toBe('log');
+    expect(s.encoding!.x!.title).toMatch(/latency.*\(s, log scale\)/);
   });
 
-  it('latency CDF is left out when nothing succeeded (no points to draw)', () => {
+  it('latency CDF is left out when nothing succeeded, when every latency is one value (a vertical line), or when the variants lie on each other', () => {
     const none = variant('none', { ok: 0 });
     (none as { latencyCdf: unknown[] }).latencyCdf = [];
     expect(latencyCdfChart(run('r', [none]))).toBeNull();
+    const constant = (name: string): VariantResult => Object.assign(variant(name), { latencyCdf: [[0, 100], [50, 100], [100, 100]] as [number, number][] });
+    expect(latencyCdfChart(run('r', [constant('a'), constant('b')]))).toBeNull();
+    // 2% apart at every percentile: one line on a log axis.
+    const a = variant('a', { ok: 4, latency: 1000 });
+    const b = variant('b', { ok: 4, latency: 1020 });
+    expect(latencyCdfChart(run('r', [a, b]))).toBeNull();
+    expect(latencyCdfChart(run('r', [a, variant('c', { ok: 4, latency: 1500 })]))).not.toBeNull();
   });
 
-  it('outcomes: attempts per second by outcome, only outcomes that happened (ok always)', () => {
+  it('outcomes: attempts per second by outcome, only outcomes that happened (ok always), empty intervals left out', () => {
     const s = loose(outcomesChart(small));
-    const outcomes = new Set(s.data.values.map((v) => v.outcome));
-    expect([...outcomes]).toEqual(['ok', '429 rate limited']);
+    const rows = drawn(s);
+    expect([...new Set(rows.map((v) => v.outcome))]).toEqual(['ok', '429 rate limited']);
     // 4 buckets of 500 ms: one ok per bucket = 2 attempts/s.
-    const fastOk = s.data.values.filter((v) => v.variant === 'fast' && v.outcome === 'ok');
-    expect(fastOk).toEqual([0, 0.5, 1, 1.5].map((startS) => ({ variant: 'fast', outcome: 'ok', order: 0, startS, endS: startS + 0.5, perS: 2 })));
-    // Empty intervals are left out: the slow variant's one 429 is in the last bucket.
-    const slow429 = s.data.values.filter((v) => v.variant === 'slow' && v.outcome === '429 rate limited');
-    expect(slow429.map((v) => [v.startS, v.perS])).toEqual([[1.5, 2]]);
-    expect(s.encoding.x!.title).toBe('time since start (s)');
-    expect(s.encoding.y!.title).toBe('attempts ending per second (attempts/s)');
-    expect(s.encoding.facet!.field).toBe('variant');
+    expect(rows.filter((v) => v.variant === 'fast' && v.outcome === 'ok').map((v) => [v.startS, v.endS, v.perS])).toEqual([
+      [0, 0.5, 2],
+      [0.5, 1, 2],
+      [1, 1.5, 2],
+      [1.5, 2, 2],
+    ]);
+    expect(rows.filter((v) => v.variant === 'slow' && v.outcome === '429 rate limited').map((v) => [v.startS, v.perS])).toEqual([[1.5, 2]]);
+    expect(s.facet!.field).toBe('variant');
   });
 
-  it('rebin merges buckets into at most 40 bars, keeping the rate per second', () => {
-    const v = variant('v');
-    const n = 100;
-    v.series.bucketMs = 100;
-    v.series.t = Array.from({ length: n }, (_, i) => i * 100);
-    const counts = new Array<number>(n).fill(1);
-    const bins = rebin(v, counts);
-    expect(bins).toHaveLength(20);
-    expect(bins[0]).toEqual({ startS: 0, endS: 0.5, perS: 10 });
-    expect(bins.every((b) => b.perS === 10)).toBe(true);
-    expect(rebin(variant('w'), [1, 2, 3, 4])).toHaveLength(4);
+  it('side-by-side panels share their time buckets: variants bucketed at 200 ms and 500 ms are both drawn per 1 s', () => {
+    // 5 attempts per second recorded as 1 per 200 ms, and 3 per second as 1.5 per 500 ms.
+    const pooled = timed('pooled', 200, 50, 1);
+    const original = timed('original', 500, 20, 1.5);
+    const one = run('r', [pooled, original]);
+    expect(commonWidth(one)).toBe(1000);
+    const s = loose(outcomesChart(one));
+    const rows = drawn(s);
+    for (const [name, perS] of [['pooled', 5], ['original', 3]] as const) {
+      const mine = rows.filter((v) => v.variant === name);
+      expect(mine.map((v) => Number(v.endS) - Number(v.startS)), name).toEqual(new Array(10).fill(1));
+      expect(mine.every((v) => v.perS === perS), name).toBe(true);
+    }
+    expect(String(s.title.subtitle)).toContain('per 1 s');
+    // A run long enough for 40+ buckets is widened in 1-2-5 steps of the common width.
+    expect(commonWidth(run('r', [timed('a', 200, 100, 1), timed('b', 500, 100, 1)]))).toBe(2000);
   });
 
-  it('phases: mean seconds per phase per variant, in the order a request meets them', () => {
+  it('rebin sums counts into a rate per second, and averages levels', () => {
+    const v = timed('v', 100, 10, 1);
+    expect(rebin(v, new Array(10).fill(1), 500)).toEqual([
+      { startS: 0, endS: 0.5, value: 10 },
+      { startS: 0.5, endS: 1, value: 10 },
+    ]);
+    expect(rebin(v, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 500, 'mean')).toEqual([
+      { startS: 0, endS: 0.5, value: 3 },
+      { startS: 0.5, endS: 1, value: 8 },
+    ]);
+  });
+
+  it('a chart every variant draws the same is left out (outcomes, admissions)', () => {
+    const same = run('r', [variant('a'), variant('b')]);
+    expect(outcomesChart(same)).toBeNull();
+    expect(admissionsChart(same)).toBeNull();
+  });
+
+  it('phases: mean seconds per phase per variant; left out when requests only ever spend time in service', () => {
     const s = loose(phasesChart(small));
     const fast = s.data.values.filter((v) => v.variant === 'fast');
-    expect(fast.map((v) => v.phase)).toEqual(['waiting for a key', 'provider queue', 'connecting', 'service', 'retry backoff']);
-    expect(fast.map((v) => v.meanS)).toEqual([0.1, 0, 0.15, 0.55, 0]);
-    expect(s.encoding.x!.title).toBe('mean time per request (s)');
+    expect(fast.map((v) => [v.phase, v.meanS])).toEqual([
+      ['waiting for a key', 0.1],
+      ['connecting', 0.15],
+      ['service', 0.55],
+    ]);
+    const serviceOnly = (name: string, ms: number): VariantResult => {
+      const v = variant(name);
+      for (const k of ['keyWait', 'providerQueue', 'connect', 'retryWait'] as const) v.metrics.phasesMs[k] = { mean: 0, p50: 0, p99: 0, max: 0 };
+      v.metrics.phasesMs.service = { mean: ms, p50: ms, p99: ms, max: ms };
+      return v;
+    };
+    expect(phasesChart(run('r', [serviceOnly('a', 500), serviceOnly('b', 900)]))).toBeNull();
   });
 
-  it('admissions: per key per second, stacked bars, empty intervals left out', () => {
+  it('admissions: only with a key limit (no limiter: admissions are just arrivals); stacked bars for a few keys', () => {
     const s = loose(admissionsChart(small));
-    const k1 = s.data.values.filter((v) => v.variant === 'fast' && v.key === 'key-1').map((v) => [v.startS, v.perS]);
-    expect(k1).toEqual([
+    expect(drawn(s).filter((v) => v.variant === 'fast' && v.key === 'key-1').map((v) => [v.startS, v.perS])).toEqual([
       [0, 4],
       [0.5, 2],
     ]);
-    expect((s as unknown as { mark: { type: string } }).mark.type).toBe('bar');
-    expect(s.encoding.y!.title).toBe('admissions per second (requests/s)');
-    expect(s.title.text).toBe('Key admissions over time');
+    const unlimited = small.variants.map((v) => ({ ...v, metrics: { ...v.metrics, limiter: { ...v.metrics.limiter, entriesPeak: 0 } } }));
+    expect(admissionsChart(run('r', unlimited))).toBeNull();
   });
 
   it('admissions with many keys: a key × time heat map, rate on the colour scale', () => {
     const v = variant('many');
     v.series.admissions = Object.fromEntries(Array.from({ length: 20 }, (_, k) => [`key-${k + 1}`, [k % 2, 0, 1, 0]]));
     const s = loose(admissionsChart(run('r', [v])));
-    expect((s as unknown as { mark: { type: string } }).mark.type).toBe('rect');
-    expect(s.encoding.y!.title).toBe('API key');
-    expect(s.encoding.color!.title).toBe('admissions per second (requests/s)');
-    expect(s.data.values.filter((x) => x.key === 'key-2').map((x) => [x.startS, x.perS])).toEqual([
+    const main = s.spec!.layer!.find((l) => l.name === 'data')!;
+    expect(markType(main)).toBe('rect');
+    expect(main.encoding!.color!.title).toBe('admissions per second (requests/s)');
+    expect(drawn(s).filter((x) => x.key === 'key-2').map((x) => [x.startS, x.perS])).toEqual([
       [0, 2],
       [1, 2],
     ]);
-    expect(s.title.subtitle).toContain('20 API keys');
   });
 
-  it('provider share: attempts per provider, normalised; left out with a single provider', () => {
+  it('provider share: only with two providers that the variants split differently', () => {
     const s = loose(providerShareChart(small));
     expect(s.data.values.filter((v) => v.variant === 'fast').map((v) => [v.provider, v.attempts])).toEqual([
       ['alpha', 3],
       ['beta', 1],
     ]);
-    expect((s.encoding.x as { stack: string }).stack).toBe('normalize');
-    expect(s.encoding.x!.title).toBe('share of attempts (%)');
+    const even = run('r', [variant('a', { ok: 4, share: [2, 2] }), variant('b', { ok: 4, share: [2, 2] })]);
+    expect(providerShareChart(even)).toBeNull();
     const one = variant('one');
     delete (one.metrics.providers as Record<string, unknown>).beta;
     expect(providerShareChart(run('r', [one]))).toBeNull();
   });
 
-  it('in flight: the gateway line and one line per provider, per variant', () => {
+  it('in flight: the gateway line and a line per provider; left out with one provider and no queue', () => {
     const s = loose(inFlightChart(small));
-    const fast = s.data.values.filter((v) => v.variant === 'fast');
+    const fast = drawn(s).filter((v) => v.variant === 'fast');
     expect([...new Set(fast.map((v) => v.where))]).toEqual(['all requests (gateway)', 'at alpha', 'at beta']);
-    expect(fast.filter((v) => v.where === 'all requests (gateway)').map((v) => v.inFlight)).toEqual([2, 1.5, 1, 0.25]);
-    expect(fast.filter((v) => v.where === 'at alpha').map((v) => v.timeS)).toEqual([0, 0.5, 1, 1.5]);
-    expect(s.encoding.y!.title).toBe('in flight (requests)');
+    expect(fast.filter((v) => v.where === 'all requests (gateway)').map((v) => v.inFlight)).toEqual([2, 1.5, 1, 0.2]);
+    const single = small.variants.map((v) => {
+      const w = structuredClone(v);
+      delete (w.metrics.providers as Record<string, unknown>).beta;
+      delete (w.series.providers as Record<string, unknown>).beta;
+      return w;
+    });
+    expect(inFlightChart(run('r', single))).toBeNull();
   });
 
-  it('health: only when a provider was unhealthy, as the share of each bucket it was healthy', () => {
+  it('health: only when a provider was unhealthy, as the share of each interval it was healthy', () => {
     expect(healthChart(small)).toBeNull();
-    const s = loose(healthChart(r.runs[1]!));
-    expect(s.data.values.filter((v) => v.variant === 'slow' && v.provider === 'beta').map((v) => v.healthy)).toEqual([1, 0, 1, 1]);
-    expect(s.encoding.y!.title).toBe('time healthy (%)');
+    const s = loose(healthChart(large));
+    expect(drawn(s).filter((v) => v.variant === 'slow' && v.provider === 'beta').map((v) => v.healthy)).toEqual([1, 0, 1, 1]);
   });
 
-  it('limiter cost: the four figures per variant, only figures that are not zero everywhere', () => {
-    const s = loose(limiterChart(small));
-    expect(s.data.values.filter((v) => v.variant === 'fast').map((v) => [v.figure, v.value])).toEqual([
-      ['checks', 10],
-      ['wasted checks', 4],
-      ['wake-ups', 3],
-      ['entries peak (per key)', 2],
-    ]);
-    expect(s.encoding.y!.title).toBe('count');
-    const quiet = variant('q');
-    quiet.metrics.limiter = { checks: 5, wastedChecks: 0, wakeups: 0, entriesPeak: 0 };
-    expect(loose(limiterChart(run('r', [quiet]))).data.values.map((v) => v.figure)).toEqual(['checks']);
-    quiet.metrics.limiter.checks = 0;
-    expect(limiterChart(run('r', [quiet]))).toBeNull();
+  it('limiter cost: only with a key limit, and only figures that differ between the variants', () => {
+    // Two variants with the same cost: nothing to compare.
+    expect(limiterChart(run('r', [variant('a'), variant('b')]))).toBeNull();
+    const differ = variant('c');
+    differ.metrics.limiter = { checks: 20, wastedChecks: 4, wakeups: 9, entriesPeak: 2 };
+    const two = loose(limiterChart(run('r', [variant('a'), differ])));
+    // wasted checks and entries are the same in both: only checks and wake-ups get a panel.
+    expect([...new Set(two.data.values.map((v) => v.figure))]).toEqual(['checks', 'wake-ups']);
+    expect(two.concat).toHaveLength(2);
+    // Keys checked but no window ever held an entry: no limiter is configured, nothing to chart.
+    const free = variant('free');
+    free.metrics.limiter = { checks: 5, wastedChecks: 0, wakeups: 0, entriesPeak: 0 };
+    expect(limiterChart(run('r', [free]))).toBeNull();
   });
 
-  it('runs: one panel per table metric, values in the table units, a line per variant; none for a single run', () => {
+  it('outages and faults are shaded where they happen, with the detection and the return marked', () => {
+    const faulty = run('r', [variant('a', { ok: 4, unhealthy: true, fault: true }), variant('b', { ok: 3, rateLimited: 1, latency: 1500, fault: true })]);
+    for (const chart of [outcomesChart(faulty), healthChart(faulty), inFlightChart(faulty)]) {
+      const s = loose(chart);
+      const names = s.spec!.layer!.map((l) => l.name);
+      expect(names, s.title.text).toEqual(['fault', 'data', 'detected', 'back']);
+      const fault = s.data.values.filter((v) => v.layer === 'fault' && v.variant === 'a');
+      expect(fault.map((v) => [v.provider, v.startS, v.endS])).toEqual([['beta', 0.5, 1]]);
+      expect(s.data.values.filter((v) => v.layer === 'detected' && v.variant === 'a').map((v) => v.atS)).toEqual([0.6]);
+      expect(s.data.values.filter((v) => v.layer === 'back' && v.variant === 'a').map((v) => v.atS)).toEqual([1.2]);
+      expect(String(s.title.subtitle)).toContain('Shaded: beta down 0.5–1 s');
+    }
+    // Without faults there is nothing to shade.
+    expect(loose(outcomesChart(small)).spec!.layer!.map((l) => l.name)).toEqual(['data']);
+  });
+});
+
+describe('colours, sizes and the runs side by side', () => {
+  it('a variant or a provider keeps its colour on every chart of a page, whichever runs it is in', () => {
+    const page = results({
+      runs: [
+        run('one', [variant('a', { ok: 4, latency: 500 }), variant('b', { ok: 3, rateLimited: 1, latency: 900, share: [1, 3] })]),
+        // Run two has no `a`: per-chart colour schemes would give `b` a's colour here.
+        run('two', [variant('b', { ok: 4, latency: 800, unhealthy: true }), variant('c', { ok: 2, rateLimited: 2, latency: 1500, share: [2, 2] })]),
+      ],
+      baseline: 'b',
+      reference: {},
+    });
+    const pal = palette(page.runs);
+    expect([...pal.variants.keys()]).toEqual(['a', 'b', 'c']);
+    expect(new Set(pal.variants.values()).size).toBe(3);
+    const specs = [...page.runs.flatMap((x) => runCharts(x, pal)), runsChart(page, pal)!];
+    let checked = 0;
+    for (const spec of specs) {
+      for (const u of units(loose(spec))) {
+        const c = u.encoding!.color;
+        if (!c || (c.field !== 'variant' && c.field !== 'provider')) continue;
+        const colours = c.field === 'variant' ? pal.variants : pal.providers;
+        expect(c.scale?.domain, loose(spec).title.text).toBeDefined();
+        c.scale!.domain!.forEach((name, i) => expect(c.scale!.range![i], `${name} in ${loose(spec).title.text}`).toBe(colours.get(name)));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
+  });
+
+  it('runs that are separate experiments are grouped bars (a bar per variant), their names wrapped, not lines across them', () => {
     const s = loose(runsChart(r));
-    const mean = s.data.values.filter((v) => v.metric === 'meanLatencyMs');
-    expect(mean).toEqual([
-      { run: 'small', variant: 'fast', metric: 'meanLatencyMs', value: 0.8 },
-      { run: 'small', variant: 'slow', metric: 'meanLatencyMs', value: 1.6 },
-      { run: 'large', variant: 'fast', metric: 'meanLatencyMs', value: 0.9 },
-      { run: 'large', variant: 'slow', metric: 'meanLatencyMs', value: 2 },
+    expect(s.title.text).toBe('Each metric across the runs');
+    const panel = s.concat!.find((c) => c.title!.text === 'mean latency (s)')!;
+    expect(markType(panel)).toBe('bar');
+    expect(panel.encoding!.yOffset!.field).toBe('variant');
+    expect(panel.encoding!.x!.title).toBe('mean latency (s)');
+    expect(s.data.values.filter((v) => v.metric === 'meanLatencyMs').map((v) => [v.run, v.variant, v.value])).toEqual([
+      ['small', 'fast', 0.8],
+      ['small', 'slow', 1.6],
+      ['large', 'fast', 0.9],
+      ['large', 'slow', 2],
     ]);
-    const success = s.data.values.find((v) => v.metric === 'successRate' && v.run === 'small' && v.variant === 'slow');
-    expect(success?.value).toBe(75);
-    const panel = s.concat!.find((c) => c.title.text === 'mean latency (s)')!;
-    expect(panel.encoding.y!.title).toBe('mean latency (s)');
-    expect(panel.encoding.x!.title).toBe('run');
+    expect(wrap('batch, 5 keys, polling every 500 ms')).toEqual(['batch, 5 keys, polling', 'every 500 ms']);
+    // Metrics equal everywhere get no panel.
+    expect(s.concat!.some((c) => c.title!.text === 'total time (s)')).toBe(false);
     expect(runsChart(results({ runs: [small] }))).toBeNull();
   });
 
+  it('every chart fits the content column: single views fit their width, panels add up to at most the full width', () => {
+    const specs = [...runCharts(large), runsChart(r)!, publishedChart(r)!];
+    for (const spec of specs) {
+      const s = loose(spec) as Loose & { autosize?: { type: string } };
+      if (s.concat || s.facet) {
+        expect(chartSize(spec), s.title.text).toBe(s.concat && (s as { usermeta?: { size: string } }).usermeta?.size === 'half' ? 'half' : 'full');
+      } else {
+        expect(s.autosize?.type, s.title.text).toBe('fit-x');
+        expect(s.width, s.title.text).toBe(chartSize(spec) === 'half' ? HALF : FULL);
+      }
+    }
+  });
+
+  it('published against simulated: a point per published figure, coloured by verdict, none when the scenario was changed', () => {
+    const s = loose(publishedChart(r));
+    expect(s.data.values.map((v) => [v.metric, v.variant, v.published, v.simulated, v.verdict])).toEqual([
+      ['successRate', 'fast', 100, 100, 'reproduced'],
+      // Published: fast slower than slow (700 vs 600 ms); simulated: faster (800 vs 1600).
+      ['meanLatencyMs', 'fast', 0.7, 0.8, 'contradicted'],
+      ['successRate', 'slow', 75, 75, 'reproduced'],
+      ['meanLatencyMs', 'slow', 0.6, 1.6, 'off by more than the tolerance'],
+    ]);
+    expect(s.concat!.map((c) => c.title!.text)).toEqual(['success rate (%)', 'mean latency (s)']);
+    expect(publishedChart(results({ changed: ['--seed 3'] }))).toBeNull();
+    expect(publishedChart(results({ reference: {} }))).toBeNull();
+  });
+
   it('every chart has a plain-words title and unit-bearing axis titles', () => {
-    const specs = [...runCharts(r.runs[1]!), runsChart(r)!];
-    expect(specs).toHaveLength(9);
+    const specs = [...runCharts(large), ...runCharts(small), runsChart(r)!, publishedChart(r)!];
+    expect(specs.length).toBeGreaterThanOrEqual(12);
     for (const spec of specs) {
       const s = loose(spec);
       expect(s.title.text.length).toBeGreaterThan(5);
-      const panels = s.concat ? s.concat.map((c) => c.encoding) : [s.encoding];
-      for (const enc of panels) {
-        // Measured axes carry a unit; category axes (variant, run, key) name what they list.
-        for (const axis of [enc.x!, enc.y!]) {
-          if (axis.type === 'quantitative') expect(axis.title, s.title.text).toMatch(axis.title === 'count' ? /^count$/ : withUnit);
-          else expect(axis.title === null || ['variant', 'run', 'API key'].includes(axis.title!), s.title.text).toBe(true);
+      for (const u of units(s)) {
+        const enc = u.encoding!;
+        // Measured axes carry a unit; category axes (variant, run, key) name what they list or leave it to the panel headers.
+        for (const axis of [enc.x, enc.y]) {
+          if (!axis?.type) continue;
+          if (axis.type === 'quantitative' && axis.title !== undefined) expect(axis.title, s.title.text).toMatch(axis.title === 'count' ? /^count$/ : withUnit);
+          else if (axis.type === 'nominal') expect(axis.title === null || ['variant', 'run', 'API key'].includes(axis.title!), s.title.text).toBe(true);
         }
       }
     }

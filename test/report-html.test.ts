@@ -45,7 +45,8 @@ describe('the report page', () => {
 
   it('has a section and table per run, the across-runs charts, and one embedded spec per chart', () => {
     expect(page.match(/<section class="run"/g)).toHaveLength(3);
-    expect(page.match(/<table class="comparison">/g)).toHaveLength(2);
+    // The answer's table and one per run.
+    expect(page.match(/<table class="comparison">/g)).toHaveLength(3);
     const specs = specsOf(page);
     expect(specs.length).toBe(page.match(/data-spec="spec-\d+"/g)!.length);
     expect(specs.length).toBeGreaterThanOrEqual(14);
@@ -68,13 +69,76 @@ describe('the report page', () => {
   });
 });
 
+describe('the page answers first', () => {
+  const at = (html: string, part: string): number => {
+    const i = html.indexOf(part);
+    expect(i, `missing: ${part}`).toBeGreaterThanOrEqual(0);
+    return i;
+  };
+
+  it('opens with the answer: the best option per run, its margin, and how many published figures hold, before any run', () => {
+    const r = results({ notes: ['Why the numbers differ.'] });
+    const html = htmlReport(r, facts);
+    const answer = at(html, '<section class="answer" id="answer">');
+    expect(answer).toBeLessThan(at(html, '<section class="notes" id="notes">'));
+    expect(at(html, '<section class="notes" id="notes">')).toBeLessThan(at(html, '<section class="run" id="run-1">'));
+    const section = html.slice(answer, html.indexOf('</section>', answer));
+    has(section, 'Main metric: <strong>success rate (within 1 pp counts as equal), then throughput</strong>');
+    has(section, '<th scope="row">small</th><td class="num">fast</td><td class="num">2.00</td><td class="num">100.0</td><td class="num">+25.0 pp success rate over slow</td>');
+    has(section, '<strong>Published figures: 2 of 4 reproduced</strong>, <strong class="bad">1 contradicted</strong>, 1 off by more than the tolerance');
+    has(section, '<li>mean latency, fast: published 0.700 s, simulated 0.800 s; against slow it goes the other way</li>');
+    has(section, '<summary>Off by more than the tolerance (1)</summary>');
+    // The published-vs-simulated chart is in the answer, the page's first chart.
+    has(section, 'data-spec="spec-1"');
+    expect((specsOf(html)[0] as { title: { text: string } }).title.text).toBe('Published against simulated');
+  });
+
+  it('has a table of contents linking every section in page order', () => {
+    const html = htmlReport(results({ notes: ['n'] }), facts);
+    const nav = html.slice(at(html, '<nav class="toc"'), html.indexOf('</nav>'));
+    const links = [...nav.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]!);
+    expect(links).toEqual(['answer', 'notes', 'run-1', 'run-2', 'across-runs']);
+    for (const id of links) has(html, `id="${id}"`);
+  });
+
+  it('names the conditions it never picks', () => {
+    const r = results({ runs: [run('only', [variant('pick', { ok: 4 }), Object.assign(variant('no rate limit', { ok: 8, latency: 300 }), { condition: true as const })])], baseline: 'pick', reference: {} });
+    const html = htmlReport(r, facts);
+    has(html, 'Conditions, compared but never picked: <em>no rate limit</em>.');
+  });
+
+  it('after --seed or --set: says so in the header, shows no published column, and does not compare', () => {
+    const html = htmlReport(results({ changed: ['--seed 3'] }), facts);
+    has(html, '<dt>changed</dt><dd>--seed 3 (published figures not compared)</dd>');
+    lacks(html, '(published)</th>');
+    has(html, 'Published figures not compared: they describe the scenario as written, and this run changed it (--seed 3).');
+    expect(specsOf(html).map((s) => (s as { title: { text: string } }).title.text)).not.toContain('Published against simulated');
+  });
+
+  it('shows the scenario as run from results.json (already redacted) before the file on disk', () => {
+    const r = results({ source: `name: tiny\napiKey: "${fingerprint('sk-1')}"\n` });
+    const html = htmlReport(r, { ...facts, source: 'name: changed since\n', sourceNote: 'the file as it is now, which may differ from the one run' });
+    has(html, `<pre><code>name: tiny\napiKey: &quot;${fingerprint('sk-1')}&quot;\n</code></pre>`);
+    lacks(html, 'changed since');
+    lacks(html, 'the file as it is now');
+  });
+
+  it("puts a compact table's change under its value only when the table needs the room (the text stays the terminal's)", () => {
+    const t = { title: 't', header: ['metric', 'a', 'b', 'c'], rows: [['x (s)', '1.000', '2.000 (-100.0%)', '0.500 (+50.0% ≠)']], notes: [], remarks: ['left out, zero in every variant: y'] };
+    const html = tableHtml(t);
+    has(html, '<td class="num">2.000 <span class="chg">(-100.0%)</span></td>');
+    has(html, '<td class="num disagree">0.500 <span class="chg">(+50.0% <span class="ne"');
+    has(html, '<ul class="remarks"><li>left out, zero in every variant: y</li></ul>');
+  });
+});
+
 describe('escaping', () => {
   const evil = '<script>alert(1)</script>';
   const r = results({
     scenario: evil,
     description: '<img src=x onerror=alert(2)> & "quotes"',
     file: 'scenarios/</script>.yaml',
-    runs: [run(`run ${evil}`, [variant(`<b>v</b>`), variant('slow')])],
+    runs: [run(`run ${evil}`, [variant(`<b>v</b>`), variant('slow', { ok: 3, rateLimited: 1, latency: 1600 })])],
     baseline: 'slow',
     reference: {},
   });

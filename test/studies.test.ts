@@ -65,6 +65,11 @@ describe('npm run sim -- scenarios/', () => {
     expect(validate({ ...r, runs: [{ name: 'x', point: 3, variants: r.runs[0]!.variants }] })).toBe(false);
     const { seed: _seed, ...noSeed } = r;
     expect(validate(noSeed)).toBe(false);
+    // The optional fields the report reads: what the command line changed, the scenario as run, a condition.
+    const withCondition = { ...r.runs[0]!, variants: r.runs[0]!.variants.map((v, i) => (i === 1 ? { ...v, condition: true } : v)) };
+    expect(validate({ ...r, changed: ['--seed 3'], source: 'name: x\n', runs: [withCondition] }) ? '' : ajv.errorsText(validate.errors)).toBe('');
+    expect(validate({ ...r, changed: '--seed 3' })).toBe(false);
+    expect(validate({ ...r, runs: [{ ...withCondition, variants: [{ ...withCondition.variants[0]!, condition: false }] }] })).toBe(false);
   });
 
   it('a folder on threads gives the same bytes as each file alone in one thread', async () => {
@@ -143,13 +148,36 @@ describe('the document results as scenarios', () => {
   });
 });
 
+/** What a person at a 1400 × 1000 window sees of a page, measured in the page itself. */
+interface PageLook {
+  problems: string[];
+  charts: { title: string; drawn: boolean; marks: number; faults: number; detected: number; lines: number; bars: number }[];
+  height: number;
+  /** Elements whose right edge passes the window's. */
+  overflow: string[];
+  /** Bottom of the answer's table and verdict (px from the top), and its heading's top. */
+  answer: { top: number; bottom: number } | null;
+  toc: string[];
+  sections: string[];
+  /** Axis labels drawn on top of each other: "chart: label / label". */
+  overlaps: string[];
+  /** Per legend title (variant, provider): name → colour, from every legend on the page; a name with two colours is listed. */
+  colours: Record<string, Record<string, string[]>>;
+  /** Per facet panel of the outcomes-over-time chart: the median bar width (px). */
+  barWidths: number[];
+}
+
+const VIEWPORT = { width: 1400, height: 1000 };
+/** "About 10 screens" at 1400 × 1000. */
+const MAX_HEIGHT = 10 * VIEWPORT.height;
+
 describe('every report page in a real Chromium', () => {
   it.skipIf(!hasChromium)(
-    `renders with no console error and every chart drawn${hasChromium ? '' : ` (skipped: ${CHROMIUM} not installed)`}`,
+    `answers on its first screen, fits the window, draws every chart, and keeps colours and buckets consistent${hasChromium ? '' : ` (skipped: ${CHROMIUM} not installed; \`npm run setup\` installs it)`}`,
     async () => {
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
       try {
-        const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
+        const context = await browser.newContext({ offline: true, viewport: VIEWPORT });
         for (const name of scenarios) {
           const page = await context.newPage();
           const problems: string[] = [];
@@ -158,29 +186,133 @@ describe('every report page in a real Chromium', () => {
           });
           page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
           await page.goto(pathToFileURL(join(out, name, 'index.html')).href, { waitUntil: 'load' });
-          const charts = await page.evaluate(async () => {
+          const look = (await page.evaluate(async () => {
             const views = await (window as unknown as { gatesimCharts: Promise<unknown[]> }).gatesimCharts;
-            return Array.from(document.querySelectorAll('[data-spec]')).map((el, i) => ({
+            const holders = Array.from(document.querySelectorAll('[data-spec]'));
+            const titleOf = (el: Element): string => Array.from(el.querySelectorAll('svg .role-title-text')).pop()?.textContent ?? '';
+            const charts = holders.map((el, i) => ({
+              title: titleOf(el),
               drawn: el.classList.contains('drawn') && views[i] !== null,
               marks: el.querySelectorAll('svg g.role-mark > *').length,
+              faults: el.querySelectorAll('svg g.fault_marks > *').length,
+              detected: el.querySelectorAll('svg g.detected_marks > *').length,
+              lines: el.querySelectorAll('svg g.mark-line.role-mark > *').length,
+              bars: el.querySelectorAll('svg g.mark-rect.role-mark > *').length,
             }));
-          });
-          expect(problems, name).toEqual([]);
-          expect(charts.length, name).toBeGreaterThan(0);
-          for (const c of charts) {
-            expect(c.drawn, name).toBe(true);
-            expect(c.marks, name).toBeGreaterThan(0);
+            const width = document.documentElement.clientWidth;
+            const overflow = Array.from(document.querySelectorAll('body *'))
+              .filter((e) => {
+                const r = e.getBoundingClientRect();
+                return r.width > 0 && r.right > width + 0.5;
+              })
+              .slice(0, 5)
+              .map((e) => `${e.tagName.toLowerCase()}.${e.getAttribute('class') ?? ''} right ${Math.round(e.getBoundingClientRect().right)}`);
+            const answerEl = document.getElementById('answer');
+            const answer = answerEl
+              ? {
+                  top: answerEl.querySelector('h2')!.getBoundingClientRect().top + window.scrollY,
+                  bottom: Math.max(...Array.from(answerEl.querySelectorAll('table, p.verdict')).map((e) => e.getBoundingClientRect().bottom + window.scrollY), 0),
+                }
+              : null;
+            const toc = Array.from(document.querySelectorAll('nav.toc a')).map((a) => a.getAttribute('href')!.slice(1));
+            const sections = Array.from(document.querySelectorAll('main > section')).map((e) => e.id);
+            const overlaps: string[] = [];
+            const visible = (t: Element): boolean => t.getAttribute('opacity') !== '0' && getComputedStyle(t).opacity !== '0';
+            holders.forEach((el) => {
+              for (const axis of Array.from(el.querySelectorAll('svg g.role-axis'))) {
+                const labels = Array.from(axis.querySelectorAll('g.role-axis-label text')).filter(visible);
+                const boxes = labels.map((t) => t.getBoundingClientRect());
+                for (let i = 0; i < boxes.length; i++) {
+                  for (let j = i + 1; j < boxes.length; j++) {
+                    const [a, b] = [boxes[i]!, boxes[j]!];
+                    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+                    const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+                    if (w > 1 && h > 1) overlaps.push(`${titleOf(el)}: ${labels[i]!.textContent} / ${labels[j]!.textContent}`);
+                  }
+                }
+              }
+            });
+            const colours: Record<string, Record<string, string[]>> = {};
+            for (const legend of Array.from(document.querySelectorAll('svg g.role-legend'))) {
+              const legendTitle = legend.querySelector('g.role-legend-title text')?.textContent ?? '';
+              for (const label of Array.from(legend.querySelectorAll('g.role-legend-label text'))) {
+                // The in-flight chart's "at <provider>" lines are the providers.
+                const text = label.textContent ?? '';
+                const where = legendTitle === 'where' && text.startsWith('at ');
+                const title = where ? 'provider' : legendTitle;
+                const item = label.parentElement!.parentElement!;
+                const symbol = item.querySelector('g.role-legend-symbol path');
+                if (!symbol) continue;
+                const fill = symbol.getAttribute('fill');
+                const colour = fill && fill !== 'none' && fill !== 'transparent' ? fill : (symbol.getAttribute('stroke') ?? '');
+                const seen = ((colours[title] ??= {})[where ? text.slice(3) : text] ??= []);
+                if (!seen.includes(colour)) seen.push(colour);
+              }
+            }
+            const outcomes = holders.find((el) => titleOf(el) === 'Throughput and outcomes over time');
+            const barWidths = outcomes
+              ? // A facet's cell mark holds one group per panel.
+                Array.from(outcomes.querySelectorAll('svg g.cell > g')).map((cell) => {
+                  const ws = Array.from(cell.querySelectorAll('g.data_marks > path'))
+                    .map((p) => (p as SVGGraphicsElement).getBBox().width)
+                    .sort((a, b) => a - b);
+                  return ws.length ? Math.round(ws[Math.floor(ws.length / 2)]! * 10) / 10 : 0;
+                })
+              : [];
+            return { charts, height: document.documentElement.scrollHeight, overflow, answer, toc, sections, overlaps, colours, barWidths };
+          })) as Omit<PageLook, 'problems'>;
+          const r = results(name);
+
+          // Soft: a page's every problem is reported, not only its first.
+          expect.soft(problems, name).toEqual([]);
+          expect.soft(look.charts.length, name).toBeGreaterThan(0);
+          for (const c of look.charts) {
+            expect.soft(c.drawn, `${name}: ${c.title}`).toBe(true);
+            expect.soft(c.marks, `${name}: ${c.title}`).toBeGreaterThan(0);
           }
-          if (results(name).sweep) {
+          // Nothing clipped or off to the right, and no page longer than about 10 screens.
+          expect.soft(look.overflow, name).toEqual([]);
+          expect.soft(look.height, name).toBeLessThanOrEqual(MAX_HEIGHT);
+          // The answer is on the first screen: its table and verdict end above the fold.
+          if (r.runs.some((x) => x.variants.length > 1) || Object.keys(r.reference).length) {
+            expect.soft(look.answer, name).not.toBeNull();
+            expect.soft(look.answer?.bottom, name).toBeLessThanOrEqual(VIEWPORT.height);
+            expect.soft(look.sections[0], name).toBe('answer');
+          }
+          // A table of contents with a link to every section, in page order.
+          expect.soft(look.toc, name).toEqual(look.sections);
+          expect.soft(look.overlaps, name).toEqual([]);
+          // A variant or a provider has one colour on every chart of the page.
+          for (const title of ['variant', 'provider']) {
+            for (const [label, cs] of Object.entries(look.colours[title] ?? {})) expect.soft(cs, `${name}: ${title} ${label}`).toHaveLength(1);
+          }
+          // Side-by-side panels share their buckets: every panel's bars are as wide.
+          if (look.barWidths.length > 1) expect.soft(new Set(look.barWidths).size, `${name}: ${look.barWidths.join(', ')}`).toBe(1);
+          // Faults are shaded on every time chart, and the moment they were noticed is marked.
+          const faulty = r.runs.some((x) => x.variants.some((v) => Object.values(v.metrics.providers).some((p) => p.faults?.length)));
+          const timeCharts = look.charts.filter((c) => c.title.endsWith('over time'));
+          if (faulty) {
+            expect.soft(timeCharts.length, name).toBeGreaterThan(0);
+            for (const c of timeCharts) expect.soft(c.faults, `${name}: ${c.title}`).toBeGreaterThan(0);
+            expect.soft(timeCharts.some((c) => c.detected > 0), name).toBe(true);
+          } else for (const c of timeCharts) expect.soft(c.faults, `${name}: ${c.title}`).toBe(0);
+          // Runs that are separate experiments are compared as bars; a numeric sweep keeps its lines.
+          const across = look.charts.find((c) => c.title.startsWith('Each metric'));
+          if (across && !r.sweep) expect.soft([across.lines, across.bars > 0], name).toEqual([0, true]);
+          if (across && r.sweep) expect.soft(across.lines, name).toBeGreaterThan(0);
+          if (r.sweep) {
             const text = await page.textContent('#across-runs');
-            expect(text, name).toContain('the best variant at each point by throughput, then success rate');
+            expect.soft(text, name).toContain('the best option at each point by success rate (within 1 pp counts as equal), then throughput');
           }
+          // The page as a person sees it, kept beside the report.
+          mkdirSync(join('reports', name), { recursive: true });
+          await page.screenshot({ path: join('reports', name, 'screenshot.png'), fullPage: true });
           await page.close();
         }
       } finally {
         await browser.close();
       }
     },
-    90_000,
+    240_000,
   );
 });

@@ -125,6 +125,11 @@ export interface Series {
 
 export interface VariantResult {
   name: string;
+  /**
+   * The variant changes the world (e.g. "no rate limit"), not a choice a user can make: it is
+   * compared, never picked as the best. Absent for an ordinary option.
+   */
+  condition?: true;
   metrics: VariantMetrics;
   series: Series;
   /**
@@ -175,10 +180,14 @@ export interface Results {
   notes?: string[];
   /** The scenario's reference lines (`marks:`) for the sweep charts. */
   marks?: Mark[];
-  /** The command line's changes to the file (`--seed 3`, `--set keys.count=8`, secret values fingerprinted): published figures describe the file as written, not this. */
+  /**
+   * The command-line changes that make this run a different scenario from the file's (`--seed 3`,
+   * `--set keys.count=8`; already redacted): when present and non-empty the published figures do
+   * not describe it, and the report does not compare them.
+   */
   changed?: string[];
   /** A large sweep written without the series and latency CDFs of points that have no published figures (`--full` writes them). */
   compact?: true;
-  /** The scenario file as run, secrets fingerprinted: what a page shows, so a page needs nothing but results.json. */
+  /** The scenario YAML as run, already redacted; the page shows it, so a page needs nothing but results.json. */
   source?: string;
 }

@@ -1,9 +1,10 @@
-import type { VariantMetrics } from '../metrics/results.js';
+import type { OutcomeCounts, RunResult, VariantMetrics, VariantResult } from '../metrics/results.js';
 
 /**
  * The rows of a comparison table. `key` is also the name a scenario's `reference:` uses, in the
- * metric's own unit (fractions for rates, ms for times). `better` decides the improvement column:
- * `higher`/`lower` give a relative change in %, `points` a difference in percentage points.
+ * metric's own unit (fractions for rates, ms for times). `better` decides the change column:
+ * `higher`/`lower` give a relative change in % (positive = better), `points` a difference in
+ * percentage points, `none` no change at all.
  */
 export interface MetricRow {
   key: string;
@@ -15,6 +16,13 @@ export interface MetricRow {
   scale: number;
   digits: number;
   better: 'higher' | 'lower' | 'points' | 'none';
+  /** Shown in every table, even when zero or absent in every variant (default: left out then, and named). */
+  always?: boolean;
+  /**
+   * A count or a detection time: against a zero or tiny baseline its change is an absolute
+   * difference ("46 more", "51.40 s more"), never a percentage of almost nothing.
+   */
+  absolute?: 'count' | 'time';
 }
 
 const row = (
@@ -25,7 +33,8 @@ const row = (
   scale: number,
   digits: number,
   better: MetricRow['better'],
-): MetricRow => ({ key, label, unit, value, scale, digits, better });
+  extra: Pick<MetricRow, 'always' | 'absolute'> = {},
+): MetricRow => ({ key, label, unit, value, scale, digits, better, ...extra });
 
 /**
  * Rows about the client-side limiter are left out of runs without one (no window ever held an
@@ -34,11 +43,14 @@ const row = (
 const limited = (m: VariantMetrics): boolean => m.limiter.entriesPeak > 0;
 const sent = (m: VariantMetrics): number => m.requests - m.outcomes.gaveUp;
 const ifLimited = (f: (m: VariantMetrics) => number | null) => (m: VariantMetrics): number | null => (limited(m) ? f(m) : null);
+const attempts = (o: keyof OutcomeCounts) => (m: VariantMetrics): number => m.attemptOutcomes[o];
+const count = { absolute: 'count' } as const;
+const always = { always: true } as const;
 
 export const METRICS: readonly MetricRow[] = [
   // The document's "总请求数": requests that got a key (the others gave up waiting).
-  row('sent', 'requests sent', 'count', ifLimited(sent), 1, 0, 'higher'),
-  row('successRate', 'success rate', '%', (m) => m.successRate, 100, 1, 'points'),
+  row('sent', 'requests sent', 'count', ifLimited(sent), 1, 0, 'higher', count),
+  row('successRate', 'success rate', '%', (m) => m.successRate, 100, 1, 'points', always),
   // The document's "成功率": successes among the requests sent.
   row('sentSuccessRate', 'success rate of sent', '%', ifLimited((m) => (sent(m) > 0 ? m.ok / sent(m) : null)), 100, 1, 'points'),
   row('meanLatencyMs', 'mean latency', 's', (m) => m.latencyMs.mean, 1e-3, 3, 'lower'),
@@ -46,20 +58,26 @@ export const METRICS: readonly MetricRow[] = [
   row('p99LatencyMs', 'p99 latency', 's', (m) => m.latencyMs.p99, 1e-3, 3, 'lower'),
   row('minLatencyMs', 'min latency', 's', (m) => m.latencyMs.min, 1e-3, 3, 'none'),
   row('maxLatencyMs', 'max latency', 's', (m) => m.latencyMs.max, 1e-3, 3, 'none'),
-  row('throughputPerS', 'throughput', 'req/s', (m) => m.throughputPerS, 1, 2, 'higher'),
-  row('totalTimeMs', 'total time', 's', (m) => m.totalTimeMs, 1e-3, 2, 'lower'),
-  row('rateLimited', '429 responses', 'attempts', (m) => m.attemptOutcomes.rateLimited, 1, 0, 'none'),
-  row('connectFailed', 'connect failures', 'attempts', (m) => m.attemptOutcomes.connectFailed, 1, 0, 'none'),
+  row('throughputPerS', 'throughput', 'req/s', (m) => m.throughputPerS, 1, 2, 'higher', always),
+  row('totalTimeMs', 'total time', 's', (m) => m.totalTimeMs, 1e-3, 2, 'lower', always),
+  // One row per way a request or an attempt can end: a failure mode that happened always shows.
+  row('ok', 'ok', 'requests', (m) => m.ok, 1, 0, 'higher', { always: true, absolute: 'count' }),
+  row('rateLimited', '429 responses', 'attempts', attempts('rateLimited'), 1, 0, 'none'),
+  row('serverError', '5xx responses', 'attempts', attempts('serverError'), 1, 0, 'none'),
+  row('timeout', 'timeouts', 'attempts', attempts('timeout'), 1, 0, 'none'),
+  row('connectFailed', 'connect failures', 'attempts', attempts('connectFailed'), 1, 0, 'none'),
+  row('unavailable', 'no healthy provider', 'attempts', attempts('unavailable'), 1, 0, 'none'),
+  row('gaveUp', 'gave up waiting for a key', 'requests', (m) => m.outcomes.gaveUp, 1, 0, 'none'),
   row('keyWaitMeanMs', 'mean key wait', 's', (m) => m.phasesMs.keyWait.mean, 1e-3, 3, 'lower'),
   row('clientsCreated', 'clients created', 'count', (m) => m.connections.clientsCreated, 1, 0, 'none'),
   row('clientsReused', 'clients reused', 'count', (m) => m.connections.clientsReused, 1, 0, 'none'),
   row('clientReuseRate', 'client reuse rate', '%', (m) => m.connections.clientReuseRate, 100, 1, 'points'),
   row('connectionsCreated', 'connections opened', 'count', (m) => m.connections.created, 1, 0, 'none'),
   // Limiter cost: checks and wake-ups are the CPU proxy, entries per key the memory figure.
-  row('limiterChecks', 'key checks', 'count', ifLimited((m) => m.limiter.checks), 1, 0, 'lower'),
-  row('limiterWastedChecks', 'key checks finding none', 'count', ifLimited((m) => m.limiter.wastedChecks), 1, 0, 'lower'),
-  row('limiterWakeups', 'key wake-ups', 'count', ifLimited((m) => m.limiter.wakeups), 1, 0, 'lower'),
-  row('limiterEntriesPeak', 'entries per key (peak)', 'count', ifLimited((m) => m.limiter.entriesPeak), 1, 0, 'lower'),
+  row('limiterChecks', 'key checks', 'count', ifLimited((m) => m.limiter.checks), 1, 0, 'lower', count),
+  row('limiterWastedChecks', 'key checks finding none', 'count', ifLimited((m) => m.limiter.wastedChecks), 1, 0, 'lower', count),
+  row('limiterWakeups', 'key wake-ups', 'count', ifLimited((m) => m.limiter.wakeups), 1, 0, 'lower', count),
+  row('limiterEntriesPeak', 'entries per key (peak)', 'count', ifLimited((m) => m.limiter.entriesPeak), 1, 0, 'lower', count),
 ];
 
 export const metricKeys = METRICS.map((m) => m.key);
@@ -73,4 +91,115 @@ export function improvement(row: MetricRow, v: number | null, b: number | null):
   if (row.better === 'points') return (v - b) * 100;
   if (b === 0) return null;
   return row.better === 'higher' ? ((v - b) / b) * 100 : ((b - v) / b) * 100;
+}
+
+/** Below this a change (in % or pp) has no direction: 0.04% is noise in the last printed digit. */
+export const NO_CHANGE = 0.05;
+
+/** A relative change beyond this (in %) is shown as an absolute difference for counts and detection times. */
+export const ABSOLUTE_BEYOND = 200;
+
+/**
+ * A count or a detection time compared against a baseline of zero, a count under 10, or a
+ * baseline so small that the change would read beyond ±200% is shown as the absolute difference:
+ * "−4659.0%" says less than "51.40 s more".
+ */
+export function isAbsolute(row: MetricRow, v: number, b: number): boolean {
+  if (!row.absolute) return false;
+  return b === 0 || (row.absolute === 'count' && Math.abs(b) < 10) || (Math.abs(v - b) / Math.abs(b)) * 100 > ABSOLUTE_BEYOND;
+}
+
+/** A change against the baseline, ready to print, and its direction (sign of v − b, 0 when negligible). */
+export interface Change {
+  text: string;
+  direction: -1 | 0 | 1;
+}
+
+/** The direction of `v` against `b` in the row's terms: the sign of v − b, 0 when it is within NO_CHANGE. */
+export function direction(row: MetricRow, v: number, b: number): -1 | 0 | 1 {
+  const size = row.unit === '%' ? Math.abs(v - b) * 100 : b === 0 ? (v === 0 ? 0 : Infinity) : (Math.abs(v - b) / Math.abs(b)) * 100;
+  if (size < NO_CHANGE) return 0;
+  return v > b ? 1 : -1;
+}
+
+/**
+ * The change column's entry for `v` against the baseline `b`: relative % (positive = better) or
+ * pp as the document writes them, or an absolute difference for counts and detection times
+ * (see isAbsolute; `forceAbsolute` when the other pair of the same cell needed it, so a
+ * simulated and a published change read alike). null when the row has no change to show.
+ */
+export function change(row: MetricRow, v: number | null, b: number | null, forceAbsolute = false): Change | null {
+  if (v === null || b === null || row.better === 'none') return null;
+  const dir = direction(row, v, b);
+  if (forceAbsolute || isAbsolute(row, v, b)) {
+    const d = Math.abs(v - b) * row.scale;
+    if (d.toFixed(row.digits) === (0).toFixed(row.digits)) return { text: 'same', direction: dir };
+    const shown = d.toFixed(row.digits);
+    const more = v > b;
+    return { text: row.absolute === 'time' ? `${shown} ${row.unit} ${more ? 'more' : 'less'}` : `${shown} ${more ? 'more' : 'fewer'}`, direction: dir };
+  }
+  let g = improvement(row, v, b);
+  if (g === null) return null;
+  // No "-0.0%": a change that rounds to nothing reads as none.
+  if (Math.abs(g) < NO_CHANGE) g = 0;
+  return { text: `${g >= 0 ? '+' : ''}${g.toFixed(1)}${row.better === 'points' ? ' pp' : '%'}`, direction: dir };
+}
+
+/** Rows that depend on the run: each provider's share and time unhealthy, and the imbalance. */
+export function providerRows(run: RunResult): MetricRow[] {
+  const names = Object.keys(run.variants[0]?.metrics.providers ?? {});
+  if (names.length < 2) return [];
+  // Not "lower is better": weighted balancers are uneven on purpose.
+  const rows: MetricRow[] = [row('imbalance', 'imbalance (max share ÷ mean)', '×', (m) => m.balance?.imbalance ?? null, 1, 2, 'none')];
+  for (const name of names) rows.push(row(`share.${name}`, `share: ${name}`, '%', (m) => m.providers[name]?.share ?? null, 100, 1, 'none'));
+  for (const name of names) rows.push(row(`unhealthy.${name}`, `unhealthy: ${name}`, 's', (m) => m.providers[name]?.unhealthyMs ?? null, 1e-3, 1, 'none'));
+  return rows;
+}
+
+/**
+ * The document's parallelism rows (001: 总耗时 / 平均任务时间 / 理论最大加速比 / 实际加速比 / 并行效率),
+ * when the variants run different numbers of workers: time per task (total time ÷ tasks), the
+ * theoretical speedup (workers ÷ the baseline's), the actual speedup (the baseline's total time ÷
+ * this one's) and the parallel efficiency (actual ÷ theoretical).
+ */
+export function parallelRows(run: RunResult, base: VariantResult): MetricRow[] {
+  const workers = run.variants.map((v) => v.metrics.workers ?? null);
+  if (workers.some((w) => w === null) || new Set(workers).size < 2) return [];
+  const bw = base.metrics.workers!;
+  const bt = base.metrics.totalTimeMs;
+  const speedup = (m: VariantMetrics): number | null => (bt !== null && m.totalTimeMs ? bt / m.totalTimeMs : null);
+  return [
+    row('timePerTaskMs', 'time per task (total ÷ tasks)', 's', (m) => (m.totalTimeMs === null || m.requests === 0 ? null : m.totalTimeMs / m.requests), 1e-3, 2, 'lower'),
+    row('theoreticalSpeedup', `theoretical speedup (workers ÷ ${bw})`, '×', (m) => m.workers! / bw, 1, 1, 'none'),
+    row('speedup', `actual speedup (${base.name} total ÷ total)`, '×', speedup, 1, 2, 'none'),
+    row('parallelEfficiency', 'parallel efficiency (actual ÷ theoretical)', '%', (m) => {
+      const x = speedup(m);
+      return x === null ? null : x / (m.workers! / bw);
+    }, 100, 1, 'none'),
+  ];
+}
+
+/**
+ * Rows about injected faults, when a provider has any: how long the health rules took to notice
+ * each provider's first fault and its end, the requests that failed, and the health checks sent
+ * (the load the checks add).
+ */
+export function healthRows(run: RunResult): MetricRow[] {
+  const faulty = Object.keys(run.variants[0]?.metrics.providers ?? {}).filter((n) => run.variants.some((v) => v.metrics.providers[n]?.faults?.length));
+  if (faulty.length === 0) return [];
+  const fault = (m: VariantMetrics, n: string) => m.providers[n]?.faults?.[0];
+  const time = { absolute: 'time' } as const;
+  const rows: MetricRow[] = [];
+  for (const n of faulty) {
+    rows.push(row(`detectedAfterMs.${n}`, `${n} down: detected after`, 's', (m) => fault(m, n)?.detectedAfterMs ?? null, 1e-3, 2, 'lower', time));
+    rows.push(row(`restoredAfterMs.${n}`, `${n} back: in use again after`, 's', (m) => fault(m, n)?.restoredAfterMs ?? null, 1e-3, 2, 'lower', time));
+  }
+  rows.push(row('failedRequests', 'requests failed', 'count', (m) => m.requests - m.ok, 1, 0, 'lower', count));
+  rows.push(row('healthChecks', 'health checks sent', 'count', (m) => Object.values(m.providers).reduce((a, p) => a + (p.checks ?? 0), 0), 1, 0, 'lower', count));
+  return rows;
+}
+
+/** Every row a run's table can have, in the order it shows them. */
+export function rowsOf(run: RunResult, base: VariantResult): MetricRow[] {
+  return [...METRICS, ...parallelRows(run, base), ...providerRows(run), ...healthRows(run)];
 }

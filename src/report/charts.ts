@@ -1,23 +1,44 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results, RunResult, VariantMetrics, VariantResult } from '../metrics/results.js';
-import { METRICS } from './catalogue.js';
+import { checkFigures, sweepAxis, TOLERANCE, type Verdict, withinTolerance } from './answer.js';
+
+export { sweepAxis } from './answer.js';
+import { METRICS, type MetricRow } from './catalogue.js';
 
 /**
  * The report's charts: one small function per chart, each a vega-lite spec built from results.json
  * data alone (so `gatesim report results.json` redraws them). A function returns null when its
- * chart would be empty for this run (no successes, no limiter work, a single run, …).
+ * chart would say nothing for this run: empty, flat, the same for every variant, or about a part
+ * of the gateway the scenario does not configure (no limiter, one provider, nothing unhealthy).
  */
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-/** Width of one chart, or of one small multiple when a chart repeats per variant. */
-const WIDE = 720;
-const SMALL = 420;
-/** Shared look: titles flush left like the page's headings, quieter subtitles. */
+
+/**
+ * Width budget of a chart in px, axes and legend included: the page's content column is 1132 px
+ * and vega-embed's action button takes 38 px beside the chart. HALF is one of two charts side by side.
+ */
+export const FULL = 1060;
+export const HALF = 520;
+/** Room a y axis takes (labels and title) beside a panel. */
+const Y_AXIS = 62;
+/** Room a legend takes to the right of a chart (its labels are cut at LEGEND_LABEL px). */
+const LEGEND = 175;
+const LEGEND_LABEL = 140;
+/** Gap between small multiples (vega-lite's default spacing). */
+const GAP = 20;
+
+/**
+ * Shared look: titles flush left like the page's headings, quieter subtitles, legends to the right
+ * within the width budget (each chart leaves LEGEND px for it). Charts with many panels and one
+ * legend put it on top instead (LEGEND_TOP).
+ */
 const CONFIG = {
-  title: { anchor: 'start', fontSize: 15, subtitleFontSize: 12, subtitleColor: '#57606a', offset: 10 },
+  title: { anchor: 'start', fontSize: 15, subtitleFontSize: 12, subtitleColor: '#57606a', offset: 8 },
   axis: { titleFontWeight: 'normal', titleFontSize: 12, labelFontSize: 11 },
-  legend: { titleFontWeight: 'normal', labelFontSize: 11 },
+  legend: { titleFontWeight: 'normal', labelFontSize: 11, labelLimit: LEGEND_LABEL, symbolLimit: 60 },
   header: { labelFontSize: 12, labelFontWeight: 'bold' },
+  view: { stroke: '#d8dee4' },
 } as const;
 
 /** How outcomes read in a legend, in stacking order, with a colour a reader can tell apart. */
@@ -31,149 +52,301 @@ export const OUTCOMES: readonly { key: string; label: string; color: string }[] 
   { key: 'unavailable', label: 'no healthy provider', color: '#9c6b3c' },
 ];
 
-/** The phases of a request, in the order it meets them. */
-export const PHASES: readonly { key: keyof VariantMetrics['phasesMs']; label: string }[] = [
-  { key: 'keyWait', label: 'waiting for a key' },
-  { key: 'providerQueue', label: 'provider queue' },
-  { key: 'connect', label: 'connecting' },
-  { key: 'service', label: 'service' },
-  { key: 'retryWait', label: 'retry backoff' },
+/** The phases of a request, in the order it meets them, each with its own colour. */
+export const PHASES: readonly { key: keyof VariantMetrics['phasesMs']; label: string; color: string }[] = [
+  { key: 'keyWait', label: 'waiting for a key', color: '#4c78a8' },
+  { key: 'providerQueue', label: 'provider queue', color: '#f58518' },
+  { key: 'connect', label: 'connecting', color: '#b279a2' },
+  { key: 'service', label: 'service', color: '#72b7b2' },
+  { key: 'retryWait', label: 'retry backoff', color: '#9d755d' },
 ];
 
 export const LIMITER_FIGURES: readonly { key: Exclude<keyof VariantMetrics['limiter'], 'store'>; label: string; means: string }[] = [
   { key: 'checks', label: 'checks', means: 'looks for an admissible key' },
   { key: 'wastedChecks', label: 'wasted checks', means: 'looks that found none' },
-  { key: 'wakeups', label: 'wake-ups', means: 'times a waiter woke to look again (the CPU figure)' },
-  { key: 'entriesPeak', label: 'entries peak (per key)', means: 'most entries one key’s window held (the memory figure)' },
+  { key: 'wakeups', label: 'wake-ups', means: 'a waiter woke to look again (CPU)' },
+  { key: 'entriesPeak', label: 'entries peak (per key)', means: 'most entries one key’s window held (memory)' },
 ];
+
+/** Verdict colours of the published-vs-simulated chart. */
+export const VERDICTS: readonly { key: Verdict; label: string; color: string }[] = [
+  { key: 'reproduced', label: 'reproduced', color: '#2e7d32' },
+  { key: 'off', label: 'off by more than the tolerance', color: '#e8a33d' },
+  { key: 'contradicted', label: 'contradicted', color: '#c62828' },
+];
+
+/** Variant colours (vega's tableau10, then tableau20's light shades) and provider colours (dark2), in page order. */
+const VARIANT_COLOURS = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac', '#9ecae9', '#ffbf79', '#88d27a', '#b79a20', '#f2cf5b', '#d6a5c9', '#fcbfd2', '#d8b5a5'];
+const PROVIDER_COLOURS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666'];
+
+/** Page-wide colours: a variant or a provider keeps its colour on every chart of a page. */
+export interface Palette {
+  variants: Map<string, string>;
+  providers: Map<string, string>;
+}
+
+/** Colours for every variant and provider of the runs, in the order they first appear. */
+export function palette(runs: readonly RunResult[]): Palette {
+  const variants = new Map<string, string>();
+  const providers = new Map<string, string>();
+  for (const run of runs) {
+    for (const v of run.variants) {
+      if (!variants.has(v.name)) variants.set(v.name, VARIANT_COLOURS[variants.size % VARIANT_COLOURS.length]!);
+      for (const p of Object.keys(v.metrics.providers)) if (!providers.has(p)) providers.set(p, PROVIDER_COLOURS[providers.size % PROVIDER_COLOURS.length]!);
+    }
+  }
+  return { variants, providers };
+}
+
+/** A colour scale over the names shown, each in its page colour. */
+const scaleOf = (colours: Map<string, string>, names: readonly string[]) => ({ domain: [...names], range: names.map((n) => colours.get(n) ?? '#888888') });
 
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 const seconds = (ms: number): number => r3(ms / 1000);
 const variantOrder = (run: RunResult): string[] => run.variants.map((v) => v.name);
 
+/** Small multiples per variant: up to 6 to a row (a panel stays at least ~150 px wide), rows as even as they can be. */
+export function facetColumns(n: number): number {
+  return n <= 6 ? n : Math.ceil(n / Math.ceil(n / 6));
+}
+/** Width of one panel of `columns` across the content column, each with its own y axis or only the first, and room for a legend at the right. */
+const panelWidth = (columns: number, axes: number, legend = LEGEND): number => Math.floor((FULL - legend - axes * Y_AXIS - (columns - 1) * GAP) / columns);
+/** The legend above the panels, for charts whose panels take the whole width. */
+const LEGEND_TOP = { legend: { orient: 'top', direction: 'horizontal', columns: 8 } } as const;
+
+/** True when every list is the same (JSON equal): a chart of them compares nothing. */
+const allSame = (xs: readonly unknown[]): boolean => xs.length > 1 && xs.every((x) => JSON.stringify(x) === JSON.stringify(xs[0]));
+
 /**
- * Adjacent series buckets merged so a panel has at most `max` bars: a series has up to ~100
- * buckets, too fine to read as a rate when only a few requests end in each.
+ * True when every series matches the first at each point within `tol` of the larger value (or
+ * within `floor`): drawn, they would be one line.
  */
-export function rebin(v: VariantResult, counts: readonly number[], max = 40): { startS: number; endS: number; perS: number }[] {
-  const n = v.series.t.length;
-  let factor = 1;
-  for (const f of [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]) {
-    factor = f;
-    if (Math.ceil(n / f) <= max) break;
+export function nearlySame(xs: readonly (readonly number[])[], tol: number, floor = 0): boolean {
+  if (xs.length < 2) return false;
+  const [first] = xs;
+  return xs.every((x) => x.length === first!.length && x.every((v, i) => Math.abs(v - first![i]!) <= Math.max(floor, tol * Math.max(Math.abs(v), Math.abs(first![i]!)))));
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
+
+/**
+ * One bucket width for every variant of a run, so side-by-side panels read the same rate the
+ * same way: a multiple of every variant's bucket (they are 1-2-5 multiples of a ms, so their
+ * least common multiple is small), widened by 1-2-5 steps until the longest variant has at most
+ * `max` buckets.
+ */
+export function commonWidth(run: RunResult, max = 40): number {
+  const widths = run.variants.map((v) => Math.max(1, Math.round(v.series.bucketMs)));
+  const base = widths.reduce(lcm, 1);
+  const span = Math.max(...run.variants.map((v) => v.series.t.length * v.series.bucketMs), 1);
+  for (let scale = 1; ; scale *= 10) {
+    for (const f of [1, 2, 5]) if (Math.ceil(span / (base * f * scale)) <= max) return base * f * scale;
   }
-  const widthMs = v.series.bucketMs * factor;
-  const out: { startS: number; endS: number; perS: number }[] = [];
-  for (let i = 0; i < n; i += factor) {
+}
+
+/** A series on the common width: counts summed into a rate per second, or levels (in flight, healthy) averaged. */
+export function rebin(v: VariantResult, values: readonly number[], widthMs: number, as: 'rate' | 'mean' = 'rate'): { startS: number; endS: number; value: number }[] {
+  const k = Math.max(1, Math.round(widthMs / v.series.bucketMs));
+  const out: { startS: number; endS: number; value: number }[] = [];
+  for (let i = 0; i < values.length; i += k) {
     let sum = 0;
-    for (let j = i; j < Math.min(n, i + factor); j++) sum += counts[j] ?? 0;
-    const start = v.series.t[i] ?? i * v.series.bucketMs;
-    out.push({ startS: seconds(start), endS: seconds(start + widthMs), perS: r3((sum * 1000) / widthMs) });
+    let n = 0;
+    for (let j = i; j < Math.min(values.length, i + k); j++, n++) sum += values[j] ?? 0;
+    const start = (i / k) * widthMs;
+    out.push({ startS: seconds(start), endS: seconds(start + widthMs), value: r3(as === 'rate' ? (sum * 1000) / widthMs : sum / n) });
   }
   return out;
 }
 
-/** A faceting channel that wraps per-variant small multiples two to a row. */
-const perVariant = (run: RunResult) =>
-  ({ field: 'variant', type: 'nominal', title: null, sort: variantOrder(run), columns: Math.min(2, run.variants.length) }) as const;
+/** An injected fault as a variant saw it: when it ran, and when its health rules noticed it and its end. */
+export interface FaultSpan {
+  variant: string;
+  provider: string;
+  kind: string;
+  startS: number;
+  endS: number;
+  detectedS: number | null;
+  backS: number | null;
+}
 
-/** Latency distribution per variant: share of successful requests done within x (log x). */
-export function latencyCdfChart(run: RunResult): TopLevelSpec | null {
-  const values = run.variants.flatMap((v) =>
-    (v.latencyCdf ?? []).filter(([, ms]) => ms > 0).map(([p, ms]) => ({ variant: v.name, latencyS: seconds(ms), share: p / 100 })),
+export function faultSpans(run: RunResult): FaultSpan[] {
+  return run.variants.flatMap((v) =>
+    Object.entries(v.metrics.providers).flatMap(([provider, p]) =>
+      (p.faults ?? []).map((f) => ({
+        variant: v.name,
+        provider,
+        kind: f.kind,
+        startS: seconds(f.atMs),
+        endS: seconds(f.atMs + f.forMs),
+        detectedS: f.detectedAfterMs === null ? null : seconds(f.atMs + f.detectedAfterMs),
+        backS: f.restoredAfterMs === null ? null : seconds(f.atMs + f.forMs + f.restoredAfterMs),
+      })),
+    ),
   );
-  if (values.length === 0) return null;
+}
+
+/** The subtitle line that says what the shading and the lines on a time chart are. */
+function faultLegend(spans: readonly FaultSpan[]): string[] {
+  if (spans.length === 0) return [];
+  const faults = [...new Set(spans.map((s) => `${s.provider} ${s.kind} ${s.startS}–${s.endS} s`))].join(', ');
+  return [`Shaded: ${faults}. Dashed line: marked unhealthy (detected); dotted: in use again.`];
+}
+
+type Loose = Record<string, unknown>;
+
+/**
+ * A chart of one panel per variant over time, sharing its x and y scales (facets share them),
+ * with each variant's faults shaded and its detection marked. `values` rows carry `variant`; the
+ * main layer draws them.
+ */
+function timeFacets(run: RunResult, o: { title: string; subtitle: string[]; values: Loose[]; main: Loose; height: number }): TopLevelSpec {
+  const spans = faultSpans(run);
+  const cols = facetColumns(run.variants.length);
+  const data = [
+    ...o.values.map((x) => ({ ...x, layer: 'data' })),
+    ...spans.map((s) => ({ ...s, layer: 'fault' })),
+    ...spans.filter((s) => s.detectedS !== null).map((s) => ({ variant: s.variant, provider: s.provider, atS: s.detectedS, what: `${s.provider} marked unhealthy`, layer: 'detected' })),
+    ...spans.filter((s) => s.backS !== null).map((s) => ({ variant: s.variant, provider: s.provider, atS: s.backS, what: `${s.provider} in use again`, layer: 'back' })),
+  ];
+  const only = (layer: string) => [{ filter: `datum.layer === '${layer}'` }];
+  const layers: Loose[] = [{ name: 'data', transform: only('data'), ...o.main }];
+  if (spans.length) {
+    layers.unshift({
+      name: 'fault',
+      transform: only('fault'),
+      mark: { type: 'rect', color: '#b3261e', opacity: 0.1 },
+      encoding: {
+        x: { field: 'startS', type: 'quantitative' },
+        x2: { field: 'endS' },
+        tooltip: [
+          { field: 'provider', type: 'nominal' },
+          { field: 'kind', type: 'nominal', title: 'fault' },
+          { field: 'startS', type: 'quantitative', title: 'from (s)' },
+          { field: 'endS', type: 'quantitative', title: 'to (s)' },
+        ],
+      },
+    });
+    for (const [layer, dash] of [['detected', [5, 3]], ['back', [2, 2]]] as const) {
+      if (!data.some((d) => d.layer === layer)) continue;
+      layers.push({
+        name: layer,
+        transform: only(layer),
+        mark: { type: 'rule', color: '#b3261e', strokeWidth: 1.5, strokeDash: dash },
+        encoding: { x: { field: 'atS', type: 'quantitative' }, tooltip: [{ field: 'what', type: 'nominal', title: 'event' }, { field: 'atS', type: 'quantitative', title: 'at (s)' }] },
+      });
+    }
+  }
   return {
     $schema: SCHEMA,
     config: CONFIG,
-    title: {
-      text: 'How long successful requests took',
-      subtitle: 'Share of successful requests finished within a given time after they arrived (cumulative distribution)',
-    },
-    width: WIDE,
-    height: 300,
+    title: { text: o.title, subtitle: [...o.subtitle, ...faultLegend(spans)] },
+    data: { values: data },
+    facet: { field: 'variant', type: 'nominal', title: null, sort: variantOrder(run) },
+    columns: cols,
+    // Five or six narrow panels in a row read better (and take less of the page) a little shorter.
+    spec: { width: panelWidth(cols, 1), height: cols >= 5 ? Math.round(o.height * 0.8) : o.height, layer: layers },
+    usermeta: { size: 'full' },
+  } as unknown as TopLevelSpec;
+}
+
+/** A single-view chart that fits its share of the column exactly (axes and legend included). */
+function single(size: 'half' | 'full', spec: Loose): TopLevelSpec {
+  return {
+    $schema: SCHEMA,
+    config: CONFIG,
+    width: size === 'half' ? HALF : FULL,
+    autosize: { type: 'fit-x', contains: 'padding' },
+    usermeta: { size },
+    ...spec,
+  } as unknown as TopLevelSpec;
+}
+
+/** Latency distribution per variant: share of successful requests done within x (log x). Left out when every variant's latency is one value. */
+export function latencyCdfChart(run: RunResult, pal: Palette = palette([run])): TopLevelSpec | null {
+  const withData = run.variants.filter((v) => (v.latencyCdf ?? []).some(([, ms]) => ms > 0));
+  if (withData.length === 0) return null;
+  const flat = withData.every((v) => {
+    const ms = v.latencyCdf.map(([, x]) => x);
+    return Math.max(...ms) <= Math.min(...ms) * 1.01;
+  });
+  // Within 5% at every percentile the lines lie on each other on a log axis.
+  if (flat || (withData.length === run.variants.length && nearlySame(withData.map((v) => v.latencyCdf.map(([, ms]) => ms)), 0.05))) return null;
+  const values = withData.flatMap((v) => v.latencyCdf.filter(([, ms]) => ms > 0).map(([p, ms]) => ({ variant: v.name, latencyS: seconds(ms), share: p / 100 })));
+  const names = withData.map((v) => v.name);
+  return single('half', {
+    title: { text: 'How long successful requests took', subtitle: 'Share of successful requests finished within a time after they arrived' },
+    height: 170,
     data: { values },
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
     encoding: {
       x: { field: 'latencyS', type: 'quantitative', scale: { type: 'log', nice: false }, title: 'latency from arrival to success (s, log scale)' },
-      y: { field: 'share', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'successful requests finished within (%)' },
-      color: { field: 'variant', type: 'nominal', sort: variantOrder(run), title: 'variant' },
+      y: { field: 'share', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'finished within (%)' },
+      color: { field: 'variant', type: 'nominal', sort: names, title: 'variant', scale: scaleOf(pal.variants, names) },
       tooltip: [
         { field: 'variant', type: 'nominal' },
         { field: 'latencyS', type: 'quantitative', title: 'latency (s)', format: '.3f' },
         { field: 'share', type: 'quantitative', title: 'finished within (%)', format: '.1%' },
       ],
     },
-  };
+  });
 }
 
-/** Attempts per second by outcome, stacked bars, one panel per variant (from series.attempts); empty intervals left out. */
+/** Attempts per second by outcome, stacked bars, one panel per variant on one bucket width (series.attempts); empty intervals left out. */
 export function outcomesChart(run: RunResult): TopLevelSpec | null {
   const count = (v: VariantResult, key: string): number[] => (v.series.attempts as Record<string, number[] | undefined>)[key] ?? [];
   const shown = OUTCOMES.filter((o) => o.key === 'ok' || run.variants.some((v) => count(v, o.key).some((n) => n > 0)));
-  const values = run.variants.flatMap((v) =>
-    shown.flatMap((o, order) =>
-      rebin(v, count(v, o.key))
-        .filter((b) => b.perS > 0)
-        .map((b) => ({ variant: v.name, outcome: o.label, order, ...b })),
-    ),
-  );
-  if (values.length === 0) return null;
-  return {
-    $schema: SCHEMA,
-    config: CONFIG,
-    title: {
-      text: 'Throughput and outcomes over time',
-      subtitle: 'Attempts ending per second, stacked by how they ended (retries count as attempts)',
-    },
-    width: SMALL,
-    height: 180,
-    data: { values },
-    mark: { type: 'bar', binSpacing: 0 },
-    encoding: {
-      facet: perVariant(run),
-      x: { field: 'startS', type: 'quantitative', bin: { binned: true }, title: 'time since start (s)' },
-      x2: { field: 'endS' },
-      y: { field: 'perS', type: 'quantitative', stack: 'zero', title: 'attempts ending per second (attempts/s)' },
-      color: {
-        field: 'outcome',
-        type: 'nominal',
-        title: 'outcome',
-        scale: { domain: shown.map((o) => o.label), range: shown.map((o) => o.color) },
+  const width = commonWidth(run);
+  const per = run.variants.map((v) => shown.flatMap((o, order) => rebin(v, count(v, o.key), width).filter((b) => b.value > 0).map((b) => ({ outcome: o.label, order, startS: b.startS, endS: b.endS, perS: b.value }))));
+  if (per.every((p) => p.length === 0) || allSame(per)) return null;
+  return timeFacets(run, {
+    title: 'Throughput and outcomes over time',
+    subtitle: [`Attempts ending per second, stacked by how they ended (retries count as attempts), per ${width / 1000} s`],
+    values: per.flatMap((rows, i) => rows.map((r) => ({ variant: run.variants[i]!.name, ...r }))),
+    height: 100,
+    main: {
+      mark: { type: 'bar', binSpacing: 0 },
+      encoding: {
+        x: { field: 'startS', type: 'quantitative', bin: { binned: true }, scale: { domainMin: 0 }, title: 'time since start (s)' },
+        x2: { field: 'endS' },
+        y: { field: 'perS', type: 'quantitative', stack: 'zero', title: 'ending (attempts/s)' },
+        color: { field: 'outcome', type: 'nominal', title: 'outcome', scale: { domain: shown.map((o) => o.label), range: shown.map((o) => o.color) } },
+        order: { field: 'order', type: 'quantitative' },
+        tooltip: [
+          { field: 'variant', type: 'nominal' },
+          { field: 'startS', type: 'quantitative', title: 'from (s)' },
+          { field: 'endS', type: 'quantitative', title: 'to (s)' },
+          { field: 'outcome', type: 'nominal' },
+          { field: 'perS', type: 'quantitative', title: 'attempts/s' },
+        ],
       },
-      order: { field: 'order', type: 'quantitative' },
-      tooltip: [
-        { field: 'variant', type: 'nominal' },
-        { field: 'startS', type: 'quantitative', title: 'from (s)' },
-        { field: 'endS', type: 'quantitative', title: 'to (s)' },
-        { field: 'outcome', type: 'nominal' },
-        { field: 'perS', type: 'quantitative', title: 'attempts/s' },
-      ],
     },
-  };
+  });
 }
 
-/** Mean time per request in each phase, one stacked bar per variant. */
+/**
+ * Mean time per request in each phase, one stacked bar per variant. Left out when requests spend
+ * their time only in service (nothing waits: no key, queue, connection or backoff to see) or every
+ * variant splits it the same way.
+ */
 export function phasesChart(run: RunResult): TopLevelSpec | null {
-  const values = run.variants.flatMap((v) =>
-    PHASES.map((p, order) => ({ variant: v.name, phase: p.label, order, meanS: seconds(v.metrics.phasesMs[p.key].mean ?? 0) })),
-  );
-  if (values.every((x) => x.meanS === 0)) return null;
-  return {
-    $schema: SCHEMA,
-    config: CONFIG,
-    title: {
-      text: "Where a request's time goes",
-      subtitle: 'Mean time per request in each phase, over all requests (successful or not)',
-    },
-    width: WIDE,
-    height: { step: 36 },
+  const per = run.variants.map((v) => PHASES.map((p) => seconds(v.metrics.phasesMs[p.key].mean ?? 0)));
+  const waits = per.some((xs) => PHASES.some((p, i) => p.key !== 'service' && xs[i]! > 0.001));
+  // Phases within 5% of the longest request time apart: the bars would look alike.
+  const longest = Math.max(...per.map((xs) => xs.reduce((a, b) => a + b, 0)));
+  if (!waits || nearlySame(per, 0.05, 0.05 * longest)) return null;
+  const shown = PHASES.filter((_, i) => per.some((xs) => xs[i]! > 0));
+  const values = run.variants.flatMap((v, j) => PHASES.flatMap((p, order) => (per[j]![order]! > 0 ? [{ variant: v.name, phase: p.label, order, meanS: per[j]![order]! }] : [])));
+  return single('half', {
+    title: { text: "Where a request's time goes", subtitle: 'Mean time per request in each phase, over all requests (successful or not)' },
+    // A number, not a step: vega-lite drops "fit" (with a warning) from a chart with a step size.
+    height: run.variants.length * (run.variants.length > 4 ? 18 : 28),
     data: { values },
     mark: { type: 'bar' },
     encoding: {
       y: { field: 'variant', type: 'nominal', sort: variantOrder(run), title: 'variant' },
       x: { field: 'meanS', type: 'quantitative', stack: 'zero', title: 'mean time per request (s)' },
-      color: { field: 'phase', type: 'nominal', title: 'phase', sort: PHASES.map((p) => p.label), scale: { scheme: 'tableau10' } },
+      color: { field: 'phase', type: 'nominal', title: 'phase', scale: { domain: shown.map((p) => p.label), range: shown.map((p) => p.color) } },
       order: { field: 'order', type: 'quantitative' },
       tooltip: [
         { field: 'variant', type: 'nominal' },
@@ -181,104 +354,92 @@ export function phasesChart(run: RunResult): TopLevelSpec | null {
         { field: 'meanS', type: 'quantitative', title: 'mean (s)', format: '.3f' },
       ],
     },
-  };
+  });
 }
+
+/** A client-side limiter is configured in some variant: some key window held an entry. */
+const hasLimiter = (run: RunResult): boolean => run.variants.some((v) => v.metrics.limiter.entriesPeak > 0);
 
 /** Above this many keys a stacked bar has more bands than colours: the chart becomes a heat map. */
 const STACKED_KEYS = 8;
 
 /**
- * Admissions per second per key, one panel per variant (from series.admissions): stacked bars for
- * a few keys, a key × time heat map for many. Empty intervals are left out of the data.
+ * Admissions per second per key, one panel per variant on one bucket width (series.admissions):
+ * stacked bars for a few keys, a key × time heat map for many. Only with a key limit (without one
+ * admissions are just arrivals), and not when every variant admits alike.
  */
 export function admissionsChart(run: RunResult): TopLevelSpec | null {
+  if (!hasLimiter(run)) return null;
   const keys = [...new Set(run.variants.flatMap((v) => Object.keys(v.series.admissions)))];
-  const values = run.variants.flatMap((v) =>
-    Object.entries(v.series.admissions).flatMap(([key, counts]) =>
-      rebin(v, counts)
-        .filter((b) => b.perS > 0)
-        .map((b) => ({ variant: v.name, key, ...b })),
-    ),
-  );
-  if (values.length === 0) return null;
-  const time = { field: 'startS', type: 'quantitative', bin: { binned: true }, title: 'time since start (s)' } as const;
+  const width = commonWidth(run);
+  const per = run.variants.map((v) => Object.entries(v.series.admissions).flatMap(([key, counts]) => rebin(v, counts, width).filter((b) => b.value > 0).map((b) => ({ key, startS: b.startS, endS: b.endS, perS: b.value }))));
+  if (per.every((p) => p.length === 0) || allSame(per)) return null;
+  const values = per.flatMap((rows, i) => rows.map((r) => ({ variant: run.variants[i]!.name, ...r })));
+  const time = { field: 'startS', type: 'quantitative', bin: { binned: true }, scale: { domainMin: 0 }, title: 'time since start (s)' };
   const tooltip = [
     { field: 'variant', type: 'nominal' },
     { field: 'startS', type: 'quantitative', title: 'from (s)' },
     { field: 'endS', type: 'quantitative', title: 'to (s)' },
     { field: 'key', type: 'nominal', title: 'key' },
     { field: 'perS', type: 'quantitative', title: 'admissions/s' },
-  ] as const;
+  ];
   if (keys.length > STACKED_KEYS) {
-    return {
-      $schema: SCHEMA,
-      config: CONFIG,
-      title: {
-        text: 'Key admissions over time',
-        subtitle: `Requests each of the ${keys.length} API keys let through per second; a key's row goes pale while its window is full`,
+    return timeFacets(run, {
+      title: 'Key admissions over time',
+      subtitle: [`Requests each of the ${keys.length} API keys let through per second (per ${width / 1000} s); a key's row goes pale while its window is full`],
+      values,
+      height: Math.max(60, Math.min(110, keys.length * 1.5)),
+      main: {
+        mark: { type: 'rect' },
+        encoding: {
+          x: time,
+          x2: { field: 'endS' },
+          y: { field: 'key', type: 'nominal', sort: keys, title: 'API key', axis: { labels: false, ticks: false } },
+          color: { field: 'perS', type: 'quantitative', title: 'admissions per second (requests/s)', scale: { scheme: 'blues', zero: true }, legend: { format: '~g' } },
+          tooltip,
+        },
       },
-      width: SMALL,
-      height: { step: Math.max(3, Math.min(12, Math.floor(240 / keys.length))) },
-      data: { values },
-      mark: { type: 'rect' },
+    });
+  }
+  return timeFacets(run, {
+    title: 'Key admissions over time',
+    subtitle: [`Requests each API key let through per second (per ${width / 1000} s), stacked; a key's band thins out while its window is full`],
+    values,
+    height: 100,
+    main: {
+      mark: { type: 'bar', binSpacing: 0 },
       encoding: {
-        facet: perVariant(run),
         x: time,
         x2: { field: 'endS' },
-        y: { field: 'key', type: 'nominal', sort: keys, title: 'API key', axis: keys.length > 24 ? { labels: false, ticks: false } : {} },
-        color: { field: 'perS', type: 'quantitative', title: 'admissions per second (requests/s)', scale: { scheme: 'blues', zero: true }, legend: { format: '~g' } },
-        tooltip: [...tooltip],
+        y: { field: 'perS', type: 'quantitative', stack: 'zero', title: 'admitted (requests/s)' },
+        color: { field: 'key', type: 'nominal', title: 'API key', sort: keys, scale: { scheme: 'tableau10' } },
+        tooltip,
       },
-    };
-  }
-  return {
-    $schema: SCHEMA,
-    config: CONFIG,
-    title: {
-      text: 'Key admissions over time',
-      subtitle: "Requests each API key let through per second, stacked; a key's band thins out while its window is full",
     },
-    width: SMALL,
-    height: 180,
-    data: { values },
-    mark: { type: 'bar', binSpacing: 0 },
-    encoding: {
-      facet: perVariant(run),
-      x: time,
-      x2: { field: 'endS' },
-      y: { field: 'perS', type: 'quantitative', stack: 'zero', title: 'admissions per second (requests/s)' },
-      color: { field: 'key', type: 'nominal', title: 'API key', sort: keys, scale: { scheme: 'tableau10' } },
-      tooltip: [...tooltip],
-    },
-  };
+  });
 }
 
-/** Which provider got the attempts: a 100% bar per variant (from metrics.providers). */
-export function providerShareChart(run: RunResult): TopLevelSpec | null {
+/** Which provider got the attempts: a 100% bar per variant (from metrics.providers). Only with two or more providers, and not when every variant splits alike. */
+export function providerShareChart(run: RunResult, pal: Palette = palette([run])): TopLevelSpec | null {
+  const names = [...new Set(run.variants.flatMap((v) => Object.keys(v.metrics.providers)))];
+  if (names.length < 2) return null;
   const values = run.variants.flatMap((v) =>
-    Object.entries(v.metrics.providers).map(([provider, p]) => ({
-      variant: v.name,
-      provider,
-      attempts: p.requests,
-      ok: p.ok,
-      rateLimited: p.rateLimited,
-      failed: p.failed,
-    })),
+    Object.entries(v.metrics.providers).map(([provider, p]) => ({ variant: v.name, provider, attempts: p.requests, ok: p.ok, rateLimited: p.rateLimited, failed: p.failed })),
   );
-  // With one provider the share is 100% everywhere: nothing to see.
-  if (values.every((x) => x.attempts === 0) || new Set(values.map((x) => x.provider)).size < 2) return null;
-  return {
-    $schema: SCHEMA,
-    config: CONFIG,
+  if (values.every((x) => x.attempts === 0)) return null;
+  // Shares within a percentage point of each other everywhere: the bars would look alike.
+  const shares = run.variants.map((v) => names.map((n) => v.metrics.providers[n]?.share ?? 0));
+  if (shares.length > 1 && shares.every((xs) => xs.every((x, i) => Math.abs(x - shares[0]![i]!) <= 0.01))) return null;
+  return single('half', {
     title: { text: 'Share of attempts per provider', subtitle: 'Which provider the balancer sent each attempt to' },
-    width: WIDE,
-    height: { step: 36 },
+    // A number, not a step: vega-lite drops "fit" (with a warning) from a chart with a step size.
+    height: run.variants.length * (run.variants.length > 4 ? 18 : 28),
     data: { values },
     mark: { type: 'bar' },
     encoding: {
       y: { field: 'variant', type: 'nominal', sort: variantOrder(run), title: 'variant' },
       x: { field: 'attempts', type: 'quantitative', stack: 'normalize', axis: { format: '%' }, title: 'share of attempts (%)' },
-      color: { field: 'provider', type: 'nominal', title: 'provider', scale: { scheme: 'set2' } },
+      color: { field: 'provider', type: 'nominal', title: 'provider', sort: names, scale: scaleOf(pal.providers, names) },
       tooltip: [
         { field: 'variant', type: 'nominal' },
         { field: 'provider', type: 'nominal' },
@@ -288,205 +449,352 @@ export function providerShareChart(run: RunResult): TopLevelSpec | null {
         { field: 'failed', type: 'quantitative', title: 'failed (5xx, timeout, connect)' },
       ],
     },
-  };
+  });
 }
 
 /** Per-provider series (results.json from before they existed have none). */
 type ProviderSeriesMap = Record<string, { inFlight?: number[]; healthy?: number[] }>;
 const providerSeries = (v: VariantResult): ProviderSeriesMap => (v.series as { providers?: ProviderSeriesMap }).providers ?? {};
 
+/** Some provider has a queue: requests waited for its capacity. */
+const queues = (run: RunResult): boolean => run.variants.some((v) => (v.metrics.phasesMs.providerQueue.mean ?? 0) > 0.5);
+
 /**
  * Requests in flight in the gateway (arrived, not finished: waiting included) and attempts in
- * flight at each provider, one panel per variant (series.inFlight, series.providers).
+ * flight at each provider, one panel per variant on one bucket width (series.inFlight,
+ * series.providers). Only where load spreads or piles up at providers: two or more of them, or a
+ * provider with a queue (how long requests wait in the gateway the phases chart shows).
  */
-export function inFlightChart(run: RunResult): TopLevelSpec | null {
-  const values = run.variants.flatMap((v) => {
-    const at = (i: number): number => seconds(v.series.t[i] ?? i * v.series.bucketMs);
-    const gateway = (v.series.inFlight ?? []).map((n, i) => ({ variant: v.name, timeS: at(i), where: 'all requests (gateway)', inFlight: n }));
-    const providers = Object.entries(providerSeries(v)).flatMap(([name, p]) =>
-      (p.inFlight ?? []).map((n, i) => ({ variant: v.name, timeS: at(i), where: `at ${name}`, inFlight: n })),
-    );
-    return [...gateway, ...providers];
+export function inFlightChart(run: RunResult, pal: Palette = palette([run])): TopLevelSpec | null {
+  const providers = [...new Set(run.variants.flatMap((v) => Object.keys(providerSeries(v))))];
+  if (providers.length < 2 && !queues(run)) return null;
+  const width = commonWidth(run, 60);
+  const per = run.variants.map((v) => {
+    const gateway = rebin(v, v.series.inFlight ?? [], width, 'mean').map((b) => ({ timeS: b.startS, where: 'all requests (gateway)', inFlight: b.value }));
+    const at = Object.entries(providerSeries(v)).flatMap(([name, p]) => rebin(v, p.inFlight ?? [], width, 'mean').map((b) => ({ timeS: b.startS, where: `at ${name}`, inFlight: b.value })));
+    return [...gateway, ...at];
   });
-  if (values.length === 0) return null;
-  const bucket = run.variants[0]!.series.bucketMs;
-  return {
-    $schema: SCHEMA,
-    config: CONFIG,
-    title: {
-      text: 'Requests in flight over time',
-      subtitle: [
-        'In the gateway: requests that have arrived and not yet finished (waiting for a key or a connection included);',
-        `at a provider: attempts sent to it and not yet answered. Mean over each ${bucket} ms.`,
-      ],
+  if (per.every((p) => p.length === 0) || allSame(per)) return null;
+  const where = ['all requests (gateway)', ...providers.map((p) => `at ${p}`)];
+  return timeFacets(run, {
+    title: 'Requests in flight over time',
+    subtitle: [
+      `In the gateway: requests that have arrived and not yet finished (waiting for a key or a connection included); at a provider: attempts sent to it and not yet answered. Mean over each ${width / 1000} s.`,
+    ],
+    values: per.flatMap((rows, i) => rows.map((r) => ({ variant: run.variants[i]!.name, ...r }))),
+    height: 100,
+    main: {
+      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'timeS', type: 'quantitative', scale: { domainMin: 0 }, title: 'time since start (s)' },
+        y: { field: 'inFlight', type: 'quantitative', title: 'in flight (requests)' },
+        color: { field: 'where', type: 'nominal', title: 'where', sort: where, scale: { domain: where, range: ['#1f2328', ...providers.map((p) => pal.providers.get(p) ?? '#888888')] } },
+        tooltip: [
+          { field: 'variant', type: 'nominal' },
+          { field: 'where', type: 'nominal' },
+          { field: 'timeS', type: 'quantitative', title: 'from (s)' },
+          { field: 'inFlight', type: 'quantitative', title: 'in flight' },
+        ],
+      },
     },
-    width: SMALL,
-    height: 180,
-    data: { values },
-    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
-    encoding: {
-      facet: perVariant(run),
-      x: { field: 'timeS', type: 'quantitative', title: 'time since start (s)' },
-      y: { field: 'inFlight', type: 'quantitative', title: 'in flight (requests)' },
-      color: { field: 'where', type: 'nominal', title: 'where', scale: { scheme: 'dark2' } },
-      tooltip: [
-        { field: 'variant', type: 'nominal' },
-        { field: 'where', type: 'nominal' },
-        { field: 'timeS', type: 'quantitative', title: 'from (s)' },
-        { field: 'inFlight', type: 'quantitative', title: 'in flight' },
-      ],
-    },
-  };
+  });
 }
 
-/** How much of each bucket each provider was healthy, when any provider ever was not (series.providers). */
-export function healthChart(run: RunResult): TopLevelSpec | null {
-  const values = run.variants.flatMap((v) =>
-    Object.entries(providerSeries(v)).flatMap(([provider, p]) =>
-      (p.healthy ?? []).map((h, i) => ({ variant: v.name, timeS: seconds(v.series.t[i] ?? i * v.series.bucketMs), provider, healthy: h })),
-    ),
+/** How much of each interval each provider was healthy, when any provider ever was not (series.providers). */
+export function healthChart(run: RunResult, pal: Palette = palette([run])): TopLevelSpec | null {
+  const width = commonWidth(run, 60);
+  const per = run.variants.map((v) =>
+    Object.entries(providerSeries(v)).flatMap(([provider, p]) => rebin(v, p.healthy ?? [], width, 'mean').map((b) => ({ timeS: b.startS, provider, healthy: b.value }))),
   );
-  if (values.every((x) => x.healthy >= 1)) return null;
-  return {
-    $schema: SCHEMA,
-    config: CONFIG,
-    title: { text: 'Provider health over time', subtitle: 'Share of each interval the gateway considered the provider healthy (100% = all of it)' },
-    width: SMALL,
-    height: 140,
-    data: { values },
-    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
-    encoding: {
-      facet: perVariant(run),
-      x: { field: 'timeS', type: 'quantitative', title: 'time since start (s)' },
-      y: { field: 'healthy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'time healthy (%)' },
-      color: { field: 'provider', type: 'nominal', title: 'provider', scale: { scheme: 'set2' } },
-      tooltip: [
-        { field: 'variant', type: 'nominal' },
-        { field: 'provider', type: 'nominal' },
-        { field: 'timeS', type: 'quantitative', title: 'from (s)' },
-        { field: 'healthy', type: 'quantitative', title: 'healthy (%)', format: '.0%' },
-      ],
+  if (per.every((rows) => rows.every((x) => x.healthy >= 1))) return null;
+  const providers = [...new Set(per.flatMap((rows) => rows.map((r) => r.provider)))];
+  return timeFacets(run, {
+    title: 'Provider health over time',
+    subtitle: [`Share of each ${width / 1000} s the gateway considered the provider healthy (100% = all of it)`],
+    values: per.flatMap((rows, i) => rows.map((r) => ({ variant: run.variants[i]!.name, ...r }))),
+    height: 90,
+    main: {
+      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'timeS', type: 'quantitative', scale: { domainMin: 0 }, title: 'time since start (s)' },
+        y: { field: 'healthy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'time healthy (%)' },
+        color: { field: 'provider', type: 'nominal', title: 'provider', sort: providers, scale: scaleOf(pal.providers, providers) },
+        tooltip: [
+          { field: 'variant', type: 'nominal' },
+          { field: 'provider', type: 'nominal' },
+          { field: 'timeS', type: 'quantitative', title: 'from (s)' },
+          { field: 'healthy', type: 'quantitative', title: 'healthy (%)', format: '.0%' },
+        ],
+      },
     },
-  };
+  });
 }
 
-/** The limiter's cost figures (metrics.limiter), grouped by figure, a bar per variant. */
-export function limiterChart(run: RunResult): TopLevelSpec | null {
-  const figures = LIMITER_FIGURES.filter((f) => run.variants.some((v) => (v.metrics.limiter[f.key] ?? 0) > 0));
+/** The limiter's cost figures (metrics.limiter), a panel per figure, a bar per variant: only with a key limit, and only figures that differ between variants. */
+export function limiterChart(run: RunResult, pal: Palette = palette([run])): TopLevelSpec | null {
+  if (!hasLimiter(run)) return null;
+  const figures = LIMITER_FIGURES.filter((f) => {
+    const xs = run.variants.map((v) => v.metrics.limiter[f.key] ?? 0);
+    return xs.some((x) => x > 0) && (run.variants.length === 1 || !allSame(xs));
+  });
   if (figures.length === 0) return null;
+  const names = variantOrder(run);
   const values = run.variants.flatMap((v) => figures.map((f) => ({ variant: v.name, figure: f.label, value: v.metrics.limiter[f.key] ?? 0 })));
+  // Two figures fit half the column; more get the whole of it, so no panel is a sliver.
+  const size = figures.length > 2 ? 'full' : 'half';
+  const budget = (size === 'full' ? FULL : HALF) - LEGEND;
   return {
     $schema: SCHEMA,
     config: CONFIG,
-    title: {
-      text: 'Limiter cost',
-      subtitle: figures.map((f) => `${f.label}: ${f.means}`),
-    },
-    width: { step: 32 },
-    height: 180,
+    title: { text: 'Limiter cost', subtitle: figures.map((f) => `${f.label}: ${f.means}`).join('; ') },
     data: { values },
-    mark: { type: 'bar' },
-    encoding: {
-      column: { field: 'figure', type: 'nominal', title: null, sort: figures.map((f) => f.label) },
-      x: { field: 'variant', type: 'nominal', sort: variantOrder(run), title: null, axis: { labels: false, ticks: false } },
-      y: { field: 'value', type: 'quantitative', title: 'count' },
-      color: { field: 'variant', type: 'nominal', sort: variantOrder(run), title: 'variant' },
-      tooltip: [
-        { field: 'variant', type: 'nominal' },
-        { field: 'figure', type: 'nominal' },
-        { field: 'value', type: 'quantitative', title: 'count' },
-      ],
-    },
+    columns: figures.length,
+    concat: figures.map((f) => ({
+      width: Math.floor((budget - figures.length * 56 - (figures.length - 1) * GAP) / figures.length),
+      height: 110,
+      title: { text: f.label, fontSize: 12 },
+      transform: [{ filter: { field: 'figure', equal: f.label } }],
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'variant', type: 'nominal', sort: names, title: null, axis: { labels: false, ticks: false } },
+        y: { field: 'value', type: 'quantitative', title: 'count' },
+        color: { field: 'variant', type: 'nominal', sort: names, title: 'variant', scale: scaleOf(pal.variants, names) },
+        tooltip: [
+          { field: 'variant', type: 'nominal' },
+          { field: 'figure', type: 'nominal' },
+          { field: 'value', type: 'quantitative', title: 'count' },
+        ],
+      },
+    })),
     resolve: { scale: { y: 'independent' } },
-  };
+    usermeta: { size },
+  } as unknown as TopLevelSpec;
+}
+
+/** A name broken into lines of at most `width` characters at spaces (axis labels wrap instead of overlapping). */
+export function wrap(name: string, width = 22): string[] {
+  const lines: string[] = [];
+  for (const word of name.split(' ')) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
 }
 
 /**
- * The swept field a sweep's charts put on a numeric x axis: the field of a one-dimension sweep
- * (the first of a zip) whose values are all numbers. Null otherwise (the runs go on x by name).
+ * The table metrics worth a panel across the runs: those with a better direction, and the failure
+ * counts, that differ somewhere (a panel of identical values compares nothing). Descriptive rows
+ * (min and max latency, clients and connections opened) stay in the tables.
  */
-export function sweepAxis(results: Results): string | null {
-  const field = results.sweep?.dimensions === 1 ? results.sweep.fields[0] : undefined;
-  if (field === undefined) return null;
-  return results.runs.every((r) => typeof r.point?.[field] === 'number') ? field : null;
+function varyingRows(results: Results): MetricRow[] {
+  const failures = new Set(['rateLimited', 'serverError', 'timeout', 'connectFailed', 'unavailable', 'gaveUp']);
+  return METRICS.filter((m) => {
+    if (m.better === 'none' && !failures.has(m.key)) return false;
+    const xs = results.runs.flatMap((r) => r.variants.map((v) => m.value(v.metrics)));
+    return xs.some((x) => x !== null && x !== 0) && !allSame(xs);
+  });
 }
 
 /**
- * Each table metric against the run, a line per variant: only when the scenario has several runs.
- * Values are in the table's units (catalogue scale), so the axes read like the tables. For a sweep
- * of one numeric field, x is that field's value; the scenario's `marks` are drawn as dashed rules
- * (`x` on every panel, `metric`/`y` on that metric's panel).
+ * Each table metric across the runs: only when the scenario has several runs. Values are in the
+ * table's units. A sweep of one numeric field keeps lines over that field, with the scenario's
+ * `marks` as dashed rules (`x` on every panel, `metric`/`y` on that metric's panel); runs that are
+ * categories (separate experiments) are compared as grouped horizontal bars, a bar per variant,
+ * run names wrapped so they never overlap.
  */
-export function runsChart(results: Results): TopLevelSpec | null {
+export function runsChart(results: Results, pal: Palette = palette(results.runs)): TopLevelSpec | null {
   if (results.runs.length < 2) return null;
   const runNames = results.runs.map((r) => r.name);
   const variants = [...new Set(results.runs.flatMap((r) => r.variants.map((v) => v.name)))];
   const axis = sweepAxis(results);
-  // A metric that is zero everywhere would be a flat line on an empty axis.
-  const rows = METRICS.filter((m) => results.runs.some((r) => r.variants.some((v) => (m.value(v.metrics) ?? 0) !== 0)));
+  const rows = varyingRows(results);
+  const label = new Map(runNames.map((n) => [n, wrap(n).join('\n')]));
   const values = results.runs.flatMap((r) =>
     r.variants.flatMap((v) =>
       rows.flatMap((m) => {
         const x = m.value(v.metrics);
         if (x === null) return [];
-        return [{ run: r.name, ...(axis ? { x: r.point![axis] as number } : {}), variant: v.name, metric: m.key, value: Number((x * m.scale).toFixed(m.digits)) }];
+        return [{ run: r.name, ...(axis ? { x: r.point![axis] as number } : { runLabel: label.get(r.name)! }), variant: v.name, metric: m.key, value: Number((x * m.scale).toFixed(m.digits)) }];
       }),
     ),
   );
   if (values.length === 0) return null;
-  const marks = axis ? (results.marks ?? []) : [];
+  const colour = { field: 'variant', type: 'nominal' as const, sort: variants, title: 'variant', scale: scaleOf(pal.variants, variants) };
+  if (!axis) {
+    // Five narrower panels to a row when there are many, so the chart stays a screen or so tall.
+    const cols = rows.length > 12 ? 5 : 4;
+    const width = Math.floor((FULL - 160 - 30 - (cols - 1) * GAP) / cols);
+    // A step on the offset scale: each variant's bar is 3–4 px, and a run's group is at least as
+    // tall as its wrapped name (13 px a line), so names never run into each other.
+    const lines = Math.max(...runNames.map((n) => wrap(n).length));
+    const step = Math.max(variants.length > 4 ? 3 : 4, Math.ceil((lines * 13) / variants.length));
+    return {
+      $schema: SCHEMA,
+      config: { ...CONFIG, ...LEGEND_TOP },
+      title: { text: 'Each metric across the runs', subtitle: 'The tables’ numbers side by side: a group of bars per run (in the order the scenario lists them), a bar per variant' },
+      data: { values },
+      columns: cols,
+      concat: rows.map((m, i) => {
+        const title = `${m.label} (${m.unit})`;
+        return {
+          width,
+          height: { step, for: 'offset' },
+          title: { text: title, fontSize: 12 },
+          transform: [{ filter: { field: 'metric', equal: m.key } }],
+          mark: { type: 'bar' },
+          encoding: {
+            y: {
+              field: 'runLabel',
+              type: 'nominal',
+              sort: runNames.map((n) => label.get(n)),
+              title: null,
+              // Only the first panel of a row names the runs; the rest line up with it.
+              axis: i % cols === 0 ? { labelExpr: "split(datum.label, '\\n')", labelLimit: 160, labelFontSize: 11 } : { labels: false, ticks: false },
+            },
+            yOffset: { field: 'variant', type: 'nominal', sort: variants },
+            x: { field: 'value', type: 'quantitative', title },
+            color: colour,
+            tooltip: [
+              { field: 'run', type: 'nominal' },
+              { field: 'variant', type: 'nominal' },
+              { field: 'value', type: 'quantitative', title },
+            ],
+          },
+        };
+      }),
+    } as unknown as TopLevelSpec;
+  }
+  const marks = results.marks ?? [];
   const xMarks = marks.flatMap((k) => ('x' in k ? [k] : []));
-  const rule = (): { type: 'rule'; strokeDash: number[]; color: string; strokeWidth: number } => ({ type: 'rule', strokeDash: [5, 4], color: '#b3261e', strokeWidth: 1.5 });
-  const markTip = [{ field: 'label', type: 'nominal' as const, title: 'mark' }];
-  const x = axis
-    ? ({ field: 'x', type: 'quantitative', title: axis, scale: { zero: false } } as const)
-    : ({
-        field: 'run',
-        type: 'nominal',
-        sort: runNames,
-        title: 'run',
-        // Names such as "200 requests / 50 concurrent" read best broken at their slashes.
-        axis: { labelAngle: 0, labelLimit: 200, labelExpr: "split(datum.label, ' / ')" },
-      } as const);
-  const subtitle = axis
-    ? [`The tables’ numbers at every point of the sweep, one line per variant`, ...marks.map((k) => `dashed: ${'x' in k ? `${axis} = ${k.x}` : `${k.metric} = ${k.y}`}: ${k.label}`)]
-    : 'The tables’ numbers, one line per variant, runs in the order the scenario lists them';
+  const rule = { type: 'rule', strokeDash: [5, 4], color: '#b3261e', strokeWidth: 1.5 };
+  const markTip = [{ field: 'label', type: 'nominal', title: 'mark' }];
+  const x = { field: 'x', type: 'quantitative', title: axis, scale: { zero: false } };
+  const cols = 3;
   return {
     $schema: SCHEMA,
     config: CONFIG,
-    title: { text: axis ? `Each metric against ${axis}` : 'Each metric across the runs', subtitle },
+    title: {
+      text: `Each metric against ${axis}`,
+      subtitle: [`The tables’ numbers at every point of the sweep, one line per variant`, ...marks.map((k) => `dashed: ${'x' in k ? `${axis} = ${k.x}` : `${k.metric} = ${k.y}`}: ${k.label}`)],
+    },
     data: { values },
-    columns: 3,
+    columns: cols,
     concat: rows.map((m) => {
       const yMarks = marks.flatMap((k) => ('metric' in k && k.metric === m.key ? [{ y: Number((k.y * m.scale).toFixed(m.digits + 2)), label: k.label }] : []));
       const title = `${m.label} (${m.unit})`;
       const line = {
         transform: [{ filter: { field: 'metric', equal: m.key } }],
-        mark: { type: 'line' as const, point: true },
+        mark: { type: 'line', point: true },
         encoding: {
           x,
-          y: { field: 'value', type: 'quantitative' as const, title },
-          color: { field: 'variant', type: 'nominal' as const, sort: variants, title: 'variant' },
+          y: { field: 'value', type: 'quantitative', title },
+          color: colour,
           tooltip: [
-            { field: 'run', type: 'nominal' as const },
-            { field: 'variant', type: 'nominal' as const },
-            { field: 'value', type: 'quantitative' as const, title },
+            { field: 'run', type: 'nominal' },
+            { field: 'variant', type: 'nominal' },
+            { field: 'value', type: 'quantitative', title },
           ],
         },
       };
       const rules = [
-        ...(xMarks.length ? [{ data: { values: xMarks }, mark: rule(), encoding: { x: { field: 'x', type: 'quantitative' as const }, tooltip: markTip } }] : []),
-        ...(yMarks.length ? [{ data: { values: yMarks }, mark: rule(), encoding: { y: { field: 'y', type: 'quantitative' as const }, tooltip: markTip } }] : []),
+        ...(xMarks.length ? [{ data: { values: xMarks }, mark: rule, encoding: { x: { field: 'x', type: 'quantitative' }, tooltip: markTip } }] : []),
+        ...(yMarks.length ? [{ data: { values: yMarks }, mark: rule, encoding: { y: { field: 'y', type: 'quantitative' }, tooltip: markTip } }] : []),
       ];
-      const size = { width: axis ? 300 : Math.max(220, 90 * runNames.length), height: 150, title: { text: title, fontSize: 12 } };
+      const size = { width: panelWidth(cols, cols), height: 140, title: { text: title, fontSize: 12 } };
       return rules.length ? { ...size, layer: [line, ...rules] } : { ...size, ...line };
     }),
-  };
+  } as unknown as TopLevelSpec;
 }
 
-/** Every per-run chart that has something to show, in the order the page shows them. */
-export function runCharts(run: RunResult): TopLevelSpec[] {
-  return [latencyCdfChart, outcomesChart, phasesChart, admissionsChart, providerShareChart, inFlightChart, healthChart, limiterChart]
-    .map((chart) => chart(run))
-    .filter((s): s is TopLevelSpec => s !== null);
+/**
+ * Published against simulated, a panel per metric: each published figure (hollow) beside its
+ * simulated value (filled, coloured by verdict) on the metric's own axis, with the tolerance
+ * around the published figure shaded. Null without published figures, or when they do not describe this run.
+ */
+export function publishedChart(results: Results): TopLevelSpec | null {
+  const checks = checkFigures(results).filter((c) => c.simulated !== null);
+  if (checks.length === 0) return null;
+  const runs = [...new Set(checks.map((c) => c.run))];
+  const who = (run: string, variant: string): string => (runs.length > 1 ? `${runs.indexOf(run) + 1} · ${variant}` : variant);
+  const metrics = [...new Map(checks.map((c) => [c.row.key, c.row])).values()];
+  const values = checks.map((c) => {
+    const s = c.row.scale;
+    const [lo, hi] = c.row.unit === '%' ? [c.published - TOLERANCE.points / 100, c.published + TOLERANCE.points / 100] : [c.published * (1 - TOLERANCE.relative), c.published * (1 + TOLERANCE.relative)];
+    return {
+      metric: c.row.key,
+      who: who(c.run, c.variant),
+      run: c.run,
+      variant: c.variant,
+      published: r3(c.published * s),
+      simulated: r3(c.simulated! * s),
+      lo: r3(Math.min(lo, hi) * s),
+      hi: r3(Math.max(lo, hi) * s),
+      verdict: VERDICTS.find((v) => v.key === c.verdict)!.label,
+      within: withinTolerance(c.row, c.simulated!, c.published),
+    };
+  });
+  const cols = 3;
+  const labelW = runs.length > 1 ? 110 : 90;
+  const width = Math.floor((FULL - cols * (labelW + 10) - (cols - 1) * GAP) / cols);
+  const verdictScale = { domain: VERDICTS.map((v) => v.label), range: VERDICTS.map((v) => v.color) };
+  return {
+    $schema: SCHEMA,
+    config: { ...CONFIG, ...LEGEND_TOP },
+    title: {
+      text: 'Published against simulated',
+      subtitle: [
+        'Hollow: the published figure, with the tolerance around it shaded; filled: the simulated one, coloured by verdict.',
+        ...(runs.length > 1 ? [`Runs: ${runs.map((r, i) => `${i + 1} = ${r}`).join('; ')}.`] : []),
+      ],
+    },
+    data: { values },
+    columns: cols,
+    concat: metrics.map((m) => {
+      const title = `${m.label} (${m.unit})`;
+      const y = { field: 'who', type: 'nominal', title: null, sort: [...new Set(values.filter((v) => v.metric === m.key).map((v) => v.who))], axis: { labelLimit: labelW } };
+      const tooltip = [
+        { field: 'run', type: 'nominal' },
+        { field: 'variant', type: 'nominal' },
+        { field: 'published', type: 'quantitative', title: `published (${m.unit})` },
+        { field: 'simulated', type: 'quantitative', title: `simulated (${m.unit})` },
+        { field: 'verdict', type: 'nominal' },
+      ];
+      return {
+        width,
+        height: { step: 16 },
+        title: { text: title, fontSize: 12 },
+        transform: [{ filter: { field: 'metric', equal: m.key } }],
+        layer: [
+          { mark: { type: 'bar', color: '#d8dee4', height: 10 }, encoding: { y, x: { field: 'lo', type: 'quantitative', title, scale: { zero: false } }, x2: { field: 'hi' }, tooltip } },
+          { mark: { type: 'rule', color: '#8c959f' }, encoding: { y, x: { field: 'published', type: 'quantitative' }, x2: { field: 'simulated' } } },
+          { mark: { type: 'point', shape: 'circle', size: 60, filled: false, color: '#57606a', strokeWidth: 1.5 }, encoding: { y, x: { field: 'published', type: 'quantitative' }, tooltip } },
+          {
+            // No layer `name` here: vega-lite resolves equal names across panels to one mark.
+            mark: { type: 'point', shape: 'circle', size: 60, filled: true, opacity: 1 },
+            encoding: { y, x: { field: 'simulated', type: 'quantitative' }, color: { field: 'verdict', type: 'nominal', title: 'simulated figure', scale: verdictScale }, tooltip },
+          },
+        ],
+      };
+    }),
+    resolve: { scale: { x: 'independent', y: 'independent' } },
+    usermeta: { size: 'full' },
+  } as unknown as TopLevelSpec;
 }
+
+/** Every per-run chart that has something to show, in the order the page shows them, colours from the page's palette. */
+export function runCharts(run: RunResult, pal: Palette = palette([run])): TopLevelSpec[] {
+  return [
+    outcomesChart(run),
+    latencyCdfChart(run, pal),
+    phasesChart(run),
+    providerShareChart(run, pal),
+    limiterChart(run, pal),
+    healthChart(run, pal),
+    admissionsChart(run),
+    inFlightChart(run, pal),
+  ].filter((s): s is TopLevelSpec => s !== null);
+}
+
+/** A chart's width on the page: `half` charts sit two to a row. */
+export const chartSize = (spec: TopLevelSpec): 'half' | 'full' => ((spec as { usermeta?: { size?: string } }).usermeta?.size === 'half' ? 'half' : 'full');

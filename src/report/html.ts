@@ -4,13 +4,14 @@ import { dirname, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results } from '../metrics/results.js';
 import { projectRoot } from '../paths.js';
-import { runCharts, runsChart } from './charts.js';
+import { BEST_BY, checkFigures, comparable, describeCheck, type FigureCheck, publishedSummary, tally, TOLERANCE_TEXT } from './answer.js';
+import { chartSize, palette, publishedChart, runCharts, runsChart } from './charts.js';
 import { redact } from './redact.js';
-import { BEST_BY, comparison, referencedRuns, sweepTable, type Table } from './table.js';
+import { answerTable, comparison, referencedRuns, sweepTable, type Table } from './table.js';
 
 /** What the page shows besides results.json: facts about this generation, not about the run. */
 export interface PageFacts {
-  /** The scenario YAML as run; shown after `redact()`. */
+  /** The scenario YAML as run; shown after `redact()` (results.json's `source`, when it has one, wins). */
   source?: string;
   /** Says where `source` came from when it is not the text the run read (a regenerated report). */
   sourceNote?: string;
@@ -69,22 +70,28 @@ function utc(d: Date): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/** "1.452 (+23.6%)": a compact table's value and its change, which the page puts on two lines. */
+const COMPACT_CELL = /^(\S+) (\(.+\))$/;
+
 /**
- * A comparison table as HTML: published columns muted, improvement columns apart, ≠ marked.
- * `caption` is shown above it (the section heading already names the run).
+ * A table as HTML: published columns muted, change columns apart, ≠ marked, a compact cell's
+ * change under its value (so a table of many variants fits the column), and the table's remarks
+ * (what it left out) under it. `caption` is shown above it (the section heading already names the run).
  */
 export function tableHtml(t: Table, caption?: string): string {
   const kind = (h: string, i: number): string =>
     i === 0 ? 'metric' : h.endsWith('(published)') ? 'num published' : h.includes(' vs ') ? 'num gain' : 'num';
   const kinds = t.header.map(kind);
   const head = t.header.map((h, i) => `<th scope="col" class="${kinds[i]}">${escapeHtml(h)}</th>`).join('');
+  const mark = (html: string): string => html.replace(/ ?≠/g, ' <span class="ne" title="This difference goes the other way from the published figures">≠</span>');
   const body = t.rows
     .map((r) => {
       const cells = r.map((c, i) => {
         if (i === 0) return `<th scope="row">${escapeHtml(c)}</th>`;
         // The terminal's ≠ (after a gain, or inside the brackets of a compact table) becomes a visible mark.
         const disagree = c.includes('≠');
-        const html = escapeHtml(c).replace(/ ?≠/g, ' <span class="ne" title="This difference goes the other way from the published figures">≠</span>');
+        const split = kinds[i] === 'num' ? COMPACT_CELL.exec(c) : null;
+        const html = split ? `${escapeHtml(split[1]!)} <span class="chg">${mark(escapeHtml(split[2]!))}</span>` : mark(escapeHtml(c));
         return `<td class="${kinds[i]}${disagree ? ' disagree' : ''}">${html}</td>`;
       });
       return `<tr>${cells.join('')}</tr>`;
@@ -93,45 +100,89 @@ export function tableHtml(t: Table, caption?: string): string {
   const notes = t.notes.length
     ? `<ul class="notes">${t.notes.map((n) => `<li><span class="ne">≠</span> ${escapeHtml(n)}</li>`).join('')}</ul>`
     : '';
-  return `${caption ? `<p class="table-title">${escapeHtml(caption)}</p>` : ''}<div class="table-wrap"><table class="comparison">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table></div>${notes}`;
+  const remarks = t.remarks.length ? `<ul class="remarks">${t.remarks.map((n) => `<li>${escapeHtml(n.trim())}</li>`).join('')}</ul>` : '';
+  return `${caption ? `<p class="table-title">${escapeHtml(caption)}</p>` : ''}<div class="table-wrap"><table class="comparison">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table></div>${notes}${remarks}`;
+}
+
+/**
+ * The page's first section: per run the best option and its margin, the conditions that are
+ * compared but never picked, and for a study with published figures how many the simulation
+ * reproduces, each one it contradicts or misses, and the published-vs-simulated chart.
+ */
+function answerHtml(results: Results, chart: (spec: TopLevelSpec) => string): string {
+  const t = answerTable(results);
+  if (!t) return '';
+  const conditions = [...new Set(results.runs.flatMap((r) => r.variants.filter((v) => v.condition).map((v) => v.name)))];
+  const lead = `<p class="lead">Main metric: <strong>${escapeHtml(BEST_BY)}</strong> — of the options that complete the most requests (success rates within 1 percentage point of the best count as equal), the one with the highest throughput wins.${
+    conditions.length ? ` Conditions, compared but never picked: ${conditions.map((c) => `<em>${escapeHtml(c)}</em>`).join(', ')}.` : ''
+  }</p>`;
+  const hasPicks = results.runs.some((r) => r.variants.length > 1);
+  const table = hasPicks ? tableHtml({ ...t, remarks: [] }) : '';
+  let published = '';
+  const summary = publishedSummary(results);
+  if (summary !== null) {
+    const checks = checkFigures(results);
+    const manyRuns = new Set(checks.map((c) => c.run)).size > 1;
+    const list = (cs: FigureCheck[], cls: string): string => `<ul class="${cls}">${cs.map((c) => `<li>${escapeHtml(describeCheck(c, manyRuns))}</li>`).join('')}</ul>`;
+    const contra = checks.filter((c) => c.verdict === 'contradicted');
+    const off = checks.filter((c) => c.verdict === 'off' || c.verdict === 'missing');
+    const n = tally(checks);
+    const counts = comparable(results)
+      ? `<p class="verdict"><strong>Published figures: ${n.reproduced} of ${checks.length} reproduced</strong>, <strong${n.contradicted ? ' class="bad"' : ''}>${n.contradicted} contradicted</strong>, ${n.off} off by more than the tolerance${n.missing ? `, ${n.missing} not measured` : ''}. Reproduced means ${escapeHtml(TOLERANCE_TEXT)}.</p>`
+      : `<p class="verdict changed">${escapeHtml(summary)}</p>`;
+    published = [
+      counts,
+      contra.length ? `<p class="sub">Contradicted (the change against the baseline goes the other way):</p>${list(contra, 'contradicted')}` : '',
+      off.length ? `<details class="off"><summary>Off by more than the tolerance (${off.length})</summary>${list(off, 'off')}</details>` : '',
+    ].join('\n');
+    const pc = publishedChart(results);
+    if (pc) published += `\n<div class="charts">${chart(pc)}</div>`;
+  }
+  return `<section class="answer" id="answer">
+<h2>The answer</h2>
+${lead}
+${table}
+${published}
+</section>`;
 }
 
 /**
  * The report page: one self-contained HTML file (vega, vega-lite and vega-embed inlined, every
- * chart's data inlined) that opens from file:// with no network.
+ * chart's data inlined) that opens from file:// with no network. It answers first (the answer
+ * section), then the scenario's notes, then each run's table and the charts that say something
+ * about it, then the runs side by side.
  */
 export function htmlReport(results: Results, facts: PageFacts): string {
   const specs: TopLevelSpec[] = [];
   const chart = (spec: TopLevelSpec): string => {
     specs.push(spec);
-    return `<figure class="chart"><div class="vega" data-spec="spec-${specs.length}"></div></figure>`;
+    return `<figure class="chart ${chartSize(spec)}"><div class="vega" data-spec="spec-${specs.length}"></div></figure>`;
   };
+  const pal = palette(results.runs);
   // A compact table's title says how to read it; the plain one only repeats the heading.
   const table = (t: Table, heading: string): string => tableHtml(t, t.title !== heading ? t.title : undefined);
+  const answer = answerHtml(results, chart);
+  const toc: [string, string][] = answer ? [['answer', 'The answer']] : [];
+  const notes = results.notes?.length
+    ? `<section class="notes" id="notes">
+<h2>Notes</h2>
+${results.notes.map((n) => `<p>${escapeHtml(n.trim()).replace(/\n/g, '<br>')}</p>`).join('\n')}
+</section>`
+    : '';
+  if (notes) toc.push(['notes', 'Notes']);
+  const sections: string[] = [];
+  const across = runsChart(results, pal);
   // A sweep shows its summary first, full sections only for the points with published figures,
   // and every point's table folded away (a point's charts are one `--set` run away).
   const shownRuns = results.sweep ? referencedRuns(results) : results.runs;
-  const sections = shownRuns.map((run) => {
-    const i = results.runs.indexOf(run);
-    const charts = runCharts(run).map(chart).join('\n');
-    return `<section class="run" id="run-${i + 1}">
-<h2>${escapeHtml(run.name)}</h2>
-${table(comparison(results, run), run.name)}
-<div class="charts">
-${charts}
-</div>
-</section>`;
-  });
-  const across = runsChart(results);
-  const acrossTitle = results.sweep ? 'The sweep' : 'Across the runs';
   if (results.sweep) {
     const summary = sweepTable(results);
     const every = results.runs
       .map((run, i) => `<h3 id="point-${i + 1}">${escapeHtml(run.name)}</h3>\n${table(comparison(results, run), run.name)}`)
       .join('\n');
-    sections.unshift(`<section class="run" id="across-runs">
-<h2>${acrossTitle}</h2>
-<p class="sweep-fields">${results.runs.length} points over ${results.sweep.fields.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ')}; the best variant at each point by ${escapeHtml(BEST_BY)}.</p>
+    sections.push(`<section class="run" id="across-runs">
+<h2>The sweep</h2>
+<p class="sweep-fields">${results.runs.length} points over ${results.sweep.fields.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ')}; the best option at each point by ${escapeHtml(BEST_BY)}.</p>
 ${tableHtml(summary, summary.title)}
 <div class="charts">
 ${across ? chart(across) : ''}
@@ -140,27 +191,29 @@ ${across ? chart(across) : ''}
 ${every}
 </details>
 </section>`);
-  } else if (across) {
+    toc.push(['across-runs', 'The sweep']);
+  }
+  for (const run of shownRuns) {
+    const i = results.runs.indexOf(run);
+    const charts = runCharts(run, pal).map(chart).join('\n');
+    sections.push(`<section class="run" id="run-${i + 1}">
+<h2>${escapeHtml(run.name)}</h2>
+${table(comparison(results, run), run.name)}
+${charts ? `<div class="charts">\n${charts}\n</div>` : ''}
+</section>`);
+    toc.push([`run-${i + 1}`, run.name]);
+  }
+  if (!results.sweep && across) {
     sections.push(`<section class="run" id="across-runs">
-<h2>${acrossTitle}</h2>
+<h2>Across the runs</h2>
 <div class="charts">
 ${chart(across)}
 </div>
 </section>`);
+    toc.push(['across-runs', 'Across the runs']);
   }
-  const notes = results.notes?.length
-    ? `<section class="notes" id="notes">
-<h2>Notes</h2>
-${results.notes.map((n) => `<p>${escapeHtml(n.trim()).replace(/\n/g, '<br>')}</p>`).join('\n')}
-</section>`
-    : '';
-  if (notes) sections.unshift(notes);
-  const runLinks = shownRuns.map((run) => `<a href="#run-${results.runs.indexOf(run) + 1}">${escapeHtml(run.name)}</a>`);
-  const nav = [
-    ...(notes ? ['<a href="#notes">Notes</a>'] : []),
-    ...(results.sweep ? [`<a href="#across-runs">${acrossTitle}</a>`, ...runLinks] : [...runLinks, ...(across ? [`<a href="#across-runs">${acrossTitle}</a>`] : [])]),
-  ];
   const mode = facts.mode ?? results.mode;
+  const changed = results.changed?.length ? results.changed : null;
   const factRows: [string, string][] = [
     ['seed', String(results.seed)],
     ['mode', MODES[mode] ?? mode],
@@ -168,18 +221,21 @@ ${results.notes.map((n) => `<p>${escapeHtml(n.trim()).replace(/\n/g, '<br>')}</p
     ...(results.partial ? ([['PARTIAL', 'the run was interrupted; it covers the requests started before']] as [string, string][]) : []),
     ['baseline', results.baseline],
     ['scenario file', results.file],
-    ...(facts.overrides?.length ? ([['overrides', facts.overrides.map((o) => `--set ${o}`).join('  ')]] as [string, string][]) : []),
+    ...(changed ? ([['changed', `${changed.join(' ')} (published figures not compared)`]] as [string, string][]) : []),
+    ...(!changed && facts.overrides?.length ? ([['overrides', facts.overrides.map((o) => `--set ${o}`).join('  ')]] as [string, string][]) : []),
     ...(facts.ranAt ? ([['results written', utc(facts.ranAt)]] as [string, string][]) : []),
     ['page generated', utc(facts.generatedAt)],
     ['gatesim', facts.version],
   ];
-  // results.source is already redacted; a caller's own text is redacted here.
+  // results.json's own copy is the text that ran (already redacted); the file on disk may have changed since.
   const sourceText = results.source ?? (facts.source !== undefined ? redact(facts.source) : undefined);
+  const sourceNote = results.source === undefined ? facts.sourceNote : undefined;
   const source =
     sourceText !== undefined
-      ? `<details class="source"><summary>The scenario as run (YAML${facts.sourceNote ? `, ${escapeHtml(facts.sourceNote)}` : ''}; secrets shown as fingerprints)</summary>
+      ? `<details class="source"><summary>The scenario as run (YAML${sourceNote ? `, ${escapeHtml(sourceNote)}` : ''}; secrets shown as fingerprints)</summary>
 <pre><code>${escapeHtml(sourceText)}</code></pre></details>`
       : '';
+  const nav = toc.map(([id, text]) => `<a href="#${id}">${escapeHtml(text)}</a>`);
   const specScripts = specs.map((s, i) => `<script type="application/json" id="spec-${i + 1}">${scriptJson(s)}</script>`).join('\n');
   const vendorTags = vendorScripts()
     .map((code) => `<script>${code}</script>`)
@@ -202,13 +258,15 @@ ${results.description ? `<p class="description">${escapeHtml(results.description
 ${factRows.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('\n')}
 </dl>
 ${source}
-<nav>${nav.join('')}</nav>
+<nav class="toc" aria-label="Contents"><span class="toc-title">Contents</span>${nav.join('')}</nav>
 </header>
 <main>
+${answer}
+${notes}
 ${sections.join('\n')}
 </main>
 <footer>
-<p>Latency runs from a request's arrival (when it was meant to start) to its final outcome, over successful requests; percentiles are exact (nearest rank). Improvements are relative (%) for times and throughput and in percentage points (pp) for rates; <span class="ne">≠</span> marks a difference whose direction disagrees with the published figures. Published figures are shown in grey beside the simulated ones.</p>
+<p>Latency runs from a request's arrival (when it was meant to start) to its final outcome, over successful requests; percentiles are exact (nearest rank). Changes are relative (%) for times and throughput, in percentage points (pp) for rates, and absolute ("46 more", "51.40 s more") for counts and detection times against a zero or tiny baseline; <span class="ne">≠</span> marks a change whose direction disagrees with the published figures. Published figures are shown in grey beside the simulated ones, only when this run is the scenario as written. Colours: a variant or a provider has one colour on every chart of the page.</p>
 </footer>
 ${specScripts}
 ${vendorTags}
@@ -239,48 +297,63 @@ const BOOT = `
 `;
 
 const CSS = `
-:root { --ink: #1f2328; --muted: #6a737d; --line: #d8dee4; --soft: #f6f8fa; --accent: #0b5cad; --warn: #b3261e; }
+:root { --ink: #1f2328; --muted: #6a737d; --line: #d8dee4; --soft: #f6f8fa; --accent: #0b5cad; --warn: #b3261e; --good: #2e7d32; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: #fff; }
 header, main, footer { max-width: 1180px; margin: 0 auto; padding: 0 24px; }
-header { padding-top: 28px; padding-bottom: 8px; border-bottom: 1px solid var(--line); }
-.kicker { margin: 0; color: var(--muted); font-size: 13px; letter-spacing: .06em; text-transform: uppercase; }
-h1 { margin: 4px 0 6px; font-size: 28px; line-height: 1.25; overflow-wrap: anywhere; }
-h2 { margin: 36px 0 12px; font-size: 21px; padding-bottom: 6px; border-bottom: 2px solid var(--ink); overflow-wrap: anywhere; }
-.description { margin: 0 0 14px; font-size: 16px; max-width: 80ch; }
-.facts { display: flex; flex-wrap: wrap; gap: 6px 28px; margin: 0 0 14px; }
-.facts div { display: flex; gap: 8px; }
+header { padding-top: 18px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+.kicker { margin: 0; color: var(--muted); font-size: 12px; letter-spacing: .06em; text-transform: uppercase; }
+h1 { margin: 2px 0 4px; font-size: 26px; line-height: 1.25; overflow-wrap: anywhere; }
+h2 { margin: 26px 0 8px; font-size: 20px; padding-bottom: 4px; border-bottom: 2px solid var(--ink); overflow-wrap: anywhere; }
+.description { margin: 0 0 8px; font-size: 15px; max-width: 90ch; }
+.facts { display: flex; flex-wrap: wrap; gap: 2px 22px; margin: 0 0 6px; font-size: 13px; }
+.facts div { display: flex; gap: 6px; min-width: 0; }
 .facts dt { color: var(--muted); }
 .facts dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
-details.source { margin: 0 0 14px; }
+details.source { margin: 0 0 6px; font-size: 14px; }
 details.source summary { cursor: pointer; color: var(--accent); }
-details.source pre { max-height: 420px; overflow: auto; background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; font-size: 12.5px; line-height: 1.45; }
-nav { display: flex; flex-wrap: wrap; gap: 6px 18px; padding: 8px 0; font-size: 14px; }
+details.source pre { max-height: 420px; overflow: auto; background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; font-size: 12.5px; line-height: 1.45; white-space: pre-wrap; overflow-wrap: anywhere; }
+nav.toc { display: flex; flex-wrap: wrap; gap: 2px 16px; padding: 6px 0; font-size: 14px; }
+nav.toc .toc-title { color: var(--muted); }
 nav a { color: var(--accent); text-decoration: none; }
 nav a:hover { text-decoration: underline; }
+section.answer .lead { margin: 0 0 10px; max-width: 110ch; }
+section.answer p.verdict { margin: 14px 0 6px; max-width: 110ch; }
+section.answer strong.bad { color: var(--warn); }
+section.answer p.sub { margin: 6px 0 2px; color: var(--warn); }
+section.answer ul.contradicted { margin: 0 0 6px; color: var(--warn); font-size: 14px; }
+section.answer details.off { font-size: 14px; margin: 4px 0; }
+section.answer details.off summary { cursor: pointer; color: var(--accent); }
+section.answer ul.off { margin: 4px 0; }
 .table-wrap { overflow-x: auto; }
-table.comparison { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 14px; }
-table.comparison th, table.comparison td { padding: 5px 12px; border-bottom: 1px solid var(--line); white-space: nowrap; }
-table.comparison thead th { position: sticky; top: 0; background: #fff; border-bottom: 2px solid var(--ink); font-weight: 600; vertical-align: bottom; }
+table.comparison { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 13.5px; line-height: 1.4; }
+table.comparison th, table.comparison td { padding: 2px 10px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+/* Headers and a compact cell's change may wrap, and do only when the table would not fit the column otherwise. */
+table.comparison thead th { position: sticky; top: 0; background: #fff; border-bottom: 2px solid var(--ink); font-weight: 600; vertical-align: bottom; white-space: normal; overflow-wrap: break-word; max-width: 12em; }
+table.comparison td.num { white-space: normal; }
 table.comparison tbody tr:nth-child(even) { background: var(--soft); }
-table.comparison tbody th { text-align: left; font-weight: 500; }
+table.comparison tbody th { text-align: left; font-weight: 500; white-space: normal; min-width: 14em; max-width: 22em; }
+table.comparison .chg { display: inline-block; white-space: nowrap; font-size: 12px; color: var(--muted); }
 .num { text-align: right; }
 th.num { text-align: right; }
 .published { color: var(--muted); font-style: italic; }
 thead .published { font-weight: 500; }
 .gain { border-left: 1px solid var(--line); }
-.table-title { margin: 0 0 8px; color: var(--muted); font-size: 14px; }
+.table-title { margin: 0 0 6px; color: var(--muted); font-size: 14px; }
 td.disagree { background: #fde7e4 !important; color: var(--warn); font-weight: 600; }
+td.disagree .chg { color: var(--warn); }
 .ne { color: var(--warn); font-weight: 700; }
-ul.notes { list-style: none; padding: 0; margin: 10px 0 0; color: var(--warn); font-size: 14px; }
+ul.notes { list-style: none; padding: 0; margin: 8px 0 0; color: var(--warn); font-size: 14px; }
+ul.remarks { list-style: none; padding: 0; margin: 6px 0 0; color: var(--muted); font-size: 13px; max-width: 110ch; }
 section.notes p { max-width: 100ch; white-space: normal; }
 .sweep-fields { color: var(--muted); margin: 0 0 10px; }
-details.points { margin-top: 24px; }
+details.points { margin-top: 20px; }
 details.points summary { cursor: pointer; color: var(--accent); }
 h3 { margin: 22px 0 8px; font-size: 16px; }
-.charts { display: flex; flex-direction: column; gap: 28px; margin-top: 24px; }
-figure.chart { margin: 0; overflow-x: auto; }
+.charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 16px 28px; margin-top: 16px; }
+figure.chart { margin: 0; min-width: 0; }
+figure.chart.full { grid-column: 1 / -1; }
 .vega.failed { color: var(--warn); }
-footer { margin-top: 40px; padding-top: 12px; padding-bottom: 40px; border-top: 1px solid var(--line); color: var(--muted); font-size: 13px; }
-footer p { max-width: 100ch; }
+footer { margin-top: 36px; padding-top: 12px; padding-bottom: 36px; border-top: 1px solid var(--line); color: var(--muted); font-size: 13px; }
+footer p { max-width: 110ch; }
 `;

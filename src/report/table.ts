@@ -1,93 +1,36 @@
-import type { Results, RunResult, VariantMetrics, VariantResult } from '../metrics/results.js';
-import { improvement, METRICS, type MetricRow } from './catalogue.js';
+import type { Results, RunResult } from '../metrics/results.js';
+import { BEST_BY, bestVariant, checkFigures, comparable, describeCheck, pointList, publishedSummary, runAnswer } from './answer.js';
+import { change, isAbsolute, type MetricRow, rowsOf } from './catalogue.js';
 
-/** One comparison table: header and rows of cells, rendered as text or markdown. */
+/** One table: header and rows of cells, rendered as text, markdown or HTML. */
 export interface Table {
   title: string;
   header: string[];
   rows: string[][];
+  /** `≠` lines: changes whose direction disagrees with the published one. */
   notes: string[];
+  /** Plain lines under the table: what it left out, and why. */
+  remarks: string[];
 }
+
+export { healthRows, parallelRows, providerRows } from './catalogue.js';
+export { BEST_BY, bestVariant } from './answer.js';
 
 const fmt = (row: MetricRow, v: number | null | undefined): string =>
   v === null || v === undefined ? '–' : (v * row.scale).toFixed(row.digits);
 
-const fmtGain = (row: MetricRow, g: number | null): string =>
-  g === null ? '–' : `${g >= 0 ? '+' : ''}${g.toFixed(1)}${row.better === 'points' ? ' pp' : '%'}`;
-
-/** Rows that depend on the run: each provider's share and time unhealthy, and the imbalance. */
-export function providerRows(run: RunResult): MetricRow[] {
-  const names = Object.keys(run.variants[0]?.metrics.providers ?? {});
-  if (names.length < 2) return [];
-  const rows: MetricRow[] = [
-    {
-      key: 'imbalance',
-      label: 'imbalance (max share ÷ mean)',
-      unit: '×',
-      value: (m) => m.balance?.imbalance ?? null,
-      scale: 1,
-      digits: 2,
-      // Not "lower is better": weighted balancers are uneven on purpose.
-      better: 'none',
-    },
-  ];
-  for (const name of names) {
-    rows.push({ key: `share.${name}`, label: `share: ${name}`, unit: '%', value: (m) => m.providers[name]?.share ?? null, scale: 100, digits: 1, better: 'none' });
-  }
-  for (const name of names) {
-    rows.push({ key: `unhealthy.${name}`, label: `unhealthy: ${name}`, unit: 's', value: (m) => m.providers[name]?.unhealthyMs ?? null, scale: 1e-3, digits: 1, better: 'none' });
-  }
-  return rows;
-}
-
-/**
- * The document's parallelism rows (001: 总耗时 / 平均任务时间 / 理论最大加速比 / 实际加速比 / 并行效率),
- * when the variants run different numbers of workers: time per task (total time ÷ tasks), the
- * theoretical speedup (workers ÷ the baseline's), the actual speedup (the baseline's total time ÷
- * this one's) and the parallel efficiency (actual ÷ theoretical).
- */
-export function parallelRows(run: RunResult, base: VariantResult): MetricRow[] {
-  const workers = run.variants.map((v) => v.metrics.workers ?? null);
-  if (workers.some((w) => w === null) || new Set(workers).size < 2) return [];
-  const bw = base.metrics.workers!;
-  const bt = base.metrics.totalTimeMs;
-  const speedup = (m: VariantMetrics): number | null => (bt !== null && m.totalTimeMs ? bt / m.totalTimeMs : null);
-  return [
-    { key: 'timePerTaskMs', label: 'time per task (total ÷ tasks)', unit: 's', value: (m) => (m.totalTimeMs === null || m.requests === 0 ? null : m.totalTimeMs / m.requests), scale: 1e-3, digits: 2, better: 'lower' },
-    { key: 'theoreticalSpeedup', label: `theoretical speedup (workers ÷ ${bw})`, unit: '×', value: (m) => m.workers! / bw, scale: 1, digits: 1, better: 'none' },
-    { key: 'speedup', label: `actual speedup (${base.name} total ÷ total)`, unit: '×', value: speedup, scale: 1, digits: 2, better: 'none' },
-    { key: 'parallelEfficiency', label: 'parallel efficiency (actual ÷ theoretical)', unit: '%', value: (m) => { const x = speedup(m); return x === null ? null : x / (m.workers! / bw); }, scale: 100, digits: 1, better: 'none' },
-  ];
-}
-
-/**
- * Rows about injected faults, when a provider has any: how long the health rules took to notice
- * each provider's first fault and its end, the requests that failed, and the health checks sent
- * (the load the checks add).
- */
-export function healthRows(run: RunResult): MetricRow[] {
-  const faulty = Object.keys(run.variants[0]?.metrics.providers ?? {}).filter((n) => run.variants.some((v) => v.metrics.providers[n]?.faults?.length));
-  if (faulty.length === 0) return [];
-  const fault = (m: VariantMetrics, n: string) => m.providers[n]?.faults?.[0];
-  const rows: MetricRow[] = [];
-  for (const n of faulty) {
-    rows.push({ key: `detectedAfterMs.${n}`, label: `${n} down: detected after`, unit: 's', value: (m) => fault(m, n)?.detectedAfterMs ?? null, scale: 1e-3, digits: 2, better: 'lower' });
-    rows.push({ key: `restoredAfterMs.${n}`, label: `${n} back: in use again after`, unit: 's', value: (m) => fault(m, n)?.restoredAfterMs ?? null, scale: 1e-3, digits: 2, better: 'lower' });
-  }
-  rows.push({ key: 'failedRequests', label: 'requests failed', unit: 'count', value: (m) => m.requests - m.ok, scale: 1, digits: 0, better: 'lower' });
-  rows.push({ key: 'healthChecks', label: 'health checks sent', unit: 'count', value: (m) => Object.values(m.providers).reduce((a, p) => a + (p.checks ?? 0), 0), scale: 1, digits: 0, better: 'lower' });
-  return rows;
-}
-
 /**
  * The document's table shape: a row per metric, a column per variant (with the published figure
- * beside it where the scenario gives one), and an improvement column per variant against the
- * baseline. With more than two variants the improvement goes in brackets beside each value, so
- * the table stays readable. A `≠` marks an improvement whose direction disagrees with the
- * published one.
+ * beside it where the scenario gives one and this run is the scenario as written), and a change
+ * column per variant against the baseline. With more than two variants the change goes in
+ * brackets beside each value, so the table stays readable. A `≠` marks a change whose direction
+ * disagrees with the published one. Success rate, throughput, total time and the ok count always
+ * show, and so does every other outcome that happened; a row that is zero or not measured in
+ * every variant is left out and named in the remarks.
  */
 export function comparison(results: Results, run: RunResult): Table {
-  const ref = results.reference[run.name] ?? {};
+  const published = comparable(results);
+  const ref = published ? (results.reference[run.name] ?? {}) : {};
   const base = run.variants.find((v) => v.name === results.baseline) ?? run.variants[0]!;
   const others = run.variants.filter((v) => v !== base);
   const compact = run.variants.length > 2;
@@ -105,22 +48,29 @@ export function comparison(results: Results, run: RunResult): Table {
   }
   const rows: string[][] = [];
   const notes: string[] = [];
-  for (const row of [...METRICS, ...parallelRows(run, base), ...providerRows(run), ...healthRows(run)]) {
+  const zero: string[] = [];
+  const absent: string[] = [];
+  for (const row of rowsOf(run, base)) {
     const hasRef = run.variants.some((v) => ref[v.name]?.[row.key] !== undefined);
     const values = run.variants.map((v) => row.value(v.metrics));
-    // Rows that say nothing here (all zero or missing) are left out.
-    if (!hasRef && values.every((v) => v === null || v === 0)) continue;
+    if (!row.always && !hasRef && values.every((v) => v === null || v === 0)) {
+      (values.every((v) => v === null) ? absent : zero).push(row.label);
+      continue;
+    }
     const b = row.value(base.metrics);
+    const pb = ref[base.name]?.[row.key] ?? null;
     const gains = new Map<string, string>();
-    const published = new Map<string, string>();
+    const publishedGains = new Map<string, string>();
     for (const v of others) {
-      const g = improvement(row, row.value(v.metrics), b);
-      const pv = ref[v.name]?.[row.key];
-      const pb = ref[base.name]?.[row.key];
-      const pg = pv !== undefined && pb !== undefined ? improvement(row, pv, pb) : null;
-      const disagree = g !== null && pg !== null && Math.sign(g) !== Math.sign(pg) && Math.abs(g) >= 0.05 && Math.abs(pg) >= 0.05;
-      gains.set(v.name, fmtGain(row, g) + (disagree ? ' ≠' : ''));
-      published.set(v.name, fmtGain(row, pg));
+      const x = row.value(v.metrics);
+      const pv = ref[v.name]?.[row.key] ?? null;
+      // A cell's simulated and published changes read alike: both absolute if either needs it.
+      const abs = (x !== null && b !== null && isAbsolute(row, x, b)) || (pv !== null && pb !== null && isAbsolute(row, pv, pb));
+      const g = change(row, x, b, abs);
+      const pg = pv !== null && pb !== null ? change(row, pv, pb, abs) : null;
+      const disagree = g !== null && pg !== null && g.direction * pg.direction < 0;
+      gains.set(v.name, (g?.text ?? '–') + (disagree ? ' ≠' : ''));
+      publishedGains.set(v.name, pg?.text ?? '–');
       if (disagree) notes.push(`${row.label}: ${v.name} vs ${base.name} goes the other way from the published figures.`);
     }
     const cells = [`${row.label} (${row.unit})`];
@@ -132,25 +82,19 @@ export function comparison(results: Results, run: RunResult): Table {
     if (!compact) {
       for (const v of others) {
         cells.push(gains.get(v.name)!);
-        if (withRef.has(v.name) && withRef.has(base.name)) cells.push(published.get(v.name)!);
+        if (withRef.has(v.name) && withRef.has(base.name)) cells.push(publishedGains.get(v.name)!);
       }
     }
     rows.push(cells);
   }
+  const remarks: string[] = [];
+  if (!published && results.reference[run.name]) {
+    remarks.push(`published figures left out: they describe the scenario as written, and this run changed it (${results.changed!.join(' ')})`);
+  }
+  if (zero.length) remarks.push(`left out, zero in every variant: ${zero.join(', ')}`);
+  if (absent.length) remarks.push(`left out, not measured in any variant: ${absent.join(', ')}`);
   const title = compact ? `${run.name} — (brackets: change vs ${base.name})` : run.name;
-  return { title, header, rows, notes };
-}
-
-/** How a sweep's table picks the best variant at a point: the highest throughput, then the highest success rate. */
-export const BEST_BY = 'throughput, then success rate';
-
-/** The best variant of a run by BEST_BY (the first listed on a tie). */
-export function bestVariant(run: RunResult): VariantResult {
-  const score = (v: VariantResult): [number, number] => [v.metrics.throughputPerS ?? -Infinity, v.metrics.successRate ?? -Infinity];
-  return run.variants.reduce((best, v) => {
-    const [a, b] = [score(v), score(best)];
-    return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]) ? v : best;
-  });
+  return { title, header, rows, notes, remarks };
 }
 
 /** A swept value as the sweep table shows it. */
@@ -158,44 +102,96 @@ const cell = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify
 
 /**
  * A sweep's summary: a row per point with its swept values, every variant's throughput, and the
- * best variant there (by BEST_BY) with its success rate and mean latency.
+ * best option there (by BEST_BY; a condition is never the best) with its success rate and mean latency.
  */
 export function sweepTable(results: Results): Table {
   const fields = results.sweep?.fields ?? [];
-  const variants = results.runs[0]?.variants.map((v) => v.name) ?? [];
-  const header = [...fields, ...variants.map((v) => `${v} (req/s)`), 'best', 'best: success rate (%)', 'best: mean latency (s)'];
+  const variants = results.runs[0]?.variants ?? [];
+  const header = [...fields, ...variants.map((v) => `${v.name}${v.condition ? ' [condition]' : ''} (req/s)`), 'best', 'best: success rate (%)', 'best: mean latency (s)'];
   const rows = results.runs.map((run) => {
     const best = bestVariant(run);
-    const m = best.metrics;
+    const m = best?.metrics;
     return [
       ...fields.map((f) => cell(run.point?.[f])),
-      ...variants.map((name) => {
+      ...variants.map(({ name }) => {
         const t = run.variants.find((v) => v.name === name)?.metrics.throughputPerS;
         return t === null || t === undefined ? '–' : t.toFixed(2);
       }),
-      best.name,
-      m.successRate === null ? '–' : (m.successRate * 100).toFixed(1),
-      m.latencyMs.mean === null ? '–' : (m.latencyMs.mean / 1000).toFixed(3),
+      best?.name ?? '–',
+      m?.successRate === null || m === undefined ? '–' : (m.successRate * 100).toFixed(1),
+      m?.latencyMs.mean === null || m === undefined ? '–' : (m.latencyMs.mean / 1000).toFixed(3),
     ];
   });
-  return { title: `${results.runs.length} points: throughput of each variant, and the best by ${BEST_BY}`, header, rows, notes: [] };
+  const conditions = variants.filter((v) => v.condition).map((v) => v.name);
+  const remarks = conditions.length ? [`never the best (conditions, not options): ${conditions.join(', ')}`] : [];
+  return { title: `${results.runs.length} points: throughput of each variant, and the best by ${BEST_BY}`, header, rows, notes: [], remarks };
+}
+
+/**
+ * The answer first: per run the best option by BEST_BY, its throughput and success rate and its
+ * margin over the next best (a sweep: which option is best at how many points); under it, how
+ * many published figures the simulation reproduces, and each one it does not. Null when there is
+ * nothing to compare (one variant) and nothing published.
+ */
+export function answerTable(results: Results): Table | null {
+  // Something is compared: two options, or an option beside a condition.
+  const picks = results.runs.some((r) => r.variants.length > 1);
+  const summary = publishedSummary(results);
+  if (!picks && summary === null) return null;
+  const remarks: string[] = [];
+  const conditions = [...new Set(results.runs.flatMap((r) => r.variants.filter((v) => v.condition).map((v) => v.name)))];
+  if (conditions.length) remarks.push(`compared, never picked (conditions, not options): ${conditions.join(', ')}`);
+  if (summary) remarks.push(summary);
+  const checks = checkFigures(results);
+  const manyRuns = new Set(checks.map((c) => c.run)).size > 1;
+  for (const c of checks.filter((x) => x.verdict === 'contradicted')) remarks.push(`  contradicted: ${describeCheck(c, manyRuns)}`);
+  for (const c of checks.filter((x) => x.verdict === 'off' || x.verdict === 'missing')) remarks.push(`  ${c.verdict === 'off' ? 'off' : 'not measured'}: ${describeCheck(c, manyRuns)}`);
+  if (results.sweep) {
+    const wins = new Map<string, RunResult[]>();
+    for (const run of results.runs) {
+      const best = bestVariant(run)?.name ?? '–';
+      wins.set(best, [...(wins.get(best) ?? []), run]);
+    }
+    const rows = [...wins].map(([name, points]) => [name, `${points.length} of ${results.runs.length}`, pointList(results, points)]);
+    return { title: `The answer: the best option at each point, by ${BEST_BY}`, header: ['best', 'points', 'where'], rows, notes: [], remarks };
+  }
+  const rows = results.runs.map((run) => {
+    const a = runAnswer(run);
+    const m = a.winner?.metrics;
+    return [
+      run.name,
+      a.winner?.name ?? '–',
+      m?.throughputPerS === null || m === undefined ? '–' : m.throughputPerS.toFixed(2),
+      m?.successRate === null || m === undefined ? '–' : (m.successRate * 100).toFixed(1),
+      a.margin,
+    ];
+  });
+  return {
+    title: `The answer: the best option of each run, by ${BEST_BY}`,
+    header: ['run', 'best', 'throughput (req/s)', 'success rate (%)', 'by how much'],
+    rows,
+    notes: [],
+    remarks,
+  };
 }
 
 /** The runs whose full tables are shown beside a sweep's summary: those with published figures. */
 export const referencedRuns = (results: Results): RunResult[] => results.runs.filter((r) => results.reference[r.name]);
 
-/** Every table of a results file, in the order stdout and results.md show them. */
+/** Every table of a results file, in the order stdout and results.md show them: the answer first. */
 export function tablesOf(results: Results): Table[] {
-  if (!results.sweep) return results.runs.map((r) => comparison(results, r));
-  return [sweepTable(results), ...referencedRuns(results).map((r) => comparison(results, r))];
+  const answer = answerTable(results);
+  const rest = results.sweep ? [sweepTable(results), ...referencedRuns(results).map((r) => comparison(results, r))] : results.runs.map((r) => comparison(results, r));
+  return answer ? [answer, ...rest] : rest;
 }
 
 export function toText(t: Table): string {
   const widths = t.header.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const out = [t.title, line(t.header), widths.map((w) => '─'.repeat(w)).join('  '), ...t.rows.map(line)];
   for (const n of t.notes) out.push(`≠ ${n}`);
+  out.push(...t.remarks);
   return out.join('\n');
 }
 
@@ -204,24 +200,25 @@ export function toMarkdown(t: Table): string {
   const out = [`### ${esc(t.title)}`, '', `| ${t.header.map(esc).join(' | ')} |`, `|${t.header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const r of t.rows) out.push(`| ${r.map(esc).join(' | ')} |`);
   if (t.notes.length) out.push('', ...t.notes.map((n) => `- ≠ ${esc(n)}`));
+  if (t.remarks.length) out.push('', ...t.remarks.map((n) => (n.startsWith('  ') ? `  - ${esc(n.trim())}` : `- ${esc(n)}`)));
   return out.join('\n');
 }
 
-/** results.md: every run's table, with the units stated. */
+/** results.md: the answer, then every run's table, with the units stated. */
 export function markdownReport(results: Results): string {
   const parts = [
     `# ${results.scenario}`,
     '',
     ...(results.description ? [results.description, ''] : []),
-    `Mode: ${results.mode}${results.timeScale !== undefined ? ` (time scale ${results.timeScale}, scenario time)` : ''} · seed: ${results.seed} · baseline: ${results.baseline} · file: \`${results.file}\``,
+    `Mode: ${results.mode}${results.timeScale !== undefined ? ` (time scale ${results.timeScale}, scenario time)` : ''} · seed: ${results.seed} · baseline: ${results.baseline} · file: \`${results.file}\`${results.changed?.length ? ` · changed: \`${results.changed.join(' ')}\`` : ''}`,
     '',
     ...(results.partial ? ['**Partial**: the run was interrupted; these figures cover the requests started before.', ''] : []),
-    'Latency is measured from a request\'s arrival to its final outcome, over successful requests; percentiles are exact (nearest rank). Improvements are relative (%) for times and throughput, and in percentage points (pp) for rates.',
+    "Latency is measured from a request's arrival to its final outcome, over successful requests; percentiles are exact (nearest rank). Changes are relative (%) for times and throughput, in percentage points (pp) for rates, and absolute for counts and detection times against a zero or tiny baseline.",
     '',
   ];
   if (results.sweep) {
     parts.push(
-      `A sweep of ${results.sweep.fields.join(', ')}: one point per ${results.sweep.dimensions > 1 ? 'combination' : 'value'}. The first table sums up every point; full tables follow for the points with published figures (results.json has every point).`,
+      `A sweep of ${results.sweep.fields.join(', ')}: one point per ${results.sweep.dimensions > 1 ? 'combination' : 'value'}. The answer and the summary table sum up every point; full tables follow for the points with published figures (results.json has every point).`,
       '',
     );
   }

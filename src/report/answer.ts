@@ -1,0 +1,222 @@
+import type { Results, RunResult, VariantResult } from '../metrics/results.js';
+import { direction, type MetricRow, rowsOf } from './catalogue.js';
+
+/**
+ * The answer a study's page and tables open with: per run, which option wins on the main metric
+ * and by how much; for a study with published figures, which of them the simulation reproduces.
+ */
+
+/**
+ * The main metric: the most requests succeeding, then the highest throughput. Success rates within
+ * SAME_SUCCESS of the best count as equal, so among the options that complete (about) the most
+ * requests the fastest wins. Throughput alone would crown an option that fails fast: a limiter
+ * whose requests come back 429 finishes a batch sooner with a quarter of it done.
+ */
+export const BEST_BY = 'success rate (within 1 pp counts as equal), then throughput';
+/** Success rates closer than this (a fraction: 1 percentage point) are equal for BEST_BY. */
+export const SAME_SUCCESS = 0.01;
+
+/** The variants a user can pick: a condition (such as "no rate limit") is compared, never picked. */
+export const options = (run: RunResult): VariantResult[] => run.variants.filter((v) => !v.condition);
+
+const success = (v: VariantResult): number => v.metrics.successRate ?? -Infinity;
+const throughput = (v: VariantResult): number => v.metrics.throughputPerS ?? -Infinity;
+
+/**
+ * The options of a run, best first by BEST_BY: repeatedly, among those within SAME_SUCCESS of the
+ * best success rate left, the highest throughput (then the higher success rate, then the order
+ * the scenario lists them).
+ */
+export function ranked(run: RunResult): VariantResult[] {
+  const left = options(run).map((v, i) => ({ v, i }));
+  const out: VariantResult[] = [];
+  while (left.length) {
+    const top = Math.max(...left.map((x) => success(x.v)));
+    const near = left.filter((x) => success(x.v) >= top - SAME_SUCCESS - 1e-12);
+    near.sort((a, b) => throughput(b.v) - throughput(a.v) || success(b.v) - success(a.v) || a.i - b.i);
+    const pick = near[0]!;
+    out.push(pick.v);
+    left.splice(left.indexOf(pick), 1);
+  }
+  return out;
+}
+
+/** The best option of a run by BEST_BY (the first listed on a tie); null when every variant is a condition. */
+export function bestVariant(run: RunResult): VariantResult | null {
+  return ranked(run)[0] ?? null;
+}
+
+/** One run's answer: the winner, the next best, and how far apart they are. */
+export interface RunAnswer {
+  run: RunResult;
+  winner: VariantResult | null;
+  runnerUp: VariantResult | null;
+  /** "+12.5 pp success rate over x", "+47.3% throughput over x", "tied with x", "the only option". */
+  margin: string;
+  /** Variants compared but not picked. */
+  conditions: VariantResult[];
+}
+
+/** A throughput margin under this (in %) is called a near tie: open-arrival runs move that much with the last request's latency. */
+export const NEAR_TIE = 1;
+
+const THROUGHPUT: MetricRow = { key: 'throughputPerS', label: 'throughput', unit: 'req/s', value: (m) => m.throughputPerS, scale: 1, digits: 2, better: 'higher' };
+
+export function runAnswer(run: RunResult): RunAnswer {
+  const conditions = run.variants.filter((v) => v.condition);
+  const [winner = null, runnerUp = null] = ranked(run);
+  // Nothing got through anywhere: there is no best, only failures to read in the table.
+  if (winner && !(winner.metrics.ok > 0)) return { run, winner: null, runnerUp: null, margin: 'no option got a request through', conditions };
+  let margin = winner ? 'the only option' : 'no option: every variant is a condition';
+  if (winner && runnerUp) {
+    const [ws, rs] = [winner.metrics.successRate, runnerUp.metrics.successRate];
+    const [wt, rt] = [winner.metrics.throughputPerS, runnerUp.metrics.throughputPerS];
+    if (ws !== null && (rs === null || ws - rs > SAME_SUCCESS)) {
+      margin = `+${((ws - (rs ?? 0)) * 100).toFixed(1)} pp success rate over ${runnerUp.name}`;
+    } else if (wt !== null && (rt === null || direction(THROUGHPUT, wt, rt) !== 0)) {
+      const gain = rt === null || rt === 0 ? null : ((wt - rt) / rt) * 100;
+      margin = gain === null ? `${wt.toFixed(2)} req/s against none for ${runnerUp.name}` : `+${gain.toFixed(1)}% throughput over ${runnerUp.name}${gain < NEAR_TIE ? ' (a near tie)' : ''}`;
+    } else {
+      margin = `tied with ${runnerUp.name}`;
+    }
+  }
+  return { run, winner, runnerUp, margin, conditions };
+}
+
+/** Published figures are compared only with runs of the scenario they describe (no `--seed`/`--set` change). */
+export const comparable = (results: Results): boolean => !results.changed?.length;
+
+/**
+ * A simulated figure reproduces a published one when it is within 10% of it (rates: within 5
+ * percentage points) and, for a variant other than the baseline, its change against the baseline
+ * goes the same way as the published change (on rows where a direction means something).
+ */
+export const TOLERANCE = { relative: 0.1, points: 5 } as const;
+export const TOLERANCE_TEXT = 'within 10% of the published value (rates: 5 percentage points) and, against the baseline, changing the same way';
+
+/** reproduced; off: same way (or no way to compare) but outside the tolerance; contradicted: goes the other way; missing: not simulated. */
+export type Verdict = 'reproduced' | 'off' | 'contradicted' | 'missing';
+
+/** One published figure beside its simulated counterpart, both in the metric's own unit (as results.json). */
+export interface FigureCheck {
+  run: string;
+  variant: string;
+  row: MetricRow;
+  published: number;
+  simulated: number | null;
+  verdict: Verdict;
+  /** For `contradicted`: the baseline the direction was compared against. */
+  baseline?: string;
+}
+
+export function withinTolerance(row: MetricRow, sim: number, pub: number): boolean {
+  if (row.unit === '%') return Math.abs(sim - pub) * 100 <= TOLERANCE.points + 1e-9;
+  if (pub === 0) return sim === 0;
+  return Math.abs(sim - pub) <= TOLERANCE.relative * Math.abs(pub) + 1e-9;
+}
+
+/** Every published figure of the results, checked; empty when there are none or they do not describe this run. */
+export function checkFigures(results: Results): FigureCheck[] {
+  if (!comparable(results)) return [];
+  const out: FigureCheck[] = [];
+  for (const run of results.runs) {
+    const ref = results.reference[run.name];
+    if (!ref) continue;
+    const base = run.variants.find((v) => v.name === results.baseline) ?? run.variants[0]!;
+    const rows = rowsOf(run, base);
+    for (const v of run.variants) {
+      const figures = ref[v.name] ?? {};
+      for (const row of rows) {
+        const pub = figures[row.key];
+        if (pub === undefined) continue;
+        const sim = row.value(v.metrics);
+        if (sim === null) {
+          out.push({ run: run.name, variant: v.name, row, published: pub, simulated: null, verdict: 'missing' });
+          continue;
+        }
+        const pb = ref[base.name]?.[row.key];
+        const sb = row.value(base.metrics);
+        const against = v !== base && row.better !== 'none' && pb !== undefined && sb !== null;
+        const contra = against && direction(row, sim, sb) * direction(row, pub, pb) < 0;
+        const verdict: Verdict = contra ? 'contradicted' : withinTolerance(row, sim, pub) ? 'reproduced' : 'off';
+        out.push({ run: run.name, variant: v.name, row, published: pub, simulated: sim, verdict, ...(contra ? { baseline: base.name } : {}) });
+      }
+    }
+  }
+  return out;
+}
+
+/** A figure in the table's unit: "3.401 s", "99.0%". */
+export function shown(row: MetricRow, v: number | null): string {
+  if (v === null) return '–';
+  const x = (v * row.scale).toFixed(row.digits);
+  return row.unit === '%' ? `${x}%` : `${x} ${row.unit}`;
+}
+
+/** One line about a figure that was not reproduced, for the lists under the answer. */
+export function describeCheck(c: FigureCheck, withRun: boolean): string {
+  const where = `${c.row.label}, ${c.variant}${withRun ? ` (${c.run})` : ''}`;
+  const nums = `published ${shown(c.row, c.published)}, simulated ${shown(c.row, c.simulated)}`;
+  if (c.verdict === 'contradicted') return `${where}: ${nums}; against ${c.baseline} it goes the other way`;
+  if (c.verdict === 'missing') return `${where}: published ${shown(c.row, c.published)}, not measured here`;
+  return `${where}: ${nums}`;
+}
+
+/** Counts per verdict. */
+export function tally(checks: readonly FigureCheck[]): Record<Verdict, number> {
+  const t: Record<Verdict, number> = { reproduced: 0, off: 0, contradicted: 0, missing: 0 };
+  for (const c of checks) t[c.verdict]++;
+  return t;
+}
+
+/** The sentence that sums up the published figures (null when the study has none). */
+export function publishedSummary(results: Results): string | null {
+  const hasRef = Object.keys(results.reference).length > 0;
+  if (!hasRef) return null;
+  if (!comparable(results)) return `Published figures not compared: they describe the scenario as written, and this run changed it (${results.changed!.join(' ')}).`;
+  const checks = checkFigures(results);
+  const t = tally(checks);
+  const parts = [`${t.reproduced} of ${checks.length} published figures reproduced`, `${t.contradicted} contradicted`, `${t.off} off by more than the tolerance`];
+  if (t.missing) parts.push(`${t.missing} not measured`);
+  return `${parts.join(', ')}. Reproduced: ${TOLERANCE_TEXT}.`;
+}
+
+/**
+ * The swept field a sweep's charts put on a numeric x axis: the field of a one-dimension sweep
+ * (the first of a zip) whose values are all numbers. Null otherwise (the runs are categories).
+ */
+export function sweepAxis(results: Results): string | null {
+  const field = results.sweep?.dimensions === 1 ? results.sweep.fields[0] : undefined;
+  if (field === undefined) return null;
+  return results.runs.every((r) => typeof r.point?.[field] === 'number') ? field : null;
+}
+
+/** Sweep points as a short list: "field = 1–9, 12, 20–40" on a numeric axis, else "a, b, c" or "a … z and 10 between". */
+export function pointList(results: Results, runs: readonly RunResult[]): string {
+  const axis = sweepAxis(results);
+  if (axis === null) {
+    const names = runs.map((r) => r.name);
+    return names.length <= 4 ? names.join(', ') : `${names[0]} … ${names.at(-1)} and ${names.length - 2} between`;
+  }
+  // Consecutive points of the sweep (by position) merge into one range.
+  const all = results.runs;
+  const parts: string[] = [];
+  let start = -1;
+  let prev = -1;
+  const flush = (): void => {
+    if (start < 0) return;
+    const a = all[start]!.point![axis] as number;
+    const b = all[prev]!.point![axis] as number;
+    parts.push(start === prev ? String(a) : `${a}–${b}`);
+  };
+  for (const r of runs) {
+    const i = all.indexOf(r);
+    if (start >= 0 && i === prev + 1) prev = i;
+    else {
+      flush();
+      start = prev = i;
+    }
+  }
+  flush();
+  return `${axis} = ${parts.join(', ')}`;
+}

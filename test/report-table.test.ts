@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import type { Results, RunResult, VariantResult } from '../src/metrics/results.js';
+import { bestVariant, checkFigures, ranked, runAnswer } from '../src/report/answer.js';
+import { change, METRICS } from '../src/report/catalogue.js';
+import { answerTable, comparison, markdownReport, sweepTable, tablesOf, toText } from '../src/report/table.js';
+import { results, run, variant } from './helpers/results.js';
+
+const row = (t: { rows: string[][] }, label: string): string[] | undefined => t.rows.find((r) => r[0] === label);
+const labels = (t: { rows: string[][] }): string[] => t.rows.map((r) => r[0]!);
+
+/** A variant whose every request failed: `outcome` is how each of its `n` attempts ended. */
+function failing(name: string, outcome: 'serverError' | 'connectFailed' | 'timeout' | 'unavailable', n: number): VariantResult {
+  const v = variant(name, { ok: 0 });
+  const m = v.metrics;
+  m.requests = n;
+  m.attempts = n;
+  m.ok = 0;
+  m.failed = n;
+  m.outcomes = { ok: 0, rateLimited: 0, serverError: 0, timeout: 0, connectFailed: 0, gaveUp: 0, unavailable: 0, [outcome]: n };
+  m.attemptOutcomes = { ...m.outcomes };
+  m.successRate = 0;
+  m.throughputPerS = 0;
+  m.totalTimeMs = 1200;
+  m.latencyMs = { mean: null, min: null, max: null, p50: null, p90: null, p99: null };
+  for (const k of ['keyWait', 'providerQueue', 'connect', 'service', 'retryWait'] as const) m.phasesMs[k] = { mean: 0, p50: 0, p99: 0, max: 0 };
+  m.connections = { created: 0, reused: 0, reuseRate: null, clientsCreated: 0, clientsReused: 0, clientReuseRate: null };
+  m.limiter = { checks: n, wastedChecks: 0, wakeups: 0, entriesPeak: 0 };
+  // One provider, which got every attempt.
+  m.providers = { alpha: { ...m.providers.alpha!, requests: n, share: 1, ok: 0, failed: n } };
+  return v;
+}
+
+const single = (r: RunResult): Results => results({ runs: [r], baseline: r.variants[0]!.name, reference: {} });
+
+describe('tables never hide what matters', () => {
+  it('every provider failing: success rate, throughput, total time and the 5xx row still show', () => {
+    const r = run('all fail', [failing('a', 'serverError', 40), failing('b', 'serverError', 40)]);
+    const t = comparison(single(r), r);
+    expect(row(t, 'success rate (%)')!.slice(1, 3)).toEqual(['0.0', '0.0']);
+    expect(row(t, 'throughput (req/s)')!.slice(1, 3)).toEqual(['0.00', '0.00']);
+    expect(row(t, 'total time (s)')!.slice(1, 3)).toEqual(['1.20', '1.20']);
+    expect(row(t, 'ok (requests)')!.slice(1, 3)).toEqual(['0', '0']);
+    expect(row(t, '5xx responses (attempts)')!.slice(1, 3)).toEqual(['40', '40']);
+    expect(labels(t)[0]).toBe('success rate (%)');
+    // Nothing got through: the answer names no best option.
+    expect(answerTable(single(r))!.rows).toEqual([['all fail', '–', '–', '–', 'no option got a request through']]);
+  });
+
+  it('against a dead port: every outcome that happened has its row, beside success rate, throughput and total time', () => {
+    const r = run('dead port', [failing('only', 'connectFailed', 40)]);
+    const t = comparison(single(r), r);
+    expect(labels(t)).toEqual(['success rate (%)', 'throughput (req/s)', 'total time (s)', 'ok (requests)', 'connect failures (attempts)']);
+    for (const outcome of ['timeout', 'unavailable'] as const) {
+      const x = run('x', [failing('only', outcome, 3)]);
+      expect(labels(comparison(single(x), x)), outcome).toContain(outcome === 'timeout' ? 'timeouts (attempts)' : 'no healthy provider (attempts)');
+    }
+  });
+
+  it('says which rows it left out and why: zero in every variant, or not measured', () => {
+    const r = run('dead port', [failing('only', 'connectFailed', 40)]);
+    const t = comparison(single(r), r);
+    expect(t.remarks).toEqual([
+      'left out, zero in every variant: 429 responses, 5xx responses, timeouts, no healthy provider, gave up waiting for a key, mean key wait, clients created, clients reused, connections opened',
+      'left out, not measured in any variant: requests sent, success rate of sent, mean latency, p50 latency, p99 latency, min latency, max latency, client reuse rate, key checks, key checks finding none, key wake-ups, entries per key (peak)',
+    ]);
+    // The text and markdown tables carry the same lines.
+    expect(toText(t)).toContain('\nleft out, zero in every variant: 429 responses');
+    expect(markdownReport(single(r))).toContain('- left out, not measured in any variant: requests sent');
+    // Every catalogue row is either shown or named.
+    const named = t.remarks.join(', ');
+    for (const m of METRICS) expect(labels(t).includes(`${m.label} (${m.unit})`) || named.includes(m.label), m.key).toBe(true);
+  });
+
+  it('a count or a detection time against a zero or tiny baseline is an absolute difference, not −4659%', () => {
+    const time = { key: 'detectedAfterMs.p', label: 'p down: detected after', unit: 's', value: () => null, scale: 1e-3, digits: 2, better: 'lower', absolute: 'time' } as const;
+    expect(change(time, 52_500, 1100)?.text).toBe('51.40 s more');
+    expect(change(time, 500, 1100)?.text).toBe('+54.5%');
+    const checks = METRICS.find((m) => m.key === 'limiterChecks')!;
+    expect(change(checks, 714, 0)?.text).toBe('714 more');
+    expect(change(checks, 1, 4)?.text).toBe('3 fewer');
+    expect(change(checks, 80, 3435)?.text).toBe('+97.7%');
+    expect(change(checks, 359, 22)?.text).toBe('337 more');
+    // Not a count: throughput stays relative however small the baseline.
+    const throughput = METRICS.find((m) => m.key === 'throughputPerS')!;
+    expect(change(throughput, 5, 0.1)?.text).toBe('+4900.0%');
+    // And the table uses it: a detection time and health checks against a baseline that had none.
+    const a = variant('passive');
+    const b = variant('active');
+    a.metrics.providers.beta!.faults = [{ kind: 'down', atMs: 0, forMs: 1000, detectedAfterMs: 1100, restoredAfterMs: 2900 }];
+    b.metrics.providers.beta!.faults = [{ kind: 'down', atMs: 0, forMs: 1000, detectedAfterMs: 52_500, restoredAfterMs: 2600 }];
+    b.metrics.providers.beta!.checks = 9;
+    const r = run('faults', [a, b]);
+    const t = comparison(single(r), r);
+    expect(row(t, 'beta down: detected after (s)')).toEqual(['beta down: detected after (s)', '1.10', '52.50', '51.40 s more']);
+    expect(row(t, 'beta back: in use again after (s)')).toEqual(['beta back: in use again after (s)', '2.90', '2.60', '+10.3%']);
+    expect(row(t, 'health checks sent (count)')).toEqual(['health checks sent (count)', '0', '9', '9 more']);
+  });
+
+  it('after --seed or --set the published figures are left out, with the reason, and never compared', () => {
+    const changed = results({ changed: ['--seed 3', '--set keys.count=8'] });
+    const t = comparison(changed, changed.runs[0]!);
+    expect(t.header.some((h) => h.includes('published'))).toBe(false);
+    expect(t.notes).toEqual([]);
+    expect(t.remarks[0]).toBe('published figures left out: they describe the scenario as written, and this run changed it (--seed 3 --set keys.count=8)');
+    expect(checkFigures(changed)).toEqual([]);
+    expect(answerTable(changed)!.remarks).toContain('Published figures not compared: they describe the scenario as written, and this run changed it (--seed 3 --set keys.count=8).');
+    // As written, the same results show them.
+    const asWritten = comparison(results(), results().runs[0]!);
+    expect(asWritten.header).toContain('fast (published)');
+    expect(asWritten.notes).toHaveLength(1);
+  });
+});
+
+describe('the answer', () => {
+  it('the best option has the most requests succeeding (within 1 pp), then the highest throughput: failing fast does not win', () => {
+    const steady = variant('steady', { ok: 60 });
+    steady.metrics.successRate = 1;
+    steady.metrics.throughputPerS = 0.3;
+    const fast = variant('fails fast', { ok: 15, rateLimited: 45 });
+    fast.metrics.successRate = 0.25;
+    fast.metrics.throughputPerS = 0.37;
+    const near = variant('near', { ok: 59 });
+    near.metrics.successRate = 0.995;
+    near.metrics.throughputPerS = 0.31;
+    const r = run('batch', [steady, fast, near]);
+    expect(ranked(r).map((v) => v.name)).toEqual(['near', 'steady', 'fails fast']);
+    const a = runAnswer(r);
+    expect(a.winner?.name).toBe('near');
+    expect(a.margin).toBe('+3.3% throughput over steady');
+    // The runner-up is behind on success rate: the margin says so.
+    expect(runAnswer(run('x', [steady, fast])).margin).toBe('+75.0 pp success rate over fails fast');
+  });
+
+  it('a condition (such as "no rate limit") is compared but never the best, in the answer and in the sweep summary', () => {
+    const pick = variant('multi-process', { ok: 4 });
+    const cond = Object.assign(variant('no rate limit', { ok: 8 }), { condition: true as const });
+    const r = run('workload.concurrency=20', [pick, cond]);
+    expect(bestVariant(r)?.name).toBe('multi-process');
+    expect(runAnswer(r).margin).toBe('the only option');
+    expect(bestVariant(run('x', [cond]))).toBeNull();
+    const sweep = results({ runs: [{ ...r, point: { 'workload.concurrency': 20 } }], sweep: { fields: ['workload.concurrency'], dimensions: 1 }, baseline: 'multi-process', reference: {} });
+    const t = sweepTable(sweep);
+    expect(t.rows[0]![t.header.indexOf('best')]).toBe('multi-process');
+    expect(t.header).toContain('no rate limit [condition] (req/s)');
+    expect(t.remarks).toEqual(['never the best (conditions, not options): no rate limit']);
+  });
+
+  it('comes first: per run the best option, its figures and its margin; then how many published figures it reproduces', () => {
+    const r = results();
+    const [first, ...rest] = tablesOf(r);
+    expect(first!.title).toBe('The answer: the best option of each run, by success rate (within 1 pp counts as equal), then throughput');
+    expect(first!.rows).toEqual([
+      ['small', 'fast', '2.00', '100.0', '+25.0 pp success rate over slow'],
+      ['large', 'fast', '4.00', '100.0', '+37.5 pp success rate over slow'],
+    ]);
+    expect(rest.map((t) => t.title)).toEqual(['small', 'large']);
+    // fast's 0.8 s against a published 0.7 s is off by more than 10%, and faster than slow where
+    // the document had it slower; slow's 1.6 s against 0.6 s is off.
+    expect(first!.remarks[0]).toBe(
+      '2 of 4 published figures reproduced, 1 contradicted, 1 off by more than the tolerance. Reproduced: within 10% of the published value (rates: 5 percentage points) and, against the baseline, changing the same way.',
+    );
+    expect(first!.remarks.slice(1)).toEqual([
+      '  contradicted: mean latency, fast: published 0.700 s, simulated 0.800 s; against slow it goes the other way',
+      '  off: mean latency, slow: published 0.600 s, simulated 1.600 s',
+    ]);
+    expect(markdownReport(r).indexOf('### The answer')).toBeLessThan(markdownReport(r).indexOf('### small'));
+  });
+
+  it('a published figure is reproduced within 10% (rates: 5 pp) and the same direction against the baseline', () => {
+    const r = results({
+      reference: {
+        small: {
+          fast: { successRate: 0.96, throughputPerS: 2.15, meanLatencyMs: 500 },
+          slow: { successRate: 0.69, throughputPerS: 1.2, meanLatencyMs: 1700 },
+        },
+      },
+    });
+    const verdicts = checkFigures(r).map((c) => [c.variant, c.row.key, c.verdict]);
+    expect(verdicts).toEqual([
+      ['fast', 'successRate', 'reproduced'], // 100% vs 96%: 4 pp
+      ['fast', 'meanLatencyMs', 'off'], // 0.8 s vs 0.5 s, faster than slow as published
+      ['fast', 'throughputPerS', 'reproduced'], // 2.00 vs 2.15: 7%
+      ['slow', 'successRate', 'off'], // 75% vs 69%: 6 pp
+      ['slow', 'meanLatencyMs', 'reproduced'], // 1.6 s vs 1.7 s
+      ['slow', 'throughputPerS', 'off'], // 1.50 vs 1.20: 25%
+    ]);
+  });
+
+  it('a sweep: which option is best at how many points, points on a numeric axis as ranges', () => {
+    const point = (c: number, winner: 'a' | 'b'): RunResult => ({
+      name: `workload.concurrency=${c}`,
+      point: { 'workload.concurrency': c },
+      variants: [variant('a', { ok: winner === 'a' ? 8 : 4 }), variant('b', { ok: winner === 'b' ? 8 : 4 })],
+    });
+    const r = results({ runs: [point(1, 'a'), point(2, 'a'), point(3, 'b'), point(4, 'a'), point(5, 'a')], sweep: { fields: ['workload.concurrency'], dimensions: 1 }, baseline: 'a', reference: {} });
+    expect(answerTable(r)!.rows).toEqual([
+      ['a', '4 of 5', 'workload.concurrency = 1–2, 4–5'],
+      ['b', '1 of 5', 'workload.concurrency = 3'],
+    ]);
+  });
+});
