@@ -185,7 +185,7 @@ runs:
     expect(errorsOf(`name: x\n${PROVIDERS}`, { sets: ['workload.concurency=20', 'providers.0.capacity=-1', 'oops'] })).toEqual([
       '--set oops: expected path=value, such as workload.concurrency=20',
       '--set workload.concurency=20: unknown field "concurency" (did you mean "concurrency"?)',
-      '--set providers.0.capacity=-1: expected a positive integer, got -1',
+      '--set providers.0.capacity=-1: expected a positive integer up to 1000000, got -1',
     ]);
   });
 
@@ -194,7 +194,7 @@ runs:
     expect(plan.seed).toBe(7);
     expect(only(plan).seed).toBe(7);
     expect(only(parse(`name: x\nseed: 42\n${PROVIDERS}`)).seed).toBe(42);
-    expect(errorsOf(`name: x\n${PROVIDERS}`, { seed: -1 })).toEqual(['--seed -1: expected a non-negative integer']);
+    expect(errorsOf(`name: x\n${PROVIDERS}`, { seed: -1 })).toEqual(['--seed -1: expected a non-negative integer below 2^53']);
   });
 
   it('keeps reference figures whose run and variant names exist', () => {
@@ -229,7 +229,7 @@ runs:
       's.yaml:1:1: providers: required field missing',
       's.yaml:1:7: name: expected a string, got 3',
       's.yaml:2:14: connections: expected one of pooled | fresh, got "pool" (did you mean "pooled"?)',
-      's.yaml:3:7: seed: expected a non-negative integer, got "x"',
+      's.yaml:3:7: seed: expected a non-negative integer below 2^53, got "x"',
     ]);
     expect(e!.message).toBe(e!.lines.join('\n'));
   });

@@ -71,7 +71,7 @@ describe('sweep: the grid of points', () => {
 describe('sweep mistakes: one line each, at the place in the file', () => {
   const cases: [string, string][] = [
     ['sweep:\n  workload.concurency: [1, 5]\n', 's.yaml:9:3: sweep.workload.concurency: unknown field "concurency" (did you mean "concurrency"?)'],
-    ['sweep:\n  keys.count: [4, -1]\n', 's.yaml:9:19: sweep.keys.count.1: expected a positive integer, got -1'],
+    ['sweep:\n  keys.count: [4, -1]\n', 's.yaml:9:19: sweep.keys.count.1: expected a positive integer up to 10000, got -1'],
     ['sweep:\n  zip: { keys.count: [2, 4], keys.limit: [3/min] }\n', 's.yaml:9:42: sweep.zip.keys.limit: expected 2 values like keys.count (zipped lists vary together), got 1'],
     ['sweep:\n  keys.count: [2, 2]\n', 's.yaml:9:19: sweep.keys.count.1: expected each value once, got 2 again'],
     ['sweep:\n  keys.count: [2, 3]\nruns: [{ name: x }]\n', "s.yaml:8:1: sweep: expected either runs or a sweep, not both (a sweep's points are its runs)"],

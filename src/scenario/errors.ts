@@ -13,7 +13,11 @@ export class ScenarioError extends Error {
 /** A source value rendered compactly for "got …": strings quoted, containers elided. */
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') {
+    // A message stays one readable line: a 400-digit number is shown by its start.
+    const text = JSON.stringify(value);
+    return text.length > 64 ? `${text.slice(0, 60)}…"` : text;
+  }
   if (Array.isArray(value)) return value.length ? '[…]' : '[]';
   if (value !== null && typeof value === 'object') return Object.keys(value).length ? '{…}' : '{}';
   return String(value);
