@@ -37,8 +37,11 @@ type Path = (string | number)[];
 type Issue = z.core.$ZodIssue;
 /** A problem in terms of the validated object; `key` = point at the key node rather than the value. */
 interface Problem { path: Path; key: boolean; message: string }
-/** An override of the base document: a `--set` (text) or a sweep point's value (where it sits in the file). */
-interface SetOp { path: Path; text: string; docPath?: Path; keyPath?: Path }
+/**
+ * An override of the base document: a `--set` (text) or a sweep point's value (where it sits in the
+ * file). `created`: the length of the path's prefix that existed; the mappings below it were made by it.
+ */
+interface SetOp { path: Path; text: string; docPath?: Path; keyPath?: Path; created: number }
 type Origin = { docPath: Path; keyPath?: Path } | { set: string };
 interface Layer { value: unknown; docPath: Path; sets: SetOp[] }
 
@@ -65,8 +68,8 @@ function readBounded(file: string): string {
     let n = 0;
     for (let r = 1; r > 0 && n < buf.length; n += r) r = readSync(fd, buf, n, buf.length - n, null);
     if (n > MAX_FILE_BYTES) {
-      const size = fstatSync(fd).size;
-      throw new ScenarioError([`${file}: expected a scenario file of at most ${MAX_FILE_BYTES} bytes (1 MiB), got ${size > n ? `${size} bytes` : 'more'}`]);
+      const size = fstatSync(fd).size; // 0 for a device or a pipe
+      throw new ScenarioError([`${file}: expected a scenario file of at most ${MAX_FILE_BYTES} bytes (1 MiB), got ${size >= n ? `${size} bytes` : 'more'}`]);
     }
     return buf.toString('utf8', 0, n);
   } catch (e) {
@@ -150,9 +153,9 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
           else located.push({ place: at(findNode(doc, v.docPath, false).range![0]), path: v.docPath.join('.'), message: `${s.error.issues[0]!.message}, got ${show(v.value)}` });
           continue;
         }
-        const problem = setIn(pointRaw, v.path, structuredClone(v.value));
-        if (problem) located.push({ place: at(findNode(doc, keyPath, true).range![0]), path: keyPath.join('.'), message: problem });
-        else pointSets.push({ path: v.path, text: '', docPath: v.docPath, keyPath });
+        const done = setIn(pointRaw, v.path, structuredClone(v.value));
+        if (typeof done === 'string') located.push({ place: at(findNode(doc, keyPath, true).range![0]), path: keyPath.join('.'), message: done });
+        else pointSets.push({ path: v.path, text: '', docPath: v.docPath, keyPath, created: done });
       }
     }
     const opsHere = [...sets, ...pointSets];
@@ -304,10 +307,14 @@ function getIn(v: unknown, path: Path): unknown {
 const isPrefix = (prefix: Path, path: Path) => prefix.length <= path.length && prefix.every((k, i) => String(k) === String(path[i]));
 
 function originOf(layer: Layer, path: Path): Origin {
-  const set = findLast(layer.sets, (s) => isPrefix(s.path.slice(layer.docPath.length), path) && isPrefix(layer.docPath, s.path));
+  // The override that wrote the value at `path` (or above it), or made the mapping at `path` on its way.
+  const full = [...layer.docPath, ...path];
+  const set = findLast(layer.sets, (s) => isPrefix(layer.docPath, s.path)
+    && (isPrefix(s.path, full) || (isPrefix(full, s.path) && full.length > s.created)));
   if (!set) return { docPath: [...layer.docPath, ...path] };
   if (!set.docPath) return { set: set.text };
-  // A sweep value: inside it, the path goes on from the value's own node.
+  // A sweep value: inside it, the path goes on from the value's own node (a mapping it made: its key).
+  if (full.length < set.path.length) return { docPath: set.keyPath!, keyPath: set.keyPath };
   const rest = path.slice(set.path.length - layer.docPath.length);
   return { docPath: [...set.docPath, ...rest], keyPath: rest.length === 0 ? set.keyPath : undefined };
 }
@@ -432,34 +439,37 @@ function applySets(raw: Record<string, unknown>, texts: string[], out: Located[]
       for (const p of read.problems) problem(p.message);
       continue;
     }
-    const bad = setIn(raw, path, read.value);
-    if (bad) problem(bad);
-    else ops.push({ path, text });
+    const done = setIn(raw, path, read.value);
+    if (typeof done === 'string') problem(done);
+    else ops.push({ path, text, created: done });
   }
   return ops;
 }
 
 /**
- * Sets `path` in `raw` to `value`, creating mappings on the way; a problem when a segment names a
- * prototype, a step is not a mapping or list, or a list index is not one of the list's (or the next).
+ * Sets `path` in `raw` to `value`, creating mappings on the way. Returns the length of the prefix
+ * that existed, or a problem when a segment names a prototype, a step is not a mapping or list, or
+ * a list index is not one of the list's (or the next).
  */
-function setIn(raw: Record<string, unknown>, path: Path, value: unknown): string | null {
+function setIn(raw: Record<string, unknown>, path: Path, value: unknown): number | string {
   const bad = path.find((s) => typeof s === 'string' && PROTO.has(s));
   if (bad !== undefined) return `expected a field path, got ${JSON.stringify(bad)} in it`;
   let cur: unknown = raw;
+  let existed = path.length;
   for (const [i, seg] of path.entries()) {
     const here = path.slice(0, i).join('.');
     if (Array.isArray(cur) && !(typeof seg === 'number' && seg <= cur.length)) {
       return `expected an index of ${here} from 0 to ${cur.length}, got ${JSON.stringify(String(seg))}`;
     }
-    if (i === path.length - 1) {
-      define(cur as object, seg, value);
-      return null;
-    }
+    if (i === path.length - 1) break;
     let next = own(cur, seg);
-    if (next === undefined) define(cur as object, seg, (next = {}));
+    if (next === undefined) {
+      existed = Math.min(existed, i);
+      define(cur as object, seg, (next = {}));
+    }
     if (!isPlainMap(next) && !Array.isArray(next)) return `${path.slice(0, i + 1).join('.')} is ${show(next)}, not a mapping or list`;
     cur = next;
   }
-  return null;
+  define(cur as object, path.at(-1)!, value);
+  return existed;
 }

@@ -137,6 +137,7 @@ function pathProblem(field: string, variants: number): string | undefined {
   if (head === 'seed') return path.length === 1 ? undefined : `expected seed alone (a number), got ${JSON.stringify(field)}`;
   if (typeof head === 'string' && FILE_FIELDS.has(head)) return fileOnly;
   if (head !== 'variants') return undefined;
+  if (index === undefined) return fileOnly;
   if (variants === 0) return `expected variants.N with N a variant's index, got ${JSON.stringify(field)}, and the file has no variants`;
   if (typeof index !== 'number' || index >= variants) {
     return `expected variants.N with N a variant's index (0 to ${variants - 1}), got ${JSON.stringify(field)}`;

@@ -41,9 +41,20 @@ export function readYaml(text: string): YamlResult {
   // logLevel error: a warning becomes a problem below, never a line printed by Node.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
   if (doc.errors.length) {
-    return { ok: false, lineCounter, problems: doc.errors.map((e) => ({ offset: e.pos[0], path: [], message: `YAML syntax: ${firstLine(e.message)}` })) };
+    return {
+      ok: false,
+      lineCounter,
+      problems: doc.errors.map((e) => ({
+        offset: e.pos[0],
+        path: [],
+        message: e.code === 'MULTIPLE_DOCS' ? 'expected one YAML document, got more (a --- line starts another)' : `YAML syntax: ${firstLine(e.message)}`,
+      })),
+    };
   }
-  const problems: YamlProblem[] = doc.warnings.map((w) => ({ offset: w.pos[0], path: [], message: `YAML: ${firstLine(w.message)}` }));
+  // An unknown tag is reported by the walk, at its value; what remains (`!!float 1` is no float) is said here.
+  const problems: YamlProblem[] = doc.warnings
+    .filter((w) => !(w.code === 'TAG_RESOLVE_FAILED' && /^Unresolved tag: /.test(w.message) && !PLAIN_TAGS.has(w.message.slice(16).trim())))
+    .map((w) => ({ offset: w.pos[0], path: [], message: `YAML: ${firstLine(w.message).replace(CORE, '!!')}` }));
   const values = walk(doc, problems);
   if (problems.length) return { ok: false, lineCounter, problems };
   try {
@@ -106,7 +117,8 @@ function walk(doc: Document, problems: YamlProblem[]): number {
   const count = (n: number, node: YamlNode, path: Path) => {
     total += n;
     if (total > MAX_VALUES) {
-      problem(node, path, `expected at most ${MAX_VALUES} values once aliases are expanded, got more by here`);
+      const where = isAlias(node) ? `at *${node.source}` : 'here';
+      problem(node, path, `expected at most ${MAX_VALUES} values once aliases are expanded, got more ${where}`);
       throw new Stop();
     }
   };
@@ -133,7 +145,8 @@ function walk(doc: Document, problems: YamlProblem[]): number {
       return e;
     }
     if (n.anchor) anchors.set(n.anchor, n);
-    if (n.tag && !PLAIN_TAGS.has(n.tag)) problem(n, path, `unsupported YAML tag ${shortTag(n.tag)}`);
+    const badTag = n.tag !== undefined && !PLAIN_TAGS.has(n.tag);
+    if (badTag) problem(n, path, `unsupported YAML tag ${shortTag(n.tag!)}`);
     const start = total;
     count(1, n, path);
     let height = 0;
@@ -142,7 +155,8 @@ function walk(doc: Document, problems: YamlProblem[]): number {
       if (typeof v === 'number' && !Number.isFinite(v)) {
         const src = String(n.source ?? v);
         problem(n, path, `expected a finite number, got ${src.length > 24 ? `${src.slice(0, 20)}…` : src}`);
-      } else if (v !== null && typeof v === 'object') {
+      } else if (v !== null && typeof v === 'object' && !badTag) {
+        // an implicit YAML 1.1 type (`%YAML 1.1` makes 2001-12-14 a Date)
         problem(n, path, `unsupported YAML value (${v.constructor?.name ?? 'object'}); expected a string, number, true/false or null`);
       }
     } else if (isMap(n) || isSeq(n)) {
@@ -158,7 +172,10 @@ function walk(doc: Document, problems: YamlProblem[]): number {
           if (keyNode && !isScalar(keyNode)) {
             problem(key!, path, `expected a field name, got a ${isSeq(keyNode) ? 'list' : 'mapping'} as a key`);
           }
-          childPath = [...path, isScalar(keyNode) ? String(keyNode.value ?? '') : ''];
+          const name = isScalar(keyNode) ? String(keyNode.value ?? '') : '';
+          // As an own key it is harmless here, but zod's records would make it the prototype of their output.
+          if (name === '__proto__') problem(key!, path, 'expected a field name, got "__proto__"');
+          childPath = [...path, name];
           value = pair.value;
         }
         height = Math.max(height, visit(value, childPath, depth + 1).height);
