@@ -72,6 +72,8 @@ const edges: Edge[] = [
     'providers.0.timeout', `expected a duration of at most 8760h (a year), got ${YEAR_MS + 1}`),
   edge('keys.wait.poll floor', `name: b\nkeys: { wait: { poll: 1ms } }\n${P}`, `name: b\nkeys: { wait: { poll: 0.5ms } }\n${P}`,
     'keys.wait.poll', 'expected at least 1ms (each waiting request re-checks at this interval), got "0.5ms"'),
+  edge('polls per wait', `name: b\nkeys: { wait: { poll: 1ms }, acquireTimeout: 1000s }\n${P}`, `name: b\nkeys: { wait: { poll: 1ms }, acquireTimeout: 1000001 }\n${P}`,
+    'keys.wait.poll', 'expected keys.acquireTimeout ÷ poll ≤ 1000000 (a waiter re-checks that often before it gives up), got 1000001'),
   edge('health.active.interval floor', `name: b\nhealth: { active: { interval: 1 } }\n${P}`, `name: b\nhealth: { active: { interval: 0.999 } }\n${P}`,
     'health.active.interval', 'expected at least 1ms (every provider is checked at this interval), got 0.999'),
   edge('bucketWidth floor', `name: b\nkeys: { limiter: { type: bucket-window, bucketWidth: 1ms } }\n${P}`,

@@ -20,6 +20,9 @@ export const MAX_DURATION_TEXT = '8760h (a year)';
  */
 export const MIN_TIMER_MS = 1;
 
+/** Re-checks of one polling waiter before it gives up (keys.acquireTimeout ÷ keys.wait.poll). */
+export const MAX_POLLS_PER_WAIT = 1_000_000;
+
 /** The fastest arrival rate, per ms (1,000,000/s): a 1 µs mean gap, far above the rounding of float ms at a year (~4 ns). */
 export const MAX_ARRIVALS_PER_MS = 1000;
 /** The slowest arrival rate, per ms: one per year. */

@@ -13,7 +13,7 @@ import { isReferenceKey, referenceKeys } from './reference-keys.js';
 import { sweepPathProblems, sweepPoints } from './sweep.js';
 import {
   MAX_ATTEMPTS, MAX_ATTEMPT_LOG, MAX_CLIENTS, MAX_CONCURRENCY, MAX_COOLDOWN_FAILS, MAX_COUNT, MAX_FACTOR, MAX_KEYS,
-  MAX_KEY_PROVIDER_PAIRS, MAX_PROVIDERS, MAX_REQUESTS, MAX_WEIGHT, MAX_WINDOW_ENTRIES,
+  MAX_KEY_PROVIDER_PAIRS, MAX_POLLS_PER_WAIT, MAX_PROVIDERS, MAX_REQUESTS, MAX_WEIGHT, MAX_WINDOW_ENTRIES,
 } from './limits.js';
 import {
   arrivalRate, distribution, duration, intIn, named, positiveUpTo, probability, rate, seedSchema, timerInterval,
@@ -257,6 +257,10 @@ function sizeProblems(s: Pick<Scenario, 'workload' | 'keys' | 'providers' | 'ret
   if (keys * n > MAX_KEY_PROVIDER_PAIRS) {
     issue(['keys', 'count'], `expected keys.count × providers ≤ ${MAX_KEY_PROVIDER_PAIRS} (a connection pool per key and provider), got ${keys} × ${n}`);
   }
+  const { wait, acquireTimeoutMs } = s.keys;
+  if (wait.mode === 'poll' && acquireTimeoutMs / wait.intervalMs > MAX_POLLS_PER_WAIT) {
+    issue(['keys', 'wait', 'poll'], `expected keys.acquireTimeout ÷ poll ≤ ${MAX_POLLS_PER_WAIT} (a waiter re-checks that often before it gives up), got ${Number((acquireTimeoutMs / wait.intervalMs).toPrecision(7))}`);
+  }
   const perKey = entriesPerKey(s.keys);
   if (keys * perKey > MAX_WINDOW_ENTRIES) {
     issue(['keys', 'limit'], `expected keys.count × the limit's count ≤ ${MAX_WINDOW_ENTRIES} (${s.keys.limiter.type} keeps the last N times of each key), got ${keys} × ${perKey}`);
@@ -384,7 +388,7 @@ export function nameProblems(file: Record<string, unknown>): NameProblem[] {
   for (const [run, byVariant] of Object.entries(reference)) {
     if (sweep && runs.length === 0) continue; // the sweep's own problem is reported
     if (!runs.includes(run) && sweep && runs.length > 8) {
-      out.push({ path: ['reference', run], key: true, message: `expected a run name (a sweep point such as ${JSON.stringify(runs[0])}), got ${show(run)}${didYouMean(run, runs)}` });
+      out.push({ path: ['reference', run], key: true, message: `expected a run name (a sweep point such as ${show(runs[0])}), got ${show(run)}${didYouMean(run, runs)}` });
     } else if (!runs.includes(run)) unknown(['reference', run], run, runs, 'run', true);
     if (!byVariant || typeof byVariant !== 'object') continue;
     for (const [v, metrics] of Object.entries(byVariant)) {
@@ -392,7 +396,7 @@ export function nameProblems(file: Record<string, unknown>): NameProblem[] {
       if (!metrics || typeof metrics !== 'object') continue;
       for (const key of Object.keys(metrics)) {
         if (isReferenceKey(key, providers)) continue;
-        out.push({ path: ['reference', run, v, key], key: true, message: `unknown metric ${JSON.stringify(key)}${didYouMean(key, referenceKeys(providers))}` });
+        out.push({ path: ['reference', run, v, key], key: true, message: `unknown metric ${show(key)}${didYouMean(key, referenceKeys(providers))}` });
       }
     }
   }
