@@ -87,6 +87,13 @@ describe('error helpers', () => {
       .toEqual(['"a"', '3', 'true', 'null', '[…]', '[]', '{…}', '{}']);
   });
 
+  it('shows long strings by their start and invisible characters as escapes', () => {
+    expect(show('9'.repeat(100))).toBe(`"${'9'.repeat(59)}…"`);
+    expect(show('\ufeffname')).toBe('"\\ufeffname"');
+    // a byte-order mark in the middle of a file is a key of its own: the line says so visibly
+    expect(errorsOf(`name: x\n${PROVIDERS}\ufeffseed: 1\n`)).toEqual(['s.yaml:5:1: \\ufeffseed: unknown field "\\ufeffseed" (did you mean "seed"?)']);
+  });
+
   it('suggests only close candidates', () => {
     expect(didYouMean('concurency', ['requests', 'concurrency'])).toBe(' (did you mean "concurrency"?)');
     expect(didYouMean('pool', ['pooled', 'fresh'])).toBe(' (did you mean "pooled"?)');

@@ -97,7 +97,7 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
     throw new ScenarioError([`${file}:1:1: expected a mapping of scenario fields, got ${show(raw)}`]);
   }
   const located: Located[] = duplicateKeys(doc.contents, []).map(([node, path, key]) => ({
-    place: at(node.range![0]), path: path.join('.'), message: `duplicate field ${JSON.stringify(key)}`,
+    place: at(node.range![0]), path: path.join('.'), message: `duplicate field ${show(key)}`,
   }));
   const sets = applySets(raw, opts.sets ?? [], located);
   const sweep = isPlainMap(raw.sweep) ? raw.sweep : undefined;
@@ -241,7 +241,7 @@ function toProblems(issues: readonly Issue[], input: unknown, base: Path = []): 
     }
     if (issue.code === 'unrecognized_keys') {
       const allowed = issue.message.startsWith(KEYS) ? (JSON.parse(issue.message.slice(KEYS.length)) as string[]) : [];
-      return issue.keys.map((k) => ({ path: [...path, k], key: true, message: `unknown field ${JSON.stringify(k)}${didYouMean(k, allowed)}` }));
+      return issue.keys.map((k) => ({ path: [...path, k], key: true, message: `unknown field ${show(k)}${didYouMean(k, allowed)}` }));
     }
     let message = issue.message;
     const expected = message.startsWith('expected ');
@@ -453,13 +453,13 @@ function applySets(raw: Record<string, unknown>, texts: string[], out: Located[]
  */
 function setIn(raw: Record<string, unknown>, path: Path, value: unknown): number | string {
   const bad = path.find((s) => typeof s === 'string' && PROTO.has(s));
-  if (bad !== undefined) return `expected a field path, got ${JSON.stringify(bad)} in it`;
+  if (bad !== undefined) return `expected a field path, got ${show(bad)} in it`;
   let cur: unknown = raw;
   let existed = path.length;
   for (const [i, seg] of path.entries()) {
     const here = path.slice(0, i).join('.');
     if (Array.isArray(cur) && !(typeof seg === 'number' && seg <= cur.length)) {
-      return `expected an index of ${here} from 0 to ${cur.length}, got ${JSON.stringify(String(seg))}`;
+      return `expected an index of ${here} from 0 to ${cur.length}, got ${show(String(seg))}`;
     }
     if (i === path.length - 1) break;
     let next = own(cur, seg);

@@ -5,6 +5,8 @@
  * `path = value` overrides applied to the base document like `--set`, before variants.
  */
 
+import { show } from './errors.js';
+
 type Path = (string | number)[];
 
 /** One swept value: the field it sets, where it sits in the file, and the value as written. */
@@ -55,7 +57,7 @@ function dimensions(sweep: Record<string, unknown>): { dims: Dimension[]; proble
   const problems: SweepProblem[] = [];
   const field = (name: string, docPath: Path): boolean => {
     if (name === '' || name.split('.').some((s) => s === '')) {
-      problems.push({ path: docPath, key: true, message: `expected a field path such as workload.concurrency, got ${JSON.stringify(name)}` });
+      problems.push({ path: docPath, key: true, message: `expected a field path such as workload.concurrency, got ${show(name)}` });
       return false;
     }
     return true;
@@ -131,16 +133,16 @@ const PROTO = new Set(['__proto__', 'constructor', 'prototype']);
 function pathProblem(field: string, variants: number): string | undefined {
   const path = splitPath(field);
   const proto = path.find((s) => typeof s === 'string' && PROTO.has(s));
-  if (proto !== undefined) return `expected a field path, got ${JSON.stringify(proto)} in it`;
+  if (proto !== undefined) return `expected a field path, got ${show(proto)} in it`;
   const [head, index, sub] = path;
-  const fileOnly = `expected a field a point can change (seed, a scenario field, or variants.N.<field>), got ${JSON.stringify(field)}, which belongs to the file`;
-  if (head === 'seed') return path.length === 1 ? undefined : `expected seed alone (a number), got ${JSON.stringify(field)}`;
+  const fileOnly = `expected a field a point can change (seed, a scenario field, or variants.N.<field>), got ${show(field)}, which belongs to the file`;
+  if (head === 'seed') return path.length === 1 ? undefined : `expected seed alone (a number), got ${show(field)}`;
   if (typeof head === 'string' && FILE_FIELDS.has(head)) return fileOnly;
   if (head !== 'variants') return undefined;
   if (index === undefined) return fileOnly;
-  if (variants === 0) return `expected variants.N with N a variant's index, got ${JSON.stringify(field)}, and the file has no variants`;
+  if (variants === 0) return `expected variants.N with N a variant's index, got ${show(field)}, and the file has no variants`;
   if (typeof index !== 'number' || index >= variants) {
-    return `expected variants.N with N a variant's index (0 to ${variants - 1}), got ${JSON.stringify(field)}`;
+    return `expected variants.N with N a variant's index (0 to ${variants - 1}), got ${show(field)}`;
   }
   if (sub === undefined || (typeof sub === 'string' && VARIANT_FIELDS.has(sub))) return fileOnly;
   return undefined;
