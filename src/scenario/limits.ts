@@ -3,9 +3,9 @@
  * safety" table is this file in prose). A plan that passes them never makes the engine fail: every
  * size it allocates from is bounded, every repeating timer has a floor, every time is finite.
  *
- * Memory figures measured on this machine: the recorder keeps ~110 MB per million requests and
- * ~45 bytes per attempt; a connection pool per (key, provider) costs ~1 KB; the YAML parser
- * ~1.5 KB per value of the file.
+ * Memory figures measured on this machine: a run peaks at 250 MB with a million requests and
+ * 1,179 MB with ten million; the attempt log takes ~45 bytes per attempt; a connection pool per
+ * (key, provider) ~1 KB (a million pairs: ~1 GB).
  */
 
 /** A year in ms: the longest duration (and distribution mean or p99) a file may give. */
@@ -65,7 +65,7 @@ export const MAX_FACTOR = 1_000;
 /** health.cooldown.fails: each provider keeps a ring of that many failure times. */
 export const MAX_COOLDOWN_FAILS = 1_000;
 
-/** A scenario file's size: the YAML parser takes ~1.5 KB per value (a full 1 MiB file ≈ 400 MB, 2 s). */
+/** A scenario file's size: a full 1 MiB file of 262,120 samples loads (and runs) in ~5 s within a 256 MB heap. */
 export const MAX_FILE_BYTES = 1024 * 1024;
 /** Nesting of mappings and lists (after aliases): the loader and validator recurse on it. */
 export const MAX_DEPTH = 64;
