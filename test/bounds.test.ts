@@ -154,6 +154,16 @@ describe('bounds: at the limit it loads, one past it is one line naming the limi
     ]);
   });
 
+  it('values once aliases are expanded: 1,000,000 loads, one more is a line at the alias that passes it', () => {
+    // Hand count (keys count too): root 1; name 2; providers key, list, mapping, name 2, latency 2
+    // = 7; request key and mapping 2; body key and mapping 2; `a` key 1 + list 1 + 999; `b` key 1 +
+    // list 1 + 998 aliases × 1000 each; `c` key 1 + list 1 + P. Total 999,019 + P: P = 981 is the edge.
+    // The 982nd value of c (index 981) is at column 26 + 1997 + 7 + 2993 + 7 + 981 × 2 + 1 = 6993.
+    const file = (p: number) => `name: x\n${P}request: { body: { a: &a [${Array(999).fill(0).join(',')}], b: [${Array(998).fill('*a').join(',')}], c: [${Array(p).fill(0).join(',')}] } }\n`;
+    expect(linesOf(file(981))).toEqual([]);
+    expect(linesOf(file(982))).toEqual(['s.yaml:3:6993: request.body.c.981: expected at most 1000000 values once aliases are expanded, got more here']);
+  });
+
   it('more than 10,000 simulations (points × variants) is refused before any is checked', () => {
     const list = (n: number) => `[${Array.from({ length: n }, (_, i) => i + 1).join(', ')}]`;
     const file = (n: number) => `name: b\n${P}variants: [{ name: a }, { name: b }]\nsweep:\n  workload.requests: ${list(n)}\n  workload.clients: ${list(50)}\n`;
