@@ -1,11 +1,13 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ScenarioError, didYouMean, show } from '../src/scenario/errors.js';
 import { loadScenario, parseScenario } from '../src/scenario/load.js';
 import type { LoadOptions } from '../src/scenario/load.js';
+import { isReferenceKey } from '../src/scenario/reference-keys.js';
 import { scenarioJsonSchema } from '../src/scenario/schema.js';
 import type { Plan, Scenario } from '../src/scenario/types.js';
 import { Z99, arrivalRate, distribution, duration, parseDuration, probability, rate } from '../src/scenario/units.js';
@@ -83,6 +85,13 @@ describe('error helpers', () => {
   it('renders source values compactly', () => {
     expect([show('a'), show(3), show(true), show(null), show([1]), show([]), show({ a: 1 }), show({})])
       .toEqual(['"a"', '3', 'true', 'null', '[…]', '[]', '{…}', '{}']);
+  });
+
+  it('shows long strings by their start and invisible characters as escapes', () => {
+    expect(show('9'.repeat(100))).toBe(`"${'9'.repeat(59)}…"`);
+    expect(show('\ufeffname')).toBe('"\\ufeffname"');
+    // a byte-order mark in the middle of a file is a key of its own: the line says so visibly
+    expect(errorsOf(`name: x\n${PROVIDERS}\ufeffseed: 1\n`)).toEqual(['s.yaml:5:1: \\ufeffseed: unknown field "\\ufeffseed" (did you mean "seed"?)']);
   });
 
   it('suggests only close candidates', () => {
@@ -185,7 +194,7 @@ runs:
     expect(errorsOf(`name: x\n${PROVIDERS}`, { sets: ['workload.concurency=20', 'providers.0.capacity=-1', 'oops'] })).toEqual([
       '--set oops: expected path=value, such as workload.concurrency=20',
       '--set workload.concurency=20: unknown field "concurency" (did you mean "concurrency"?)',
-      '--set providers.0.capacity=-1: expected a positive integer, got -1',
+      '--set providers.0.capacity=-1: expected a positive integer up to 1000000, got -1',
     ]);
   });
 
@@ -194,7 +203,7 @@ runs:
     expect(plan.seed).toBe(7);
     expect(only(plan).seed).toBe(7);
     expect(only(parse(`name: x\nseed: 42\n${PROVIDERS}`)).seed).toBe(42);
-    expect(errorsOf(`name: x\n${PROVIDERS}`, { seed: -1 })).toEqual(['--seed -1: expected a non-negative integer']);
+    expect(errorsOf(`name: x\n${PROVIDERS}`, { seed: -1 })).toEqual(['--seed -1: expected a non-negative integer below 2^53']);
   });
 
   it('keeps reference figures whose run and variant names exist', () => {
@@ -229,7 +238,7 @@ runs:
       's.yaml:1:1: providers: required field missing',
       's.yaml:1:7: name: expected a string, got 3',
       's.yaml:2:14: connections: expected one of pooled | fresh, got "pool" (did you mean "pooled"?)',
-      's.yaml:3:7: seed: expected a non-negative integer, got "x"',
+      's.yaml:3:7: seed: expected a non-negative integer below 2^53, got "x"',
     ]);
     expect(e!.message).toBe(e!.lines.join('\n'));
   });
@@ -279,5 +288,215 @@ describe('JSON Schema', () => {
     expect(schema.title).toBe('gatesim scenario');
     expect(schema.required).toEqual(['name', 'providers']);
     expect(schema.properties.connections!.description).toMatch(/default pooled/);
+  });
+});
+
+describe('the loader contract: a Plan or one located line per problem, nothing thrown, printed or unbounded', () => {
+  /** Runs `f` and returns what it threw as lines (or [] when it returned), with the Node warnings emitted meanwhile. */
+  function outcome(f: () => unknown): { lines: string[]; warnings: unknown[] } {
+    const warnings: unknown[] = [];
+    const spy = vi.spyOn(process, 'emitWarning').mockImplementation((w: unknown) => void warnings.push(w));
+    try {
+      f();
+      return { lines: [], warnings };
+    } catch (e) {
+      if (e instanceof ScenarioError) return { lines: e.lines, warnings };
+      throw e;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+  const lines = (text: string, opts?: LoadOptions) => outcome(() => parse(text, opts));
+
+  it('an undefined alias, a recursive alias and an alias in a key are lines at the alias', () => {
+    expect(lines(`name: x\nproviders: [{ name: p, latency: *nope }]\n`).lines).toEqual([
+      's.yaml:2:33: providers.0.latency: undefined alias *nope (its anchor &nope must come before it)',
+    ]);
+    expect(lines(`name: x\n${PROVIDERS}request: { body: { x: &a [*a] } }\n`).lines).toEqual([
+      's.yaml:5:27: request.body.x.0: alias *a is inside its own anchor &a (a recursive alias)',
+    ]);
+    expect(lines(`name: x\n${PROVIDERS}request: { body: { a: &k [1], *k : 2 } }\n`)).toEqual({
+      lines: ['s.yaml:5:31: request.body: expected a field name, got a list as a key'], warnings: [],
+    });
+  });
+
+  it('3,000 levels of nesting in flow style, 500 in block style, are one line (no stack overflow)', () => {
+    const flow = `name: x\n${PROVIDERS}request: { body: { x: ${'['.repeat(3000)}${']'.repeat(3000)} } }\n`;
+    // root, request and body are 3 levels: the 62nd bracket (column 23 + 61) is the 65th
+    expect(lines(flow).lines).toEqual(['s.yaml:5:84: expected at most 64 levels of nesting']);
+    const block = `name: x\n${PROVIDERS}request:\n${Array.from({ length: 500 }, (_, i) => `${' '.repeat(i + 1)}a${i}:`).join('\n')}\n`;
+    // the mapping holding a_k (line 6 + k, column k + 2) is level k + 2: a63's is the 65th
+    expect(lines(block).lines).toEqual(['s.yaml:69:65: expected at most 64 levels of nesting']);
+    // 64 levels is allowed (request.body is free JSON)
+    const ok = `name: x\n${PROVIDERS}request: { body: { x: ${'['.repeat(61)}${']'.repeat(61)} } }\n`;
+    expect(lines(ok).lines).toEqual([]);
+  });
+
+  it('an alias bomb is one line where the expansion passes a million values; aliases that nest too deep are refused', () => {
+    const bomb = ['name: x', PROVIDERS.trimEnd(), 'request:', '  body:', '    a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 40; i++) bomb.push(`    a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    expect(lines(bomb.join('\n')).lines).toEqual([
+      's.yaml:12:49: request.body.a5.7: expected at most 1000000 values once aliases are expanded, got more at *a4',
+    ]);
+    // each alias nests its anchor one level deeper: a_i is i + 1 levels, inside 4 (root, request,
+    // body, its list), so *a60 in a61 is the first past 64; it sits on line 7 + 61
+    const deep = ['name: x', PROVIDERS.trimEnd(), 'request:', '  body:', '    a0: &a0 [1]'];
+    for (let i = 1; i < 70; i++) deep.push(`    a${i}: &a${i} [*a${i - 1}]`);
+    expect(lines(deep.join('\n')).lines).toEqual([
+      's.yaml:68:16: request.body.a61.0: expected at most 64 levels of nesting once aliases are expanded, got more through *a60',
+    ]);
+  });
+
+  it('an anchor used 150 times is fine (the yaml library alone refuses more than 100)', () => {
+    const text = `name: x\nproviders:\n  - { name: p0, latency: &lat { dist: uniform, min: 1s, max: 2s } }\n${Array.from({ length: 150 }, (_, i) => `  - { name: p${i + 1}, latency: *lat }`).join('\n')}\n`;
+    const plan = parse(text);
+    expect(only(plan).providers).toHaveLength(151);
+    expect(only(plan).providers[150]!.latency).toEqual({ dist: 'uniform', min: 1000, max: 2000 });
+  });
+
+  it('complex keys, tags and YAML 1.1 types are lines, and Node prints no warning', () => {
+    expect(lines(`name: x\n${PROVIDERS}? [a, b]\n: 1\n? { c: 1 }\n: 2\n`)).toEqual({
+      lines: ['s.yaml:5:3: expected a field name, got a list as a key', 's.yaml:7:3: expected a field name, got a mapping as a key'],
+      warnings: [],
+    });
+    expect(lines(`name: x\n${PROVIDERS}request: { body: { a: !!binary aGk=, b: !!timestamp 2001-12-14, c: !foo bar, d: !!omap [] } }\n`)).toEqual({
+      // each at its value, after the tag
+      lines: [
+        's.yaml:5:32: request.body.a: unsupported YAML tag !!binary',
+        's.yaml:5:53: request.body.b: unsupported YAML tag !!timestamp',
+        's.yaml:5:73: request.body.c: unsupported YAML tag !foo',
+        's.yaml:5:88: request.body.d: unsupported YAML tag !!omap',
+      ],
+      warnings: [],
+    });
+    // YAML 1.1 reads 2001-12-14 as a Date without any tag
+    expect(lines(`%YAML 1.1\n---\nname: x\n${PROVIDERS}description: 2001-12-14\n`).lines).toEqual([
+      's.yaml:7:14: description: unsupported YAML value (Date); expected a string, number, true/false or null',
+    ]);
+    // the core tags are plain values; one that cannot read its value is a line
+    expect(only(parse(`name: !!str x\n${PROVIDERS}workload: { requests: !!int "7" }\n`)).workload.requests).toBe(7);
+    expect(lines(`name: x\n${PROVIDERS}description: !!float 1\n`).lines).toEqual(['s.yaml:5:14: YAML: Unresolved tag: !!float']);
+  });
+
+  it('two documents in one file, and text that is no mapping, are one line', () => {
+    expect(lines(`name: x\n---\nname: y\n`).lines).toEqual(['s.yaml:2:1: expected one YAML document, got more (a --- line starts another)']);
+    expect(lines('\u0000\u0001{[').lines).toEqual(['s.yaml:1:1: expected a mapping of scenario fields, got "\\u0000\\u0001{["']);
+    expect(lines('{ name: x').lines).toEqual(['s.yaml:1:10: YAML syntax: Flow map must end with a }']);
+  });
+
+  it('reads at most 1 MiB: a file of exactly 1 MiB loads, one byte more is one line, /dev/zero ends', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatesim-size-'));
+    const head = `name: x\n${PROVIDERS}`;
+    const exact = head + `#${'x'.repeat(1024 * 1024 - head.length - 2)}\n`;
+    writeFileSync(join(dir, 'exact.yaml'), exact);
+    writeFileSync(join(dir, 'over.yaml'), `${exact} `);
+    expect(Buffer.byteLength(exact)).toBe(1024 * 1024);
+    expect(loadScenario(join(dir, 'exact.yaml')).name).toBe('x');
+    expect(() => loadScenario(join(dir, 'over.yaml'))).toThrow(new ScenarioError([
+      `${join(dir, 'over.yaml')}: expected a scenario file of at most 1048576 bytes (1 MiB), got 1048577 bytes`,
+    ]));
+    expect(() => loadScenario('/dev/zero')).toThrow(new ScenarioError(['/dev/zero: expected a scenario file of at most 1048576 bytes (1 MiB), got more']));
+    expect(() => loadScenario(dir)).toThrow(/^[^\n]*: cannot read: EISDIR/);
+  });
+
+  it('--set values go through the same reader', () => {
+    expect(lines(`name: x\n${PROVIDERS}`, { sets: ['request.body=*a', 'request.body=&a [*a]', 'request.body=? [a]\n: 1', 'description=!foo x', 'request.body={ a: .inf }'] })).toEqual({
+      lines: [
+        '--set request.body=*a: undefined alias *a (its anchor &a must come before it)',
+        '--set request.body=&a [*a]: alias *a is inside its own anchor &a (a recursive alias)',
+        '--set request.body=? [a]\n: 1: expected a field name, got a list as a key',
+        '--set description=!foo x: unsupported YAML tag !foo',
+        '--set request.body={ a: .inf }: expected a finite number, got .inf',
+      ],
+      warnings: [],
+    });
+    expect(lines(`name: x\n${PROVIDERS}`, { sets: [`request.body=${'['.repeat(5000)}`] }).lines).toEqual([
+      `--set request.body=${'['.repeat(5000)}: expected at most 64 levels of nesting`,
+    ]);
+  });
+});
+
+describe('no key or path reaches Object.prototype', () => {
+  const snapshot = () => Object.getOwnPropertyNames(Object.prototype).sort().join(',');
+
+  it('__proto__, constructor and prototype in files, overrides, --set and sweeps', () => {
+    const before = snapshot();
+    const attempts: [string, LoadOptions?][] = [
+      [`name: x\n${PROVIDERS}__proto__: { polluted: 1 }\nconstructor: { prototype: { polluted: 1 } }\n`],
+      [`name: x\n${PROVIDERS}variants:\n  - { name: a, __proto__: { polluted: 1 }, keys: { __proto__: { polluted: 1 } } }\n  - { name: b, constructor: { prototype: { polluted: 1 } } }\n`],
+      [`name: x\n${PROVIDERS}`, { sets: ['__proto__.polluted=1', 'constructor.prototype.polluted=1', 'keys.__proto__.polluted=1', 'providers.0.constructor.prototype.polluted=1'] }],
+      [`name: x\n${PROVIDERS}sweep:\n  __proto__.polluted: [1]\n  keys.constructor.prototype.polluted: [1]\n  zip: { __proto__.polluted: [1] }\n`],
+    ];
+    for (const [text, opts] of attempts) {
+      expect(() => parse(text, opts)).toThrow(ScenarioError);
+    }
+    // not even in free JSON, where zod's record would make it the output's prototype
+    expect(errorsOf(`name: x\n${PROVIDERS}request: { body: { __proto__: { polluted: 1 }, messages: [] } }\n`)).toEqual([
+      's.yaml:5:20: request.body: expected a field name, got "__proto__"',
+    ]);
+    expect(snapshot()).toBe(before);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((Object.prototype as unknown as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('the lines name the segment; list indexes must be the list’s (or the next one)', () => {
+    expect(errorsOf(`name: x\n${PROVIDERS}`, { sets: ['__proto__.polluted=1', 'providers.-1.name=q', 'providers.5.name=q', 'retry.on.x=timeout'] })).toEqual([
+      '--set __proto__.polluted=1: expected a field path, got "__proto__" in it',
+      '--set providers.-1.name=q: expected an index of providers from 0 to 1, got "-1"',
+      '--set providers.5.name=q: expected an index of providers from 0 to 1, got "5"',
+      // the mappings a --set makes on its way are its own: their problems are its
+      '--set retry.on.x=timeout: expected a list, got {…}',
+    ]);
+  });
+
+  it('--set providers.1=… adds a provider at the end', () => {
+    const s = only(parse(`name: x\n${PROVIDERS}`, { sets: ['providers.1={ name: b, latency: 2s }'] }));
+    expect(s.providers.map((p) => p.name)).toEqual(['main', 'b']);
+  });
+});
+
+describe('reference metric keys', () => {
+  it('a key that is no row of the table is a line with did-you-mean; provider rows name any variant’s providers', () => {
+    const text = `name: x\n${PROVIDERS}variants:\n  - { name: a }\n  - { name: b, providers: [{ name: backup, latency: 1s }] }\nreference:\n  default:\n    a: { meanLatncyMs: 1, share.main: 0.5, unhealthy.backup: 0, share.nope: 1, speedup: 2, imbalance: 1.2, detectedAfterMs.main: 3 }\n`;
+    expect(errorsOf(text)).toEqual([
+      's.yaml:10:10: reference.default.a.meanLatncyMs: unknown metric "meanLatncyMs" (did you mean "meanLatencyMs"?)',
+      's.yaml:10:65: reference.default.a.share.nope: unknown metric "share.nope"',
+    ]);
+  });
+
+  it('isReferenceKey: the catalogue, the run-dependent rows, and <prefix>.<provider>', () => {
+    for (const k of ['successRate', 'sent', 'meanLatencyMs', 'limiterEntriesPeak', 'imbalance', 'timePerTaskMs', 'theoreticalSpeedup', 'speedup', 'parallelEfficiency', 'failedRequests', 'healthChecks']) {
+      expect(isReferenceKey(k, []), k).toBe(true);
+    }
+    for (const k of ['share.a', 'unhealthy.a', 'detectedAfterMs.a', 'restoredAfterMs.a', 'share.a.b']) expect(isReferenceKey(k, ['a', 'a.b']), k).toBe(true);
+    for (const k of ['share.b', 'share', 'share.', 'meanLatency', 'successRate.a', '']) expect(isReferenceKey(k, ['a']), k).toBe(false);
+  });
+});
+
+describe('variants[].condition', () => {
+  it('is carried to the plan only when true, and never into the scenario', () => {
+    const plan = parse(`name: x\n${PROVIDERS}variants:\n  - { name: a }\n  - { name: b, condition: true, keys: { count: 2 } }\n  - { name: c, condition: false }\n`);
+    const [a, b, c] = plan.runs[0]!.variants;
+    expect(b).toMatchObject({ name: 'b', condition: true });
+    expect(b!.scenario.keys.count).toBe(2);
+    expect('condition' in a!).toBe(false);
+    expect('condition' in c!).toBe(false);
+    expect('condition' in b!.scenario).toBe(false);
+  });
+
+  it('belongs to variants, not runs, and must be true or false', () => {
+    expect(errorsOf(`name: x\n${PROVIDERS}runs: [{ name: r, condition: true }]\nvariants: [{ name: a, condition: yes }]\n`)).toEqual([
+      's.yaml:5:19: runs.0.condition: unknown field "condition"',
+      's.yaml:6:34: variants.0.condition: expected true or false, got "yes"',
+    ]);
+  });
+
+  it('marks parallel-workers’ "no rate limit" variant, in every point of its sweep', () => {
+    const plan = loadScenario(join(root, 'scenarios/parallel-workers.yaml'));
+    for (const run of plan.runs) {
+      expect(run.variants.filter((v) => v.condition).map((v) => v.name)).toEqual(['no rate limit']);
+    }
+    const schema = scenarioJsonSchema() as { $defs: { variant: { properties: { condition: { description: string } } } } };
+    expect(schema.$defs.variant.properties.condition.description).toMatch(/^This variant changes the world/);
   });
 });

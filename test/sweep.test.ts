@@ -71,7 +71,7 @@ describe('sweep: the grid of points', () => {
 describe('sweep mistakes: one line each, at the place in the file', () => {
   const cases: [string, string][] = [
     ['sweep:\n  workload.concurency: [1, 5]\n', 's.yaml:9:3: sweep.workload.concurency: unknown field "concurency" (did you mean "concurrency"?)'],
-    ['sweep:\n  keys.count: [4, -1]\n', 's.yaml:9:19: sweep.keys.count.1: expected a positive integer, got -1'],
+    ['sweep:\n  keys.count: [4, -1]\n', 's.yaml:9:19: sweep.keys.count.1: expected a positive integer up to 10000, got -1'],
     ['sweep:\n  zip: { keys.count: [2, 4], keys.limit: [3/min] }\n', 's.yaml:9:42: sweep.zip.keys.limit: expected 2 values like keys.count (zipped lists vary together), got 1'],
     ['sweep:\n  keys.count: [2, 2]\n', 's.yaml:9:19: sweep.keys.count.1: expected each value once, got 2 again'],
     ['sweep:\n  keys.count: [2, 3]\nruns: [{ name: x }]\n', "s.yaml:8:1: sweep: expected either runs or a sweep, not both (a sweep's points are its runs)"],
@@ -136,5 +136,64 @@ describe('running a sweep', () => {
     expect(row('actual speedup')![1]).toBe((serial! / pooled!).toFixed(2));
     expect(row('parallel efficiency')![1]).toBe(((serial! / pooled! / 4) * 100).toFixed(1));
     expect(row('time per task')![2]).toBe((serial! / 40 / 1000).toFixed(2));
+  });
+});
+
+describe('sweep paths: what a point may change', () => {
+  it('seed: each point runs with its own seed (replications), named seed=N', () => {
+    const text = `${BASE.replace('latency: 200ms', 'latency: { dist: exponential, mean: 200ms }')}sweep:\n  seed: [1, 2, 3]\n`;
+    const plan = parse(text);
+    expect(plan.runs.map((r) => r.name)).toEqual(['seed=1', 'seed=2', 'seed=3']);
+    expect(plan.runs.map((r) => r.point)).toEqual([{ seed: 1 }, { seed: 2 }, { seed: 3 }]);
+    expect(plan.runs.map((r) => r.variants.map((v) => v.scenario.seed))).toEqual([[1, 1], [2, 2], [3, 3]]);
+    expect(plan.seed).toBe(1);
+    const results = runPlan(plan);
+    const latency = results.runs.map((r) => r.variants[0]!.metrics.latencyMs.mean);
+    expect(new Set(latency).size).toBe(3);
+    // the same seed as a plain file gives the same numbers: the point's seed is the whole story
+    expect(runPlan(parse(`${text.replace(/sweep:[\s\S]*/, '')}seed: 2\n`)).runs[0]!.variants[0]!.metrics.latencyMs.mean).toBe(latency[1]);
+  });
+
+  it('a seed sweep zips with other fields, refuses bad seeds at the value, and --seed beside it', () => {
+    const plan = parse(`${BASE}sweep:\n  zip: { seed: [5, 6], keys.count: [1, 2] }\n`);
+    expect(plan.runs.map((r) => [r.name, r.variants[0]!.scenario.seed, r.variants[0]!.scenario.keys.count])).toEqual([
+      ['seed=5 keys.count=1', 5, 1], ['seed=6 keys.count=2', 6, 2],
+    ]);
+    expect(problems(`${BASE}sweep:\n  seed: [1, -2]\n`)).toEqual(['s.yaml:9:13: sweep.seed.1: expected a non-negative integer below 2^53, got -2']);
+    expect(problems(`${BASE}sweep:\n  seed.x: [1]\n`)).toEqual(['s.yaml:9:3: sweep.seed.x: expected seed alone (a number), got "seed.x"']);
+    let lines: string[] = [];
+    try {
+      parseScenario(`${BASE}sweep:\n  seed: [1, 2]\n`, 's.yaml', { seed: 7 });
+    } catch (e) {
+      lines = (e as ScenarioError).lines;
+    }
+    expect(lines).toEqual(['--seed 7: expected no --seed with a sweep over seed (each point runs with its own)']);
+  });
+
+  it('the file’s own fields are refused, one line each at the swept name', () => {
+    const fields = ['runs', 'baseline', 'reference', 'sweep', 'notes', 'marks', '$schema', 'name', 'description', 'variants', 'variants.1', 'variants.1.name', 'variants.0.condition'];
+    const text = `${BASE}sweep:\n${fields.map((f) => `  ${f}: [1]`).join('\n')}\n`;
+    expect(problems(text)).toEqual(fields.map((f, i) =>
+      `s.yaml:${9 + i}:3: sweep.${f}: expected a field a point can change (seed, a scenario field, or variants.N.<field>), got "${f}", which belongs to the file`));
+  });
+
+  it('a variant’s own fields may be swept; an index past the variants may not', () => {
+    const plan = parse(`${BASE}sweep:\n  variants.1.workload.concurrency: [2, 3]\n`);
+    expect(plan.runs.map((r) => r.variants.map((v) => v.scenario.workload.concurrency))).toEqual([[4, 2], [4, 3]]);
+    expect(plan.runs.map((r) => r.variants.map((v) => v.name))).toEqual([['pooled', 'serial'], ['pooled', 'serial']]);
+    expect(problems(`${BASE}sweep:\n  variants.2.keys.count: [1]\n  variants.x.keys.count: [1]\n`)).toEqual([
+      's.yaml:9:3: sweep.variants.2.keys.count: expected variants.N with N a variant\'s index (0 to 1), got "variants.2.keys.count"',
+      's.yaml:10:3: sweep.variants.x.keys.count: expected variants.N with N a variant\'s index (0 to 1), got "variants.x.keys.count"',
+    ]);
+    expect(problems(`name: s\nproviders: [{ name: p, latency: 1s }]\nsweep:\n  variants.0.keys.count: [1]\n`)).toEqual([
+      's.yaml:4:3: sweep.variants.0.keys.count: expected variants.N with N a variant\'s index, got "variants.0.keys.count", and the file has no variants',
+    ]);
+  });
+
+  it('a list index must be the list’s or the next: providers.-1 and providers.5 are lines at the name', () => {
+    expect(problems(`${BASE}sweep:\n  providers.-1.latency: [1s]\n  zip: { providers.5.latency: [1s] }\n`)).toEqual([
+      's.yaml:9:3: sweep.providers.-1.latency: expected an index of providers from 0 to 1, got "-1"',
+      's.yaml:10:10: sweep.zip.providers.5.latency: expected an index of providers from 0 to 1, got "5"',
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { nonNegativeInt, positiveInt } from '../scenario/units.js';
+import { MAX_CHOICES, MAX_COUNT, MAX_VNODES } from '../scenario/limits.js';
+import { intIn } from '../scenario/units.js';
 import { availability } from './availability.js';
 import type { Balancer, BalancerContext } from './balancer.js';
 import { consistentHash, type ConsistentHashOptions } from './consistent-hash.js';
@@ -24,20 +25,20 @@ export const balancers = {
   'weighted-random': { options: none(), create: (ctx, o) => weightedRandom(ctx, o as never) },
   'smooth-weighted': {
     options: z.strictObject({
-      maxFails: nonNegativeInt.default(1).describe("nginx's max_fails: a failed attempt lowers the effective weight by weight/maxFails; 0 = never (default 1)"),
+      maxFails: intIn(0, MAX_COUNT).default(1).describe(`nginx's max_fails: a failed attempt lowers the effective weight by weight/maxFails; 0 = never (default 1, at most ${MAX_COUNT})`),
     }),
     create: (ctx, o) => smoothWeighted(ctx, o as SmoothWeightedOptions),
   },
   'least-connections': { options: none(), create: (ctx, o) => leastConnections(ctx, o as never) },
   p2c: {
     options: z.strictObject({
-      choices: positiveInt.default(2).describe("Envoy's choice_count: providers drawn at random, the least loaded wins (default 2)"),
+      choices: intIn(1, MAX_CHOICES).default(2).describe(`Envoy's choice_count: providers drawn at random, the least loaded wins (default 2, at most ${MAX_CHOICES}: each pick draws that many)`),
     }),
     create: (ctx, o) => p2c(ctx, o as P2cOptions),
   },
   'consistent-hash': {
     options: z.strictObject({
-      vnodes: positiveInt.default(150).describe('Points per provider on the hash ring (default 150)'),
+      vnodes: intIn(1, MAX_VNODES).default(150).describe(`Points per provider on the hash ring (default 150, at most ${MAX_VNODES})`),
     }),
     create: (ctx, o) => consistentHash(ctx, o as ConsistentHashOptions),
   },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Rate } from '../scenario/types.js';
-import { duration, positiveInt } from '../scenario/units.js';
+import { MAX_BUCKETS, MAX_BURST, MIN_TIMER_MS } from '../scenario/limits.js';
+import { duration, intIn } from '../scenario/units.js';
 import { bucketPublished, type BucketPublishedOptions } from './bucket-published.js';
 import { bucketWindow, type BucketWindowOptions } from './bucket-window.js';
 import { gcra, type GcraOptions } from './gcra.js';
@@ -18,16 +19,16 @@ export interface LimiterEntry {
 
 const geometry = z
   .object({
-    buckets: positiveInt.optional().describe('Number of buckets (default 6)'),
+    buckets: intIn(1, MAX_BUCKETS).optional().describe(`Number of buckets (default 6, at most ${MAX_BUCKETS}: each key holds one counter per bucket)`),
     bucketWidth: duration
-      .refine((ms) => ms > 0, { error: 'expected a duration greater than 0' })
+      .refine((ms) => ms >= MIN_TIMER_MS, { error: `expected a duration of at least ${MIN_TIMER_MS}ms` })
       .optional()
-      .describe("Width of one bucket (default: the limit's window / buckets, 10s for 3/min)"),
+      .describe(`Width of one bucket, at least ${MIN_TIMER_MS}ms (default: the limit's window / buckets, 10s for 3/min)`),
   })
   .strict();
 
 const burst = z
-  .object({ burst: positiveInt.optional().describe("Requests allowed at once after an idle spell (default: the limit's count)") })
+  .object({ burst: intIn(1, MAX_BURST).optional().describe(`Requests allowed at once after an idle spell (default: the limit's count; at most ${MAX_BURST})`) })
   .strict();
 
 /** Every limiter, under the name a scenario uses (`keys.limiter`). Adding one = one file + one line. */

@@ -10,10 +10,20 @@ export class ScenarioError extends Error {
   }
 }
 
+/** Invisible characters (a byte-order mark, a zero-width space, line separators) as `\uXXXX`. */
+export function visible(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => (c === '\n' ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
 /** A source value rendered compactly for "got …": strings quoted, containers elided. */
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') {
+    // A message stays one readable line: a 400-digit number is shown by its start, and invisible
+    // characters (a byte-order mark, a zero-width space) are shown as escapes.
+    const text = visible(JSON.stringify(value));
+    return text.length > 64 ? `${text.slice(0, 60)}…"` : text;
+  }
   if (Array.isArray(value)) return value.length ? '[…]' : '[]';
   if (value !== null && typeof value === 'object') return Object.keys(value).length ? '{…}' : '{}';
   return String(value);
@@ -64,7 +74,7 @@ export interface Located {
 
 export function formatLine({ place, path, message }: Located): string {
   if ('option' in place) return `${place.option}: ${message}`;
-  return `${place.file}:${place.line}:${place.col}: ${path ? `${path}: ` : ''}${message}`;
+  return `${place.file}:${place.line}:${place.col}: ${path ? `${visible(path)}: ` : ''}${message}`;
 }
 
 /** Command-line problems first, then by position in the file; duplicates dropped. */

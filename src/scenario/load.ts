@@ -1,20 +1,30 @@
 /**
  * Scenario loading: YAML text → validated, unit-converted, merged `Plan`, or a ScenarioError listing
- * every problem with its place in the file.
+ * every problem with its place in the file. Its contract: whatever the text (and `--set`, `--seed`),
+ * one or the other, never another exception, a hang, a printed warning, or memory beyond the
+ * bounds of limits.ts.
  *
- * Errors are located through "origins": while the raw layers (base ⊕ run ⊕ variant) are deep-merged,
- * each merged path remembers which layer, hence which document path, supplied it (or which `--set`).
- * A zod issue's path is looked up there; missing paths fall back to their nearest recorded parent.
+ * Errors are located through "origins": the raw layers (base ⊕ run ⊕ variant) are deep-merged, and
+ * a zod issue's path is traced back through the same merge to the layer whose value won, hence to
+ * its document path (or to the `--set` that wrote it); missing paths fall back to their nearest
+ * existing parent.
+ *
+ * Every object built here from user keys is written with own-property definitions and read with
+ * own-property checks, and path segments naming a prototype are refused, so no key or path can
+ * reach Object.prototype.
  */
-import { readFileSync } from 'node:fs';
-import { LineCounter, isMap, isScalar, isSeq, parse as parseYaml, parseDocument } from 'yaml';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isMap, isScalar, isSeq } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import type { Plan, PlanRun, Scenario } from './types.js';
+import type { Plan, PlanRun, PlanVariant, Scenario } from './types.js';
 import { ScenarioError, didYouMean, show, sortedLines } from './errors.js';
-import type { Located } from './errors.js';
+import type { Located, Place } from './errors.js';
+import { MAX_CHECKED_VALUES, MAX_FILE_BYTES, MAX_SIMULATIONS } from './limits.js';
 import { fileSchema, nameProblems, scenarioSchema } from './schema.js';
 import { sweepDimensions, sweepPoints, sweptFields } from './sweep.js';
+import { seedSchema } from './units.js';
+import { readYaml } from './yaml.js';
 
 export interface LoadOptions {
   /** Overrides the file's `seed`. */
@@ -27,94 +37,147 @@ type Path = (string | number)[];
 type Issue = z.core.$ZodIssue;
 /** A problem in terms of the validated object; `key` = point at the key node rather than the value. */
 interface Problem { path: Path; key: boolean; message: string }
-/** An override of the base document: a `--set` (text) or a sweep point's value (where it sits in the file). */
-interface SetOp { path: Path; text: string; docPath?: Path; keyPath?: Path }
+/**
+ * An override of the base document: a `--set` (text) or a sweep point's value (where it sits in the
+ * file). `created`: the length of the path's prefix that existed; the mappings below it were made by it.
+ */
+interface SetOp { path: Path; text: string; docPath?: Path; keyPath?: Path; created: number }
 type Origin = { docPath: Path; keyPath?: Path } | { set: string };
 interface Layer { value: unknown; docPath: Path; sets: SetOp[] }
 
 /** Top-level fields that belong to the file, not to a scenario (never merged, never overridden). */
 const FILE_ONLY = ['$schema', 'seed', 'variants', 'runs', 'baseline', 'reference', 'sweep', 'notes', 'marks'];
+/** Fields of a variant entry that are not scenario fields. */
+const VARIANT_ONLY = ['name', 'condition'];
+/** Path segments that would reach a prototype instead of a field. */
+const PROTO = new Set(['__proto__', 'constructor', 'prototype']);
 
 export function loadScenario(file: string, opts: LoadOptions = {}): Plan {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
+  return parseScenario(readBounded(file), file, opts);
+}
+
+/** The file's text, reading at most MAX_FILE_BYTES + 1 bytes (a FIFO or /dev/zero never ends). */
+function readBounded(file: string): string {
+  const fail = (e: unknown): never => {
     throw new ScenarioError([`${file}: cannot read: ${(e as Error).message}`]);
+  };
+  let fd = -1;
+  try {
+    fd = openSync(file, 'r');
+    const buf = Buffer.allocUnsafe(MAX_FILE_BYTES + 1);
+    let n = 0;
+    for (let r = 1; r > 0 && n < buf.length; n += r) r = readSync(fd, buf, n, buf.length - n, null);
+    if (n > MAX_FILE_BYTES) {
+      const size = fstatSync(fd).size; // 0 for a device or a pipe
+      throw new ScenarioError([`${file}: expected a scenario file of at most ${MAX_FILE_BYTES} bytes (1 MiB), got ${size >= n ? `${size} bytes` : 'more'}`]);
+    }
+    return buf.toString('utf8', 0, n);
+  } catch (e) {
+    if (e instanceof ScenarioError) throw e;
+    return fail(e);
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
-  return parseScenario(text, file, opts);
 }
 
 export function parseScenario(text: string, file: string, opts: LoadOptions = {}): Plan {
-  const lineCounter = new LineCounter();
-  // uniqueKeys off: duplicates are reported below with their path, alongside the schema problems
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  const at = (offset: number) => {
-    const { line, col } = lineCounter.linePos(offset);
+  if (text.length > MAX_FILE_BYTES) {
+    throw new ScenarioError([`${file}: expected a scenario file of at most ${MAX_FILE_BYTES} bytes (1 MiB), got ${text.length} characters`]);
+  }
+  const read = readYaml(text);
+  const at = (offset: number): Place => {
+    const { line, col } = read.lineCounter.linePos(offset);
     return { file, line, col };
   };
-  if (doc.errors.length) {
-    throw new ScenarioError(sortedLines(doc.errors.map((e) => ({
-      place: at(e.pos[0]), path: '', message: `YAML syntax: ${e.message.split('\n')[0]}`,
-    }))));
+  if (!read.ok) {
+    throw new ScenarioError(sortedLines(read.problems.map((p) => ({ place: at(p.offset), path: p.path.join('.'), message: p.message }))));
   }
-  const raw: unknown = doc.toJS();
+  const { doc, value: raw } = read;
   if (!isPlainMap(raw)) {
     throw new ScenarioError([`${file}:1:1: expected a mapping of scenario fields, got ${show(raw)}`]);
   }
   const located: Located[] = duplicateKeys(doc.contents, []).map(([node, path, key]) => ({
-    place: at(node.range![0]), path: path.join('.'), message: `duplicate field ${JSON.stringify(key)}`,
+    place: at(node.range![0]), path: path.join('.'), message: `duplicate field ${show(key)}`,
   }));
   const sets = applySets(raw, opts.sets ?? [], located);
-  if (opts.seed !== undefined && !(Number.isInteger(opts.seed) && opts.seed >= 0)) {
-    located.push({ place: { option: `--seed ${opts.seed}` }, path: '', message: `expected a non-negative integer` });
+  const sweep = isPlainMap(raw.sweep) ? raw.sweep : undefined;
+  if (opts.seed !== undefined) {
+    const place = { option: `--seed ${opts.seed}` };
+    const s = seedSchema.safeParse(opts.seed);
+    if (!s.success) {
+      located.push({ place, path: '', message: s.error.issues[0]!.message });
+    } else if (sweep && sweptFields(sweep).includes('seed')) {
+      located.push({ place, path: '', message: 'expected no --seed with a sweep over seed (each point runs with its own)' });
+    }
   }
 
-  const locate = (problems: Problem[], origins: Map<string, Origin>): Located[] =>
-    problems.map((p) => locateProblem(p, origins, doc, at));
+  const locate = (problems: Problem[], layers: Layer[]): Located[] => problems.map((p) => locateProblem(p, layers, doc, at));
   const fail = (): never => { throw new ScenarioError(sortedLines(located)); };
 
   // 1. the file as written, overrides deep-partial: errors point into the override that made them
   const top = fileSchema.safeParse(raw, { error: errorMap });
   const problems = [...(top.success ? [] : toProblems(top.error.issues, raw)), ...nameProblems(raw)];
-  located.push(...locate(problems, merge([{ value: raw, docPath: [], sets }]).origins));
+  located.push(...locate(problems, [{ value: raw, docPath: [], sets }]));
   if (!top.success || located.length) fail();
   const spec = top.data!;
 
-  // 2. every (run × variant) — or (sweep point × variant) — merged base ⊕ run ⊕ variant, validated whole
-  const sweep = isPlainMap(raw.sweep) ? raw.sweep : undefined;
+  // 2. the work this file asks of the loader, before doing it
+  const points = sweep ? sweepPoints(sweep).points : [undefined];
+  const runCount = sweep ? points.length : (spec.runs?.length ?? 1);
+  const simulations = runCount * (spec.variants?.length ?? 1);
+  if (simulations > MAX_SIMULATIONS) {
+    const what = `${runCount} ${sweep ? 'points' : 'runs'} × ${spec.variants?.length ?? 1} variants`;
+    throw new ScenarioError([`${file}:1:1: expected at most ${MAX_SIMULATIONS} simulations, got ${simulations} (${what})`]);
+  }
+  if (simulations * read.values > MAX_CHECKED_VALUES) {
+    throw new ScenarioError([
+      `${file}:1:1: expected at most ${MAX_CHECKED_VALUES} values to check (simulations × values in the file), got ${simulations} × ${read.values}; use fewer points or variants, or fewer values`,
+    ]);
+  }
+
+  // 3. every (run × variant) — or (sweep point × variant) — merged base ⊕ run ⊕ variant, validated whole
   const seed = opts.seed ?? spec.seed;
   const runs: PlanRun[] = [];
-  for (const point of sweep ? sweepPoints(sweep).points : [undefined]) {
+  for (const point of points) {
     // A point's values apply to the base document like --set, after the command line's.
     let pointRaw = raw;
+    let pointSeed = seed;
     const pointSets: SetOp[] = [];
     if (point) {
       pointRaw = structuredClone(raw);
       for (const v of point.values) {
-        const problem = setIn(pointRaw, v.path, structuredClone(v.value));
-        if (problem) located.push({ place: at(findNode(doc, v.docPath.slice(0, -1), true).range![0]), path: v.docPath.slice(0, -1).join('.'), message: problem });
-        else pointSets.push({ path: v.path, text: '', docPath: v.docPath, keyPath: v.docPath.slice(0, -1) });
+        const keyPath = v.docPath.slice(0, -1);
+        if (v.field === 'seed') {
+          const s = seedSchema.safeParse(v.value);
+          if (s.success) pointSeed = s.data;
+          else located.push({ place: at(findNode(doc, v.docPath, false).range![0]), path: v.docPath.join('.'), message: `${s.error.issues[0]!.message}, got ${show(v.value)}` });
+          continue;
+        }
+        const done = setIn(pointRaw, v.path, structuredClone(v.value));
+        if (typeof done === 'string') located.push({ place: at(findNode(doc, keyPath, true).range![0]), path: keyPath.join('.'), message: done });
+        else pointSets.push({ path: v.path, text: '', docPath: v.docPath, keyPath, created: done });
       }
     }
     const opsHere = [...sets, ...pointSets];
     const base: Layer = { value: omit(pointRaw, FILE_ONLY), docPath: [], sets: opsHere };
-    const entries = (key: 'runs' | 'variants'): { name: string; layer?: Layer }[] =>
-      (pointRaw[key] as { name: string }[] | undefined)?.map((entry, i) => ({
+    const entries = (key: 'runs' | 'variants'): { name: string; condition?: true; layer?: Layer }[] =>
+      (pointRaw[key] as { name: string; condition?: boolean }[] | undefined)?.map((entry, i) => ({
         name: entry.name,
-        layer: { value: omit(entry, ['name']), docPath: [key, i], sets: opsHere.filter((s) => s.path[0] === key) },
+        ...(entry.condition === true ? { condition: true as const } : {}),
+        layer: { value: omit(entry, VARIANT_ONLY), docPath: [key, i], sets: opsHere.filter((s) => s.path[0] === key) },
       })) ?? [{ name: 'default' }];
     for (const run of entries('runs')) {
       runs.push({
         name: point?.name ?? run.name,
         ...(point ? { point: Object.fromEntries(point.values.map((v) => [v.field, v.value])) } : {}),
-        variants: entries('variants').map((variant) => {
+        variants: entries('variants').map((variant): PlanVariant => {
           const layers = [base, run.layer, variant.layer].filter((l): l is Layer => l !== undefined);
-          const { value, origins } = merge(layers);
+          const value = merge(layers);
           const parsed = scenarioSchema.safeParse(value, { error: errorMap });
-          if (!parsed.success) located.push(...locate(toProblems(parsed.error.issues, value), origins));
+          if (!parsed.success) located.push(...locate(toProblems(parsed.error.issues, value), layers));
           // on failure a placeholder: fail() below throws before the plan escapes
-          return { name: variant.name, scenario: parsed.success ? ({ ...parsed.data, seed } satisfies Scenario) : (undefined as never) };
+          const scenario = parsed.success ? ({ ...parsed.data, seed: pointSeed } satisfies Scenario) : (undefined as never);
+          return { name: variant.name, ...(variant.condition ? { condition: true } : {}), scenario };
         }),
       });
     }
@@ -178,7 +241,7 @@ function toProblems(issues: readonly Issue[], input: unknown, base: Path = []): 
     }
     if (issue.code === 'unrecognized_keys') {
       const allowed = issue.message.startsWith(KEYS) ? (JSON.parse(issue.message.slice(KEYS.length)) as string[]) : [];
-      return issue.keys.map((k) => ({ path: [...path, k], key: true, message: `unknown field ${JSON.stringify(k)}${didYouMean(k, allowed)}` }));
+      return issue.keys.map((k) => ({ path: [...path, k], key: true, message: `unknown field ${show(k)}${didYouMean(k, allowed)}` }));
     }
     let message = issue.message;
     const expected = message.startsWith('expected ');
@@ -223,65 +286,101 @@ function isPlainMap(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** `v[k]` only if `v` is a mapping or list holding `k` itself (never an inherited property). */
+function own(v: unknown, k: string | number): unknown {
+  return (isPlainMap(v) || Array.isArray(v)) && Object.hasOwn(v, k) ? (v as Record<string | number, unknown>)[k] : undefined;
+}
+
+/** Defines `o[k] = v` as an own data property: `__proto__` would be a key like any other. */
+function define(o: object, k: string | number, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+}
+
 function omit(v: unknown, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(Object.entries(v as object).filter(([k]) => !keys.includes(k)));
 }
 
 function getIn(v: unknown, path: Path): unknown {
-  return path.reduce<unknown>((cur, k) => (isPlainMap(cur) || Array.isArray(cur) ? (cur as Record<string, unknown>)[k] : undefined), v);
+  return path.reduce<unknown>((cur, k) => own(cur, k), v);
 }
 
-const pathKey = (path: Path) => path.map(String).join('\u0000');
 const isPrefix = (prefix: Path, path: Path) => prefix.length <= path.length && prefix.every((k, i) => String(k) === String(path[i]));
 
 function originOf(layer: Layer, path: Path): Origin {
-  const set = findLast(layer.sets, (s) => isPrefix(s.path.slice(layer.docPath.length), path) && isPrefix(layer.docPath, s.path));
+  // The override that wrote the value at `path` (or above it), or made the mapping at `path` on its way.
+  const full = [...layer.docPath, ...path];
+  const set = findLast(layer.sets, (s) => isPrefix(layer.docPath, s.path)
+    && (isPrefix(s.path, full) || (isPrefix(full, s.path) && full.length > s.created)));
   if (!set) return { docPath: [...layer.docPath, ...path] };
   if (!set.docPath) return { set: set.text };
-  // A sweep value: inside it, the path goes on from the value's own node.
+  // A sweep value: inside it, the path goes on from the value's own node (a mapping it made: its key).
+  if (full.length < set.path.length) return { docPath: set.keyPath!, keyPath: set.keyPath };
   const rest = path.slice(set.path.length - layer.docPath.length);
   return { docPath: [...set.docPath, ...rest], keyPath: rest.length === 0 ? set.keyPath : undefined };
 }
 
+/** The value at a path of each layer (lowest priority first), with its layer. */
+type Stack = { v: unknown; layer: Layer }[];
+
 /**
- * Deep-merges layers (lowest priority first): maps merge key by key, anything else replaces. Records,
- * for every merged path, the origin of the layer whose value won (for maps: the topmost map).
+ * Of the values stacked at one path, the one the merge keeps and the maps merged under it:
+ * maps merge key by key, anything else replaces; null in an override unsets the field (back to its
+ * default, e.g. `think: null` beside `arrivals`). Undefined when nothing is left.
  */
-function merge(layers: Layer[]): { value: unknown; origins: Map<string, Origin> } {
-  const origins = new Map<string, Origin>();
-  const record = (layer: Layer, path: Path, v: unknown) => {
-    origins.set(pathKey(path), originOf(layer, path));
-    if (Array.isArray(v)) v.forEach((x, i) => record(layer, [...path, i], x));
-    else if (isPlainMap(v)) for (const [k, x] of Object.entries(v)) record(layer, [...path, k], x);
-  };
-  const go = (values: { v: unknown; layer: Layer }[], path: Path): unknown => {
-    const present = values.filter((x) => x.v !== undefined);
-    const top = present.at(-1);
-    // null in an override unsets the field (back to its default), e.g. `think: null` beside `arrivals`
-    if (!top || (top.v === null && top.layer !== layers[0])) return undefined;
-    if (!isPlainMap(top.v)) {
-      record(top.layer, path, top.v);
-      return top.v;
+function winner(values: Stack, base: Layer): { top: Stack[number]; maps: Stack } | undefined {
+  const present = values.filter((x) => x.v !== undefined);
+  const top = present.at(-1);
+  if (!top || (top.v === null && top.layer !== base)) return undefined;
+  if (!isPlainMap(top.v)) return { top, maps: [] };
+  // only the maps stacked on top merge; a scalar or list below them was replaced wholesale
+  let i = present.length - 1;
+  while (i > 0 && isPlainMap(present[i - 1]!.v)) i--;
+  return { top, maps: present.slice(i) };
+}
+
+/** Deep-merges layers (lowest priority first); lists and values are taken as they are, not copied. */
+function merge(layers: Layer[]): unknown {
+  const go = (values: Stack): unknown => {
+    const w = winner(values, layers[0]!);
+    if (!w || w.maps.length === 0) return w?.top.v;
+    const out: Record<string, unknown> = {};
+    const keys = new Set(w.maps.flatMap((m) => Object.keys(m.v as object)));
+    for (const k of keys) {
+      const v = go(w.maps.map((m) => ({ v: own(m.v, k), layer: m.layer })));
+      if (v !== undefined) define(out, k, v);
     }
-    origins.set(pathKey(path), originOf(top.layer, path));
-    // only the maps stacked on top merge; a scalar or list below them was replaced wholesale
-    let i = present.length - 1;
-    while (i > 0 && isPlainMap(present[i - 1]!.v)) i--;
-    const maps = present.slice(i) as { v: Record<string, unknown>; layer: Layer }[];
-    const keys = [...new Set(maps.flatMap((m) => Object.keys(m.v)))];
-    const entries = keys.map((k) => [k, go(maps.map((m) => ({ v: m.v[k], layer: m.layer })), [...path, k])] as const);
-    return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+    return out;
   };
-  const value = go(layers.map((layer) => ({ v: layer.value, layer })), []);
-  return { value, origins };
+  return go(layers.map((layer) => ({ v: layer.value, layer })));
+}
+
+/**
+ * Where the merged value at `path` came from: the merge retraced along the path, down to the
+ * deepest prefix that exists (`depth`), and the origin of the layer whose value won there.
+ */
+function originAt(layers: Layer[], path: Path): { origin: Origin; depth: number } {
+  let values: Stack = layers.map((layer) => ({ v: layer.value, layer }));
+  let found: { origin: Origin; depth: number } = { origin: { docPath: [] }, depth: 0 };
+  for (let d = 0; ; d++) {
+    const w = winner(values, layers[0]!);
+    if (!w) return found;
+    found = { origin: originOf(w.top.layer, path.slice(0, d)), depth: d };
+    if (w.maps.length === 0) {
+      // A list or value taken whole: the rest of the path lies inside it, in the same layer.
+      let v = w.top.v;
+      let e = d;
+      while (e < path.length && own(v, path[e]!) !== undefined) v = own(v, path[e++]!);
+      return { origin: originOf(w.top.layer, path.slice(0, e)), depth: e };
+    }
+    if (d === path.length) return found;
+    values = w.maps.map((m) => ({ v: own(m.v, path[d]!), layer: m.layer }));
+  }
 }
 
 // ---------- locating in the document ----------
 
-function locateProblem(p: Problem, origins: Map<string, Origin>, doc: Document, at: (o: number) => Located['place']): Located {
-  let i = p.path.length;
-  while (i > 0 && !origins.has(pathKey(p.path.slice(0, i)))) i--;
-  const origin = origins.get(pathKey(p.path.slice(0, i))) ?? { docPath: [] };
+function locateProblem(p: Problem, layers: Layer[], doc: Document, at: (o: number) => Place): Located {
+  const { origin, depth: i } = originAt(layers, p.path);
   if ('set' in origin) return { place: { option: `--set ${origin.set}` }, path: '', message: p.message };
   // An unknown swept field: point at the field's name in `sweep`, not at one of its values.
   if (origin.keyPath && p.key && i === p.path.length) {
@@ -335,29 +434,42 @@ function applySets(raw: Record<string, unknown>, texts: string[], out: Located[]
       problem('expected path=value, such as workload.concurrency=20');
       continue;
     }
-    let value: unknown;
-    try {
-      value = parseYaml(text.slice(eq + 1));
-    } catch (e) {
-      problem(`YAML syntax: ${(e as Error).message.split('\n')[0]}`);
+    const read = readYaml(text.slice(eq + 1));
+    if (!read.ok) {
+      for (const p of read.problems) problem(p.message);
       continue;
     }
-    const bad = setIn(raw, path, value);
-    if (bad) problem(bad);
-    else ops.push({ path, text });
+    const done = setIn(raw, path, read.value);
+    if (typeof done === 'string') problem(done);
+    else ops.push({ path, text, created: done });
   }
   return ops;
 }
 
-/** Sets `path` in `raw` to `value`, creating mappings on the way; a problem when a step is not a mapping or list. */
-function setIn(raw: Record<string, unknown>, path: Path, value: unknown): string | null {
+/**
+ * Sets `path` in `raw` to `value`, creating mappings on the way. Returns the length of the prefix
+ * that existed, or a problem when a segment names a prototype, a step is not a mapping or list, or
+ * a list index is not one of the list's (or the next).
+ */
+function setIn(raw: Record<string, unknown>, path: Path, value: unknown): number | string {
+  const bad = path.find((s) => typeof s === 'string' && PROTO.has(s));
+  if (bad !== undefined) return `expected a field path, got ${show(bad)} in it`;
   let cur: unknown = raw;
-  for (const [i, seg] of path.slice(0, -1).entries()) {
-    const c = cur as Record<string | number, unknown>;
-    if (c[seg] === undefined) c[seg] = {};
-    cur = c[seg];
-    if (!isPlainMap(cur) && !Array.isArray(cur)) return `${path.slice(0, i + 1).join('.')} is ${show(cur)}, not a mapping or list`;
+  let existed = path.length;
+  for (const [i, seg] of path.entries()) {
+    const here = path.slice(0, i).join('.');
+    if (Array.isArray(cur) && !(typeof seg === 'number' && seg <= cur.length)) {
+      return `expected an index of ${here} from 0 to ${cur.length}, got ${show(String(seg))}`;
+    }
+    if (i === path.length - 1) break;
+    let next = own(cur, seg);
+    if (next === undefined) {
+      existed = Math.min(existed, i);
+      define(cur as object, seg, (next = {}));
+    }
+    if (!isPlainMap(next) && !Array.isArray(next)) return `${path.slice(0, i + 1).join('.')} is ${show(next)}, not a mapping or list`;
+    cur = next;
   }
-  (cur as Record<string | number, unknown>)[path.at(-1)!] = value;
-  return null;
+  define(cur as object, path.at(-1)!, value);
+  return existed;
 }

@@ -9,17 +9,22 @@ import { balancers } from '../balancers/index.js';
 import { limiters } from '../limiters/index.js';
 import type { Fault, Health, Keys, KeyStore, Provider, RequestTemplate, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
 import { didYouMean, show } from './errors.js';
-import { sweepPoints } from './sweep.js';
+import { isReferenceKey, referenceKeys } from './reference-keys.js';
+import { sweepPathProblems, sweepPoints } from './sweep.js';
 import {
-  arrivalRate, distribution, duration, named, nonNegativeInt, positiveInt, positiveNumber, probability, rate,
+  MAX_ATTEMPTS, MAX_ATTEMPT_LOG, MAX_CLIENTS, MAX_CONCURRENCY, MAX_COOLDOWN_FAILS, MAX_COUNT, MAX_FACTOR, MAX_KEYS,
+  MAX_KEY_PROVIDER_PAIRS, MAX_POLLS_PER_WAIT, MAX_PROVIDERS, MAX_REQUESTS, MAX_WEIGHT, MAX_WINDOW_ENTRIES,
+} from './limits.js';
+import {
+  arrivalRate, distribution, duration, intIn, named, positiveUpTo, probability, rate, seedSchema, timerInterval,
 } from './units.js';
 
 const retryOn = ['rateLimited', 'serverError', 'timeout', 'connectFailed', 'unavailable'] as const satisfies readonly RetryOn[];
 
 const workload = z
   .strictObject({
-    requests: positiveInt.default(100).describe('Total requests (default 100)'),
-    concurrency: positiveInt.optional()
+    requests: intIn(1, MAX_REQUESTS).default(100).describe(`Total requests (default 100, at most ${MAX_REQUESTS})`),
+    concurrency: intIn(1, MAX_CONCURRENCY).optional()
       .describe('Closed model: workers (default 10). With arrivals: optional cap on requests in flight (default none)'),
     think: distribution.optional().describe("Closed model: pause between a worker's requests (default 0ms)"),
     arrivals: z
@@ -29,7 +34,7 @@ const workload = z
       })
       .optional()
       .describe('Open model: requests arrive at this rate instead of coming from workers (default: closed model)'),
-    clients: positiveInt.default(1000).describe('Distinct client ids carried by requests (default 1000)'),
+    clients: intIn(1, MAX_CLIENTS).default(1000).describe(`Distinct client ids carried by requests (default 1000, at most ${MAX_CLIENTS})`),
   })
   .superRefine((w, ctx) => {
     if (w.arrivals && w.think) {
@@ -47,7 +52,7 @@ const workload = z
 const wait = z
   .union([
     z.literal('notify', { error: 'expected notify or { poll: interval }' }),
-    z.strictObject({ poll: duration.describe('Polling interval') }),
+    z.strictObject({ poll: timerInterval('each waiting request re-checks at this interval').describe('Polling interval, at least 1ms') }),
   ])
   .transform((v): WaitMode => (v === 'notify' ? { mode: 'notify' } : { mode: 'poll', intervalMs: v.poll }));
 
@@ -69,7 +74,7 @@ const store = z
 
 const keys = z
   .strictObject({
-    count: positiveInt.default(1).describe('Number of API keys (default 1; real mode: the keys in `env`)'),
+    count: intIn(1, MAX_KEYS).default(1).describe(`Number of API keys (default 1, at most ${MAX_KEYS}; real mode: the keys in \`env\`)`),
     env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name such as GATESIM_KEYS' }).optional()
       .describe('Real mode: environment variable holding the keys, comma-separated (keys never go in the file)'),
     limit: rate.optional().describe('Client-side limit per key such as 3/min (default: no limit)'),
@@ -100,7 +105,7 @@ const fault = z
     for: duration.describe('How long it lasts (required)'),
     kind: z.enum(['down', 'slow', 'errors', 'throttle'])
       .describe('down: connections refused; slow: latency × factor; errors: 5xx with probability rate; throttle: 429 with probability rate (required)'),
-    factor: positiveNumber.default(10).describe('slow: latency multiplier (default 10)'),
+    factor: positiveUpTo(MAX_FACTOR).default(10).describe(`slow: latency multiplier (default 10, at most ${MAX_FACTOR})`),
     rate: probability.default(1).describe('errors, throttle: probability per request (default 100%)'),
   })
   .transform((f): Fault => ({ atMs: f.at, forMs: f.for, kind: f.kind, factor: f.factor, rate: f.rate }));
@@ -110,16 +115,16 @@ const provider = z
     name: z.string().min(1).describe('Provider name (required, unique)'),
     url: z.string().regex(/^https?:\/\/\S+$/, { error: 'expected an http(s) URL such as http://127.0.0.1:8080/v1' }).optional()
       .describe('Real mode: OpenAI-compatible base URL; requests go to {url}/chat/completions'),
-    weight: positiveNumber.default(1).describe('Balancer weight (default 1)'),
+    weight: positiveUpTo(MAX_WEIGHT).default(1).describe(`Balancer weight (default 1, at most ${MAX_WEIGHT})`),
     latency: distribution.describe('Latency of one request: a duration or a distribution (required)'),
     failure: probability.default(0).describe('Probability a request fails with a 5xx, such as 1% (default 0)'),
-    capacity: positiveInt.optional().describe('Requests served at once (default unlimited)'),
+    capacity: intIn(1, MAX_COUNT).optional().describe(`Requests served at once (default unlimited; at most ${MAX_COUNT})`),
     limit: rate.optional().describe("The provider's own per-key limit such as 3/min; excess gets 429 (default none)"),
     timeout: duration.optional().describe('Client-side timeout of one attempt (default none)'),
     connect: z
       .strictObject({
         handshake: duration.prefault('0ms').describe('Time to open a connection (default 0ms)'),
-        max: positiveInt.optional().describe('Connections the provider accepts open at once (default unlimited)'),
+        max: intIn(1, MAX_COUNT).optional().describe(`Connections the provider accepts open at once (default unlimited; at most ${MAX_COUNT})`),
         timeout: duration
           .prefault('0ms')
           .describe('How long a new connection waits for the provider to accept it when `max` are open before failing with connectFailed (default 0ms: refused at once)'),
@@ -147,11 +152,12 @@ const provider = z
 const providers = z
   .array(provider)
   .min(1, { error: 'expected at least one provider' })
-  .describe('Upstream providers (required, at least one, unique names)');
+  .max(MAX_PROVIDERS, { error: (iss) => `expected at most ${MAX_PROVIDERS} providers, got ${(iss.input as unknown[]).length}` })
+  .describe(`Upstream providers (required, at least one and at most ${MAX_PROVIDERS}, unique names)`);
 
 const retry = z
   .strictObject({
-    attempts: positiveInt.default(1).describe('Total attempts including the first (default 1 = no retry)'),
+    attempts: intIn(1, MAX_ATTEMPTS).default(1).describe(`Total attempts including the first (default 1 = no retry; at most ${MAX_ATTEMPTS})`),
     fallback: z.boolean().default(false).describe('A retry goes to another provider than the failed attempt when a healthy one exists (default false)'),
     backoff: duration.prefault('1s').describe('Base backoff, doubled per retry (default 1s)'),
     maxBackoff: duration.prefault('30s').describe('Backoff cap (default 30s)'),
@@ -174,7 +180,7 @@ const health = z
       .describe("002's failure-rate rule: success ×0.5, failure ×0.9+0.1 (default off)"),
     cooldown: z
       .strictObject({
-        fails: positiveInt.default(3).describe('Failures allowed within the window (default 3)'),
+        fails: intIn(1, MAX_COOLDOWN_FAILS).default(3).describe(`Failures allowed within the window (default 3, at most ${MAX_COOLDOWN_FAILS})`),
         window: duration.prefault('1m').describe('Window the failures are counted in (default 1m)'),
         for: duration.prefault('30s').describe('How long the provider is out (default 30s)'),
       })
@@ -182,15 +188,15 @@ const health = z
       .describe('LiteLLM-style cooldown: too many failures in a window → out for a while (default off)'),
     breaker: z
       .strictObject({
-        failures: positiveInt.default(5).describe('Consecutive failures that open the breaker (default 5)'),
+        failures: intIn(1, MAX_COUNT).default(5).describe('Consecutive failures that open the breaker (default 5)'),
         open: duration.prefault('30s').describe('How long it stays open before probing (default 30s)'),
-        probes: positiveInt.default(1).describe('Attempts let through while half-open (default 1)'),
+        probes: intIn(1, MAX_COUNT).default(1).describe('Attempts let through while half-open (default 1)'),
       })
       .optional()
       .describe('Circuit breaker with half-open probing (default off)'),
     active: z
       .strictObject({
-        interval: duration.describe('Time between checks of each provider (required)'),
+        interval: timerInterval('every provider is checked at this interval').describe('Time between checks of each provider, at least 1ms (required)'),
         cost: duration.prefault('100ms').describe('Capacity one check takes at the provider (default 100ms)'),
         timeout: duration.prefault('5s').describe('A check slower than this fails (default 5s)'),
       })
@@ -207,7 +213,7 @@ const health = z
 const request = z
   .strictObject({
     model: z.string().default('gpt-4o-mini').describe('Model asked for (default gpt-4o-mini)'),
-    maxTokens: positiveInt.default(16).describe('max_tokens of each request (default 16)'),
+    maxTokens: intIn(1, MAX_COUNT).default(16).describe('max_tokens of each request (default 16)'),
     prompt: z.string().default('Reply with the word ok.').describe('The user message (default a one-word request)'),
     body: z.record(z.string(), z.unknown()).optional().describe('A whole JSON body to send instead (default none)'),
   })
@@ -228,9 +234,53 @@ const overridable = {
   health: health.prefault({}).describe('How providers are judged healthy: passive, cooldown, breaker, active checks (default: all healthy)'),
 };
 
+/** Window entries a key holds under a limiter: sliding-log keeps the last N times, the bucket counters one per bucket. */
+function entriesPerKey(k: Keys): number {
+  if (!k.limit) return 0;
+  if (k.limiter.type === 'sliding-log') return k.limit.count;
+  if (k.limiter.type.startsWith('bucket-')) return (k.limiter.options.buckets as number | undefined) ?? 6;
+  return 1;
+}
+
+/**
+ * Bounds on products of fields, checked on the merged scenario (each field alone is bounded by
+ * its own schema): what the recorder, the connection pools and the windows allocate from them.
+ */
+function sizeProblems(s: Pick<Scenario, 'workload' | 'keys' | 'providers' | 'retry'>, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const { requests } = s.workload;
+  const { attempts } = s.retry;
+  if (requests * attempts > MAX_ATTEMPT_LOG) {
+    issue(['retry', 'attempts'], `expected workload.requests × retry.attempts ≤ ${MAX_ATTEMPT_LOG} (the attempts recorded if every one fails), got ${requests} × ${attempts}`);
+  }
+  const keys = s.keys.count;
+  const n = s.providers.length;
+  if (keys * n > MAX_KEY_PROVIDER_PAIRS) {
+    issue(['keys', 'count'], `expected keys.count × providers ≤ ${MAX_KEY_PROVIDER_PAIRS} (a connection pool per key and provider), got ${keys} × ${n}`);
+  }
+  const { wait, acquireTimeoutMs } = s.keys;
+  if (wait.mode === 'poll' && acquireTimeoutMs / wait.intervalMs > MAX_POLLS_PER_WAIT) {
+    issue(['keys', 'wait', 'poll'], `expected keys.acquireTimeout ÷ poll ≤ ${MAX_POLLS_PER_WAIT} (a waiter re-checks that often before it gives up), got ${Number((acquireTimeoutMs / wait.intervalMs).toPrecision(7))}`);
+  }
+  const perKey = entriesPerKey(s.keys);
+  if (keys * perKey > MAX_WINDOW_ENTRIES) {
+    issue(['keys', 'limit'], `expected keys.count × the limit's count ≤ ${MAX_WINDOW_ENTRIES} (${s.keys.limiter.type} keeps the last N times of each key), got ${keys} × ${perKey}`);
+  }
+  // Each provider with a limit keeps an exact sliding log per key.
+  let held = 0;
+  for (const [i, p] of s.providers.entries()) {
+    held += p.limit ? keys * p.limit.count : 0;
+    if (held > MAX_WINDOW_ENTRIES) {
+      issue(['providers', i, 'limit'], `expected keys.count × the providers' limit counts ≤ ${MAX_WINDOW_ENTRIES} (a provider keeps the last N times of each key), got ${held} up to this provider`);
+      break;
+    }
+  }
+}
+
 /** One merged scenario (seed is the file's, added by the loader). */
 export const scenarioSchema = z
   .strictObject({ name: z.string().describe('Scenario name (required)'), ...overridable })
+  .superRefine(sizeProblems)
   .transform((s): Omit<Scenario, 'seed'> => ({ ...s, description: s.description }));
 
 /**
@@ -271,6 +321,13 @@ export const overrideSchema = z.strictObject({
   name: z.string().describe('Variant or run name (required, unique)'),
   ...partialObject(z.strictObject(overridable)).shape,
 }).meta({ id: 'override', description: 'A name and any scenario field (except name and seed) overriding the base' });
+
+/** A `variants` entry: an override that may also say it is a condition of the world rather than a choice. */
+export const variantSchema = overrideSchema.extend({
+  condition: z.boolean().optional().describe(
+    'This variant changes the world (a quota removed, a provider down), not a choice a user makes: it is compared, never picked as the best (default false)',
+  ),
+}).meta({ id: 'variant', description: 'A name, whether it is a condition, and any scenario field (except name and seed) overriding the base' });
 
 /** A problem found by `nameProblems`, at a path of the raw file. */
 export interface NameProblem {
@@ -317,6 +374,7 @@ export function nameProblems(file: Record<string, unknown>): NameProblem[] {
   }
   const expanded = sweep ? sweepPoints(sweep) : undefined;
   if (expanded) out.push(...expanded.problems);
+  if (sweep) out.push(...sweepPathProblems(sweep, Array.isArray(file.variants) ? file.variants.length : 0));
   const runs = expanded ? expanded.points.map((p) => p.name) : namesOf(file.runs);
   const unknown = (path: (string | number)[], got: string, names: string[], what: string, key = false) =>
     out.push({ path, key, message: `expected a ${what} name (one of ${names.join(' | ')}), got ${show(got)}${didYouMean(got, names)}` });
@@ -325,14 +383,22 @@ export function nameProblems(file: Record<string, unknown>): NameProblem[] {
   }
   const reference = file.reference;
   if (!reference || typeof reference !== 'object') return out;
+  // Provider rows (share.<name>, …) may name a provider of any variant or run.
+  const providers = [file, ...(Array.isArray(file.variants) ? file.variants : []), ...(Array.isArray(file.runs) ? file.runs : [])]
+    .flatMap((o) => namesOf((o as { providers?: unknown } | null)?.providers ?? []));
   for (const [run, byVariant] of Object.entries(reference)) {
     if (sweep && runs.length === 0) continue; // the sweep's own problem is reported
     if (!runs.includes(run) && sweep && runs.length > 8) {
-      out.push({ path: ['reference', run], key: true, message: `expected a run name (a sweep point such as ${JSON.stringify(runs[0])}), got ${show(run)}${didYouMean(run, runs)}` });
+      out.push({ path: ['reference', run], key: true, message: `expected a run name (a sweep point such as ${show(runs[0])}), got ${show(run)}${didYouMean(run, runs)}` });
     } else if (!runs.includes(run)) unknown(['reference', run], run, runs, 'run', true);
     if (!byVariant || typeof byVariant !== 'object') continue;
-    for (const v of Object.keys(byVariant)) {
+    for (const [v, metrics] of Object.entries(byVariant)) {
       if (!variants.includes(v)) unknown(['reference', run, v], v, variants, 'variant', true);
+      if (!metrics || typeof metrics !== 'object') continue;
+      for (const key of Object.keys(metrics)) {
+        if (isReferenceKey(key, providers)) continue;
+        out.push({ path: ['reference', run, v, key], key: true, message: `unknown metric ${show(key)}${didYouMean(key, referenceKeys(providers))}` });
+      }
     }
   }
   return out;
@@ -358,9 +424,9 @@ export const fileSchema = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema reference for editors; ignored'),
     name: z.string().describe('Scenario name (required)'),
-    seed: nonNegativeInt.default(1).describe('Random seed (default 1; --seed overrides)'),
+    seed: seedSchema.default(1).describe('Random seed (default 1; --seed overrides)'),
     ...overridable,
-    variants: z.array(overrideSchema).min(1).optional()
+    variants: z.array(variantSchema).min(1).optional()
       .describe('Alternatives compared side by side, each { name, …fields overriding the base } (default: one, "default")'),
     baseline: z.string().optional().describe('The variant others are compared against (default: the first variant)'),
     runs: z.array(overrideSchema).min(1).optional()

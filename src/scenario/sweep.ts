@@ -5,6 +5,8 @@
  * `path = value` overrides applied to the base document like `--set`, before variants.
  */
 
+import { show } from './errors.js';
+
 type Path = (string | number)[];
 
 /** One swept value: the field it sets, where it sits in the file, and the value as written. */
@@ -55,7 +57,7 @@ function dimensions(sweep: Record<string, unknown>): { dims: Dimension[]; proble
   const problems: SweepProblem[] = [];
   const field = (name: string, docPath: Path): boolean => {
     if (name === '' || name.split('.').some((s) => s === '')) {
-      problems.push({ path: docPath, key: true, message: `expected a field path such as workload.concurrency, got ${JSON.stringify(name)}` });
+      problems.push({ path: docPath, key: true, message: `expected a field path such as workload.concurrency, got ${show(name)}` });
       return false;
     }
     return true;
@@ -118,6 +120,44 @@ export function sweepPoints(sweep: Record<string, unknown>): { points: SweepPoin
     seen.set(name, values);
   }
   return { points: [...seen].map(([name, values]) => ({ name, values })), problems };
+}
+
+/** Fields of the file itself: the same at every point, so sweeping them would change nothing (or break names). */
+const FILE_FIELDS = new Set(['name', 'description', '$schema', 'runs', 'baseline', 'reference', 'sweep', 'notes', 'marks']);
+/** Fields of a variant entry that are not scenario fields: baseline and reference use the name. */
+const VARIANT_FIELDS = new Set(['name', 'condition']);
+/** Path segments that would reach a prototype instead of a field. */
+const PROTO = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Why a swept path is not one a point may change, or undefined. */
+function pathProblem(field: string, variants: number): string | undefined {
+  const path = splitPath(field);
+  const proto = path.find((s) => typeof s === 'string' && PROTO.has(s));
+  if (proto !== undefined) return `expected a field path, got ${show(proto)} in it`;
+  const [head, index, sub] = path;
+  const fileOnly = `expected a field a point can change (seed, a scenario field, or variants.N.<field>), got ${show(field)}, which belongs to the file`;
+  if (head === 'seed') return path.length === 1 ? undefined : `expected seed alone (a number), got ${show(field)}`;
+  if (typeof head === 'string' && FILE_FIELDS.has(head)) return fileOnly;
+  if (head !== 'variants') return undefined;
+  if (index === undefined) return fileOnly;
+  if (variants === 0) return `expected variants.N with N a variant's index, got ${show(field)}, and the file has no variants`;
+  if (typeof index !== 'number' || index >= variants) {
+    return `expected variants.N with N a variant's index (0 to ${variants - 1}), got ${show(field)}`;
+  }
+  if (sub === undefined || (typeof sub === 'string' && VARIANT_FIELDS.has(sub))) return fileOnly;
+  return undefined;
+}
+
+/**
+ * Problems of the swept paths: a point may change seed, any scenario field, and a variant's
+ * fields (`variants.1.workload.concurrency`); not the file's own fields (runs, baseline,
+ * reference, notes, marks, a variant's name…), and no path through a prototype.
+ */
+export function sweepPathProblems(sweep: Record<string, unknown>, variants: number): SweepProblem[] {
+  return dimensions(sweep).dims.flatMap((d) => d.fields.flatMap(({ field, docPath }) => {
+    const message = pathProblem(field, variants);
+    return message ? [{ path: docPath, key: true, message }] : [];
+  }));
 }
 
 /** The swept fields in order (zipped ones together), for results.json. */

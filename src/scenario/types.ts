@@ -176,6 +176,11 @@ export interface Scenario {
 
 export interface PlanVariant {
   name: string;
+  /**
+   * The variant changes the world (a quota removed, a provider down), not a choice a user makes:
+   * compared, never picked as the best. Present only when the file says `condition: true`.
+   */
+  condition?: true;
   scenario: Scenario;
 }
 

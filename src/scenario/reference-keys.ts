@@ -1,0 +1,29 @@
+/**
+ * The metric keys a scenario's `reference:` may give published figures for: the one list the
+ * loader checks them against and the comparison table can import. A key the table never shows
+ * is a typo the user should hear about, not a figure silently dropped.
+ */
+import { metricKeys } from '../report/catalogue.js';
+
+/** Rows shown only in some runs (src/report/table.ts): balance, the parallel-workers rows, the health rows. */
+export const RUN_KEYS: readonly string[] = [
+  'imbalance', 'timePerTaskMs', 'theoreticalSpeedup', 'speedup', 'parallelEfficiency', 'failedRequests', 'healthChecks',
+];
+
+/** Rows per provider, keyed `<prefix>.<provider name>`. */
+export const PROVIDER_PREFIXES: readonly string[] = ['share', 'unhealthy', 'detectedAfterMs', 'restoredAfterMs'];
+
+/** Every key that does not name a provider: the table's catalogue and the run-dependent rows. */
+export const STATIC_REFERENCE_KEYS: readonly string[] = [...metricKeys, ...RUN_KEYS];
+
+/** Does `key` name a table row, given the providers of the scenario (any run or variant)? */
+export function isReferenceKey(key: string, providerNames: readonly string[]): boolean {
+  if (STATIC_REFERENCE_KEYS.includes(key)) return true;
+  const dot = key.indexOf('.');
+  return dot > 0 && PROVIDER_PREFIXES.includes(key.slice(0, dot)) && providerNames.includes(key.slice(dot + 1));
+}
+
+/** Every accepted key, for "did you mean". */
+export function referenceKeys(providerNames: readonly string[]): string[] {
+  return [...STATIC_REFERENCE_KEYS, ...PROVIDER_PREFIXES.flatMap((p) => providerNames.map((n) => `${p}.${n}`))];
+}
