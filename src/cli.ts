@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { planSize, runPlan, runPlanReal, runPlansParallel } from './run.js';
@@ -14,9 +13,8 @@ import { RESET_ENV, RESET_TOKEN_RE } from './providers/reset.js';
 import { markdownReport, tablesOf, toMarkdown, toText } from './report/table.js';
 import type { Results } from './metrics/results.js';
 import type { Plan } from './scenario/types.js';
-import { checkOut, openInBrowser, packageVersion, PathError, printErr, printOut, reportDir, writeAll } from './output.js';
-import { addSecret, addSecretsIn, fingerprint, isSecretField, isSecretsField } from './secrets.js';
-import { redactUrl } from './report/redact.js';
+import { checkOut, openInBrowser, packageVersion, PathError, printErr, printOut, quietOnClosedPipes, reportDir, writeAll } from './output.js';
+import { addSecret } from './secrets.js';
 import { distance } from './scenario/errors.js';
 import { validateResults } from './metrics/validate.js';
 import { htmlReport } from './report/html.js';
@@ -126,45 +124,6 @@ function writeResults(argv: RunArgs, all: Results, started: number, index = true
   finishPage(join(dir, 'index.html'), index ? argv.out : null, argv.quiet, argv.open);
 }
 
-/**
- * Registers every secret a scenario file and its `--set`s carry (before anything can print them):
- * values of secret-looking fields, URL passwords, a key pasted where a variable name belongs.
- */
-function registerSecrets(file: string, sets: readonly string[]): { seed?: unknown } | undefined {
-  let doc: { seed?: unknown } | undefined;
-  try {
-    doc = parseYaml(readFileSync(file, 'utf8'), { maxAliasCount: 100, uniqueKeys: false }) as { seed?: unknown } | undefined;
-    addSecretsIn(doc);
-  } catch {
-    // Unreadable or not YAML: the loader reports it; what did parse has no secret to show.
-  }
-  for (const set of sets) {
-    const eq = set.indexOf('=');
-    if (eq < 1) continue;
-    const field = set.slice(0, eq).split('.').at(-1)!;
-    const text = set.slice(eq + 1);
-    if (isSecretField(field) || isSecretsField(field)) addSecret(text.trim());
-    try {
-      addSecretsIn(parseYaml(text), field);
-    } catch {
-      addSecretsIn(text, field);
-    }
-  }
-  return doc !== null && typeof doc === 'object' ? doc : undefined;
-}
-
-/** The command line's changes to the file, as results record them: values of secret fields fingerprinted. */
-function changesOf(fileSeed: unknown, seed: number | undefined, sets: readonly string[]): string[] {
-  const out: string[] = [];
-  if (seed !== undefined && seed !== (fileSeed ?? 1)) out.push(`--seed ${seed}`);
-  for (const set of sets) {
-    const eq = set.indexOf('=');
-    const field = set.slice(0, Math.max(0, eq)).split('.').at(-1) ?? '';
-    out.push(eq > 0 && (isSecretField(field) || isSecretsField(field)) ? `--set ${set.slice(0, eq)}=${fingerprint(set.slice(eq + 1).trim())}` : `--set ${redactUrl(set.slice(0, eq + 1)) + redactUrl(set.slice(eq + 1))}`);
-  }
-  return out;
-}
-
 /** A scenario path that exists, or one line naming the closest file there (did you mean). */
 function checkScenarioPath(file: string): void {
   if (existsSync(file)) return;
@@ -184,10 +143,7 @@ function checkScenarioPath(file: string): void {
 
 /** The plan with only the variants named by --only (all when none is named). */
 function loadFile(file: string, argv: Pick<RunArgs, 'seed' | 'set'>): Plan {
-  const doc = registerSecrets(file, argv.set ?? []);
-  const plan = loadScenario(file, { seed: argv.seed, sets: argv.set ?? [] });
-  plan.changed = changesOf(doc?.seed, argv.seed, argv.set ?? []);
-  return plan;
+  return loadScenario(file, { seed: argv.seed, sets: argv.set ?? [] });
 }
 
 /** The plan with only the variants named by --only (all when none is named). */
@@ -329,6 +285,17 @@ const MAX_DURATION_S = 2_147_483;
 const MAX_GUARD_MS = 3_600_000;
 const MAX_COOLDOWN_MS = 3_600_000;
 
+/** The real-mode flags are checked in every mode: a bad value is a mistake even where it would not be used. */
+function checkRealFlags(argv: RunArgs & { cooldown?: string }): void {
+  if (!Number.isFinite(argv.maxDuration) || argv.maxDuration <= 0 || argv.maxDuration > MAX_DURATION_S) {
+    throw new UsageError(`--max-duration: expected seconds above 0 and at most ${MAX_DURATION_S.toLocaleString('en')} (24.8 days), got ${String(argv.maxDuration)}`);
+  }
+  if (!Number.isFinite(argv.guard) || argv.guard < 0 || argv.guard > MAX_GUARD_MS) {
+    throw new UsageError(`--guard: expected wall milliseconds from 0 to ${MAX_GUARD_MS.toLocaleString('en')}, got ${String(argv.guard)}`);
+  }
+  cooldownOf(argv.cooldown);
+}
+
 /** `--cooldown DURATION` in wall ms, or undefined for the default (reset or wait for the windows). */
 function cooldownOf(raw: unknown): number | undefined {
   if (raw === undefined) return undefined;
@@ -368,12 +335,6 @@ async function realFile(argv: RunArgs & { cooldown?: string }): Promise<void> {
   process.stdout.on('error', ignore);
   process.stderr.on('error', ignore);
   try {
-    if (!Number.isFinite(argv.maxDuration) || argv.maxDuration <= 0 || argv.maxDuration > MAX_DURATION_S) {
-      throw new UsageError(`--max-duration: expected seconds above 0 and at most ${MAX_DURATION_S.toLocaleString('en')} (24.8 days), got ${String(argv.maxDuration)}`);
-    }
-    if (!Number.isFinite(argv.guard) || argv.guard < 0 || argv.guard > MAX_GUARD_MS) {
-      throw new UsageError(`--guard: expected wall milliseconds from 0 to ${MAX_GUARD_MS.toLocaleString('en')}, got ${String(argv.guard)}`);
-    }
     const cooldownWallMs = cooldownOf(argv.cooldown);
     const plan = load(argv);
     const started = performance.now();
@@ -508,19 +469,6 @@ const EXAMPLES = `Examples:
       --mode real --time-scale 0.01
       the same scenario against it`;
 
-/**
- * A closed stdout (`… | head`) ends the process quietly with the exit code it had: what was asked
- * for was already written to files; the reader simply stopped reading.
- */
-function quietOnClosedPipes(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw e;
-    });
-  }
-}
-
 export async function main(args: string[]): Promise<void> {
   quietOnClosedPipes();
   await yargs(args)
@@ -582,9 +530,10 @@ export async function main(args: string[]): Promise<void> {
           throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);
         }
         checkScale(argv.timeScale);
+        const run = argv as unknown as RunArgs & { cooldown?: string };
+        checkRealFlags(run);
         checkScenarioPath(argv.file);
         checkOut(argv.out);
-        const run = argv as unknown as RunArgs;
         if (isFolder(run.file)) await simulateFolder(run);
         else if (argv.mode === 'real') await realFile(run);
         else await simulateFile(run);

@@ -3,13 +3,30 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } fr
 import { basename, delimiter, dirname, extname, join, resolve } from 'node:path';
 import { scrub } from './secrets.js';
 
+const closed = { out: false, err: false };
+
+/**
+ * A reader that stops reading (`… | head`, a terminal that hung up) ends printing, quietly, and
+ * nothing else: the run goes on, its files are written and it exits with its own code.
+ */
+export function quietOnClosedPipes(): void {
+  const watch = (stream: NodeJS.WriteStream, which: keyof typeof closed): void => {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'EIO') throw e;
+      closed[which] = true;
+    });
+  };
+  watch(process.stdout, 'out');
+  watch(process.stderr, 'err');
+}
+
 /** Everything gatesim prints goes through these: the redaction pass, then the stream. */
 export function printOut(text: string): void {
-  process.stdout.write(scrub(text));
+  if (!closed.out) process.stdout.write(scrub(text));
 }
 
 export function printErr(text: string): void {
-  process.stderr.write(scrub(text));
+  if (!closed.err) process.stderr.write(scrub(text));
 }
 
 /** A user mistake about a path (`--out`, a scenario file): one line, exit 2. */

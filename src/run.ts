@@ -1,16 +1,24 @@
 import type { Results, RunResult, VariantResult } from './metrics/results.js';
 import { coolDown, resetTokenFromEnv, runReal, type Cooldown, type RealOptions } from './real.js';
 import { redact } from './report/redact.js';
-import type { Plan, Scenario } from './scenario/types.js';
+import type { Plan, PlanVariant, Scenario } from './scenario/types.js';
 import { runTasks } from './study/pool.js';
 import { simulate, type SimStats } from './simulate.js';
 
 /** Called after each variant with wall-clock facts (which never enter results.json). */
 export type Progress = (run: string, variant: string, stats: SimStats & { wallMs: number }) => void;
 
-/** A variant's result with the facts of its scenario that the tables need (the workers, for speedup). */
-function withWorkers(result: VariantResult, s: Scenario): VariantResult {
-  return { ...result, metrics: { ...result.metrics, workers: s.workload.arrivals ? null : (s.workload.concurrency ?? null) } };
+/**
+ * A variant's result with the facts of its plan that the tables need: the workers (for speedup),
+ * and whether it is a condition (compared, never the best).
+ */
+function withWorkers(result: VariantResult, v: PlanVariant): VariantResult {
+  const s = v.scenario;
+  return {
+    ...result,
+    ...(v.condition ? { condition: true as const } : {}),
+    metrics: { ...result.metrics, workers: s.workload.arrivals ? null : (s.workload.concurrency ?? null) },
+  };
 }
 
 /** The runs of the plan, each variant's result given by `variant(runIndex, variantIndex)`. */
@@ -18,7 +26,7 @@ function runsOf(plan: Plan, variant: (r: number, v: number) => VariantResult): R
   return plan.runs.map((run, r) => ({
     name: run.name,
     ...(run.point ? { point: run.point } : {}),
-    variants: run.variants.map((v, i) => withWorkers(variant(r, i), v.scenario)),
+    variants: run.variants.map((v, i) => withWorkers(variant(r, i), v)),
   }));
 }
 
@@ -112,7 +120,7 @@ export async function runPlanReal(plan: Plan, opts: RealOptions, progress?: (run
       }
       const started = performance.now();
       const r = await runReal(v.scenario, name, opts);
-      variants.push(withWorkers({ ...r.result, name: v.name, cooldown, ...(r.truncated ? { truncated: true as const } : {}) }, v.scenario));
+      variants.push(withWorkers({ ...r.result, name: v.name, cooldown, ...(r.truncated ? { truncated: true as const } : {}) }, v));
       progress?.(run.name, v.name, performance.now() - started);
       partial ||= r.interrupted;
       degraded ||= r.degraded;

@@ -120,6 +120,31 @@ export function addSecretsIn(value: unknown, field = ''): void {
   }
 }
 
+/** `scheme://user:password@host`: the password (or a lone userinfo) is replaced by its fingerprint. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/i, (_m, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return colon >= 0 ? `${scheme}${userinfo.slice(0, colon)}:${fingerprint(userinfo.slice(colon + 1))}@` : `${scheme}${fingerprint(userinfo)}@`;
+  });
+}
+
+/**
+ * A `--set path=value` as results record it: the value of a secret-looking field fingerprinted,
+ * a URL's password too. Registers what it hides with the redaction pass.
+ */
+export function redactSet(text: string): string {
+  const eq = text.indexOf('=');
+  if (eq < 1) return redactUrl(text);
+  const field = text.slice(0, eq).split('.').at(-1)!;
+  const value = text.slice(eq + 1);
+  if (isSecretField(field) || isSecretsField(field)) {
+    addSecret(value.trim());
+    return `${text.slice(0, eq)}=${fingerprint(value.trim())}`;
+  }
+  addUrlSecrets(value);
+  return `${text.slice(0, eq)}=${redactUrl(value)}`;
+}
+
 /** For tests: forget every registered secret. */
 export function clearSecrets(): void {
   forms.clear();

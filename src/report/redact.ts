@@ -1,16 +1,7 @@
 import { isNode, isScalar, isSeq, parseDocument, visit, type Scalar } from 'yaml';
-import { ENV_REF, fingerprint, isSecretField, isSecretsField } from '../secrets.js';
+import { ENV_REF, fingerprint, isSecretField, isSecretsField, redactUrl } from '../secrets.js';
 
-export { fingerprint, isSecretField } from '../secrets.js';
-
-/** `scheme://user:password@host`: the password (or a lone userinfo) is replaced by its fingerprint. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/i, (_m, scheme: string, userinfo: string) => {
-    const colon = userinfo.indexOf(':');
-    return colon >= 0 ? `${scheme}${userinfo.slice(0, colon)}:${fingerprint(userinfo.slice(colon + 1))}@` : `${scheme}${fingerprint(userinfo)}@`;
-  });
-}
-
+export { fingerprint, isSecretField, redactUrl } from '../secrets.js';
 
 /**
  * The YAML text with every value under a secret-looking field replaced by its fingerprint, in

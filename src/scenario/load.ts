@@ -25,6 +25,7 @@ import { fileSchema, nameProblems, scenarioSchema } from './schema.js';
 import { sweepDimensions, sweepPoints, sweptFields } from './sweep.js';
 import { seedSchema } from './units.js';
 import { readYaml } from './yaml.js';
+import { addSecretsIn, redactSet } from '../secrets.js';
 
 export interface LoadOptions {
   /** Overrides the file's `seed`. */
@@ -93,6 +94,8 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
     throw new ScenarioError(sortedLines(read.problems.map((p) => ({ place: at(p.offset), path: p.path.join('.'), message: p.message }))));
   }
   const { doc, value: raw } = read;
+  // Learn the file's secrets before any message could echo one (the redaction pass hides them).
+  addSecretsIn(raw);
   if (!isPlainMap(raw)) {
     throw new ScenarioError([`${file}:1:1: expected a mapping of scenario fields, got ${show(raw)}`]);
   }
@@ -196,7 +199,17 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
     ...(sweep ? { sweep: { fields: sweptFields(sweep), dimensions: sweepDimensions(sweep) } } : {}),
     ...(spec.notes ? { notes: spec.notes } : {}),
     ...(spec.marks ? { marks: spec.marks } : {}),
+    ...changesOf(spec.seed, opts),
   };
+}
+
+/** The command line's changes to the file, as results record them (secret values fingerprinted); absent when none. */
+function changesOf(fileSeed: number, opts: LoadOptions): Pick<Plan, 'changed'> {
+  const changed = [
+    ...(opts.seed !== undefined && opts.seed !== fileSeed ? [`--seed ${opts.seed}`] : []),
+    ...(opts.sets ?? []).map((text) => `--set ${redactSet(text)}`),
+  ];
+  return changed.length ? { changed } : {};
 }
 
 // ---------- zod issues → problems ----------
@@ -427,6 +440,7 @@ function duplicateKeys(node: unknown, path: Path): [YamlNode, Path, unknown][] {
 function applySets(raw: Record<string, unknown>, texts: string[], out: Located[]): SetOp[] {
   const ops: SetOp[] = [];
   for (const text of texts) {
+    redactSet(text); // registers a secret value before a message could echo it
     const problem = (message: string) => out.push({ place: { option: `--set ${text}` }, path: '', message });
     const eq = text.indexOf('=');
     const path: Path = text.slice(0, eq).split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
@@ -439,6 +453,7 @@ function applySets(raw: Record<string, unknown>, texts: string[], out: Located[]
       for (const p of read.problems) problem(p.message);
       continue;
     }
+    addSecretsIn({ [String(path.at(-1))]: read.value });
     const done = setIn(raw, path, read.value);
     if (typeof done === 'string') problem(done);
     else ops.push({ path, text, created: done });
