@@ -55,7 +55,7 @@ export function addSecret(secret: string | undefined | null): void {
 /** Registers the userinfo of a URL (`scheme://user:password@host`): the password, and `user:password` as Basic auth would carry it. */
 export function addUrlSecrets(url: string | undefined | null): void {
   if (!url) return;
-  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(url);
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(\S*)@/i.exec(url);
   if (!m) return;
   const userinfo = m[1]!;
   const colon = userinfo.indexOf(':');
@@ -96,7 +96,7 @@ export const isSecretsField = (name: string): boolean => SECRETS_FIELD.test(norm
 /** A reference to an environment variable names the secret without being it: `$OPENAI_KEY`, `${OPENAI_KEY}`, `env:OPENAI_KEY`. */
 export const ENV_REF = /^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|env:[A-Za-z_][A-Za-z0-9_]*)$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const URL_USERINFO = /[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*@/i;
+const URL_USERINFO = /[a-z][a-z0-9+.-]*:\/\/\S*@/i;
 
 /**
  * Registers every secret in a parsed scenario (or any value): the values of secret-looking fields,
@@ -122,7 +122,8 @@ export function addSecretsIn(value: unknown, field = ''): void {
 
 /** `scheme://user:password@host`: the password (or a lone userinfo) is replaced by its fingerprint. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/i, (_m, scheme: string, userinfo: string) => {
+  // Up to the last @: a password with an unencoded / or @ in it (a URL that does not parse) is hidden whole.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)(\S*)@/i, (_m, scheme: string, userinfo: string) => {
     const colon = userinfo.indexOf(':');
     return colon >= 0 ? `${scheme}${userinfo.slice(0, colon)}:${fingerprint(userinfo.slice(colon + 1))}@` : `${scheme}${fingerprint(userinfo)}@`;
   });

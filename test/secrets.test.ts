@@ -103,6 +103,21 @@ workload: { requests: 20, concurrency: 2 }
   });
 });
 
+describe('URLs that do not parse', () => {
+  it('a Redis or provider URL with an unencoded / in its password is one line with the password fingerprinted, however short', async () => {
+    const dir = tmp();
+    const file = join(dir, 'bad-url.yaml');
+    writeFileSync(file, 'name: bad-url\nkeys: { env: K, store: { redis: "redis://:pa/ss@127.0.0.1:1" } }\nproviders: [{ name: a, latency: 1s, url: "http://u:p/w@127.0.0.1:1/v1" }]\n');
+    const r = await gatesim([file, '--mode', 'real', '--out', join(dir, 'r')], { env: { K: 'sk-abcdefgh' } });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/bad-url\.yaml:2:\d+: keys\.store\.redis: expected a Redis URL that parses.*got "redis:\/\/:sha256:[0-9a-f]{8}@127\.0\.0\.1:1"$/);
+    expect(lines[1]).toMatch(/providers\.0\.url: expected a URL that parses.*got "http:\/\/u:sha256:[0-9a-f]{8}@127\.0\.0\.1:1\/v1"$/);
+    expect(r.stderr).not.toMatch(/pa\/ss|p\/w/);
+  });
+});
+
 describe('no secret reaches any output of a real run or of serve', () => {
   const KEYS = ['sk-live-REAL-key-aa11bb', 'sk-live-REAL-key-cc22dd'];
   const URL_PASS = 'r3al-URL-PASS-ee33ff';

@@ -3,6 +3,8 @@
  * The CLI prints `lines` and exits 2; a ScenarioError never needs its stack.
  */
 
+import { redactUrl } from '../secrets.js';
+
 export class ScenarioError extends Error {
   constructor(readonly lines: string[]) {
     super(lines.join('\n'));
@@ -21,7 +23,8 @@ export function show(value: unknown): string {
   if (typeof value === 'string') {
     // A message stays one readable line: a 400-digit number is shown by its start, and invisible
     // characters (a byte-order mark, a zero-width space) are shown as escapes.
-    const text = visible(JSON.stringify(value));
+    // A URL's password is shown as its fingerprint, however short (the redaction pass skips short values).
+    const text = visible(JSON.stringify(redactUrl(value)));
     return text.length > 64 ? `${text.slice(0, 60)}…"` : text;
   }
   if (Array.isArray(value)) return value.length ? '[…]' : '[]';

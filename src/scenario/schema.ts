@@ -61,6 +61,9 @@ const store = z
     z.literal('memory', { error: 'expected memory or { redis: redis://host:port }' }),
     z.strictObject({
       redis: z.string().regex(/^rediss?:\/\/\S+$/, { error: 'expected a Redis URL such as redis://127.0.0.1:6379' })
+        .refine((u) => !/^rediss?:\/\/\S+$/.test(u) || URL.canParse(u), {
+          error: 'expected a Redis URL that parses, such as redis://:password@127.0.0.1:6379 (percent-encode / @ : # ? in a password: %2F %40 %3A %23 %3F)',
+        })
         .describe('Redis URL such as redis://127.0.0.1:6379 (required)'),
       prefix: z.string().regex(/^[A-Za-z0-9_.:-]+$/, { error: 'expected letters, digits, _ . : or -' }).default('gatesim')
         .describe('Prefix of the Redis keys and channel; processes share a pool when prefix and limiter agree (default gatesim)'),
@@ -113,7 +116,11 @@ const fault = z
 const provider = z
   .strictObject({
     name: z.string().min(1).describe('Provider name (required, unique)'),
-    url: z.string().regex(/^https?:\/\/\S+$/, { error: 'expected an http(s) URL such as http://127.0.0.1:8080/v1' }).optional()
+    url: z.string().regex(/^https?:\/\/\S+$/, { error: 'expected an http(s) URL such as http://127.0.0.1:8080/v1' })
+      .refine((u) => !/^https?:\/\/\S+$/.test(u) || URL.canParse(u), {
+        error: 'expected a URL that parses, such as http://127.0.0.1:8080/v1 (percent-encode / @ : # ? in a password)',
+      })
+      .optional()
       .describe('Real mode: OpenAI-compatible base URL; requests go to {url}/chat/completions'),
     weight: positiveUpTo(MAX_WEIGHT).default(1).describe(`Balancer weight (default 1, at most ${MAX_WEIGHT})`),
     latency: distribution.describe('Latency of one request: a duration or a distribution (required)'),
