@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { planSize, runPlan, runPlanReal, runPlansParallel } from './run.js';
+import { FULL_MAX_NUMBERS, planSeriesNumbers, planSize, runPlan, runPlanReal, runPlansParallel, seriesKept } from './run.js';
 import { defaultJobs } from './study/pool.js';
 import { RealModeError } from './real.js';
 import { formatTotals, MAX_KEYS, serve, type Serving } from './providers/server.js';
@@ -13,7 +13,7 @@ import { RESET_ENV, RESET_TOKEN_RE } from './providers/reset.js';
 import { markdownReport, tablesOf, toMarkdown, toText } from './report/table.js';
 import type { Results } from './metrics/results.js';
 import type { Plan } from './scenario/types.js';
-import { checkOut, openInBrowser, packageVersion, PathError, printErr, printOut, quietOnClosedPipes, reportDir, writeAll } from './output.js';
+import { checkOut, jsonChunks, openInBrowser, packageVersion, PathError, printErr, printOut, quietOnClosedPipes, reportDir, writeAll } from './output.js';
 import { addSecret } from './secrets.js';
 import { distance } from './scenario/errors.js';
 import { validateResults } from './metrics/validate.js';
@@ -65,23 +65,6 @@ interface RunArgs {
   full: boolean;
 }
 
-/** Sweeps with more variant results than this write compact results (no series, no CDF) unless --full. */
-const COMPACT_ABOVE = 500;
-
-/**
- * A large sweep's results without what only its page's full sections use: per-point series and
- * latency CDFs are kept for the points with published figures, left out elsewhere. 10,000 points
- * × 2 variants take 287 MB in full, ~30 MB compact.
- */
-function compacted(results: Results, full: boolean): Results {
-  const size = results.runs.reduce((n, r) => n + r.variants.length, 0);
-  if (full || !results.sweep || size <= COMPACT_ABOVE) return results;
-  const runs = results.runs.map((r) =>
-    results.reference[r.name] ? r : { ...r, variants: r.variants.map(({ series: _s, latencyCdf: _c, ...v }) => v as typeof v & Pick<typeof r.variants[number], 'series' | 'latencyCdf'>) },
-  );
-  return { ...results, runs, compact: true };
-}
-
 /** What the reports index reads of a report: a few fields, whatever the size of its results. */
 function summaryOf(results: Results): string {
   const summary = {
@@ -99,14 +82,13 @@ function summaryOf(results: Results): string {
 }
 
 /** Writes results.json, results.md and the page, prints the tables; the same for sim and real. */
-function writeResults(argv: RunArgs, all: Results, started: number, index = true): void {
-  const results = compacted(all, argv.full);
-  const json = `${JSON.stringify(results, null, 2)}\n`;
+function writeResults(argv: RunArgs, results: Results, started: number, index = true): void {
+  const json = jsonChunks(results, 'runs');
   const md = markdownReport(results);
   const dir = reportDir(argv.out, argv.file);
   const html = htmlReport(results, { generatedAt: new Date(), version: packageVersion() });
   const written = writeAll(dir, { 'results.json': json, 'results.md': md, 'index.html': html, 'summary.json': summaryOf(results) });
-  if (argv.format === 'json') printOut(json);
+  if (argv.format === 'json') for (const chunk of json) printOut(chunk);
   else if (argv.format !== 'none') {
     const render = argv.format === 'markdown' ? toMarkdown : toText;
     const notes = results.notes?.length ? `\n\n${results.notes.map((n) => `note: ${n.trim()}`).join('\n')}` : '';
@@ -118,7 +100,7 @@ function writeResults(argv: RunArgs, all: Results, started: number, index = true
       `wrote ${written.filter((f) => !f.endsWith('summary.json')).map((f) => relative(process.cwd(), f)).join(', ')} in ${((performance.now() - started) / 1000).toFixed(2)} s (peak memory ${peakMb.toFixed(0)} MB)\n`,
     );
     if (results.compact) {
-      printErr(`results.json is compact: ${all.runs.length} points, so series and latency CDFs are kept only for points with published figures (--full writes them all)\n`);
+      printErr(`results.json is compact: ${results.runs.length} points, so series and latency CDFs are kept only for points with published figures (--full writes them all)\n`);
     }
   }
   finishPage(join(dir, 'index.html'), index ? argv.out : null, argv.quiet, argv.open);
@@ -206,11 +188,19 @@ function jobsOf(argv: RunArgs, plans: Plan[]): number {
 async function simulatePlans(argv: RunArgs, plans: Plan[]): Promise<Results[]> {
   const jobs = jobsOf(argv, plans);
   const total = plans.reduce((n, p) => n + planSize(p), 0);
+  if (argv.full) {
+    const numbers = plans.reduce((n, p) => n + planSeriesNumbers(p), 0);
+    if (numbers > FULL_MAX_NUMBERS) {
+      throw new UsageError(
+        `--full: ${total} simulations would write ${(numbers / 1e6).toFixed(0)} M series values, more than ${FULL_MAX_NUMBERS / 1e6} M (~0.5 GB of results.json); without --full, points without published figures keep only their metrics`,
+      );
+    }
+  }
   if (jobs > 1 && total > 1 && (plans.length > 1 || plans[0]!.sweep)) {
     const bar = progressBar(total, argv.quiet);
     const started = performance.now();
     try {
-      const results = await runPlansParallel(plans, jobs, () => bar.tick());
+      const results = await runPlansParallel(plans, jobs, () => bar.tick(), argv.full);
       bar.stop();
       if (!argv.quiet) printErr(`  ${total} simulations on ${Math.min(jobs, total)} threads in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
       return results;
@@ -218,15 +208,31 @@ async function simulatePlans(argv: RunArgs, plans: Plan[]): Promise<Results[]> {
       bar.stop();
     }
   }
-  return plans.map((plan) => runPlan(plan, (run, variant, s) => {
-    if (!argv.quiet) {
-      const rate = s.wallMs > 0 ? ((s.events / s.wallMs) * 1000) / 1e6 : 0;
-      printErr(
-        `  ${run} / ${variant}: ${s.events} events, ${(s.virtualMs / 1000).toFixed(1)} s simulated in ${s.wallMs.toFixed(0)} ms (${rate.toFixed(1)} M events/s)\n`,
-      );
-    }
-  }));
+  // A line per simulation for a few; a progress bar (on a terminal) for many.
+  const bar = total > PER_LINE_UP_TO ? progressBar(total, argv.quiet) : undefined;
+  try {
+    return plans.map((plan) =>
+      runPlan(
+        plan,
+        (run, variant, s) => {
+          bar?.tick();
+          if (!argv.quiet && !bar) {
+            const rate = s.wallMs > 0 ? ((s.events / s.wallMs) * 1000) / 1e6 : 0;
+            printErr(
+              `  ${run} / ${variant}: ${s.events} events, ${(s.virtualMs / 1000).toFixed(1)} s simulated in ${s.wallMs.toFixed(0)} ms (${rate.toFixed(1)} M events/s)\n`,
+            );
+          }
+        },
+        seriesKept(plan, argv.full),
+      ),
+    );
+  } finally {
+    bar?.stop();
+  }
 }
+
+/** Simulations in one thread that each get a line on stderr; more get a progress bar instead. */
+const PER_LINE_UP_TO = 24;
 
 async function simulateFile(argv: RunArgs): Promise<void> {
   const plan = load(argv);
@@ -524,7 +530,7 @@ export async function main(args: string[]): Promise<void> {
           .option('jobs', { type: 'number', describe: 'sweeps and folders: worker threads (default: one per core when there are 1M requests or more to simulate; 1 = none)' })
           .option('max-duration', { type: 'number', default: 600, describe: 'real mode: end each variant after this many wall seconds (marked truncated; the next still runs)' })
           .option('cooldown', { type: 'string', describe: "real mode: wait between variants (0 = none; default: reset a gatesim serve, else wait for the providers' windows)" })
-          .option('full', { type: 'boolean', default: false, describe: `sweeps of more than ${COMPACT_ABOVE} variant runs: write every point's series (results.json is compact otherwise)` }),
+          .option('full', { type: 'boolean', default: false, describe: "large sweeps: write every point's series and latency CDF (results.json is compact otherwise)" }),
       async (argv) => {
         if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0)) {
           throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);

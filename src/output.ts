@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, delimiter, dirname, extname, join, resolve } from 'node:path';
 import { scrub } from './secrets.js';
 
@@ -18,6 +18,21 @@ export function quietOnClosedPipes(): void {
   };
   watch(process.stdout, 'out');
   watch(process.stderr, 'err');
+}
+
+/**
+ * `JSON.stringify(value, null, 2)` + newline, byte for byte, in pieces: each element of the
+ * top-level list `field` is its own piece. A large sweep's results exceed the longest string V8
+ * can make (~512 MB); its pieces never do, and they are written one after another.
+ */
+export function jsonChunks<T extends object>(value: T, field: keyof T & string): string[] {
+  const list = value[field] as unknown;
+  if (!Array.isArray(list) || list.length === 0) return [`${JSON.stringify(value, null, 2)}\n`];
+  const marker = `\u0000${field}\u0000`;
+  const [head, tail] = JSON.stringify({ ...value, [field]: marker }, null, 2).split(JSON.stringify(marker)) as [string, string];
+  // An element of a top-level list sits two levels deep: its lines are indented by four spaces.
+  const items = list.map((item, i) => `${i ? ',' : ''}\n    ${JSON.stringify(item, null, 2).replace(/\n/g, '\n    ')}`);
+  return [`${head}[`, ...items, `\n  ]${tail}\n`];
 }
 
 /** Everything gatesim prints goes through these: the redaction pass, then the stream. */
@@ -109,13 +124,21 @@ export function checkOut(out: string): void {
  * into place only once all were written, so an interrupted run never leaves half a results.json.
  * Every file goes through the redaction pass.
  */
-export function writeAll(dir: string, files: Record<string, string>): string[] {
+export function writeAll(dir: string, files: Record<string, string | readonly string[]>): string[] {
   makeDir(dir);
   const temps: [string, string][] = [];
   try {
     for (const [name, text] of Object.entries(files)) {
       const tmp = join(dir, `.${name}.${process.pid}.tmp`);
-      writeFileSync(tmp, scrub(text));
+      if (typeof text === 'string') writeFileSync(tmp, scrub(text));
+      else {
+        const fd = openSync(tmp, 'w');
+        try {
+          for (const chunk of text) writeSync(fd, scrub(chunk));
+        } finally {
+          closeSync(fd);
+        }
+      }
       temps.push([tmp, join(dir, name)]);
     }
   } catch (e) {

@@ -62,9 +62,43 @@ function studyFields(plan: Plan): Pick<Results, 'sweep' | 'notes' | 'marks'> {
   };
 }
 
+/**
+ * Numbers one variant's series and latency CDF hold: per bucket (about 100) the outcome counts of
+ * requests and attempts, mean latency, requests in flight, a count per key and two per provider.
+ */
+export function seriesNumbers(s: Scenario): number {
+  return 101 * (16 + s.keys.count + 2 * s.providers.length) + 103;
+}
+
+/** Above this many series numbers in all (~40 MB of results.json), a sweep keeps series only where published figures are. */
+export const COMPACT_ABOVE_NUMBERS = 5_000_000;
+/** `--full` writes at most this many (~0.5 GB of results.json, a few GB of memory while written). */
+export const FULL_MAX_NUMBERS = 50_000_000;
+
+/** The series numbers a whole plan's results would hold. */
+export const planSeriesNumbers = (plan: Plan): number =>
+  plan.runs.reduce((n, r) => n + r.variants.reduce((m, v) => m + seriesNumbers(v.scenario), 0), 0);
+
+/**
+ * Which runs keep their series and latency CDF: every run, unless the plan is a sweep whose
+ * series would exceed COMPACT_ABOVE_NUMBERS and `full` is not asked for; then the points with
+ * published figures (the page's full sections) keep theirs and the others are dropped as each
+ * simulation ends, so they never fill memory.
+ */
+export function seriesKept(plan: Plan, full: boolean): ((run: number) => boolean) | undefined {
+  if (full || !plan.sweep || planSeriesNumbers(plan) <= COMPACT_ABOVE_NUMBERS) return undefined;
+  return (r) => plan.reference[plan.runs[r]!.name] !== undefined;
+}
+
+/** A variant without its series and CDF (compact results). */
+function stripped(result: VariantResult): VariantResult {
+  const { series: _s, latencyCdf: _c, ...rest } = result;
+  return rest as VariantResult;
+}
+
 /** Scenario file → every run × variant in virtual time → results. Deterministic for a given plan. */
-export function runPlan(plan: Plan, progress?: Progress): Results {
-  return simResults(
+export function runPlan(plan: Plan, progress?: Progress, keep?: (run: number) => boolean): Results {
+  const results = simResults(
     plan,
     runsOf(plan, (r, i) => {
       const run = plan.runs[r]!;
@@ -72,9 +106,10 @@ export function runPlan(plan: Plan, progress?: Progress): Results {
       const started = performance.now();
       const { result, stats } = simulate(v.scenario, v.name);
       progress?.(run.name, v.name, { ...stats, wallMs: performance.now() - started });
-      return result;
+      return keep && !keep(r) ? stripped(result) : result;
     }),
   );
+  return keep ? { ...results, compact: true } : results;
 }
 
 /** Every (run × variant) of a plan: how many simulations it takes. */
@@ -85,15 +120,24 @@ export const planSize = (plan: Plan): number => plan.runs.reduce((n, r) => n + r
  * the same results, byte for byte (each simulation is deterministic and they are gathered in plan
  * order). `progress` is called as each finishes, in whatever order that is.
  */
-export async function runPlansParallel(plans: readonly Plan[], jobs: number, progress?: Progress): Promise<Results[]> {
-  const tasks = plans.flatMap((plan) => plan.runs.flatMap((run) => run.variants.map((v) => ({ scenario: v.scenario, name: v.name, run: run.name }))));
+export async function runPlansParallel(plans: readonly Plan[], jobs: number, progress?: Progress, full = false): Promise<Results[]> {
+  const keeps = plans.map((plan) => seriesKept(plan, full));
+  const tasks = plans.flatMap((plan, p) =>
+    plan.runs.flatMap((run, r) => run.variants.map((v) => ({ scenario: v.scenario, name: v.name, run: run.name, keep: keeps[p]?.(r) ?? true }))),
+  );
   const done = await runTasks(
     tasks.map(({ scenario, name }) => ({ scenario, name })),
     jobs,
-    (i, r) => progress?.(tasks[i]!.run, tasks[i]!.name, r.stats),
+    (i, r) => {
+      if (!tasks[i]!.keep) r.result = stripped(r.result);
+      progress?.(tasks[i]!.run, tasks[i]!.name, r.stats);
+    },
   );
   let next = 0;
-  return plans.map((plan) => simResults(plan, runsOf(plan, () => done[next++]!.result)));
+  return plans.map((plan, p) => {
+    const results = simResults(plan, runsOf(plan, () => done[next++]!.result));
+    return keeps[p] ? { ...results, compact: true } : results;
+  });
 }
 
 /**

@@ -104,6 +104,7 @@ describe('large sweeps', () => {
     const points = Array.from({ length: 260 }, (_, i) => i + 1);
     writeFileSync(file, `name: big
 workload: { requests: 4, concurrency: 2 }
+keys: { count: 100 }
 providers: [{ name: a, latency: 10ms }]
 variants: [{ name: one }, { name: two, workload: { concurrency: 1 } }]
 sweep: { workload.requests: [${points.join(', ')}] }
@@ -125,6 +126,13 @@ reference: { workload.requests=7: { one: { totalTimeMs: 20 } } }
     const all = JSON.parse(readFileSync(join(dir, 'full', 'big', 'results.json'), 'utf8'));
     expect(all.compact).toBeUndefined();
     expect(all.runs.every((x: { variants: { series?: unknown }[] }) => x.variants.every((v) => v.series))).toBe(true);
+    // --full has a bound: one line before anything runs.
+    const huge = join(dir, 'huge.yaml');
+    writeFileSync(huge, readFileSync(file, 'utf8').replace('keys: { count: 100 }', 'keys: { count: 10000 }'));
+    const refused = await gatesim([huge, '--out', join(dir, 'h'), '--full']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^gatesim: --full: 520 simulations would write \d+ M series values, more than 50 M/);
+    expect(existsSync(join(dir, 'h'))).toBe(false);
   });
 });
 
