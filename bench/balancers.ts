@@ -6,6 +6,7 @@
 import { Bench } from 'tinybench';
 import { context, type Balancer, type BalancerContext, type Route } from '../src/balancers/balancer.js';
 import { ConsistentHash } from '../src/balancers/consistent-hash.js';
+import { choose } from '../src/core/registry.js';
 import { balancers, createBalancer, type BalancerName } from '../src/balancers/index.js';
 import { stream } from '../src/sim/random.js';
 
@@ -27,7 +28,7 @@ const TARGET: Partial<Record<string, number>> = {
 function setUp(name: BalancerName): { b: Balancer; ctx: BalancerContext } {
   const ctx = context(WEIGHTS, stream(1, 'bench'), NAMES);
   ctx.inFlight.set(LOAD);
-  const b = createBalancer(name, ctx, balancers[name].options.parse({}) as Record<string, unknown>);
+  const b = createBalancer(choose(balancers, name), ctx);
   // Measured balancers start from a used state (latency and failure averages set).
   for (let p = 0; p < PROVIDERS; p++) b.finished(p, 0, 50 + 10 * p, 0);
   return { b, ctx };

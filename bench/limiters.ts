@@ -16,7 +16,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Bench } from 'tinybench';
-import { createWindow, limiterNames } from '../src/limiters/index.js';
+import { choose } from '../src/core/registry.js';
+import { createWindow, limiterNames, limiters, type LimiterName } from '../src/limiters/index.js';
 import type { Window } from '../src/limiters/window.js';
 import type { Rate } from '../src/scenario/types.js';
 
@@ -39,7 +40,7 @@ class Decisions {
   calls = 0;
 
   constructor(type: string, limit: Rate) {
-    for (let k = 0; k < KEYS; k++) this.windows.push(createWindow(type, limit, {}));
+    for (let k = 0; k < KEYS; k++) this.windows.push(createWindow(choose(limiters, type as LimiterName), limit));
   }
 
   batch(): void {

@@ -13,8 +13,8 @@ import { RESET_ENV, RESET_TOKEN_RE } from './providers/reset.js';
 import { markdownReport, tablesOf, toMarkdown, toText } from './report/table.js';
 import type { Results } from './metrics/results.js';
 import type { Plan } from './scenario/types.js';
-import { checkOut, jsonChunks, openInBrowser, packageVersion, PathError, printErr, printOut, quietOnClosedPipes, reportDir, writeAll } from './output.js';
-import { addSecret } from './secrets.js';
+import { checkOut, jsonChunks, openInBrowser, packageVersion, PathError, printErr, printOut, quietOnClosedPipes, reportDir, writeAll } from './core/output.js';
+import { addSecret } from './core/secrets.js';
 import { distance } from './scenario/errors.js';
 import { validateResults } from './metrics/validate.js';
 import { htmlReport } from './report/html.js';
@@ -22,7 +22,7 @@ import { writeIndex } from './report/index-page.js';
 import { loadScenario } from './scenario/load.js';
 import { ScenarioError } from './scenario/errors.js';
 import { scenarioJsonSchema } from './scenario/schema.js';
-import { parseDuration } from './scenario/units.js';
+import { parseDuration } from './core/units.js';
 
 /** A mistake of the user's (bad flag, bad file): one line, exit 2, no stack. `hint`: add the --help line (a command line yargs could not parse). */
 class UsageError extends Error {

@@ -14,11 +14,11 @@ import type { VariantResult } from './metrics/results.js';
 import { variantResult } from './metrics/variant.js';
 import { HttpProvider, type SocketCounter } from './providers/http.js';
 import { isGatesimServe, resetServe, RESET_ENV, RESET_TOKEN_RE } from './providers/reset.js';
-import { addSecret, addUrlSecrets } from './secrets.js';
+import { addSecret, addUrlSecrets } from './core/secrets.js';
 import { sampler } from './sim/dist.js';
 import { stream } from './sim/random.js';
 import { WallClock } from './sim/wall-clock.js';
-import { printErr } from './output.js';
+import { printErr } from './core/output.js';
 import type { Keys, Scenario } from './scenario/types.js';
 import type { Clock } from './sim/clock.js';
 
@@ -178,11 +178,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
   };
   const warn = (line: string): void => printErr(`${line}\n`);
   const pool = await keyPool(keys, clock, sink, secrets, opts.timeScale, s.seed, warn);
-  const balancer = createBalancer(
-    s.balancer.type,
-    { weights: s.providers.map((p) => p.weight), names: s.providers.map((p) => p.name), random: stream(s.seed, 'balancer'), healthy, inFlight },
-    s.balancer.options,
-  );
+  const balancer = createBalancer(s.balancer, { weights: s.providers.map((p) => p.weight), names: s.providers.map((p) => p.name), random: stream(s.seed, 'balancer'), healthy, inFlight });
   const connections = new DirectConnections(s.connections === 'pooled', n, keys.count);
   let providers: HttpProvider[] = [];
   let health!: HealthMonitor;

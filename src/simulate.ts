@@ -68,11 +68,7 @@ export function simulate(s: Scenario, name: string): { result: VariantResult; st
     granted: (w, k) => dispatcher.granted(w, k),
     gaveUp: (w) => dispatcher.gaveUp(w),
   });
-  const balancer = createBalancer(
-    s.balancer.type,
-    { weights: s.providers.map((p) => p.weight), names: s.providers.map((p) => p.name), random: stream(seed, 'balancer'), healthy, inFlight },
-    s.balancer.options,
-  );
+  const balancer = createBalancer(s.balancer, { weights: s.providers.map((p) => p.weight), names: s.providers.map((p) => p.name), random: stream(seed, 'balancer'), healthy, inFlight });
   const remaps = s.balancer.type === 'consistent-hash' ? new RemapTracker(balancer, s.workload.clients) : undefined;
   let providers: MockProvider[] = [];
   let connections: Connections | undefined;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jsonChunks } from '../src/output.js';
+import { jsonChunks } from '../src/core/output.js';
 import { runPlan } from '../src/run.js';
 import { loadScenario } from '../src/scenario/load.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonChunks } from '../src/output.js';
+import { jsonChunks } from '../src/core/output.js';
 
 describe('jsonChunks', () => {
   it('is JSON.stringify(value, null, 2) + newline, byte for byte, for any value with a top-level list', () => {

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fingerprint } from '../src/core/secrets.js';
 import { serve } from '../src/providers/server.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { redisServer, startRedis } from './helpers/redis.js';
@@ -147,7 +148,7 @@ suite(`four processes share one key pool on Redis${redisServer.bin ? '' : ` (ski
       const w = await worker(file, join(dir, 'out-auth'), ['providers.0.url=http://127.0.0.1:9/v1', `keys.store={ redis: "${url}", timeout: 500ms }`]);
       expect(w.code).toBe(2);
       expect(w.stderr.trim()).toBe(
-        `keys.store: authentication failed at Redis redis://:***@127.0.0.1:${locked.port} (WRONGPASS: wrong user name or password); fix the credentials in keys.store.redis`,
+        `keys.store: authentication failed at Redis redis://:${fingerprint('the-wrong-password')}@127.0.0.1:${locked.port} (WRONGPASS: wrong user name or password); fix the credentials in keys.store.redis`,
       );
       expect(w.stderr).not.toContain('the-wrong-password');
     } finally {

@@ -1,9 +1,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { choose } from '../src/core/registry.js';
+import { limiters } from '../src/limiters/index.js';
 import type { KeyPoolSink } from '../src/limiters/key-pool.js';
 import { MemoryKeys, MemoryStore } from '../src/limiters/store/memory.js';
 import { StorePool } from '../src/limiters/store/pool.js';
-import { RedisStore, StoreError, redactUrl } from '../src/limiters/store/redis.js';
+import { RedisStore, StoreError } from '../src/limiters/store/redis.js';
+import { fingerprint, redactUrl } from '../src/core/secrets.js';
 import type { Keys } from '../src/scenario/types.js';
 import { WallClock } from '../src/sim/wall-clock.js';
 import { freePort, redisServer, startRedis } from './helpers/redis.js';
@@ -77,7 +80,7 @@ suite(`the key pool on Redis${redisServer.bin ? '' : ` (skipped: ${redisServer.r
         fc.integer({ min: 20, max: 60 }),
         fc.array(fc.oneof(fc.record({ take: fc.integer({ min: 1, max: 3 }), client: fc.nat(2) }), fc.record({ sleep: fc.integer({ min: 0, max: 25 }) }), fc.record({ release: fc.nat(2) })), { minLength: 5, maxLength: 30 }),
         async (limiter, choice, exclusive, count, windowMs, ops) => {
-          const keys = spec({ limiter: { type: limiter, options: {} }, choice, exclusive, limit: { count, windowMs } });
+          const keys = spec({ limiter: choose(limiters, limiter), choice, exclusive, limit: { count, windowMs } });
           const stores = await clients(keys, 3, `diff${run++}`);
           const model = new MemoryKeys(keys, Math.random);
           const held = new Map<number, string>();
@@ -120,7 +123,7 @@ suite(`the key pool on Redis${redisServer.bin ? '' : ` (skipped: ${redisServer.r
         fc.array(fc.integer({ min: 0, max: 15 }), { minLength: 15, maxLength: 15 }),
         async (limiter, choice, count, groups, pauses) => {
           const w = 40;
-          const keys = spec({ limiter: { type: limiter, options: {} }, choice, limit: { count, windowMs: w } });
+          const keys = spec({ limiter: choose(limiters, limiter), choice, limit: { count, windowMs: w } });
           const stores = await clients(keys, 4, `mix${run++}`);
           const times: number[][] = FPS.map(() => []);
           for (const [i, group] of groups.entries()) {
@@ -257,8 +260,8 @@ describe('the Redis store when Redis is unreachable', () => {
     const url = `redis://user:hunter2@127.0.0.1:${port}`;
     const err = await RedisStore.connect(spec({}), { url, prefix: 'x', timeoutMs: 300, scale: 1, fingerprints: FPS, random: Math.random }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
-    expect((err as Error).message).toBe(`keys.store: cannot reach Redis at redis://user:***@127.0.0.1:${port} (ECONNREFUSED)`);
-    expect(redactUrl('redis://:pw@h:1/0')).toBe('redis://:***@h:1/0');
+    expect((err as Error).message).toBe(`keys.store: cannot reach Redis at redis://user:${fingerprint('hunter2')}@127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(redactUrl('redis://:p@ss/w@h:1/0')).toBe(`redis://:${fingerprint('p@ss/w')}@h:1/0`);
   });
 
   it('failOpen decides on the process\'s own windows, counted, and says so once', async () => {
@@ -362,7 +365,7 @@ authSuite(`the Redis store with a password${redisServer.bin ? '' : ` (skipped: $
     const wrong = await connectTo(`redis://:nope-nope@127.0.0.1:${redis.port}`);
     expect(wrong).toBeInstanceOf(StoreError);
     expect((wrong as StoreError).auth).toBe(true);
-    expect((wrong as StoreError).message).toBe(`keys.store: authentication failed at Redis redis://:***@127.0.0.1:${redis.port} (WRONGPASS: wrong user name or password)`);
+    expect((wrong as StoreError).message).toBe(`keys.store: authentication failed at Redis redis://:${fingerprint('nope-nope')}@127.0.0.1:${redis.port} (WRONGPASS: wrong user name or password)`);
     expect(((await connectTo(`redis://:nope-nope@127.0.0.1:${redis.port}`, true)) as StoreError).auth).toBe(true);
     expect(((await connectTo(`redis://127.0.0.1:${redis.port}`)) as StoreError).message).toBe(
       `keys.store: authentication failed at Redis redis://127.0.0.1:${redis.port} (NOAUTH: the server needs a password; give it in the URL as redis://:PASSWORD@host:port)`,

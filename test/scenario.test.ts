@@ -10,7 +10,7 @@ import type { LoadOptions } from '../src/scenario/load.js';
 import { isReferenceKey } from '../src/scenario/reference-keys.js';
 import { scenarioJsonSchema } from '../src/scenario/schema.js';
 import type { Plan, Scenario } from '../src/scenario/types.js';
-import { Z99, arrivalRate, distribution, duration, parseDuration, probability, rate } from '../src/scenario/units.js';
+import { Z99, arrivalRate, distribution, duration, parseDuration, probability, rate } from '../src/core/units.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = join(root, 'test/fixtures');

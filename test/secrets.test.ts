@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addSecret, addSecretsIn, addUrlSecrets, clearSecrets, fingerprint, scrub } from '../src/secrets.js';
+import { addSecret, addSecretsIn, addUrlSecrets, clearSecrets, fingerprint, scrub } from '../src/core/secrets.js';
 import { redact } from '../src/report/redact.js';
 import { filesUnder, gatesim, tmp } from './helpers/cli.js';
 

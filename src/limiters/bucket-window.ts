@@ -1,4 +1,4 @@
-import type { Rate } from '../scenario/types.js';
+import type { Rate } from '../core/units.js';
 import { nextDown, nextUp } from './float.js';
 import type { Window } from './window.js';
 

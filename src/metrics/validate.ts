@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { projectRoot } from '../paths.js';
+import { projectRoot } from '../core/paths.js';
 
 let validate: ValidateFunction | undefined;
 

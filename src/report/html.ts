@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results } from '../metrics/results.js';
-import { projectRoot } from '../paths.js';
+import { projectRoot } from '../core/paths.js';
 import { BEST_BY, checkFigures, comparable, describeCheck, type FigureCheck, publishedSummary, tally, TOLERANCE_TEXT } from './answer.js';
 import { chartSize, palette, publishedChart, runCharts, runsChart } from './charts.js';
 import { redact } from './redact.js';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Results } from '../metrics/results.js';
-import { writeAll } from '../output.js';
+import { writeAll } from '../core/output.js';
 import { escapeHtml } from './html.js';
 
 /** One report folder under the reports root. */

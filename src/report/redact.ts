@@ -1,7 +1,7 @@
 import { isNode, isScalar, isSeq, parseDocument, visit, type Scalar } from 'yaml';
-import { ENV_REF, fingerprint, isSecretField, isSecretsField, redactUrl } from '../secrets.js';
+import { ENV_REF, fingerprint, isSecretField, isSecretsField, redactUrl } from '../core/secrets.js';
 
-export { fingerprint, isSecretField, redactUrl } from '../secrets.js';
+export { fingerprint, isSecretField, redactUrl } from '../core/secrets.js';
 
 /**
  * The YAML text with every value under a secret-looking field replaced by its fingerprint, in

@@ -3,7 +3,7 @@
  * The CLI prints `lines` and exits 2; a ScenarioError never needs its stack.
  */
 
-import { redactUrl } from '../secrets.js';
+import { redactUrl } from '../core/secrets.js';
 
 export class ScenarioError extends Error {
   constructor(readonly lines: string[]) {

@@ -20,12 +20,12 @@ import type { z } from 'zod';
 import type { Plan, PlanRun, PlanVariant, Scenario } from './types.js';
 import { ScenarioError, didYouMean, show, sortedLines } from './errors.js';
 import type { Located, Place } from './errors.js';
-import { MAX_CHECKED_VALUES, MAX_FILE_BYTES, MAX_SIMULATIONS } from './limits.js';
+import { MAX_CHECKED_VALUES, MAX_FILE_BYTES, MAX_SIMULATIONS } from '../core/limits.js';
 import { fileSchema, nameProblems, scenarioSchema } from './schema.js';
 import { sweepDimensions, sweepPoints, sweptFields } from './sweep.js';
-import { seedSchema } from './units.js';
+import { seedSchema } from '../core/units.js';
 import { readYaml } from './yaml.js';
-import { addSecretsIn, redactSet } from '../secrets.js';
+import { addSecretsIn, redactSet } from '../core/secrets.js';
 
 export interface LoadOptions {
   /** Overrides the file's `seed`. */

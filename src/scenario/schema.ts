@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { balancers } from '../balancers/index.js';
+import { named } from '../core/registry.js';
 import { limiters } from '../limiters/index.js';
 import type { Fault, Health, Keys, KeyStore, Provider, RequestTemplate, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
 import { didYouMean, show } from './errors.js';
@@ -14,10 +15,10 @@ import { sweepPathProblems, sweepPoints } from './sweep.js';
 import {
   MAX_ATTEMPTS, MAX_ATTEMPT_LOG, MAX_CLIENTS, MAX_CONCURRENCY, MAX_COOLDOWN_FAILS, MAX_COUNT, MAX_FACTOR, MAX_KEYS,
   MAX_KEY_PROVIDER_PAIRS, MAX_POLLS_PER_WAIT, MAX_PROVIDERS, MAX_REQUESTS, MAX_WEIGHT, MAX_WINDOW_ENTRIES,
-} from './limits.js';
+} from '../core/limits.js';
 import {
-  arrivalRate, distribution, duration, intIn, named, positiveUpTo, probability, rate, seedSchema, timerInterval,
-} from './units.js';
+  arrivalRate, distribution, duration, intIn, positiveUpTo, probability, rate, seedSchema, timerInterval,
+} from '../core/units.js';
 
 const retryOn = ['rateLimited', 'serverError', 'timeout', 'connectFailed', 'unavailable'] as const satisfies readonly RetryOn[];
 

@@ -16,17 +16,11 @@ export type Dist =
   /** Draws uniformly from the listed samples (ms). */
   | { dist: 'empirical'; samples: number[] };
 
-/** `3/min` → { count: 3, windowMs: 60000 }. */
-export interface Rate {
-  count: number;
-  windowMs: number;
-}
+export type { Rate } from '../core/units.js';
+import type { Rate } from '../core/units.js';
 
-/** A registry entry chosen by name, with its options (already unit-converted where the option is a duration). */
-export interface Named {
-  type: string;
-  options: Record<string, unknown>;
-}
+export type { Named } from '../core/registry.js';
+import type { Named } from '../core/registry.js';
 
 export interface Workload {
   /** Total requests. */

@@ -12,7 +12,7 @@
  */
 import { LineCounter, Parser, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { CST, Document, Node as YamlNode } from 'yaml';
-import { MAX_DEPTH, MAX_VALUES } from './limits.js';
+import { MAX_DEPTH, MAX_VALUES } from '../core/limits.js';
 
 type Path = (string | number)[];
 

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Tinypool from 'tinypool';
-import { projectRoot } from '../paths.js';
+import { projectRoot } from '../core/paths.js';
 import type { Task, TaskResult } from './worker.js';
 
 /**

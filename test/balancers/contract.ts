@@ -9,6 +9,7 @@
  * health, or change another caller's load on a provider.
  */
 import fc from 'fast-check';
+import { choose } from '../../src/core/registry.js';
 import { describe, expect, it } from 'vitest';
 import { NONE, outcomeNames, type Balancer, type BalancerContext, type OutcomeCode, type Route } from '../../src/balancers/balancer.js';
 import { balancers, createBalancer, type BalancerName } from '../../src/balancers/index.js';
@@ -68,7 +69,7 @@ export function makeContext(s: Setup): BalancerContext {
 }
 
 export function make(name: BalancerName, ctx: BalancerContext, options: Record<string, unknown> = {}): Balancer {
-  return createBalancer(name, ctx, balancers[name].options.parse(options) as Record<string, unknown>);
+  return createBalancer(choose(balancers, name, options), ctx);
 }
 
 interface Step {

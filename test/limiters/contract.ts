@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createWindow, type LimiterName } from '../../src/limiters/index.js';
+import { choose } from '../../src/core/registry.js';
+import { createWindow, limiters, type LimiterName } from '../../src/limiters/index.js';
 import { KeyPool } from '../../src/limiters/key-pool.js';
 import type { Window } from '../../src/limiters/window.js';
 import type { Keys, Rate } from '../../src/scenario/types.js';
@@ -27,7 +28,7 @@ export interface Subject<P> {
 }
 
 export const make = <P>(s: Subject<P>, limit: Rate, options: P): Window =>
-  createWindow(s.type, limit, options as Record<string, unknown>);
+  createWindow(choose(limiters, s.type, options as Record<string, unknown>), limit);
 
 /** N in 1…8 per W, W a whole or fractional number of ms up to a minute. */
 export const limitArb: fc.Arbitrary<Rate> = fc.record({

@@ -27,7 +27,7 @@ export class MemoryKeys {
     this.windows = [];
     for (let k = 0; k < spec.count; k++) {
       const limit = spec.limit && { count: spec.limit.count, windowMs: spec.limit.windowMs + spec.guardMs };
-      this.windows.push(limit ? createWindow(spec.limiter.type, limit, spec.limiter.options) : undefined);
+      this.windows.push(limit ? createWindow(spec.limiter, limit) : undefined);
     }
   }
 

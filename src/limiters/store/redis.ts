@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Random } from '../../sim/random.js';
 import type { Keys } from '../../scenario/types.js';
-import { nextUp } from '../float.js';
+import { redisForm } from '../index.js';
+import { redactUrl } from '../../core/secrets.js';
 import { RELEASE, TAKE } from './lua.js';
 import type { Grants, PoolStore } from './store.js';
 
@@ -48,42 +49,16 @@ type Client = Redis & {
   gatesimRelease(...args: (string | number)[]): Promise<number>;
 };
 
-/** The URL with any password masked: what error messages show. */
-export function redactUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)([^@/]*)@/, (_m, scheme: string, auth: string) => `${scheme}${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
-}
-
 /**
- * The limiter's parameters as the script takes them, in wall ms, derived with the same expressions
- * as the TypeScript windows (limiters/*.ts) so both decide alike.
+ * The limiter's parameters as the script takes them, in wall ms: the limiter entry's Redis form
+ * (limiters/index.ts), derived with the same expressions as its TypeScript window. A limiter without
+ * one is refused when the scenario is checked; here that is an internal error.
  */
 export function scriptParams(spec: Keys, scale: number): { limiter: string; params: [number, number, number] } {
   if (!spec.limit) return { limiter: 'none', params: [0, 0, 0] };
-  const n = spec.limit.count;
-  const w = (spec.limit.windowMs + spec.guardMs) * scale;
-  const o = spec.limiter.options as { buckets?: number; bucketWidth?: number; burst?: number };
-  switch (spec.limiter.type) {
-    case 'sliding-log':
-      return { limiter: 'sliding-log', params: [n, w, 0] };
-    case 'bucket-window': {
-      const b = o.buckets ?? 6;
-      return { limiter: 'bucket-window', params: [n, b, o.bucketWidth !== undefined ? o.bucketWidth * scale : w / b] };
-    }
-    case 'gcra':
-      return { limiter: 'gcra', params: [w / n, o.burst ?? n, 0] };
-    case 'token-bucket': {
-      const unit = Number.isInteger(w) ? w : 1;
-      return { limiter: 'token-bucket', params: [unit, (o.burst ?? n) * unit, (n * unit) / w] };
-    }
-    case 'uniform-interval': {
-      const exact = Number.isInteger(w) && w % n === 0;
-      return { limiter: 'uniform-interval', params: [exact ? w / n : nextUp(w / n), 0, 0] };
-    }
-    default:
-      throw new StoreError(
-        `keys.limiter: ${spec.limiter.type} has no Redis implementation (it reproduces one process's published code); use sliding-log, bucket-window, gcra, token-bucket or uniform-interval`,
-      );
-  }
+  const form = redisForm(spec.limiter);
+  if (!form) throw new StoreError(`keys.limiter: ${spec.limiter.type} has no Redis form`);
+  return form(spec.limit.count, (spec.limit.windowMs + spec.guardMs) * scale, spec.limiter.options as never, scale);
 }
 
 /**

@@ -4,10 +4,16 @@
  * Leaf messages are `expected …`; the loader appends `, got <source value>`.
  */
 import { z } from 'zod';
-import type { Dist, Named, Rate } from './types.js';
+import type { Dist } from '../scenario/types.js';
 import {
   MAX_ARRIVALS_PER_MS, MAX_DURATION_MS, MAX_DURATION_TEXT, MAX_LIMIT_COUNT, MIN_ARRIVALS_PER_MS, MIN_TIMER_MS,
 } from './limits.js';
+
+/** `3/min` → { count: 3, windowMs: 60000 }. */
+export interface Rate {
+  count: number;
+  windowMs: number;
+}
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 const NUM = String.raw`(?:\d+(?:\.\d*)?|\.\d+)`;
@@ -208,28 +214,3 @@ export const distribution = z
   .union([duration, distObject], msg('expected a duration or a distribution such as { dist: lognormal, median: 3s, p99: 9s }'))
   .transform(toDist)
   .meta({ id: 'distribution', description: 'A duration (constant), or { dist: constant | uniform | exponential | normal | lognormal | empirical, … }' });
-
-// ---- registry choices (limiters, balancers) ----
-
-interface Entry {
-  options: z.ZodObject;
-}
-
-/**
- * A registry entry chosen by name (`sliding-log`) or as `{ type: name, …options }`, the options
- * checked by that entry's own schema. Output: Named.
- */
-export function named(registry: Record<string, Entry>, what: string) {
-  const names = Object.keys(registry) as [string, ...string[]];
-  const forms = Object.entries(registry).map(([name, e]) => e.options.extend({ type: z.literal(name) }));
-  return z
-    .union([
-      z.enum(names),
-      z.discriminatedUnion('type', forms as unknown as [z.ZodObject, ...z.ZodObject[]]),
-    ], msg(`expected a ${what} name or { type: name, …options }`))
-    .transform((v): Named => {
-      if (typeof v === 'string') return { type: v, options: {} };
-      const { type, ...options } = v as { type: string } & Record<string, unknown>;
-      return { type, options };
-    });
-}
