@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import { loadScenario } from '../src/scenario/load.js';
-import { runReal } from '../src/real.js';
-import { simulate } from '../src/simulate.js';
+import { runReal } from '../src/modes/real.js';
+import { simulate } from '../src/modes/simulate.js';
 
 const CONCURRENCY = 16;
 const KEYS = 'bench-key-1,bench-key-2,bench-key-3,bench-key-4';

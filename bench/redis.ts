@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { RedisStore } from '../src/limiters/store/redis.js';
+import { RedisStore } from '../src/keys/store/redis.js';
 import type { Keys } from '../src/scenario/types.js';
 import { freePort } from '../test/helpers/redis.js';
 

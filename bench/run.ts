@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import { context } from '../src/balancers/balancer.js';
 import { RoundRobin } from '../src/balancers/round-robin.js';
-import { KeyPool } from '../src/limiters/key-pool.js';
+import { KeyPool } from '../src/keys/key-pool.js';
 import { SlidingLog } from '../src/limiters/sliding-log.js';
 import { Engine } from '../src/sim/engine.js';
 import { EventHeap } from '../src/sim/heap.js';
 import { stream } from '../src/sim/random.js';
 import { loadScenario } from '../src/scenario/load.js';
-import { simulate } from '../src/simulate.js';
+import { simulate } from '../src/modes/simulate.js';
 
 const EVENTS = 200_000;
 const rows: string[][] = [];

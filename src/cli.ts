@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { FULL_MAX_NUMBERS, planSeriesNumbers, planSize, runPlan, runPlanReal, runPlansParallel, seriesKept } from './run.js';
 import { defaultJobs } from './study/pool.js';
-import { RealModeError } from './real.js';
+import { RealModeError } from './modes/real.js';
 import { formatTotals, MAX_KEYS, serve, type Serving } from './providers/server.js';
 import { RESET_ENV, RESET_TOKEN_RE } from './providers/reset.js';
 import { markdownReport, tablesOf, toMarkdown, toText } from './report/table.js';

@@ -1,9 +1,9 @@
 import type { Results, RunResult, VariantResult } from './metrics/results.js';
-import { coolDown, resetTokenFromEnv, runReal, type Cooldown, type RealOptions } from './real.js';
+import { coolDown, resetTokenFromEnv, runReal, type Cooldown, type RealOptions } from './modes/real.js';
 import { redact } from './report/redact.js';
 import type { Plan, PlanVariant, Scenario } from './scenario/types.js';
 import { runTasks } from './study/pool.js';
-import { simulate, type SimStats } from './simulate.js';
+import { simulate, type SimStats } from './modes/simulate.js';
 
 /** Called after each variant with wall-clock facts (which never enter results.json). */
 export type Progress = (run: string, variant: string, stats: SimStats & { wallMs: number }) => void;

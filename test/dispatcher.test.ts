@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simulate } from '../src/simulate.js';
+import { simulate } from '../src/modes/simulate.js';
 import type { Keys, Scenario } from '../src/scenario/types.js';
 import { closed, scenario } from './helpers/scenario.js';
 

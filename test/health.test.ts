@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { failureRateUpdate as failureRateStep } from '../src/balancers/ewma.js';
-import { simulate } from '../src/simulate.js';
+import { simulate } from '../src/modes/simulate.js';
 import type { Fault, Health, Provider, Scenario } from '../src/scenario/types.js';
 import { closed, scenario } from './helpers/scenario.js';
 
 const none: Health = { passive: undefined, cooldown: undefined, breaker: undefined, active: undefined };
-const fault = (kind: Fault['kind'], atMs: number, forMs: number, over: Partial<Fault> = {}): Fault => ({ atMs, forMs, kind, factor: 10, rate: 1, ...over });
+const fault = (kind: Fault['kind'], atMs: number, forMs: number, over: Record<string, number> = {}): Fault =>
+  ({ atMs, forMs, kind, ...(kind === 'slow' ? { factor: 10 } : kind === 'down' ? {} : { rate: 1 }), ...over }) as Fault;
 
 /** Two providers a and b (100 ms), round robin, closed workload. */
 function two(over: Partial<Scenario>, a: Partial<Provider> = {}, b: Partial<Provider> = {}): Scenario {

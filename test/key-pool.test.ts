@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KeyPool } from '../src/limiters/key-pool.js';
+import { KeyPool } from '../src/keys/key-pool.js';
 import { Engine } from '../src/sim/engine.js';
 import { stream } from '../src/sim/random.js';
 import type { Keys } from '../src/scenario/types.js';

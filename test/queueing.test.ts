@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simulate } from '../src/simulate.js';
+import { simulate } from '../src/modes/simulate.js';
 import { scenario } from './helpers/scenario.js';
 
 /** Open Poisson arrivals into one provider with capacity 1 and exponential service: an M/M/1 queue. */

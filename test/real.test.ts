@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retryAfterMs, classify } from '../src/providers/http.js';
 import { serve } from '../src/providers/server.js';
 import type { Results } from '../src/metrics/results.js';
-import { fingerprint } from '../src/real.js';
+import { fingerprint } from '../src/modes/real.js';
 import { scenario } from './helpers/scenario.js';
 import { schemaErrors } from './helpers/schema.js';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CATALOGUE_KEYS } from '../src/core/reference-keys.js';
 import type { Results, RunResult, VariantResult } from '../src/metrics/results.js';
 import { bestVariant, checkFigures, ranked, runAnswer } from '../src/report/answer.js';
 import { change, METRICS } from '../src/report/catalogue.js';
@@ -197,5 +198,11 @@ describe('the answer', () => {
       ['a', '4 of 5', 'workload.concurrency = 1–2, 4–5'],
       ['b', '1 of 5', 'workload.concurrency = 3'],
     ]);
+  });
+});
+
+describe('reference keys', () => {
+  it("the loader's list of catalogue keys is the catalogue's, row for row", () => {
+    expect([...CATALOGUE_KEYS]).toEqual(METRICS.map((m) => m.key));
   });
 });

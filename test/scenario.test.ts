@@ -7,10 +7,11 @@ import { describe, expect, it, vi } from 'vitest';
 import { ScenarioError, didYouMean, show } from '../src/scenario/errors.js';
 import { loadScenario, parseScenario } from '../src/scenario/load.js';
 import type { LoadOptions } from '../src/scenario/load.js';
-import { isReferenceKey } from '../src/scenario/reference-keys.js';
+import { isReferenceKey } from '../src/core/reference-keys.js';
 import { scenarioJsonSchema } from '../src/scenario/schema.js';
 import type { Plan, Scenario } from '../src/scenario/types.js';
-import { Z99, arrivalRate, distribution, duration, parseDuration, probability, rate } from '../src/core/units.js';
+import { arrivalRate, duration, parseDuration, probability, rate } from '../src/core/units.js';
+import { Z99, distribution } from '../src/sim/dist.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = join(root, 'test/fixtures');

@@ -1,4 +1,5 @@
-import { NONE, Outcome, type Balancer, type BalancerContext, type OutcomeCode, type Route } from './balancer.js';
+import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
+import { Outcome, type OutcomeCode } from '../core/outcome.js';
 import { failureRateUpdate } from './ewma.js';
 
 /** Options of `availability` (none). */

@@ -1,16 +1,4 @@
-/** Outcome codes of one attempt, shared by balancers, the dispatcher and metrics. */
-export const Outcome = {
-  ok: 0,
-  rateLimited: 1,
-  serverError: 2,
-  timeout: 3,
-  connectFailed: 4,
-  gaveUp: 5,
-  /** No provider was healthy when the attempt needed one. */
-  unavailable: 6,
-} as const;
-export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
-export const outcomeNames = ['ok', 'rateLimited', 'serverError', 'timeout', 'connectFailed', 'gaveUp', 'unavailable'] as const;
+import type { OutcomeCode } from '../core/outcome.js';
 
 /** What a balancer sees of the request it routes. */
 export interface Route {

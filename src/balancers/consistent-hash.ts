@@ -1,4 +1,5 @@
-import { NONE, type Balancer, type BalancerContext, type OutcomeCode, type Route } from './balancer.js';
+import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
+import { type OutcomeCode } from '../core/outcome.js';
 import { HashRing, ringPosition } from './hash-ring.js';
 import { murmur3Int } from './murmur3.js';
 

@@ -1,4 +1,5 @@
-import { NONE, type Balancer, type BalancerContext, type OutcomeCode, type Route } from './balancer.js';
+import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
+import { type OutcomeCode } from '../core/outcome.js';
 import { latencyEmaUpdate } from './ewma.js';
 
 /** Options of `latency-ewma` (none). */

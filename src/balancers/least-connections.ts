@@ -1,4 +1,5 @@
-import { NONE, type Balancer, type BalancerContext, type OutcomeCode, type Route } from './balancer.js';
+import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
+import { type OutcomeCode } from '../core/outcome.js';
 
 /** Options of `least-connections` (none). */
 export type LeastConnectionsOptions = Record<string, never>;

@@ -1,4 +1,5 @@
-import { Outcome, NONE, type Balancer, type BalancerContext, type OutcomeCode, type Route } from './balancer.js';
+import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
+import { Outcome, type OutcomeCode } from '../core/outcome.js';
 
 /** Options of `smooth-weighted`. */
 export interface SmoothWeightedOptions {

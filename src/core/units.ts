@@ -1,10 +1,10 @@
 /**
- * zod schemas of the scenario units: durations, rates, probabilities, counts and distributions.
+ * zod schemas of the scenario units: durations, rates, probabilities and counts (distributions are
+ * sim/dist.ts's registry).
  * Each accepts the human form (`250ms`, `3/min`, `1%`) and outputs the engine form (ms, Rate, number).
  * Leaf messages are `expected …`; the loader appends `, got <source value>`.
  */
 import { z } from 'zod';
-import type { Dist } from '../scenario/types.js';
 import {
   MAX_ARRIVALS_PER_MS, MAX_DURATION_MS, MAX_DURATION_TEXT, MAX_LIMIT_COUNT, MIN_ARRIVALS_PER_MS, MIN_TIMER_MS,
 } from './limits.js';
@@ -117,100 +117,3 @@ export function positiveUpTo(max: number) {
 
 /** A seed: any non-negative integer a double holds exactly. */
 export const seedSchema = intIn(0, Number.MAX_SAFE_INTEGER);
-
-// ---- distributions ----
-
-export const distKinds = ['constant', 'uniform', 'exponential', 'normal', 'lognormal', 'empirical'] as const;
-/** z-score of the 99th percentile of the standard normal. */
-export const Z99 = 2.3263478740408408;
-
-const num = (n: unknown): n is number => typeof n === 'number';
-
-/** `3.2h`, `250ms`, `1e+300h`: a computed duration in messages. */
-export function showMs(ms: number): string {
-  const sig = (x: number) => String(Number(x.toPrecision(3)));
-  if (!Number.isFinite(ms)) return String(ms);
-  return ms >= 3_600_000 ? `${sig(ms / 3_600_000)}h` : `${sig(ms)}ms`;
-}
-
-/** ln(100): an exponential's p99 over its mean. */
-const EXP_P99 = Math.log(100);
-const TOO_LONG = `of at most ${MAX_DURATION_TEXT}`;
-
-const lognormal = z
-  .strictObject({
-    dist: z.literal('lognormal'),
-    median: duration.optional().describe('Median (50th percentile) duration; give with p99'),
-    p99: duration.optional().describe('99th percentile duration; must exceed median'),
-    mu: z.number(msg('expected a number')).optional().describe('Mean of ln(ms); give with sigma instead of median/p99'),
-    sigma: z.number(msg('expected a positive number')).positive(msg('expected a positive number')).optional().describe('Standard deviation of ln(ms)'),
-  })
-  .superRefine((v, ctx) => {
-    const byQuantiles = v.median !== undefined || v.p99 !== undefined;
-    const byParams = v.mu !== undefined || v.sigma !== undefined;
-    const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    if (byQuantiles && byParams) return issue([], 'expected either median and p99, or mu and sigma, not both');
-    if (byParams) {
-      if (v.mu === undefined) issue(['mu'], 'required field missing');
-      if (v.sigma === undefined) issue(['sigma'], 'required field missing');
-      if (!num(v.mu) || !num(v.sigma)) return;
-    } else if (!byQuantiles) return issue([], 'expected median and p99 (or mu and sigma)');
-    else if (v.median === undefined) return issue(['median'], 'required field missing');
-    else if (v.p99 === undefined) return issue(['p99'], 'required field missing');
-    else if (!num(v.median) || !num(v.p99)) return; // a field's own problem is reported
-    else if (v.median <= 0) return issue(['median'], 'expected a duration greater than 0');
-    else if (v.p99 <= v.median) return issue(['p99'], 'expected a duration greater than median');
-    // Both forms can describe a tail no run could finish: mu 700 has a p99 of 10^303 ms, and a
-    // p99 50,000 × the median puts the mean past the p99. Both must stay within a year.
-    const { mu, sigma } = toDist(v) as { mu: number; sigma: number };
-    const mean = Math.exp(mu + (sigma * sigma) / 2);
-    const p99 = Math.exp(mu + Z99 * sigma);
-    // A p99 of exactly a year, given as such, comes back from ln and exp a few ulps off.
-    const max = MAX_DURATION_MS * (1 + 1e-12);
-    if (!(mean <= max && p99 <= max)) {
-      issue([], `expected a mean and p99 ${TOO_LONG}, got mean ${showMs(mean)}, p99 ${showMs(p99)}`);
-    }
-  });
-
-const distObject = z.discriminatedUnion('dist', [
-  z.strictObject({ dist: z.literal('constant'), value: duration }),
-  z.strictObject({ dist: z.literal('uniform'), min: duration, max: duration }).superRefine((v, ctx) => {
-    if (num(v.min) && num(v.max) && v.min > v.max) {
-      ctx.addIssue({ code: 'custom', path: ['max'], message: 'expected a duration no less than min' });
-    }
-  }),
-  z.strictObject({ dist: z.literal('exponential'), mean: duration }).superRefine((v, ctx) => {
-    if (num(v.mean) && !(v.mean * EXP_P99 <= MAX_DURATION_MS)) {
-      ctx.addIssue({ code: 'custom', path: ['mean'], message: `expected a p99 (4.61 × mean) ${TOO_LONG}` });
-    }
-  }),
-  z.strictObject({ dist: z.literal('normal'), mean: duration, sd: duration }).superRefine((v, ctx) => {
-    const p99 = v.mean + Z99 * v.sd;
-    if (num(v.mean) && num(v.sd) && !(p99 <= MAX_DURATION_MS)) {
-      ctx.addIssue({ code: 'custom', path: [], message: `expected a p99 (mean + 2.33 × sd) ${TOO_LONG}, got ${showMs(p99)}` });
-    }
-  }),
-  lognormal,
-  z.strictObject({
-    dist: z.literal('empirical'),
-    samples: z.array(duration, msg('expected a list of durations')).min(1, msg('expected a non-empty list of durations')),
-  }),
-]);
-
-type DistInput = number | z.output<typeof distObject>;
-
-function toDist(v: DistInput): Dist {
-  if (typeof v === 'number') return { dist: 'constant', value: v };
-  if (v.dist !== 'lognormal') return v;
-  if (v.mu !== undefined && v.sigma !== undefined) return { dist: 'lognormal', mu: v.mu, sigma: v.sigma };
-  return { dist: 'lognormal', mu: Math.log(v.median!), sigma: Math.log(v.p99! / v.median!) / Z99 };
-}
-
-/**
- * A distribution of durations: a plain duration (constant) or `{ dist: kind, … }`.
- * Lognormal takes `median`/`p99` (→ mu = ln median, sigma = ln(p99/median)/z99) or `mu`/`sigma` as is.
- */
-export const distribution = z
-  .union([duration, distObject], msg('expected a duration or a distribution such as { dist: lognormal, median: 3s, p99: 9s }'))
-  .transform(toDist)
-  .meta({ id: 'distribution', description: 'A duration (constant), or { dist: constant | uniform | exponential | normal | lognormal | empirical, … }' });

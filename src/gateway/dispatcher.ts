@@ -1,6 +1,7 @@
-import { NONE, Outcome, type Balancer, type OutcomeCode, type Route } from '../balancers/balancer.js';
-import type { HealthMonitor } from '../balancers/health.js';
-import type { KeyPoolSink, Pool } from '../limiters/key-pool.js';
+import { NONE, type Balancer, type Route } from '../balancers/balancer.js';
+import { Outcome, type OutcomeCode } from '../core/outcome.js';
+import type { HealthMonitor } from './health.js';
+import type { KeyPoolSink, Pool } from '../keys/key-pool.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ProviderPort, ReplySink } from '../providers/port.js';
 import type { Clock } from '../sim/clock.js';

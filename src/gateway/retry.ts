@@ -1,4 +1,4 @@
-import { Outcome, type OutcomeCode } from '../balancers/balancer.js';
+import { Outcome, type OutcomeCode } from '../core/outcome.js';
 import type { Random } from '../sim/random.js';
 import type { Retry, RetryOn } from '../scenario/types.js';
 

@@ -1,4 +1,4 @@
-import type { OutcomeCode } from '../balancers/balancer.js';
+import type { OutcomeCode } from '../core/outcome.js';
 
 /** A growable column of numbers. */
 class Column<T extends Float64Array | Int32Array | Uint8Array> {

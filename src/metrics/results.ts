@@ -1,4 +1,4 @@
-import type { StoreReport } from '../limiters/store/store.js';
+import type { StoreReport } from '../keys/store/store.js';
 
 /** The shape of results.json (`gatesim.results/v1`). Times in ms, rates as fractions, throughput per second. */
 
@@ -155,7 +155,8 @@ export interface RunResult {
 }
 
 /** A reference line on the sweep charts: at a swept value (x), or at a metric's value in its own unit (y). */
-export type Mark = { x: number; label: string } | { metric: string; y: number; label: string };
+export type { Mark } from '../scenario/types.js';
+import type { Mark } from '../scenario/types.js';
 
 export interface Results {
   schema: 'gatesim.results/v1';

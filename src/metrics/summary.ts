@@ -1,6 +1,6 @@
-import { Outcome, outcomeNames } from '../balancers/balancer.js';
+import { Outcome, outcomeNames } from '../core/outcome.js';
 import type { ConnectionStats } from '../gateway/connections.js';
-import type { LimiterStats } from '../limiters/key-pool.js';
+import type { LimiterStats } from '../keys/key-pool.js';
 import type { Recorder } from './recorder.js';
 import type { LatencyStats, OutcomeCounts, PhaseStats, Series, VariantMetrics } from './results.js';
 import { mean, niceBucket, quantiles, round } from './stats.js';

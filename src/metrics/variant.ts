@@ -1,6 +1,6 @@
-import type { HealthMonitor } from '../balancers/health.js';
+import type { HealthMonitor } from '../gateway/health.js';
 import type { ConnectionStats } from '../gateway/connections.js';
-import type { KeyPool } from '../limiters/key-pool.js';
+import type { KeyPool } from '../keys/key-pool.js';
 import type { ProviderStats } from '../providers/port.js';
 import type { Fault } from '../scenario/types.js';
 import { providerMetrics, providerSeries } from './providers.js';

@@ -1,5 +1,5 @@
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
-import { Outcome, type OutcomeCode } from '../balancers/balancer.js';
+import { Outcome, type OutcomeCode } from '../core/outcome.js';
 import type { WallClock } from '../sim/wall-clock.js';
 import type { Provider, RequestTemplate } from '../scenario/types.js';
 import type { ProviderPort, ProviderStats, ReplySink } from './port.js';

@@ -1,9 +1,10 @@
-import { Outcome, type OutcomeCode } from '../balancers/balancer.js';
+import { Outcome, type OutcomeCode } from '../core/outcome.js';
 import { SlidingLog } from '../limiters/sliding-log.js';
 import type { Clock } from '../sim/clock.js';
 import { sampler, type Sampler } from '../sim/dist.js';
 import type { Random } from '../sim/random.js';
-import type { Fault, Provider } from '../scenario/types.js';
+import { faultKind, type Fault } from './faults.js';
+import type { Provider } from './spec.js';
 import type { ProviderPort, ProviderStats, ReplySink } from './port.js';
 
 /**
@@ -89,12 +90,11 @@ export class MockProvider implements ProviderPort {
     const now = this.clock.now();
     this.stats.requests++;
     const fault = this.faults.length > 0 ? this.fault(now) : undefined;
-    if (fault?.kind === 'down') {
-      this.clock.at(now, this.kReject, this.job(token, Outcome.connectFailed, 0, 0));
-      return;
-    }
-    if (fault?.kind === 'throttle' && this.random() < fault.rate) {
-      this.clock.at(now, this.kReject, this.job(token, Outcome.rateLimited, 0, fault.atMs + fault.forMs - now));
+    const refused = fault ? (faultKind(fault).refuse?.(fault, this.random) ?? -1) : -1;
+    if (refused >= 0) {
+      // A 429 from a fault comes back when the fault ends.
+      const retryAfter = refused === Outcome.rateLimited ? fault!.atMs + fault!.forMs - now : 0;
+      this.clock.at(now, this.kReject, this.job(token, refused as OutcomeCode, 0, retryAfter));
       return;
     }
     // A server meets new keys as they come (gatesim serve); the simulation knows them up front.
@@ -118,7 +118,8 @@ export class MockProvider implements ProviderPort {
     const now = this.clock.now();
     this.checkDone = done;
     this.checkCost = costMs;
-    if (this.fault(now)?.kind === 'down') {
+    const fault = this.faults.length > 0 ? this.fault(now) : undefined;
+    if (fault && faultKind(fault).failsChecks) {
       done(false);
       return;
     }
@@ -132,8 +133,8 @@ export class MockProvider implements ProviderPort {
     const fault = this.faults.length > 0 ? this.fault(now) : undefined;
     let service = token === CHECK ? this.checkCost : this.latency.sample();
     let failure = this.spec.failure;
-    if (fault?.kind === 'slow') service *= fault.factor;
-    else if (fault?.kind === 'errors' && fault.rate > failure) failure = fault.rate;
+    const serve = fault ? faultKind(fault).serve : undefined;
+    if (serve) ({ service, failure } = serve(fault!, service, failure));
     const outcome: OutcomeCode = failure > 0 && this.random() < failure ? Outcome.serverError : Outcome.ok;
     const job = this.job(token, outcome, queueMs, service);
     if (token !== CHECK) this.sink.started(token);

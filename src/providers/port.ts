@@ -1,4 +1,4 @@
-import type { OutcomeCode } from '../balancers/balancer.js';
+import type { OutcomeCode } from '../core/outcome.js';
 
 /** Where a provider delivers replies. `token` identifies the attempt; stale tokens are ignored by the owner. */
 export interface ReplySink {

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Outcome, type OutcomeCode } from '../balancers/balancer.js';
+import { Outcome, type OutcomeCode } from '../core/outcome.js';
 import { stream } from '../sim/random.js';
 import { WallClock } from '../sim/wall-clock.js';
 import type { Provider } from '../scenario/types.js';

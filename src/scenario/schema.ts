@@ -7,17 +7,20 @@
 import { z } from 'zod';
 import { balancers } from '../balancers/index.js';
 import { named } from '../core/registry.js';
-import { limiters } from '../limiters/index.js';
+import { faultKindNames, faultKinds } from '../providers/faults.js';
+import { distribution } from '../sim/dist.js';
+import { limiterNames, limiters, redisForm } from '../limiters/index.js';
+import { keyChoiceNames } from '../keys/choice.js';
 import type { Fault, Health, Keys, KeyStore, Provider, RequestTemplate, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
 import { didYouMean, show } from './errors.js';
-import { isReferenceKey, referenceKeys } from './reference-keys.js';
+import { isReferenceKey, referenceKeys } from '../core/reference-keys.js';
 import { sweepPathProblems, sweepPoints } from './sweep.js';
 import {
-  MAX_ATTEMPTS, MAX_ATTEMPT_LOG, MAX_CLIENTS, MAX_CONCURRENCY, MAX_COOLDOWN_FAILS, MAX_COUNT, MAX_FACTOR, MAX_KEYS,
+  MAX_ATTEMPTS, MAX_ATTEMPT_LOG, MAX_CLIENTS, MAX_CONCURRENCY, MAX_COOLDOWN_FAILS, MAX_COUNT, MAX_KEYS,
   MAX_KEY_PROVIDER_PAIRS, MAX_POLLS_PER_WAIT, MAX_PROVIDERS, MAX_REQUESTS, MAX_WEIGHT, MAX_WINDOW_ENTRIES,
 } from '../core/limits.js';
 import {
-  arrivalRate, distribution, duration, intIn, positiveUpTo, probability, rate, seedSchema, timerInterval,
+  arrivalRate, duration, intIn, positiveUpTo, probability, rate, seedSchema, timerInterval,
 } from '../core/units.js';
 
 const retryOn = ['rateLimited', 'serverError', 'timeout', 'connectFailed', 'unavailable'] as const satisfies readonly RetryOn[];
@@ -86,13 +89,20 @@ const keys = z
       .describe("Added to the limiter's window to absorb the spread between taking a key and the provider counting the request (connection setup, network); default 0ms"),
     limiter: named(limiters, 'limiter').prefault('sliding-log')
       .describe('Limiter enforcing the per-key limit: a name or { type: name, …options } (default sliding-log)'),
-    choice: z.enum(['least-used', 'round-robin', 'random']).default('least-used')
-      .describe('How a free key is chosen (default least-used)'),
+    choice: z.enum(keyChoiceNames).default('least-used')
+      .describe(`How a free key is chosen: ${keyChoiceNames.join(' | ')} (default least-used)`),
     exclusive: z.boolean().default(false).describe('A key serves one request at a time (default false)'),
     wait: wait.prefault('notify').describe('How a request waits for a key: notify, or { poll: interval } (default notify)'),
     acquireTimeout: duration.prefault('5m').describe('Give up waiting for a key after this long (default 5m)'),
     store: store.prefault('memory')
       .describe('Where the pool keeps its state: memory (default) or { redis: URL, prefix, failOpen } shared across processes (real mode; the simulation always uses memory)'),
+  })
+  .superRefine((k, ctx) => {
+    // A shared pool decides in Redis: only limiters with a Redis form can (refused here, not at connect time).
+    if (k.store.kind === 'redis' && k.limit && !redisForm(k.limiter)) {
+      const able = limiterNames.filter((n) => redisForm({ type: n, options: {} }));
+      ctx.addIssue({ code: 'custom', path: ['limiter'], message: `expected a limiter the Redis store runs (${able.join(' | ')}) with keys.store: redis, got ${JSON.stringify(k.limiter.type)}` });
+    }
   })
   .transform(({ acquireTimeout, guard, store, ...k }): Keys => ({
     ...k,
@@ -103,16 +113,24 @@ const keys = z
     ...(store.kind === 'redis' ? { store } : {}),
   }));
 
+/** A fault: when, how long, and a kind from the fault table with that kind's options. */
 const fault = z
-  .strictObject({
-    at: duration.describe('When the fault starts, from the start of the run (required)'),
-    for: duration.describe('How long it lasts (required)'),
-    kind: z.enum(['down', 'slow', 'errors', 'throttle'])
-      .describe('down: connections refused; slow: latency × factor; errors: 5xx with probability rate; throttle: 429 with probability rate (required)'),
-    factor: positiveUpTo(MAX_FACTOR).default(10).describe(`slow: latency multiplier (default 10, at most ${MAX_FACTOR})`),
-    rate: probability.default(1).describe('errors, throttle: probability per request (default 100%)'),
-  })
-  .transform((f): Fault => ({ atMs: f.at, forMs: f.for, kind: f.kind, factor: f.factor, rate: f.rate }));
+  .discriminatedUnion(
+    'kind',
+    faultKindNames.map((name) =>
+      z.strictObject({
+        at: duration.describe('When the fault starts, from the start of the run (required)'),
+        for: duration.describe('How long it lasts (required)'),
+        kind: z.literal(name).describe(`${name}: ${faultKinds[name].means}`),
+        ...faultKinds[name].options.shape,
+      }),
+    ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+    { error: `expected a fault { at, for, kind: ${faultKindNames.join(' | ')}, … }` },
+  )
+  .transform((f): Fault => {
+    const { at, for: forMs, kind, ...options } = f as { at: number; for: number; kind: Fault['kind'] } & Record<string, unknown>;
+    return { kind, atMs: at, forMs, ...options } as Fault;
+  });
 
 const provider = z
   .strictObject({

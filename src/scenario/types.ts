@@ -2,22 +2,11 @@
  * The resolved scenario: what the loader hands the engine after YAML parsing, schema checks,
  * unit conversion and defaults. Every time is in milliseconds, every rate is a count per window.
  */
-import type { Mark } from '../metrics/results.js';
 
-/** A distribution of non-negative durations in ms. */
-export type Dist =
-  | { dist: 'constant'; value: number }
-  | { dist: 'uniform'; min: number; max: number }
-  | { dist: 'exponential'; mean: number }
-  /** Normal, truncated at 0 (negative draws are redrawn). */
-  | { dist: 'normal'; mean: number; sd: number }
-  /** Lognormal: ln(ms) ~ N(mu, sigma). From `median`/`p99`: mu = ln(median), sigma = ln(p99/median)/2.3263. */
-  | { dist: 'lognormal'; mu: number; sigma: number }
-  /** Draws uniformly from the listed samples (ms). */
-  | { dist: 'empirical'; samples: number[] };
+export type { Dist } from '../sim/dist.js';
+import type { Dist } from '../sim/dist.js';
 
 export type { Rate } from '../core/units.js';
-import type { Rate } from '../core/units.js';
 
 export type { Named } from '../core/registry.js';
 import type { Named } from '../core/registry.js';
@@ -35,86 +24,15 @@ export interface Workload {
   clients: number;
 }
 
-export type WaitMode = { mode: 'notify' } | { mode: 'poll'; intervalMs: number };
 
-/**
- * Where the key pool keeps its state (windows, lifetime use, exclusive holds). `memory` (default):
- * this process only. `redis`: shared by every process using the same server and prefix (real mode;
- * the simulation always uses memory and virtual time).
- */
-export type KeyStore =
-  | { kind: 'memory' }
-  | {
-      kind: 'redis';
-      /** redis://host:port[/db] (may carry a password; never printed). */
-      url: string;
-      /** Prefix of every Redis key and channel (default gatesim). */
-      prefix: string;
-      /** Redis unreachable or slow: false (default) sends nothing without a recorded admission; true decides on this process's own windows. */
-      failOpen: boolean;
-      /** Wall ms a Redis command may take before it counts as failed (default 1000). */
-      timeoutMs: number;
-      /** Fail closed: wall ms Redis may stay down before waiting requests give up and the run is marked degraded (default 10 × timeoutMs). */
-      giveUpAfterMs?: number;
-    };
 
-export interface Keys {
-  count: number;
-  /** Real mode: the environment variable holding the keys, comma-separated (never the keys themselves). */
-  env?: string;
-  /** Client-side limit per key; undefined = no limit. */
-  limit: Rate | undefined;
-  /**
-   * Added to the limiter's window: the client counts a request when it takes the key, the
-   * provider when the request arrives, and connection setup (or the network) delays some requests
-   * more than others. A guard ≥ that spread keeps the provider's window.
-   */
-  guardMs: number;
-  limiter: Named;
-  choice: 'least-used' | 'round-robin' | 'random';
-  exclusive: boolean;
-  wait: WaitMode;
-  acquireTimeoutMs: number;
-  /** Where the pool's state lives; absent means memory (the default, and always in simulation). */
-  store?: KeyStore;
-}
 
-/** A fault injected into one provider for a while. */
-export interface Fault {
-  atMs: number;
-  forMs: number;
-  /**
-   * down: connections are refused (connectFailed); slow: latency × `factor`; errors: each request
-   * fails with a 5xx with probability `rate`; throttle: each request gets a 429 with probability
-   * `rate`, with retry-after = the rest of the fault.
-   */
-  kind: 'down' | 'slow' | 'errors' | 'throttle';
-  factor: number;
-  rate: number;
-}
 
-export interface Provider {
-  name: string;
-  /** Real mode: the OpenAI-compatible base URL (requests go to `{url}/chat/completions`). */
-  url?: string;
-  weight: number;
-  latency: Dist;
-  /** Probability a request fails with a 5xx. */
-  failure: number;
-  /** Requests served at once; Infinity = unlimited. */
-  capacity: number;
-  /** The provider's own per-key limit (exact sliding window → 429 + retry-after). */
-  limit: Rate | undefined;
-  /** Client-side timeout of one attempt; Infinity = none. */
-  timeoutMs: number;
-  /**
-   * Cost of a new connection, the most the provider accepts open at once, and how long a new one
-   * waits in the provider's accept backlog when that many are open before it fails (0 = refused at once),
-   * and how long a closed connection still counts against `max` at the provider.
-   */
-  connect: { handshakeMs: number; max: number; timeoutMs: number; lingerMs: number };
-  faults: Fault[];
-}
+export type { Keys, KeyStore, WaitMode } from '../keys/spec.js';
+import type { Keys } from '../keys/spec.js';
+export type { Provider, RequestTemplate } from '../providers/spec.js';
+export type { Fault } from '../providers/faults.js';
+import type { Provider, RequestTemplate } from '../providers/spec.js';
 
 export type RetryOn = 'rateLimited' | 'serverError' | 'timeout' | 'connectFailed' | 'unavailable';
 
@@ -145,14 +63,6 @@ export interface Health {
   active: { intervalMs: number; costMs: number; timeoutMs: number } | undefined;
 }
 
-/** Real mode: what each request asks for. */
-export interface RequestTemplate {
-  model: string;
-  maxTokens: number;
-  prompt: string;
-  /** Replaces the whole JSON body when given. */
-  body: Record<string, unknown> | undefined;
-}
 
 export interface Scenario {
   name: string;
@@ -185,6 +95,9 @@ export interface PlanRun {
   point?: Record<string, unknown>;
 }
 
+
+/** A reference line on the sweep charts: at a swept value (x), or at a metric's value in its own unit (y). */
+export type Mark = { x: number; label: string } | { metric: string; y: number; label: string };
 
 /** A whole scenario file: every (run × variant) fully resolved. */
 export interface Plan {

@@ -1,4 +1,6 @@
-import type { Dist } from '../scenario/types.js';
+import { z } from 'zod';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT } from '../core/limits.js';
+import { duration } from '../core/units.js';
 import type { Random } from './random.js';
 
 /** Draws non-negative durations (ms). */
@@ -112,22 +114,154 @@ class Empirical implements Sampler {
   }
 }
 
-export function sampler(dist: Dist, random: Random): Sampler {
-  switch (dist.dist) {
-    case 'constant':
-      return new Constant(dist.value);
-    case 'uniform':
-      return new Uniform(random, dist.min, dist.max);
-    case 'exponential':
-      return new Exponential(random, dist.mean);
-    case 'normal':
-      return new TruncatedNormal(random, dist.mean, dist.sd);
-    case 'lognormal':
-      return new LogNormal(random, dist.mu, dist.sigma);
-    case 'empirical':
-      return new Empirical(random, dist.samples);
-  }
+// ---- the registry: each kind's options (the scenario's form), checks, resolved form and sampler ----
+
+const msg = (error: string) => ({ error });
+const num = (n: unknown): n is number => typeof n === 'number';
+
+/** `3.2h`, `250ms`, `1e+300h`: a computed duration in messages. */
+export function showMs(ms: number): string {
+  const sig = (x: number) => String(Number(x.toPrecision(3)));
+  if (!Number.isFinite(ms)) return String(ms);
+  return ms >= 3_600_000 ? `${sig(ms / 3_600_000)}h` : `${sig(ms)}ms`;
 }
+
+/** ln(100): an exponential's p99 over its mean. */
+const EXP_P99 = Math.log(100);
+const TOO_LONG = `of at most ${MAX_DURATION_TEXT}`;
+
+/** A distribution kind: the options after `dist:`, checks across them, the resolved form, and its sampler. */
+interface DistEntry<O extends z.ZodObject, D> {
+  options: O;
+  check?: (o: z.output<O>, issue: (path: string[], message: string) => void) => void;
+  resolve(o: z.output<O>): D;
+  sampler(d: D, random: Random): Sampler;
+}
+const kind = <O extends z.ZodObject, D>(e: DistEntry<O, D>): DistEntry<O, D> => e;
+
+/** Lognormal parameters from either form: median and p99 (mu = ln median, sigma = ln(p99/median)/z99), or mu and sigma as given. */
+function logParams(v: { median?: number; p99?: number; mu?: number; sigma?: number }): { mu: number; sigma: number } {
+  if (v.mu !== undefined && v.sigma !== undefined) return { mu: v.mu, sigma: v.sigma };
+  return lognormalFromQuantiles(v.median!, v.p99!);
+}
+
+/**
+ * Every distribution of durations, under the name a scenario writes after `dist:`. Adding one is
+ * a sampler above and a line here; the scenario schema and its JSON Schema follow.
+ */
+export const distributions = {
+  constant: kind({
+    options: z.strictObject({ value: duration }),
+    resolve: (o) => ({ dist: 'constant' as const, value: o.value }),
+    sampler: (d) => new Constant(d.value),
+  }),
+  uniform: kind({
+    options: z.strictObject({ min: duration, max: duration }),
+    check: (v, issue) => {
+      if (num(v.min) && num(v.max) && v.min > v.max) issue(['max'], 'expected a duration no less than min');
+    },
+    resolve: (o) => ({ dist: 'uniform' as const, min: o.min, max: o.max }),
+    sampler: (d, random) => new Uniform(random, d.min, d.max),
+  }),
+  exponential: kind({
+    options: z.strictObject({ mean: duration }),
+    check: (v, issue) => {
+      if (num(v.mean) && !(v.mean * EXP_P99 <= MAX_DURATION_MS)) issue(['mean'], `expected a p99 (4.61 × mean) ${TOO_LONG}`);
+    },
+    resolve: (o) => ({ dist: 'exponential' as const, mean: o.mean }),
+    sampler: (d, random) => new Exponential(random, d.mean),
+  }),
+  /** Normal, truncated at 0 (negative draws are redrawn). */
+  normal: kind({
+    options: z.strictObject({ mean: duration, sd: duration }),
+    check: (v, issue) => {
+      const p99 = v.mean + Z99 * v.sd;
+      if (num(v.mean) && num(v.sd) && !(p99 <= MAX_DURATION_MS)) issue([], `expected a p99 (mean + 2.33 × sd) ${TOO_LONG}, got ${showMs(p99)}`);
+    },
+    resolve: (o) => ({ dist: 'normal' as const, mean: o.mean, sd: o.sd }),
+    sampler: (d, random) => new TruncatedNormal(random, d.mean, d.sd),
+  }),
+  /** Lognormal: ln(ms) ~ N(mu, sigma), given by median and p99 or by mu and sigma. */
+  lognormal: kind({
+    options: z.strictObject({
+      median: duration.optional().describe('Median (50th percentile) duration; give with p99'),
+      p99: duration.optional().describe('99th percentile duration; must exceed median'),
+      mu: z.number(msg('expected a number')).optional().describe('Mean of ln(ms); give with sigma instead of median/p99'),
+      sigma: z.number(msg('expected a positive number')).positive(msg('expected a positive number')).optional().describe('Standard deviation of ln(ms)'),
+    }),
+    check: (v, issue) => {
+      const byQuantiles = v.median !== undefined || v.p99 !== undefined;
+      const byParams = v.mu !== undefined || v.sigma !== undefined;
+      if (byQuantiles && byParams) return issue([], 'expected either median and p99, or mu and sigma, not both');
+      if (byParams) {
+        if (v.mu === undefined) issue(['mu'], 'required field missing');
+        if (v.sigma === undefined) issue(['sigma'], 'required field missing');
+        if (!num(v.mu) || !num(v.sigma)) return;
+      } else if (!byQuantiles) return issue([], 'expected median and p99 (or mu and sigma)');
+      else if (v.median === undefined) return issue(['median'], 'required field missing');
+      else if (v.p99 === undefined) return issue(['p99'], 'required field missing');
+      else if (!num(v.median) || !num(v.p99)) return; // a field's own problem is reported
+      else if (v.median <= 0) return issue(['median'], 'expected a duration greater than 0');
+      else if (v.p99 <= v.median) return issue(['p99'], 'expected a duration greater than median');
+      // Both forms can describe a tail no run could finish: mu 700 has a p99 of 10^303 ms, and a
+      // p99 50,000 × the median puts the mean past the p99. Both must stay within a year.
+      const { mu, sigma } = logParams(v);
+      const mean = Math.exp(mu + (sigma * sigma) / 2);
+      const p99 = Math.exp(mu + Z99 * sigma);
+      // A p99 of exactly a year, given as such, comes back from ln and exp a few ulps off.
+      const max = MAX_DURATION_MS * (1 + 1e-12);
+      if (!(mean <= max && p99 <= max)) issue([], `expected a mean and p99 ${TOO_LONG}, got mean ${showMs(mean)}, p99 ${showMs(p99)}`);
+    },
+    resolve: (o) => ({ dist: 'lognormal' as const, ...logParams(o) }),
+    sampler: (d, random) => new LogNormal(random, d.mu, d.sigma),
+  }),
+  /** Draws uniformly from the listed samples (ms). */
+  empirical: kind({
+    options: z.strictObject({
+      samples: z.array(duration, msg('expected a list of durations')).min(1, msg('expected a non-empty list of durations')),
+    }),
+    resolve: (o) => ({ dist: 'empirical' as const, samples: o.samples }),
+    sampler: (d, random) => new Empirical(random, d.samples),
+  }),
+};
+
+type Distributions = typeof distributions;
+/** A distribution of non-negative durations in ms, resolved (lognormal always as mu and sigma). */
+export type Dist = { [K in keyof Distributions]: ReturnType<Distributions[K]['resolve']> }[keyof Distributions];
+
+export const distKinds = Object.keys(distributions) as (keyof Distributions)[];
+
+const forms = distKinds.map((name) => {
+  const e = distributions[name] as DistEntry<z.ZodObject, Dist>;
+  // `dist` first, as it is written.
+  return z.strictObject({ dist: z.literal(name), ...e.options.shape }).superRefine((v, ctx) =>
+    e.check?.(v as never, (path, message) => ctx.addIssue({ code: 'custom', path, message })),
+  );
+});
+
+/**
+ * A distribution of durations in a scenario: a plain duration (constant) or `{ dist: kind, … }`
+ * (see `distributions`). Output: the resolved Dist.
+ */
+export const distribution = z
+  .union(
+    [duration, z.discriminatedUnion('dist', forms as unknown as [z.ZodObject, ...z.ZodObject[]])],
+    msg('expected a duration or a distribution such as { dist: lognormal, median: 3s, p99: 9s }'),
+  )
+  .transform((v): Dist => {
+    if (typeof v === 'number') return { dist: 'constant', value: v };
+    const { dist, ...options } = v as { dist: keyof Distributions } & Record<string, unknown>;
+    return (distributions[dist] as DistEntry<z.ZodObject, Dist>).resolve(options as never);
+  })
+  .meta({ id: 'distribution', description: `A duration (constant), or { dist: ${distKinds.join(' | ')}, … }` });
+
+/** The sampler of a resolved distribution, drawing from `random`. */
+export function sampler(dist: Dist, random: Random): Sampler {
+  return (distributions[dist.dist] as DistEntry<z.ZodObject, Dist>).sampler(dist as never, random);
+}
+
+/** z-score of the 99th percentile of the standard normal. */
+export { Z99 };
 
 /** Lognormal parameters from a median and a 99th percentile (both ms). */
 export function lognormalFromQuantiles(median: number, p99: number): { mu: number; sigma: number } {

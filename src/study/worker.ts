@@ -4,7 +4,7 @@
  */
 import type { VariantResult } from '../metrics/results.js';
 import type { Scenario } from '../scenario/types.js';
-import { simulate, type SimStats } from '../simulate.js';
+import { simulate, type SimStats } from '../modes/simulate.js';
 
 export interface Task {
   scenario: Scenario;

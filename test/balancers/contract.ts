@@ -11,7 +11,8 @@
 import fc from 'fast-check';
 import { choose } from '../../src/core/registry.js';
 import { describe, expect, it } from 'vitest';
-import { NONE, outcomeNames, type Balancer, type BalancerContext, type OutcomeCode, type Route } from '../../src/balancers/balancer.js';
+import { NONE, type Balancer, type BalancerContext, type Route } from '../../src/balancers/balancer.js';
+import { outcomeNames, type OutcomeCode } from '../../src/core/outcome.js';
 import { balancers, createBalancer, type BalancerName } from '../../src/balancers/index.js';
 import { stream } from '../../src/sim/random.js';
 

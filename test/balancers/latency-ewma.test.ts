@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Outcome, context } from '../../src/balancers/balancer.js';
+import { context } from '../../src/balancers/balancer.js';
+import { Outcome } from '../../src/core/outcome.js';
 import { LatencyEwma } from '../../src/balancers/latency-ewma.js';
 import { balancerContract } from './contract.js';
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Outcome, context } from '../../src/balancers/balancer.js';
+import { context } from '../../src/balancers/balancer.js';
+import { Outcome } from '../../src/core/outcome.js';
 import { SmoothWeighted } from '../../src/balancers/smooth-weighted.js';
 import { balancerContract } from './contract.js';
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { choose } from '../../src/core/registry.js';
 import { createWindow, limiters, type LimiterName } from '../../src/limiters/index.js';
-import { KeyPool } from '../../src/limiters/key-pool.js';
+import { KeyPool } from '../../src/keys/key-pool.js';
 import type { Window } from '../../src/limiters/window.js';
 import type { Keys, Rate } from '../../src/scenario/types.js';
 import { Engine } from '../../src/sim/engine.js';

@@ -1,26 +1,26 @@
 import { createHash } from 'node:crypto';
 import cliProgress from 'cli-progress';
-import { HealthMonitor } from './balancers/health.js';
-import { createBalancer } from './balancers/index.js';
-import { DirectConnections } from './gateway/connections.js';
-import { Dispatcher } from './gateway/dispatcher.js';
-import { RetryPolicy } from './gateway/retry.js';
-import { KeyPool, type KeyPoolSink } from './limiters/key-pool.js';
-import { MemoryStore } from './limiters/store/memory.js';
-import { StorePool } from './limiters/store/pool.js';
-import { RedisStore, StoreError } from './limiters/store/redis.js';
-import { Recorder } from './metrics/recorder.js';
-import type { VariantResult } from './metrics/results.js';
-import { variantResult } from './metrics/variant.js';
-import { HttpProvider, type SocketCounter } from './providers/http.js';
-import { isGatesimServe, resetServe, RESET_ENV, RESET_TOKEN_RE } from './providers/reset.js';
-import { addSecret, addUrlSecrets } from './core/secrets.js';
-import { sampler } from './sim/dist.js';
-import { stream } from './sim/random.js';
-import { WallClock } from './sim/wall-clock.js';
-import { printErr } from './core/output.js';
-import type { Keys, Scenario } from './scenario/types.js';
-import type { Clock } from './sim/clock.js';
+import { HealthMonitor } from '../gateway/health.js';
+import { createBalancer } from '../balancers/index.js';
+import { DirectConnections } from '../gateway/connections.js';
+import { Dispatcher } from '../gateway/dispatcher.js';
+import { RetryPolicy } from '../gateway/retry.js';
+import { KeyPool, type KeyPoolSink } from '../keys/key-pool.js';
+import { MemoryStore } from '../keys/store/memory.js';
+import { StorePool } from '../keys/store/pool.js';
+import { RedisStore, StoreError } from '../keys/store/redis.js';
+import { Recorder } from '../metrics/recorder.js';
+import type { VariantResult } from '../metrics/results.js';
+import { variantResult } from '../metrics/variant.js';
+import { HttpProvider, type SocketCounter } from '../providers/http.js';
+import { isGatesimServe, resetServe, RESET_ENV, RESET_TOKEN_RE } from '../providers/reset.js';
+import { addSecret, addUrlSecrets } from '../core/secrets.js';
+import { sampler } from '../sim/dist.js';
+import { stream } from '../sim/random.js';
+import { WallClock } from '../sim/wall-clock.js';
+import { printErr } from '../core/output.js';
+import type { Keys, Scenario } from '../scenario/types.js';
+import type { Clock } from '../sim/clock.js';
 
 /** A mistake in how real mode was asked for (missing keys, missing url): one line, exit 2. */
 export class RealModeError extends Error {}

@@ -1,18 +1,18 @@
-import type { Balancer, Route } from './balancers/balancer.js';
-import { HealthMonitor } from './balancers/health.js';
-import { createBalancer } from './balancers/index.js';
-import { Connections } from './gateway/connections.js';
-import { Dispatcher } from './gateway/dispatcher.js';
-import { RetryPolicy } from './gateway/retry.js';
-import { KeyPool } from './limiters/key-pool.js';
-import { Recorder } from './metrics/recorder.js';
-import type { VariantResult } from './metrics/results.js';
-import { variantResult } from './metrics/variant.js';
-import { MockProvider } from './providers/mock.js';
-import { sampler } from './sim/dist.js';
-import { Engine } from './sim/engine.js';
-import { stream } from './sim/random.js';
-import type { Scenario } from './scenario/types.js';
+import type { Balancer, Route } from '../balancers/balancer.js';
+import { HealthMonitor } from '../gateway/health.js';
+import { createBalancer } from '../balancers/index.js';
+import { Connections } from '../gateway/connections.js';
+import { Dispatcher } from '../gateway/dispatcher.js';
+import { RetryPolicy } from '../gateway/retry.js';
+import { KeyPool } from '../keys/key-pool.js';
+import { Recorder } from '../metrics/recorder.js';
+import type { VariantResult } from '../metrics/results.js';
+import { variantResult } from '../metrics/variant.js';
+import { MockProvider } from '../providers/mock.js';
+import { sampler } from '../sim/dist.js';
+import { Engine } from '../sim/engine.js';
+import { stream } from '../sim/random.js';
+import type { Scenario } from '../scenario/types.js';
 
 /** Names of simulated keys (real keys are never named; they get fingerprints). */
 export const keyName = (k: number): string => `key-${k + 1}`;

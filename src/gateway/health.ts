@@ -1,8 +1,8 @@
 import type { Clock } from '../sim/clock.js';
 import type { ProviderPort } from '../providers/port.js';
 import type { Health } from '../scenario/types.js';
-import { Outcome, type OutcomeCode } from './balancer.js';
-import { failureRateUpdate } from './ewma.js';
+import { Outcome, type OutcomeCode } from '../core/outcome.js';
+import { failureRateUpdate } from '../balancers/ewma.js';
 
 /** Why a provider is out; it is healthy while no reason holds. */
 const enum Reason {

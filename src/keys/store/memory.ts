@@ -1,9 +1,10 @@
 import type { Clock } from '../../sim/clock.js';
 import type { Random } from '../../sim/random.js';
 import type { Keys } from '../../scenario/types.js';
-import { createWindow } from '../index.js';
-import type { Window } from '../window.js';
+import { createWindow } from '../../limiters/index.js';
+import type { Window } from '../../limiters/window.js';
 import type { Grants, PoolStore } from './store.js';
+import { keyChoices, type Chooser, type KeyState } from '../choice.js';
 
 /**
  * The pool's state in this process: one window per key, exclusive holds, lifetime use, the
@@ -11,12 +12,12 @@ import type { Grants, PoolStore } from './store.js';
  * simulation's KeyPool calls it synchronously; `MemoryStore` puts it behind the store seam.
  * The Redis store's Lua script is the same decision on shared state.
  */
-export class MemoryKeys {
+export class MemoryKeys implements KeyState {
   /** Admissions per key (lifetime use: what least-used compares). */
   readonly used: Float64Array;
   private readonly windows: (Window | undefined)[];
   private readonly busy: Uint8Array;
-  private cursor = 0;
+  private readonly choose: Chooser;
 
   constructor(
     private readonly spec: Keys,
@@ -24,11 +25,16 @@ export class MemoryKeys {
   ) {
     this.used = new Float64Array(spec.count);
     this.busy = new Uint8Array(spec.count);
+    this.choose = keyChoices[spec.choice].create(random);
     this.windows = [];
     for (let k = 0; k < spec.count; k++) {
       const limit = spec.limit && { count: spec.limit.count, windowMs: spec.limit.windowMs + spec.guardMs };
       this.windows.push(limit ? createWindow(spec.limiter, limit) : undefined);
     }
+  }
+
+  get count(): number {
+    return this.spec.count;
   }
 
   admissible(k: number, now: number): boolean {
@@ -39,45 +45,7 @@ export class MemoryKeys {
 
   /** One check: choose an admissible key and record the admission (and the hold), or -1. */
   take(now: number): number {
-    const n = this.spec.count;
-    let key = -1;
-    switch (this.spec.choice) {
-      case 'least-used': {
-        // Lifetime usage, as the document's AppIDManager; ties go to the lower index.
-        let best = Infinity;
-        for (let k = 0; k < n; k++) {
-          if (this.used[k]! < best && this.admissible(k, now)) {
-            best = this.used[k]!;
-            key = k;
-          }
-        }
-        break;
-      }
-      case 'round-robin':
-        for (let i = 0; i < n; i++) {
-          const k = (this.cursor + i) % n;
-          if (this.admissible(k, now)) {
-            key = k;
-            this.cursor = (k + 1) % n;
-            break;
-          }
-        }
-        break;
-      case 'random': {
-        let count = 0;
-        for (let k = 0; k < n; k++) if (this.admissible(k, now)) count++;
-        if (count > 0) {
-          let r = Math.floor(this.random() * count);
-          for (let k = 0; k < n; k++) {
-            if (this.admissible(k, now) && r-- === 0) {
-              key = k;
-              break;
-            }
-          }
-        }
-        break;
-      }
-    }
+    const key = this.choose(this, now);
     if (key < 0) return -1;
     this.windows[key]?.record(now);
     this.used[key]!++;

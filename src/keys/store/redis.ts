@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Random } from '../../sim/random.js';
 import type { Keys } from '../../scenario/types.js';
-import { redisForm } from '../index.js';
+import { redisForm } from '../../limiters/index.js';
 import { redactUrl } from '../../core/secrets.js';
 import { RELEASE, TAKE } from './lua.js';
 import type { Grants, PoolStore } from './store.js';

@@ -1,0 +1,13 @@
+/** Outcome codes of one attempt: how an attempt (and, finally, a request) ended. Shared by every floor. */
+export const Outcome = {
+  ok: 0,
+  rateLimited: 1,
+  serverError: 2,
+  timeout: 3,
+  connectFailed: 4,
+  gaveUp: 5,
+  /** No provider was healthy when the attempt needed one. */
+  unavailable: 6,
+} as const;
+export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
+export const outcomeNames = ['ok', 'rateLimited', 'serverError', 'timeout', 'connectFailed', 'gaveUp', 'unavailable'] as const;
