@@ -65,14 +65,14 @@ const tasks: { task: string; name: string; what: string; per: number; unit: stri
 for (const name of Object.keys(balancers) as BalancerName[]) {
   const { b } = setUp(name);
   const task = `${name}: pick`;
-  bench.add(task, picks(b, { client: 0, attempt: 1, previous: -1 }));
+  bench.add(task, picks(b, { client: 0, attempt: 1, previous: -1, avoid: -1 }));
   tasks.push({ task, name, what: 'pick, 8 providers', per: BATCH, unit: 'ns/pick' });
 }
 {
   const { b, ctx } = setUp('consistent-hash');
   ctx.healthy[3] = 0;
   const task = 'consistent-hash: pick, 1 of 8 unhealthy';
-  bench.add(task, picks(b, { client: 0, attempt: 1, previous: -1 }));
+  bench.add(task, picks(b, { client: 0, attempt: 1, previous: -1, avoid: -1 }));
   tasks.push({ task, name: 'consistent-hash', what: 'pick, 1 of 8 unhealthy (walks on)', per: BATCH, unit: 'ns/pick' });
 }
 {

@@ -44,7 +44,7 @@ try {
     timeScale: 1,
     guardWallMs: 0,
     env: { GATESIM_KEYS: KEYS },
-    progress: false,
+    progress: undefined,
     maxWallMs: 120_000,
     signal: new AbortController().signal,
     graceMs: 1000,

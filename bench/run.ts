@@ -111,7 +111,7 @@ bench
   })
   .add('round-robin: pick over 3 providers', () => {
     const rr = new RoundRobin(context([1, 1, 1], Math.random));
-    const route = { client: 0, attempt: 1, previous: -1 };
+    const route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
     let s = 0;
     for (let i = 0; i < 100_000; i++) s += rr.pick();
     if (s < 0) console.error(route);

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import cliProgress from 'cli-progress';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { realBars, simulationsBar } from './progress.js';
 import { FULL_MAX_NUMBERS, planSeriesNumbers, planSize, runPlan, runPlanReal, runPlansParallel, seriesKept } from './run.js';
 import { defaultJobs } from './study/pool.js';
 import { RealModeError } from './modes/real.js';
@@ -141,27 +141,6 @@ function load(argv: RunArgs): Plan {
   return { ...plan, runs, baseline: only.includes(plan.baseline) ? plan.baseline : only[0]! };
 }
 
-/** Progress of many simulations: a bar on stderr once they have taken more than a second (on a terminal). */
-function progressBar(total: number, quiet: boolean): { tick(): void; stop(): void } {
-  if (quiet || !process.stderr.isTTY) return { tick() {}, stop() {} };
-  let done = 0;
-  let bar: cliProgress.SingleBar | undefined;
-  const timer = setTimeout(() => {
-    bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: '  {bar} {value}/{total} simulations · {eta}s left', hideCursor: false, clearOnComplete: true },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total, done);
-  }, 1000);
-  return {
-    tick: () => void bar?.update(++done),
-    stop: () => {
-      clearTimeout(timer);
-      bar?.stop();
-    },
-  };
-}
-
 /**
  * Below this many requests (× attempts) in all, one thread is as fast or faster. Measured on 2 cores:
  * a thread costs ~0.2–0.3 s to start, load the simulator and warm its JIT, and two simulating at
@@ -197,7 +176,7 @@ async function simulatePlans(argv: RunArgs, plans: Plan[]): Promise<Results[]> {
     }
   }
   if (jobs > 1 && total > 1 && (plans.length > 1 || plans[0]!.sweep)) {
-    const bar = progressBar(total, argv.quiet);
+    const bar = simulationsBar(total, argv.quiet);
     const started = performance.now();
     try {
       const results = await runPlansParallel(plans, jobs, () => bar.tick(), argv.full);
@@ -209,7 +188,7 @@ async function simulatePlans(argv: RunArgs, plans: Plan[]): Promise<Results[]> {
     }
   }
   // A line per simulation for a few; a progress bar (on a terminal) for many.
-  const bar = total > PER_LINE_UP_TO ? progressBar(total, argv.quiet) : undefined;
+  const bar = total > PER_LINE_UP_TO ? simulationsBar(total, argv.quiet) : undefined;
   try {
     return plans.map((plan) =>
       runPlan(
@@ -350,7 +329,7 @@ async function realFile(argv: RunArgs & { cooldown?: string }): Promise<void> {
         timeScale: argv.timeScale,
         guardWallMs: argv.guard,
         env: process.env,
-        progress: !argv.quiet && process.stderr.isTTY === true,
+        progress: !argv.quiet && process.stderr.isTTY === true ? realBars() : undefined,
         maxWallMs: argv.maxDuration * 1000,
         signal: stop.signal,
         urgent: urgent.signal,

@@ -144,7 +144,7 @@ describe('interruptions, in process', () => {
   const options = (signal: AbortSignal, urgent?: AbortSignal) => ({
     timeScale: SCALE,
     env: { GATESIM_KEYS: KEYS },
-    progress: false,
+    progress: undefined,
     maxWallMs: 3_600_000,
     guardWallMs: 0,
     signal,

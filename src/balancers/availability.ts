@@ -1,4 +1,4 @@
-import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
+import { argminUsable, type Balancer, type BalancerContext, type Route } from './balancer.js';
 import { Outcome, type OutcomeCode } from '../core/outcome.js';
 import { failureRateUpdate } from './ewma.js';
 
@@ -25,22 +25,12 @@ export class Availability implements Balancer {
     this.failureRate = new Float64Array(ctx.weights.length);
   }
 
-  peek(_route?: Route, _now?: number): number {
-    const { healthy, failureRate } = this;
-    const n = failureRate.length;
-    let best = NONE;
-    let least = Infinity;
-    for (let i = 0; i < n; i++) {
-      if (healthy[i] && failureRate[i]! < least) {
-        best = i;
-        least = failureRate[i]!;
-      }
-    }
-    return best;
+  peek(route?: Route, _now?: number): number {
+    return argminUsable(this.healthy, this.failureRate, route ? route.avoid : -1);
   }
 
-  pick(_route?: Route, _now?: number): number {
-    return this.peek();
+  pick(route?: Route, now?: number): number {
+    return this.peek(route, now);
   }
 
   started(_provider: number, _now: number): void {}

@@ -8,6 +8,30 @@ export interface Route {
   attempt: number;
   /** Provider of the previous attempt, or -1. */
   previous: number;
+  /**
+   * A provider to pass over as if it were unhealthy (a retry's fallback away from the provider
+   * that just failed it), or -1. The caller asks again without it when it leaves none.
+   */
+  avoid: number;
+}
+
+/** May provider `p` take this attempt: healthy, and not the one to avoid? */
+export const usable = (healthy: Uint8Array, p: number, avoid: number): boolean => healthy[p] === 1 && p !== avoid;
+
+/**
+ * The usable provider with the lowest `value` (ties: the earlier in list order), or NONE: the
+ * rule of least-connections, latency-ewma and availability, which differ only in what they count.
+ */
+export function argminUsable(healthy: Uint8Array, value: Float64Array, avoid: number): number {
+  let best = NONE;
+  let least = Infinity;
+  for (let i = 0; i < value.length; i++) {
+    if (healthy[i] && i !== avoid && value[i]! < least) {
+      best = i;
+      least = value[i]!;
+    }
+  }
+  return best;
 }
 
 /** No provider can take the request (all unhealthy). */

@@ -1,4 +1,4 @@
-import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
+import { NONE, usable, type Balancer, type BalancerContext, type Route } from './balancer.js';
 import { type OutcomeCode } from '../core/outcome.js';
 import { HashRing, ringPosition } from './hash-ring.js';
 import { murmur3Int } from './murmur3.js';
@@ -55,16 +55,17 @@ export class ConsistentHash implements Balancer {
   peek(route: Route, _now?: number): number {
     const { owners } = this.ring;
     const healthy = this.healthy;
+    const avoid = route.avoid;
     let i = this.ring.find(ringPosition(murmur3Int(route.client)));
     const owner = owners[i]!;
-    if (healthy[owner]) return owner;
-    let any = 0;
-    for (let p = 0; p < healthy.length; p++) any |= healthy[p]!;
+    if (healthy[owner] && owner !== avoid) return owner;
+    let any = false;
+    for (let p = 0; p < healthy.length; p++) any ||= usable(healthy, p, avoid);
     if (!any) return NONE;
     const size = owners.length;
     for (;;) {
       i = i + 1 === size ? 0 : i + 1;
-      if (healthy[owners[i]!]) return owners[i]!;
+      if (healthy[owners[i]!] && owners[i] !== avoid) return owners[i]!;
     }
   }
 

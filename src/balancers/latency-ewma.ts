@@ -1,4 +1,4 @@
-import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
+import { argminUsable, type Balancer, type BalancerContext, type Route } from './balancer.js';
 import { type OutcomeCode } from '../core/outcome.js';
 import { latencyEmaUpdate } from './ewma.js';
 
@@ -26,22 +26,12 @@ export class LatencyEwma implements Balancer {
     this.latencyMs = new Float64Array(ctx.weights.length);
   }
 
-  peek(_route?: Route, _now?: number): number {
-    const { healthy, latencyMs } = this;
-    const n = latencyMs.length;
-    let best = NONE;
-    let least = Infinity;
-    for (let i = 0; i < n; i++) {
-      if (healthy[i] && latencyMs[i]! < least) {
-        best = i;
-        least = latencyMs[i]!;
-      }
-    }
-    return best;
+  peek(route?: Route, _now?: number): number {
+    return argminUsable(this.healthy, this.latencyMs, route ? route.avoid : -1);
   }
 
-  pick(_route?: Route, _now?: number): number {
-    return this.peek();
+  pick(route?: Route, now?: number): number {
+    return this.peek(route, now);
   }
 
   started(_provider: number, _now: number): void {}

@@ -1,4 +1,4 @@
-import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
+import { argminUsable, type Balancer, type BalancerContext, type Route } from './balancer.js';
 import { type OutcomeCode } from '../core/outcome.js';
 
 /** Options of `least-connections` (none). */
@@ -21,21 +21,12 @@ export class LeastConnections implements Balancer {
     this.n = ctx.weights.length;
   }
 
-  peek(_route?: Route, _now?: number): number {
-    const { healthy, inFlight, n } = this;
-    let best = NONE;
-    let least = Infinity;
-    for (let i = 0; i < n; i++) {
-      if (healthy[i] && inFlight[i]! < least) {
-        best = i;
-        least = inFlight[i]!;
-      }
-    }
-    return best;
+  peek(route?: Route, _now?: number): number {
+    return argminUsable(this.healthy, this.inFlight, route ? route.avoid : -1);
   }
 
-  pick(_route?: Route, _now?: number): number {
-    return this.peek();
+  pick(route?: Route, now?: number): number {
+    return this.peek(route, now);
   }
 
   started(_provider: number, _now: number): void {}

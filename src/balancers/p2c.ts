@@ -35,11 +35,12 @@ export class P2c implements Balancer {
     for (let c = 0; c < choices; c++) this.u[c] = ctx.random();
   }
 
-  peek(_route?: Route, _now?: number): number {
+  peek(route?: Route, _now?: number): number {
     const { healthy, inFlight, list, u } = this;
+    const avoid = route ? route.avoid : -1;
     const n = list.length;
     let k = 0;
-    for (let i = 0; i < n; i++) if (healthy[i]) list[k++] = i;
+    for (let i = 0; i < n; i++) if (healthy[i] && i !== avoid) list[k++] = i;
     if (k === 0) return NONE;
     let best = list[Math.floor(u[0]! * k)]!;
     for (let c = 1; c < u.length; c++) {
@@ -49,8 +50,8 @@ export class P2c implements Balancer {
     return best;
   }
 
-  pick(_route?: Route, _now?: number): number {
-    const p = this.peek();
+  pick(route?: Route, now?: number): number {
+    const p = this.peek(route, now);
     if (p !== NONE) for (let c = 0; c < this.u.length; c++) this.u[c] = this.random();
     return p;
   }

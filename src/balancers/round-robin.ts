@@ -1,4 +1,4 @@
-import { NONE, type Balancer, type BalancerContext } from './balancer.js';
+import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
 
 /** Options of `round-robin` (none). */
 export type RoundRobinOptions = Record<string, never>;
@@ -13,13 +13,14 @@ export class RoundRobin implements Balancer {
   constructor(private readonly ctx: BalancerContext) {
     this.n = ctx.weights.length;
   }
-  peek(): number {
+  peek(route?: Route): number {
     const healthy = this.ctx.healthy;
-    for (let i = 0, p = this.next; i < this.n; i++, p = p + 1 === this.n ? 0 : p + 1) if (healthy[p]) return p;
+    const avoid = route ? route.avoid : -1;
+    for (let i = 0, p = this.next; i < this.n; i++, p = p + 1 === this.n ? 0 : p + 1) if (healthy[p] && p !== avoid) return p;
     return NONE;
   }
-  pick(): number {
-    const p = this.peek();
+  pick(route?: Route): number {
+    const p = this.peek(route);
     if (p !== NONE) this.next = p + 1 === this.n ? 0 : p + 1;
     return p;
   }

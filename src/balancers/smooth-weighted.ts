@@ -55,12 +55,13 @@ export class SmoothWeighted implements Balancer {
   }
 
   /** The provider `pick` would choose: the highest `current + effective`, earlier on ties. */
-  peek(_route?: Route, _now?: number): number {
+  peek(route?: Route, _now?: number): number {
     const { current, effective, healthy, n } = this;
+    const avoid = route ? route.avoid : -1;
     let best = NONE;
     let bestWeight = -Infinity;
     for (let i = 0; i < n; i++) {
-      if (!healthy[i]) continue;
+      if (!healthy[i] || i === avoid) continue;
       const c = current[i]! + effective[i]!;
       if (c > bestWeight) {
         best = i;
@@ -70,13 +71,14 @@ export class SmoothWeighted implements Balancer {
     return best;
   }
 
-  pick(_route?: Route, _now?: number): number {
+  pick(route?: Route, _now?: number): number {
     const { current, effective, weight, healthy, n } = this;
+    const avoid = route ? route.avoid : -1;
     let best = NONE;
     let bestWeight = -Infinity;
     let total = 0;
     for (let i = 0; i < n; i++) {
-      if (!healthy[i]) continue;
+      if (!healthy[i] || i === avoid) continue;
       const e = effective[i]!;
       const c = current[i]! + e;
       current[i] = c;

@@ -26,14 +26,15 @@ export class WeightedRandom implements Balancer {
     this.u = ctx.random();
   }
 
-  peek(_route?: Route, _now?: number): number {
+  peek(route?: Route, _now?: number): number {
     const w = this.weights;
     const healthy = this.healthy;
+    const avoid = route ? route.avoid : -1;
     const n = w.length;
     let total = 0;
     let first = NONE;
     for (let i = 0; i < n; i++) {
-      if (healthy[i]) {
+      if (healthy[i] && i !== avoid) {
         total += w[i]!;
         if (first === NONE) first = i;
       }
@@ -42,7 +43,7 @@ export class WeightedRandom implements Balancer {
     const r = this.u * total;
     let cumulative = 0;
     for (let i = first; i < n; i++) {
-      if (healthy[i]) {
+      if (healthy[i] && i !== avoid) {
         cumulative += w[i]!;
         if (r <= cumulative) return i;
       }
@@ -50,8 +51,8 @@ export class WeightedRandom implements Balancer {
     return first;
   }
 
-  pick(_route?: Route, _now?: number): number {
-    const p = this.peek();
+  pick(route?: Route, now?: number): number {
+    const p = this.peek(route, now);
     if (p !== NONE) this.u = this.random();
     return p;
   }

@@ -12,18 +12,8 @@ export interface ConnectionSink {
   live(token: number): boolean;
 }
 
-/** TCP-level connections, and clients counted as the document counts them. */
-export interface ConnectionStats {
-  /** Connections opened. */
-  created: number;
-  /** Attempts sent on an already open connection. */
-  reused: number;
-  /** Pooled: one client per (key, provider) the first time it is used; fresh: one per attempt. */
-  clientsCreated: number;
-  clientsReused: number;
-  /** Connection attempts that failed because the provider had `connect.max` open. */
-  refused: number;
-}
+export type { ConnectionStats } from '../metrics/facts.js';
+import type { ConnectionStats } from '../metrics/facts.js';
 
 export const enum Connect {
   /** A connection is ready now. */

@@ -20,12 +20,8 @@ const enum Breaker {
   HalfOpen = 2,
 }
 
-/** A transition of one provider's health, for the report. */
-export interface HealthChange {
-  atMs: number;
-  provider: number;
-  healthy: boolean;
-}
+export type { HealthChange } from '../metrics/facts.js';
+import type { HealthChange, HealthFacts } from '../metrics/facts.js';
 
 /** What health checks need from a provider: run one check costing `costMs`, answer through `done`. */
 export type Checkable = Pick<ProviderPort, 'check'>;
@@ -36,7 +32,7 @@ export type Checkable = Pick<ProviderPort, 'check'>;
  * probing, and active checks. Writes `healthy[p]` (shared with the balancer) and keeps the
  * transitions and the time each provider spent unhealthy.
  */
-export class HealthMonitor {
+export class HealthMonitor implements HealthFacts {
   readonly changes: HealthChange[] = [];
   private readonly reasons: Uint8Array;
   private readonly rate: Float64Array;

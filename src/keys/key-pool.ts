@@ -1,6 +1,6 @@
 import type { Clock } from '../sim/clock.js';
 import type { Random } from '../sim/random.js';
-import type { Keys } from '../scenario/types.js';
+import type { Keys } from './spec.js';
 import type { StoreReport } from './store/store.js';
 import { MemoryKeys } from './store/memory.js';
 
@@ -10,8 +10,8 @@ export interface KeyPoolSink {
   gaveUp(waiter: number): void;
 }
 
-/** The limiter's cost figures: the CPU proxy (checks, wake-ups) and the memory figure. */
-export interface LimiterStats {
+/** What the key pool did (results report it as `limiter`): checks and wake-ups are the CPU proxy, entries the memory figure. */
+export interface KeyPoolStats {
   /** Times the pool looked for an admissible key. */
   checks: number;
   /** Checks that found none. */
@@ -37,7 +37,7 @@ export interface Pool {
  * deadline) — or `poll`, where each waiter re-checks on its own timer (the document's sleep(0.5)).
  */
 export class KeyPool implements Pool {
-  readonly stats: LimiterStats = { checks: 0, wastedChecks: 0, wakeups: 0, entriesPeak: 0 };
+  readonly stats: KeyPoolStats = { checks: 0, wastedChecks: 0, wakeups: 0, entriesPeak: 0 };
   private readonly keys: MemoryKeys;
   // Waiters: a doubly linked FIFO over waiter ids (notify), and per-waiter timers.
   private next = new Int32Array(64).fill(-1);

@@ -1,4 +1,4 @@
-import type { HealthChange } from '../gateway/health.js';
+import type { HealthChange } from './facts.js';
 import type { ProviderStats } from '../providers/port.js';
 import type { Recorder } from './recorder.js';
 import type { Fault } from '../scenario/types.js';

@@ -1,6 +1,6 @@
 import { Outcome, outcomeNames } from '../core/outcome.js';
-import type { ConnectionStats } from '../gateway/connections.js';
-import type { LimiterStats } from '../keys/key-pool.js';
+import type { ConnectionStats } from './facts.js';
+import type { KeyPoolStats } from '../keys/key-pool.js';
 import type { Recorder } from './recorder.js';
 import type { LatencyStats, OutcomeCounts, PhaseStats, Series, VariantMetrics } from './results.js';
 import { mean, niceBucket, quantiles, round } from './stats.js';
@@ -10,7 +10,7 @@ export interface RunFacts {
   keyNames: readonly string[];
   admitted: Float64Array;
   connections: ConnectionStats;
-  limiter: LimiterStats;
+  limiter: KeyPoolStats;
 }
 
 function counts(outcomes: Uint8Array): OutcomeCounts {

@@ -1,6 +1,5 @@
-import type { HealthMonitor } from '../gateway/health.js';
-import type { ConnectionStats } from '../gateway/connections.js';
-import type { KeyPool } from '../keys/key-pool.js';
+import type { HealthFacts, PoolFacts } from './facts.js';
+import type { ConnectionStats } from './facts.js';
 import type { ProviderStats } from '../providers/port.js';
 import type { Fault } from '../scenario/types.js';
 import { providerMetrics, providerSeries } from './providers.js';
@@ -14,8 +13,8 @@ export interface RunEnd {
   keyNames: readonly string[];
   providerNames: readonly string[];
   /** The key pool's admissions per key and cost figures (a KeyPool, or real mode's StorePool). */
-  pool: Pick<KeyPool, 'admitted' | 'stats'>;
-  health: HealthMonitor;
+  pool: PoolFacts;
+  health: HealthFacts;
   connections: ConnectionStats;
   providers: readonly ProviderStats[];
   /** consistent-hash: the share of clients that moved at each health change. */

@@ -1,26 +1,20 @@
 import { createHash } from 'node:crypto';
-import cliProgress from 'cli-progress';
-import { HealthMonitor } from '../gateway/health.js';
-import { createBalancer } from '../balancers/index.js';
+import { printErr } from '../core/output.js';
+import { addSecret, addUrlSecrets } from '../core/secrets.js';
+import { assemble } from '../gateway/assemble.js';
 import { DirectConnections } from '../gateway/connections.js';
-import { Dispatcher } from '../gateway/dispatcher.js';
-import { RetryPolicy } from '../gateway/retry.js';
 import { KeyPool, type KeyPoolSink } from '../keys/key-pool.js';
+import type { Keys } from '../keys/spec.js';
 import { MemoryStore } from '../keys/store/memory.js';
 import { StorePool } from '../keys/store/pool.js';
 import { RedisStore, StoreError } from '../keys/store/redis.js';
-import { Recorder } from '../metrics/recorder.js';
 import type { VariantResult } from '../metrics/results.js';
-import { variantResult } from '../metrics/variant.js';
 import { HttpProvider, type SocketCounter } from '../providers/http.js';
 import { isGatesimServe, resetServe, RESET_ENV, RESET_TOKEN_RE } from '../providers/reset.js';
-import { addSecret, addUrlSecrets } from '../core/secrets.js';
-import { sampler } from '../sim/dist.js';
+import type { Scenario } from '../scenario/types.js';
+import type { Clock } from '../sim/clock.js';
 import { stream } from '../sim/random.js';
 import { WallClock } from '../sim/wall-clock.js';
-import { printErr } from '../core/output.js';
-import type { Keys, Scenario } from '../scenario/types.js';
-import type { Clock } from '../sim/clock.js';
 
 /** A mistake in how real mode was asked for (missing keys, missing url): one line, exit 2. */
 export class RealModeError extends Error {}
@@ -66,8 +60,8 @@ export function resetTokenFromEnv(env: NodeJS.ProcessEnv): string | undefined {
 export interface RealOptions {
   timeScale: number;
   env: NodeJS.ProcessEnv;
-  /** Show a progress bar on stderr. */
-  progress: boolean;
+  /** Where progress goes (the CLI draws it); none when quiet. */
+  progress?: RealProgress;
   /** Stop sending after this much wall time (ms); what is in flight is waited for briefly. */
   maxWallMs: number;
   /**
@@ -90,6 +84,17 @@ export interface RealOptions {
    * of are clear. 0: nothing.
    */
   cooldownWallMs?: number;
+}
+
+/** What the CLI shows while a real run goes on (a bar on a terminal, lines otherwise). */
+export interface RealProgress {
+  /** A variant starts with `total` requests to send. */
+  start(name: string, total: number): void;
+  /** About five times a second: requests finished, ok and 429 answers so far, wall ms since the start. */
+  update(finished: number, ok: number, rateLimited: number, wallMs: number): void;
+  stop(): void;
+  /** A cooldown of `wallMs` between variants starts; the returned function ends its display. */
+  cooldown(wallMs: number): () => void;
 }
 
 /** How one variant ended. */
@@ -117,14 +122,13 @@ const GIVE_UP_TIMEOUTS = 10;
 async function keyPool(
   keys: Keys,
   clock: Clock,
-  sink: KeyPoolSink,
   secrets: string[],
   scale: number,
   seed: number,
   say: (line: string) => void,
-): Promise<KeyPool | StorePool> {
+): Promise<(sink: KeyPoolSink) => KeyPool | StorePool> {
   const spec = keys.store;
-  if (!spec || spec.kind === 'memory') return new KeyPool(keys, clock, stream(seed, 'keys'), sink);
+  if (!spec || spec.kind === 'memory') return (sink) => new KeyPool(keys, clock, stream(seed, 'keys'), sink);
   addUrlSecrets(spec.url);
   let store: RedisStore;
   try {
@@ -138,15 +142,16 @@ async function keyPool(
     if (e instanceof StoreError) throw new RealModeError(`${e.message}; the pool fails closed — start Redis, or set keys.store.failOpen: true to decide on this process's own windows`);
     throw e;
   }
-  const pool = new StorePool(keys, clock, store, sink, {
-    fallback: spec.failOpen ? new MemoryStore(keys, clock, stream(seed, 'keys-local')) : undefined,
-    recheckMs: RECHECK_WALL_MS / scale,
-    onOutage: (m) => say(`gatesim: ${m ?? 'keys.store: Redis answers again'}`),
-    giveUpAfterMs: (spec.giveUpAfterMs ?? GIVE_UP_TIMEOUTS * spec.timeoutMs) / scale,
-  });
-  pool.stats.store.namespace = store.namespace;
-  await pool.start();
-  return pool;
+  return (sink) => {
+    const pool = new StorePool(keys, clock, store, sink, {
+      fallback: spec.failOpen ? new MemoryStore(keys, clock, stream(seed, 'keys-local')) : undefined,
+      recheckMs: RECHECK_WALL_MS / scale,
+      onOutage: (m) => say(`gatesim: ${m ?? 'keys.store: Redis answers again'}`),
+      giveUpAfterMs: (spec.giveUpAfterMs ?? GIVE_UP_TIMEOUTS * spec.timeoutMs) / scale,
+    });
+    pool.stats.store.namespace = store.namespace;
+    return pool;
+  };
 }
 
 /**
@@ -165,65 +170,28 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     addUrlSecrets(p.url);
   });
   const keys = { ...s.keys, count: secrets.length, guardMs: s.keys.guardMs + opts.guardWallMs / opts.timeScale };
-  const scenario: Scenario = { ...s, keys };
   const clock = new WallClock(opts.timeScale);
-  const n = s.providers.length;
-  const recorder = new Recorder(s.workload.requests, keys.count);
-  const healthy = new Uint8Array(n).fill(1);
-  const inFlight = new Float64Array(n);
   const sockets: SocketCounter = { opened: 0 };
-  const sink: KeyPoolSink = {
-    granted: (w, k) => dispatcher.granted(w, k),
-    gaveUp: (w) => dispatcher.gaveUp(w),
-  };
-  const warn = (line: string): void => printErr(`${line}\n`);
-  const pool = await keyPool(keys, clock, sink, secrets, opts.timeScale, s.seed, warn);
-  const balancer = createBalancer(s.balancer, { weights: s.providers.map((p) => p.weight), names: s.providers.map((p) => p.name), random: stream(s.seed, 'balancer'), healthy, inFlight });
-  const connections = new DirectConnections(s.connections === 'pooled', n, keys.count);
-  let providers: HttpProvider[] = [];
-  let health!: HealthMonitor;
+  const pooled = s.connections === 'pooled';
+  const makePool = await keyPool(keys, clock, secrets, opts.timeScale, s.seed, (line) => printErr(`${line}\n`));
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
-  const dispatcher: Dispatcher = new Dispatcher(scenario, {
+  const g = assemble({ ...s, keys }, {
     clock,
-    pool,
-    balancer,
-    connections: () => connections,
-    providers: (sink) =>
-      (providers = s.providers.map((p) => new HttpProvider(p, secrets, s.connections === 'pooled', s.request, clock, sink, sockets))),
-    retry: new RetryPolicy(s.retry, stream(s.seed, 'retry')),
-    health: (ports) => (health = new HealthMonitor(s.health, n, clock, healthy, ports)),
-    healthy,
-    inFlight,
-    think: sampler(s.workload.think, stream(s.seed, 'think')),
-    workloadRandom: stream(s.seed, 'workload'),
-    recorder,
+    keyNames: secrets.map(fingerprint),
+    pool: makePool,
+    connections: () => new DirectConnections(pooled, s.providers.length, keys.count),
+    providers: (sink) => s.providers.map((p) => new HttpProvider(p, secrets, pooled, s.request, clock, sink, sockets)),
+    trackRemaps: false,
     onDone: () => finish(),
   });
+  const pool = g.pool;
+  if (pool instanceof StorePool) await pool.start();
 
-  const bar = opts.progress
-    ? new cliProgress.SingleBar(
-        {
-          stream: process.stderr,
-          format: `  ${name} {bar} {value}/{total} requests · {ok} ok · {limited} 429 · {rate}/s · {elapsed}s`,
-          hideCursor: false,
-          clearOnComplete: false,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
   const started = performance.now();
-  bar?.start(s.workload.requests, 0, { ok: 0, limited: 0, rate: '0.0', elapsed: '0' });
-  const tick = setInterval(() => {
-    const wall = (performance.now() - started) / 1000;
-    const ok = providers.reduce((a, p) => a + p.stats.ok, 0);
-    bar?.update(recorder.finished, {
-      ok,
-      limited: providers.reduce((a, p) => a + p.stats.rateLimited, 0),
-      rate: wall > 0 ? (recorder.finished / wall).toFixed(1) : '0.0',
-      elapsed: wall.toFixed(0),
-    });
-  }, 200);
+  opts.progress?.start(name, s.workload.requests);
+  const counted = (key: 'ok' | 'rateLimited'): number => g.providers.reduce((a, p) => a + p.stats[key], 0);
+  const tick = setInterval(() => opts.progress?.update(g.recorder.finished, counted('ok'), counted('rateLimited'), performance.now() - started), 200);
 
   let interrupted = false;
   let truncated = false;
@@ -232,7 +200,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
   // Close the books: what is still in flight ends as gaveUp, so the report covers exactly the
   // requests that were started.
   const wrapUp = (): void => {
-    dispatcher.abortAll();
+    g.dispatcher.abortAll();
     finish();
   };
   const stop = (why: 'signal' | 'cap'): void => {
@@ -240,13 +208,13 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     else truncated = !interrupted;
     if (stopping) return;
     stopping = true;
-    dispatcher.stopped = true;
+    g.source.stopped = true;
     if (why === 'cap') opts.say?.(`  ${name}: --max-duration reached after ${((performance.now() - started) / 1000).toFixed(1)} s; no new requests, waiting briefly for those in flight`);
     if (opts.urgent?.aborted) return wrapUp();
     // Give what is in flight a moment, then close the books on the rest.
     timers.push(setTimeout(wrapUp, opts.graceMs));
     const poll = setInterval(() => {
-      if (dispatcher.running === 0) wrapUp();
+      if (g.dispatcher.running === 0) wrapUp();
     }, 20);
     timers.push(poll);
   };
@@ -261,7 +229,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
   // A signal during the setup above (connecting to Redis) stops the run before it sends anything.
   if (opts.signal.aborted) stop('signal');
   else {
-    dispatcher.start();
+    g.start();
     if (!opts.progress) opts.say?.(`  started ${name}`);
   }
   await finished;
@@ -272,27 +240,16 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
   opts.urgent?.removeEventListener('abort', onUrgent);
   const end = clock.now();
   clock.stop();
-  bar?.update(recorder.finished);
-  bar?.stop();
-  await Promise.all(providers.map((p) => p.close()));
+  opts.progress?.update(g.recorder.finished, counted('ok'), counted('rateLimited'), performance.now() - started);
+  opts.progress?.stop();
+  await Promise.all(g.providers.map((p) => (p as HttpProvider).close()));
   if (pool instanceof StorePool) await pool.close();
   if (clock.failure) throw clock.failure;
   if (pool instanceof StorePool && pool.failure) throw pool.failure;
 
-  connections.settle(sockets.opened, providers.reduce((a, p) => a + p.stats.requests, 0));
-  const result = variantResult(name, {
-    recorder,
-    keyNames: secrets.map(fingerprint),
-    providerNames: s.providers.map((p) => p.name),
-    pool,
-    health,
-    connections: connections.stats,
-    providers: providers.map((p) => p.stats),
-    remaps: undefined,
-    endMs: end,
-  });
+  (g.connections as DirectConnections).settle(sockets.opened, g.providers.reduce((a, p) => a + p.stats.requests, 0));
   const degraded = pool instanceof StorePool && pool.stats.store.degraded === true;
-  return { result, interrupted, truncated, degraded };
+  return { result: g.result(name, end), interrupted, truncated, degraded };
 }
 
 /** What was done between the previous variant and this one so it met the providers fresh (results' `cooldown`). */
@@ -309,30 +266,20 @@ export function windowsWallMs(s: Scenario, scale: number, guardWallMs: number): 
   return ms;
 }
 
-/** Waits `wallMs` unless `signal` aborts first; on a terminal, a bar counts it down. */
-async function pause(wallMs: number, signal: AbortSignal, bar: boolean): Promise<void> {
+/** Waits `wallMs` unless `signal` aborts first, shown by the progress display if there is one. */
+async function pause(wallMs: number, signal: AbortSignal, progress: RealProgress | undefined): Promise<void> {
   if (wallMs <= 0 || signal.aborted) return;
-  const total = Math.ceil(wallMs / 100) / 10;
-  const shown = bar
-    ? new cliProgress.SingleBar(
-        { stream: process.stderr, format: '  cooldown {bar} {value}/{total} s', hideCursor: false, clearOnComplete: true },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  shown?.start(total, 0);
-  const t0 = performance.now();
+  const shown = progress?.cooldown(wallMs);
   await new Promise<void>((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
-      clearInterval(tick);
       signal.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, wallMs);
-    const tick = setInterval(() => shown?.update(Math.min(total, Math.round((performance.now() - t0) / 100) / 10)), 200);
     signal.addEventListener('abort', done, { once: true });
   });
-  shown?.stop();
+  shown?.();
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { Outcome, type OutcomeCode } from '../core/outcome.js';
 import type { WallClock } from '../sim/wall-clock.js';
-import type { Provider, RequestTemplate } from '../scenario/types.js';
+import type { Provider, RequestTemplate } from './spec.js';
 import type { ProviderPort, ProviderStats, ReplySink } from './port.js';
 
 /** Sockets opened, counted where they are opened (undici's connector), not assumed. */

@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Outcome, type OutcomeCode } from '../core/outcome.js';
 import { stream } from '../sim/random.js';
 import { WallClock } from '../sim/wall-clock.js';
-import type { Provider } from '../scenario/types.js';
+import type { Provider } from './spec.js';
 import { MockProvider } from './mock.js';
 import type { ReplySink } from './port.js';
 import { RESET_HEADER, RESET_PATH, SERVE_HEADER } from './reset.js';

@@ -6,7 +6,7 @@ import { balancerContract } from './contract.js';
 
 balancerContract('availability');
 
-const route = { client: 0, attempt: 1, previous: -1 };
+const route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
 
 describe('availability', () => {
   it('picks the lowest failure rate; ties (all 0 at the start) go to the first', () => {

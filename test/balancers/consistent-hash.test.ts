@@ -20,7 +20,7 @@ function ring(names: string[], vnodes = 150): ConsistentHash {
 /** Provider of every client 0..CLIENTS-1. */
 function assignment(b: ConsistentHash): Int32Array {
   const out = new Int32Array(CLIENTS);
-  const route = { client: 0, attempt: 1, previous: -1 };
+  const route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
   for (let c = 0; c < CLIENTS; c++) {
     route.client = c;
     out[c] = b.pick(route, 0);
@@ -96,13 +96,13 @@ describe('consistent-hash', () => {
         const b = ring(namesOf(n));
         const first = new Map<number, number>();
         for (const c of clients) {
-          const p = b.pick({ client: c, attempt: 1, previous: -1 }, 0);
+          const p = b.pick({ client: c, attempt: 1, previous: -1, avoid: -1 }, 0);
           if (!first.has(c)) first.set(c, p);
           expect(p).toBe(first.get(c));
         }
         // and a ring rebuilt from the same names agrees
         b.rebuild();
-        for (const [c, p] of first) expect(b.pick({ client: c, attempt: 1, previous: -1 }, 0)).toBe(p);
+        for (const [c, p] of first) expect(b.pick({ client: c, attempt: 1, previous: -1, avoid: -1 }, 0)).toBe(p);
       }),
     );
   });
@@ -157,9 +157,9 @@ describe('consistent-hash', () => {
     const ctx = context(names.map(() => 1), Math.random, names);
     const b = new ConsistentHash(ctx, 150);
     ctx.healthy.set([0, 1, 0, 0, 1]);
-    for (let c = 0; c < 2000; c++) expect([1, 4]).toContain(b.pick({ client: c, attempt: 1, previous: -1 }, 0));
+    for (let c = 0; c < 2000; c++) expect([1, 4]).toContain(b.pick({ client: c, attempt: 1, previous: -1, avoid: -1 }, 0));
     ctx.healthy.fill(0);
-    expect(b.pick({ client: 1, attempt: 1, previous: -1 }, 0)).toBe(NONE);
+    expect(b.pick({ client: 1, attempt: 1, previous: -1, avoid: -1 }, 0)).toBe(NONE);
   });
 
   it('with V points per provider the shares spread about 1/sqrt(V) (murmur3, similar names)', () => {

@@ -95,7 +95,7 @@ export function drive(
 ): Step[] {
   const steps: Step[] = [];
   const open: number[] = [];
-  const route: Route = { client: 0, attempt: 1, previous: -1 };
+  const route: Route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
   let now = 0;
   for (const op of s.ops) {
     now += 10;
@@ -197,7 +197,7 @@ export function balancerContract(name: BalancerName, options: Record<string, unk
           ctx.healthy.fill(0);
           ctx.healthy[only] = 1;
           const b = make(name, ctx, options);
-          for (let client = 0; client < 5; client++) expect(b.pick({ client, attempt: 1, previous: -1 }, 0)).toBe(only);
+          for (let client = 0; client < 5; client++) expect(b.pick({ client, attempt: 1, previous: -1, avoid: -1 }, 0)).toBe(only);
         }),
       );
     });

@@ -6,7 +6,7 @@ import { balancerContract } from './contract.js';
 
 balancerContract('latency-ewma');
 
-const route = { client: 0, attempt: 1, previous: -1 };
+const route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
 
 describe('latency-ewma', () => {
   it('a provider never measured (0 ms) wins until measured, as in 002', () => {

@@ -23,7 +23,7 @@ describe('least-connections', () => {
   it('breaks ties in list order (the first minimum, as min_by_key)', () => {
     const ctx = makeContext({ weights: [1, 1, 1, 1], healthy: [true, true, true, true], inFlight: [3, 1, 1, 2], seed: 0, ops: [] });
     const b = make('least-connections', ctx);
-    const route = { client: 0, attempt: 1, previous: -1 };
+    const route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
     expect(b.pick(route, 0)).toBe(1);
     ctx.healthy[1] = 0;
     expect(b.pick(route, 0)).toBe(2);
@@ -36,7 +36,7 @@ describe('least-connections', () => {
     const b = make('least-connections', ctx);
     const got: number[] = [];
     for (let i = 0; i < 7; i++) {
-      const p = b.pick({ client: i, attempt: 1, previous: -1 }, 0);
+      const p = b.pick({ client: i, attempt: 1, previous: -1, avoid: -1 }, 0);
       ctx.inFlight[p]!++;
       got.push(p);
     }

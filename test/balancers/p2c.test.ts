@@ -7,7 +7,7 @@ import { balancerContract } from './contract.js';
 balancerContract('p2c');
 balancerContract('p2c', { choices: 3 });
 
-const route = { client: 0, attempt: 1, previous: -1 };
+const route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
 
 function fixed(values: number[]): () => number {
   let i = 0;

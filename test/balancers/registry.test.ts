@@ -29,7 +29,7 @@ describe('balancer registry', () => {
   it('creates each one, with options left out taking their defaults', () => {
     for (const name of balancerNames) {
       const b = createBalancer(choose(balancers, name), context([1, 2, 3], Math.random));
-      expect(b.pick({ client: 1, attempt: 1, previous: -1 }, 0)).toBeGreaterThanOrEqual(0);
+      expect(b.pick({ client: 1, attempt: 1, previous: -1, avoid: -1 }, 0)).toBeGreaterThanOrEqual(0);
     }
   });
 

@@ -1,6 +1,6 @@
 import type { Clock } from '../../sim/clock.js';
 import type { Random } from '../../sim/random.js';
-import type { Keys } from '../../scenario/types.js';
+import type { Keys } from '../spec.js';
 import { createWindow } from '../../limiters/index.js';
 import type { Window } from '../../limiters/window.js';
 import type { Grants, PoolStore } from './store.js';

@@ -1,6 +1,6 @@
 import type { Clock } from '../../sim/clock.js';
-import type { Keys } from '../../scenario/types.js';
-import type { KeyPoolSink, LimiterStats, Pool } from '../key-pool.js';
+import type { Keys } from '../spec.js';
+import type { KeyPoolSink, KeyPoolStats, Pool } from '../key-pool.js';
 import type { Grants, PoolStore, StoreReport } from './store.js';
 
 /** Options of a StorePool. */
@@ -37,7 +37,7 @@ export interface StorePoolOptions {
  * store (failOpen) they are served from it instead, and counted.
  */
 export class StorePool implements Pool {
-  readonly stats: LimiterStats & { store: StoreReport };
+  readonly stats: KeyPoolStats & { store: StoreReport };
   /** Admissions per key made by this process. */
   readonly admitted: Float64Array;
   /** A sink callback threw: real mode reports it after the run. */

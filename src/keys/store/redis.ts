@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Random } from '../../sim/random.js';
-import type { Keys } from '../../scenario/types.js';
+import type { Keys } from '../spec.js';
 import { redisForm } from '../../limiters/index.js';
 import { redactUrl } from '../../core/secrets.js';
 import { RELEASE, TAKE } from './lua.js';

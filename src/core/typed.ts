@@ -1,0 +1,29 @@
+/** A typed array of any element kind this project uses. */
+export type Typed = Float64Array | Int32Array | Uint32Array | Uint8Array;
+
+/**
+ * `a` copied into a new array of `capacity` elements (the rest `fill`): how per-slot columns grow
+ * geometrically, so a hot path never allocates once the working size is reached.
+ */
+export function grown<T extends Typed>(a: T, capacity: number, fill = 0): T {
+  const b = new (a.constructor as new (n: number) => T)(capacity);
+  if (fill !== 0) b.fill(fill);
+  b.set(a);
+  return b;
+}
+
+/** A growable column of numbers (an append-only log). */
+export class Column<T extends Typed> {
+  length = 0;
+  constructor(public data: T) {}
+
+  push(v: number): void {
+    if (this.length === this.data.length) this.data = grown(this.data, this.data.length * 2);
+    this.data[this.length++] = v;
+  }
+
+  /** The values pushed so far (a view, not a copy). */
+  view(): T {
+    return this.data.subarray(0, this.length) as T;
+  }
+}

@@ -1,0 +1,144 @@
+import type { Balancer, Route } from '../balancers/balancer.js';
+import { createBalancer } from '../balancers/index.js';
+import type { KeyPoolSink, Pool } from '../keys/key-pool.js';
+import type { ConnectionStats, PoolFacts } from '../metrics/facts.js';
+import { Recorder } from '../metrics/recorder.js';
+import type { VariantResult } from '../metrics/results.js';
+import { variantResult } from '../metrics/variant.js';
+import type { ProviderPort, ProviderStats, ReplySink } from '../providers/port.js';
+import type { Scenario } from '../scenario/types.js';
+import type { Clock } from '../sim/clock.js';
+import { sampler } from '../sim/dist.js';
+import { stream } from '../sim/random.js';
+import type { ConnectionLayer, ConnectionSink } from './connections.js';
+import { Dispatcher } from './dispatcher.js';
+import { HealthMonitor } from './health.js';
+import { RetryPolicy } from './retry.js';
+import { WorkloadSource } from './workload.js';
+
+/** A provider port that counts what it saw (the mock model, the HTTP client). */
+export type CountingPort = ProviderPort & { readonly stats: ProviderStats };
+
+/**
+ * What differs between simulation and real mode: the clock, how the key pool keeps its state,
+ * who owns connections, what a provider is, and how keys are named in results. Everything else —
+ * workload, dispatcher, balancer, health, retries, recording — is built once, here, for both.
+ */
+export interface ModeParts {
+  clock: Clock;
+  /** Key names in results: `key-1`… in simulation, fingerprints in real mode. */
+  keyNames: readonly string[];
+  pool(sink: KeyPoolSink): Pool & PoolFacts;
+  connections(sink: ConnectionSink): ConnectionLayer & { readonly stats: ConnectionStats };
+  providers(sink: ReplySink): CountingPort[];
+  /** Consistent hashing: measure the share of clients that move at each health change. */
+  trackRemaps: boolean;
+  /** Called once, when the last request has its final outcome. */
+  onDone?: () => void;
+}
+
+/** The assembled gateway of one variant. */
+export interface Gateway {
+  readonly dispatcher: Dispatcher<Pool & PoolFacts, ConnectionLayer & { readonly stats: ConnectionStats }, CountingPort>;
+  readonly source: WorkloadSource;
+  readonly recorder: Recorder;
+  readonly pool: Pool & PoolFacts;
+  readonly providers: readonly CountingPort[];
+  readonly connections: ConnectionLayer & { readonly stats: ConnectionStats };
+  /** Starts the health checks and the workload. */
+  start(): void;
+  /** This variant's results, at scenario time `endMs`. */
+  result(name: string, endMs: number): VariantResult;
+}
+
+/**
+ * For hashing balancers: the provider every client maps to now, and at each health change the
+ * fraction of clients whose provider changed.
+ */
+class RemapTracker {
+  readonly changes: { atMs: number; fraction: number }[] = [];
+  private readonly map: Int32Array;
+  private readonly route: Route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
+  constructor(
+    private readonly balancer: Balancer,
+    clients: number,
+  ) {
+    this.map = new Int32Array(clients);
+    this.remap();
+  }
+  /** Maps every client again; returns how many moved. */
+  private remap(): number {
+    let moved = 0;
+    for (let c = 0; c < this.map.length; c++) {
+      this.route.client = c;
+      const p = this.balancer.peek(this.route, 0);
+      if (p !== this.map[c]) moved++;
+      this.map[c] = p;
+    }
+    return moved;
+  }
+  changed(now: number): void {
+    this.changes.push({ atMs: now, fraction: this.remap() / this.map.length });
+  }
+}
+
+/**
+ * The one composition root: a resolved scenario and a mode's parts → a gateway ready to start.
+ * Built in dependency order (the dispatcher builds the parts that report to it, bound to it);
+ * each component draws from its own random stream, named after it, so adding a provider does not
+ * change the arrivals.
+ */
+export function assemble(s: Scenario, mode: ModeParts): Gateway {
+  const clock = mode.clock;
+  const n = s.providers.length;
+  const recorder = new Recorder(s.workload.requests, mode.keyNames.length);
+  const healthy = new Uint8Array(n).fill(1);
+  const inFlight = new Float64Array(n);
+  const balancer = createBalancer(s.balancer, {
+    weights: s.providers.map((p) => p.weight),
+    names: s.providers.map((p) => p.name),
+    random: stream(s.seed, 'balancer'),
+    healthy,
+    inFlight,
+  });
+  const remaps = mode.trackRemaps && s.balancer.type === 'consistent-hash' ? new RemapTracker(balancer, s.workload.clients) : undefined;
+  const source = new WorkloadSource(s.workload, clock, stream(s.seed, 'workload'), sampler(s.workload.think, stream(s.seed, 'think')));
+  const dispatcher = new Dispatcher({
+    clock,
+    source,
+    pool: (sink) => mode.pool(sink),
+    balancer,
+    connections: (sink) => mode.connections(sink),
+    providers: (sink) => mode.providers(sink),
+    health: (ports) => new HealthMonitor(s.health, n, clock, healthy, ports, remaps && (() => remaps.changed(clock.now()))),
+    retry: new RetryPolicy(s.retry, stream(s.seed, 'retry')),
+    recorder,
+    healthy,
+    inFlight,
+    timeoutsMs: s.providers.map((p) => p.timeoutMs),
+    fallback: s.retry.fallback,
+    onDone: mode.onDone,
+  });
+  return {
+    dispatcher,
+    source,
+    recorder,
+    pool: dispatcher.pool,
+    providers: dispatcher.ports,
+    connections: dispatcher.connections,
+    start: () => dispatcher.start(),
+    result: (name, endMs) =>
+      variantResult(name, {
+        recorder,
+        keyNames: mode.keyNames,
+        providerNames: s.providers.map((p) => p.name),
+        pool: dispatcher.pool,
+        health: dispatcher.health,
+        connections: dispatcher.connections.stats,
+        providers: dispatcher.ports.map((p) => p.stats),
+        remaps: remaps?.changes,
+        endMs,
+        faults: s.providers.map((p) => p.faults),
+      }),
+  };
+}
