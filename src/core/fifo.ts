@@ -5,14 +5,15 @@
  * attempts waiting for a connection, work queued at a provider, waiters for a shared key store —
  * are all this.
  */
+const EMPTY = new Float64Array(0);
+
 export class Fifo {
-  private items: Float64Array;
+  // Allocated on the first push: a gateway keeps one per (key, provider) and most stay empty.
+  private items = EMPTY;
   private head = 0;
   private n = 0;
 
-  constructor(initialCapacity = 16) {
-    this.items = new Float64Array(Math.max(4, initialCapacity));
-  }
+  constructor(private readonly initialCapacity = 16) {}
 
   get size(): number {
     return this.n;
@@ -45,7 +46,7 @@ export class Fifo {
   }
 
   private grow(): void {
-    const next = new Float64Array(this.items.length * 2);
+    const next = new Float64Array(this.items.length === 0 ? Math.max(4, this.initialCapacity) : this.items.length * 2);
     for (let i = 0; i < this.n; i++) {
       let j = this.head + i;
       if (j >= this.items.length) j -= this.items.length;

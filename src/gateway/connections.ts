@@ -1,3 +1,4 @@
+import { Fifo } from '../core/fifo.js';
 import type { Clock } from '../sim/clock.js';
 
 /** What the connection layer tells its owner about an attempt (`token`). */
@@ -24,26 +25,6 @@ export const enum Connect {
   Queued = 2,
   /** The provider accepts no more connections (and `connect.timeout` is 0). */
   Refused = 3,
-}
-
-/** A FIFO of attempt tokens with a head index (amortised O(1), no per-entry objects). */
-class TokenQueue {
-  private items: number[] = [];
-  private head = 0;
-  get size(): number {
-    return this.items.length - this.head;
-  }
-  push(v: number): void {
-    this.items.push(v);
-  }
-  shift(): number {
-    const v = this.items[this.head++]!;
-    if (this.head > 64 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return v;
-  }
 }
 
 /** What the dispatcher needs of the connection layer (simulated here, or the real network's). */
@@ -107,8 +88,8 @@ export class Connections implements ConnectionLayer {
   private readonly idle: Float64Array;
   private readonly inPool: Float64Array;
   private readonly clientSeen: Uint8Array;
-  private readonly poolWaiters: TokenQueue[];
-  private readonly backlog: TokenQueue[];
+  private readonly poolWaiters: Fifo[];
+  private readonly backlog: Fifo[];
   /** Backlog timers and pools by token, while in a backlog. */
   private readonly backlogTimer = new Map<number, number>();
   private readonly backlogPool = new Map<number, number>();
@@ -129,8 +110,8 @@ export class Connections implements ConnectionLayer {
     this.idle = new Float64Array(n * keys);
     this.inPool = new Float64Array(n * keys);
     this.clientSeen = new Uint8Array(n * keys);
-    this.poolWaiters = Array.from({ length: n * keys }, () => new TokenQueue());
-    this.backlog = Array.from({ length: n }, () => new TokenQueue());
+    this.poolWaiters = Array.from({ length: n * keys }, () => new Fifo());
+    this.backlog = Array.from({ length: n }, () => new Fifo());
     this.kHandshake = clock.on((token) => this.sink.connected(token));
     this.kBacklogTimeout = clock.on((token) => this.backlogExpired(token));
     this.kLingerEnd = clock.on((provider) => this.closed(provider));

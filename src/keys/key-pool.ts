@@ -3,6 +3,7 @@ import type { Random } from '../sim/random.js';
 import type { Keys } from './spec.js';
 import type { StoreReport } from './store/store.js';
 import { MemoryKeys } from './store/memory.js';
+import { Waiters } from './waiters.js';
 
 /** What the key pool tells its owner. `waiter` is the owner's id for a waiting request. */
 export interface KeyPoolSink {
@@ -39,30 +40,31 @@ export interface Pool {
 export class KeyPool implements Pool {
   readonly stats: KeyPoolStats = { checks: 0, wastedChecks: 0, wakeups: 0, entriesPeak: 0 };
   private readonly keys: MemoryKeys;
-  // Waiters: a doubly linked FIFO over waiter ids (notify), and per-waiter timers.
-  private next = new Int32Array(64).fill(-1);
-  private prev = new Int32Array(64).fill(-1);
-  private timeoutTimer = new Float64Array(64).fill(-1);
-  private pollTimer = new Float64Array(64).fill(-1);
-  private head = -1;
-  private tail = -1;
-  private waiting = 0;
+  private readonly waiters: Waiters;
   private wakeTimer = -1;
   private wakeAt = Infinity;
   private readonly kWake: number;
-  private readonly kPoll: number;
-  private readonly kTimeout: number;
 
   constructor(
     private readonly spec: Keys,
     private readonly clock: Clock,
-    private readonly random: Random,
+    random: Random,
     private readonly sink: KeyPoolSink,
   ) {
     this.keys = new MemoryKeys(spec, random);
     this.kWake = clock.on(() => this.onWake());
-    this.kPoll = clock.on((w) => this.onPoll(w));
-    this.kTimeout = clock.on((w) => this.onTimeout(w));
+    this.waiters = new Waiters(clock, spec.acquireTimeoutMs, spec.wait, {
+      timedOut: (w) => {
+        // Notify: with nobody left to wake, the wake-up is cancelled.
+        if (this.waiters.head < 0 && this.wakeTimer >= 0) {
+          this.clock.cancel(this.wakeTimer);
+          this.wakeTimer = -1;
+          this.wakeAt = Infinity;
+        }
+        this.sink.gaveUp(w);
+      },
+      poll: (w) => this.onPoll(w),
+    });
   }
 
   /** Admissions per key. */
@@ -76,25 +78,26 @@ export class KeyPool implements Pool {
 
   /** Requests waiting for a key. */
   get queued(): number {
-    return this.waiting;
+    return this.waiters.count;
   }
 
   /** Takes a key for `waiter` now (returns it) or queues the waiter (returns -1; `granted` follows). */
   acquire(waiter: number): number {
     const now = this.clock.now();
     // Notify mode is FIFO: a newcomer does not overtake requests already waiting.
-    if (this.spec.wait.mode === 'poll' || this.waiting === 0) {
+    if (this.spec.wait.mode === 'poll' || this.waiters.count === 0) {
       const key = this.take(now);
       if (key >= 0) return key;
     }
-    this.enqueue(waiter, now);
+    this.waiters.enter(waiter);
+    if (this.spec.wait.mode === 'notify') this.schedule(now);
     return -1;
   }
 
   /** The request using `key` is done with it (matters for exclusive keys). */
   release(key: number): void {
     if (!this.keys.release(key)) return;
-    if (this.spec.wait.mode === 'notify' && this.waiting > 0) this.drain();
+    if (this.spec.wait.mode === 'notify' && this.waiters.count > 0) this.drain();
   }
 
   /** Earliest time a key can change from inadmissible to admissible (Infinity: only a release can). */
@@ -120,35 +123,6 @@ export class KeyPool implements Pool {
     return key;
   }
 
-  private enqueue(waiter: number, now: number): void {
-    this.ensure(waiter);
-    this.waiting++;
-    if (Number.isFinite(this.spec.acquireTimeoutMs)) {
-      this.timeoutTimer[waiter] = this.clock.after(this.spec.acquireTimeoutMs, this.kTimeout, waiter);
-    }
-    if (this.spec.wait.mode === 'poll') {
-      this.pollTimer[waiter] = this.clock.after(this.spec.wait.intervalMs, this.kPoll, waiter);
-      return;
-    }
-    this.prev[waiter] = this.tail;
-    this.next[waiter] = -1;
-    if (this.tail >= 0) this.next[this.tail] = waiter;
-    else this.head = waiter;
-    this.tail = waiter;
-    this.schedule(now);
-  }
-
-  private unlink(waiter: number): void {
-    const p = this.prev[waiter]!;
-    const n = this.next[waiter]!;
-    if (p >= 0) this.next[p] = n;
-    else this.head = n;
-    if (n >= 0) this.prev[n] = p;
-    else this.tail = p;
-    this.prev[waiter] = -1;
-    this.next[waiter] = -1;
-  }
-
   /** Keep one wake-up timer at the earliest time a key can be admitted. */
   private schedule(now: number): void {
     const at = this.nextChangeAt(now);
@@ -161,76 +135,34 @@ export class KeyPool implements Pool {
   private onWake(): void {
     this.wakeTimer = -1;
     this.wakeAt = Infinity;
-    if (this.waiting > 0) this.drain();
+    if (this.waiters.count > 0) this.drain();
   }
 
   /** Serve waiters in order while keys are admissible, then sleep until the next change. */
   private drain(): void {
     const now = this.clock.now();
     this.stats.wakeups++;
-    while (this.head >= 0) {
+    while (this.waiters.head >= 0) {
       const key = this.take(now);
       if (key < 0) break;
-      const w = this.head;
-      this.unlink(w);
-      this.waiting--;
-      this.clearTimeout(w);
+      const w = this.waiters.head;
+      this.waiters.leave(w);
       this.sink.granted(w, key);
     }
-    if (this.head < 0) return;
+    if (this.waiters.head < 0) return;
     // A window whose nextAdmitAt says "now" while admits says no would spin here forever.
     if (this.nextChangeAt(now) <= now) throw new Error(`limiter ${this.spec.limiter.type}: nextAdmitAt(${now}) is now but no key admits`);
     this.schedule(now);
   }
 
   private onPoll(waiter: number): void {
-    this.pollTimer[waiter] = -1;
     this.stats.wakeups++;
     const key = this.take(this.clock.now());
     if (key < 0) {
-      this.pollTimer[waiter] = this.clock.after((this.spec.wait as { intervalMs: number }).intervalMs, this.kPoll, waiter);
+      this.waiters.pollAgain(waiter);
       return;
     }
-    this.waiting--;
-    this.clearTimeout(waiter);
+    this.waiters.leave(waiter);
     this.sink.granted(waiter, key);
-  }
-
-  private onTimeout(waiter: number): void {
-    this.timeoutTimer[waiter] = -1;
-    this.waiting--;
-    if (this.spec.wait.mode === 'poll') {
-      this.clock.cancel(this.pollTimer[waiter]!);
-      this.pollTimer[waiter] = -1;
-    } else {
-      this.unlink(waiter);
-      if (this.head < 0 && this.wakeTimer >= 0) {
-        this.clock.cancel(this.wakeTimer);
-        this.wakeTimer = -1;
-        this.wakeAt = Infinity;
-      }
-    }
-    this.sink.gaveUp(waiter);
-  }
-
-  private clearTimeout(waiter: number): void {
-    const t = this.timeoutTimer[waiter]!;
-    if (t >= 0) this.clock.cancel(t);
-    this.timeoutTimer[waiter] = -1;
-  }
-
-  private ensure(waiter: number): void {
-    if (waiter < this.next.length) return;
-    let cap = this.next.length;
-    while (cap <= waiter) cap *= 2;
-    const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap).fill(-1) as T;
-      b.set(a);
-      return b;
-    };
-    this.next = grow(this.next, (n) => new Int32Array(n));
-    this.prev = grow(this.prev, (n) => new Int32Array(n));
-    this.timeoutTimer = grow(this.timeoutTimer, (n) => new Float64Array(n));
-    this.pollTimer = grow(this.pollTimer, (n) => new Float64Array(n));
   }
 }

@@ -130,6 +130,6 @@ export class HttpProvider implements ProviderPort {
     if (outcome === Outcome.ok) this.stats.ok++;
     else if (outcome === Outcome.rateLimited) this.stats.rateLimited++;
     else this.stats.failed++;
-    this.sink.reply(token, outcome, retryAfter, 0, 0);
+    this.sink.reply(token, outcome, retryAfter);
   }
 }

@@ -5,6 +5,8 @@ import { sampler, type Sampler } from '../sim/dist.js';
 import type { Random } from '../sim/random.js';
 import { faultKind, type Fault } from './faults.js';
 import type { Provider } from './spec.js';
+import { Fifo } from '../core/fifo.js';
+import { grown } from '../core/typed.js';
 import type { ProviderPort, ProviderStats, ReplySink } from './port.js';
 
 /**
@@ -22,16 +24,12 @@ export class MockProvider implements ProviderPort {
   private readonly latency: Sampler;
   private readonly limits: (SlidingLog | undefined)[];
   private busy = 0;
-  // FIFO of queued tokens (ring buffer) and when each was queued.
-  private qToken = new Float64Array(64);
-  private qAt = new Float64Array(64);
-  private qHead = 0;
-  private qSize = 0;
-  // In-service jobs: slot → token, outcome, queue wait, service time.
+  // Queued work (attempt tokens, and CHECK for a health check), served in order.
+  private readonly queue = new Fifo(64);
+  // Answers on their way: slot → token, outcome, and a 429's retry-after.
   private jobToken = new Float64Array(64);
   private jobOutcome = new Uint8Array(64);
-  private jobQueue = new Float64Array(64);
-  private jobService = new Float64Array(64);
+  private jobRetryAfter = new Float64Array(64);
   private jobFree: number[] = [];
   private jobSlots = 0;
   private readonly kDone: number;
@@ -68,7 +66,7 @@ export class MockProvider implements ProviderPort {
 
   /** Requests queued now. */
   get queued(): number {
-    return this.qSize;
+    return this.queue.size;
   }
 
   /** Forgets a key's window (gatesim serve reuses the number of a key it evicted for a new one). */
@@ -94,23 +92,23 @@ export class MockProvider implements ProviderPort {
     if (refused >= 0) {
       // A 429 from a fault comes back when the fault ends.
       const retryAfter = refused === Outcome.rateLimited ? fault!.atMs + fault!.forMs - now : 0;
-      this.clock.at(now, this.kReject, this.job(token, refused as OutcomeCode, 0, retryAfter));
+      this.clock.at(now, this.kReject, this.job(token, refused as OutcomeCode, retryAfter));
       return;
     }
     // A server meets new keys as they come (gatesim serve); the simulation knows them up front.
     while (key >= this.limits.length) this.limits.push(this.newLimit());
     const limit = this.limits[key];
     if (limit && !limit.admits(now)) {
-      const job = this.job(token, Outcome.rateLimited, 0, limit.nextAdmitAt(now) - now);
+      const job = this.job(token, Outcome.rateLimited, limit.nextAdmitAt(now) - now);
       this.clock.at(now, this.kReject, job);
       return;
     }
     limit?.record(now);
     if (this.busy < this.capacity) {
-      this.start(token, now, 0);
+      this.start(token, now);
       return;
     }
-    this.push(token, now);
+    this.push(token);
   }
 
   /** A health check: queued and served like a request, costing `costMs` (× a slow fault). */
@@ -123,11 +121,11 @@ export class MockProvider implements ProviderPort {
       done(false);
       return;
     }
-    if (this.busy < this.capacity) this.start(CHECK, now, 0);
-    else this.push(CHECK, now);
+    if (this.busy < this.capacity) this.start(CHECK, now);
+    else this.push(CHECK);
   }
 
-  private start(token: number, now: number, queueMs: number): void {
+  private start(token: number, now: number): void {
     this.busy++;
     if (this.busy > this.stats.busyPeak) this.stats.busyPeak = this.busy;
     const fault = this.faults.length > 0 ? this.fault(now) : undefined;
@@ -136,7 +134,7 @@ export class MockProvider implements ProviderPort {
     const serve = fault ? faultKind(fault).serve : undefined;
     if (serve) ({ service, failure } = serve(fault!, service, failure));
     const outcome: OutcomeCode = failure > 0 && this.random() < failure ? Outcome.serverError : Outcome.ok;
-    const job = this.job(token, outcome, queueMs, service);
+    const job = this.job(token, outcome, 0);
     if (token !== CHECK) this.sink.started(token);
     this.clock.after(service, this.kDone, job);
   }
@@ -151,7 +149,7 @@ export class MockProvider implements ProviderPort {
     } else {
       if (outcome === Outcome.ok) this.stats.ok++;
       else this.stats.failed++;
-      this.sink.reply(token, outcome, 0, this.jobQueue[job]!, this.jobService[job]!);
+      this.sink.reply(token, outcome, 0);
     }
     this.serveNext();
   }
@@ -162,59 +160,37 @@ export class MockProvider implements ProviderPort {
     if (outcome === Outcome.rateLimited) this.stats.rateLimited++;
     else this.stats.failed++;
     this.jobFree.push(job);
-    this.sink.reply(token, outcome, this.jobService[job]!, 0, 0);
+    this.sink.reply(token, outcome, this.jobRetryAfter[job]!);
   }
 
   private serveNext(): void {
     const now = this.clock.now();
-    while (this.qSize > 0 && this.busy < this.capacity) {
-      const token = this.qToken[this.qHead]!;
-      const at = this.qAt[this.qHead]!;
-      this.qHead = (this.qHead + 1) % this.qToken.length;
-      this.qSize--;
+    while (this.queue.size > 0 && this.busy < this.capacity) {
+      const token = this.queue.shift();
       if (token !== CHECK && !this.sink.live(token)) continue;
-      this.start(token, now, now - at);
+      this.start(token, now);
     }
   }
 
-  private push(token: number, now: number): void {
-    if (this.qSize === this.qToken.length) {
-      const cap = this.qToken.length * 2;
-      const t = new Float64Array(cap);
-      const a = new Float64Array(cap);
-      for (let i = 0; i < this.qSize; i++) {
-        const j = (this.qHead + i) % this.qToken.length;
-        t[i] = this.qToken[j]!;
-        a[i] = this.qAt[j]!;
-      }
-      this.qToken = t;
-      this.qAt = a;
-      this.qHead = 0;
-    }
-    const tail = (this.qHead + this.qSize) % this.qToken.length;
-    this.qToken[tail] = token;
-    this.qAt[tail] = now;
-    this.qSize++;
-    if (this.qSize > this.stats.queuePeak) this.stats.queuePeak = this.qSize;
+  private push(token: number): void {
+    this.queue.push(token);
+    if (this.queue.size > this.stats.queuePeak) this.stats.queuePeak = this.queue.size;
   }
 
-  private job(token: number, outcome: OutcomeCode, queueMs: number, serviceMs: number): number {
+  /** A slot for an answer on its way (reused once delivered). */
+  private job(token: number, outcome: OutcomeCode, retryAfterMs: number): number {
     let j = this.jobFree.pop();
     if (j === undefined) {
       j = this.jobSlots++;
       if (j === this.jobToken.length) {
-        const cap = j * 2;
-        const grow = <T extends Float64Array | Uint8Array>(a: T, b: T): T => (b.set(a), b);
-        this.jobToken = grow(this.jobToken, new Float64Array(cap));
-        this.jobOutcome = grow(this.jobOutcome, new Uint8Array(cap));
-        this.jobQueue = grow(this.jobQueue, new Float64Array(cap));
-        this.jobService = grow(this.jobService, new Float64Array(cap));
+        this.jobToken = grown(this.jobToken, j * 2);
+        this.jobOutcome = grown(this.jobOutcome, j * 2);
+        this.jobRetryAfter = grown(this.jobRetryAfter, j * 2);
       }
     }
     this.jobToken[j] = token;
     this.jobOutcome[j] = outcome;
-    this.jobQueue[j] = queueMs;
-    this.jobService[j] = serviceMs;
+    this.jobRetryAfter[j] = retryAfterMs;
     return j;
   }
 }

@@ -2,7 +2,8 @@ import type { OutcomeCode } from '../core/outcome.js';
 
 /** Where a provider delivers replies. `token` identifies the attempt; stale tokens are ignored by the owner. */
 export interface ReplySink {
-  reply(token: number, outcome: OutcomeCode, retryAfterMs: number, queueMs: number, serviceMs: number): void;
+  /** The attempt ended with `outcome`; a 429 says when to come back (`retryAfterMs`, scenario ms; 0 otherwise). */
+  reply(token: number, outcome: OutcomeCode, retryAfterMs: number): void;
   /** The attempt left the provider's queue and is being served (simulation only). */
   started(token: number): void;
   /** Is the attempt still waiting for this reply? (A server drops queued work whose client left.) */

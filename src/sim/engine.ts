@@ -1,4 +1,5 @@
 import type { Clock, Handler, Timer } from './clock.js';
+import { grown } from '../core/typed.js';
 import { EventHeap } from './heap.js';
 
 // Heap entries carry `slot · KINDS + kind` and the argument. A slot exists only so a timer can be
@@ -110,14 +111,8 @@ export class Engine implements Clock {
   private grow(): void {
     const cap = this.dead.length * 2;
     if (cap > SLOT_BITS) throw new Error(`more than ${SLOT_BITS} events pending`);
-    const dead = new Uint8Array(cap);
-    const gen = new Uint32Array(cap);
-    const free = new Int32Array(cap);
-    dead.set(this.dead);
-    gen.set(this.gen);
-    free.set(this.free);
-    this.dead = dead;
-    this.gen = gen;
-    this.free = free;
+    this.dead = grown(this.dead, cap);
+    this.gen = grown(this.gen, cap);
+    this.free = grown(this.free, cap);
   }
 }

@@ -1,3 +1,5 @@
+import { grown } from '../core/typed.js';
+
 /**
  * Binary min-heap of events ordered by (time, seq) over parallel typed arrays.
  * `seq` grows with every push, so events at equal times pop in insertion order (FIFO) — the
@@ -109,17 +111,9 @@ export class EventHeap {
 
   private grow(): void {
     const cap = this.time.length * 2;
-    const time = new Float64Array(cap);
-    const seq = new Float64Array(cap);
-    const item = new Float64Array(cap);
-    const arg = new Float64Array(cap);
-    time.set(this.time);
-    seq.set(this.seq);
-    item.set(this.item);
-    arg.set(this.arg);
-    this.time = time;
-    this.seq = seq;
-    this.item = item;
-    this.arg = arg;
+    this.time = grown(this.time, cap);
+    this.seq = grown(this.seq, cap);
+    this.item = grown(this.item, cap);
+    this.arg = grown(this.arg, cap);
   }
 }

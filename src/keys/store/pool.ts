@@ -2,6 +2,7 @@ import type { Clock } from '../../sim/clock.js';
 import type { Keys } from '../spec.js';
 import type { KeyPoolSink, KeyPoolStats, Pool } from '../key-pool.js';
 import type { Grants, PoolStore, StoreReport } from './store.js';
+import { Waiters } from '../waiters.js';
 
 /** Options of a StorePool. */
 export interface StorePoolOptions {
@@ -44,13 +45,7 @@ export class StorePool implements Pool {
   failure: unknown;
   private readonly held: string[];
   private readonly heldLocal: Uint8Array;
-  // Waiters: FIFO of ids (notify), a waiting flag and per-waiter timers.
-  private queue: number[] = [];
-  private qHead = 0;
-  private waitingFlag = new Uint8Array(64);
-  private timeoutTimer = new Float64Array(64).fill(-1);
-  private pollTimer = new Float64Array(64).fill(-1);
-  private waiting = 0;
+  private readonly waiters: Waiters;
   private inFlight = false;
   private dirty = false;
   private wakeTimer = -1;
@@ -61,8 +56,6 @@ export class StorePool implements Pool {
   private downMs = 0;
   private closed = false;
   private readonly kWake: number;
-  private readonly kPoll: number;
-  private readonly kTimeout: number;
 
   constructor(
     private readonly spec: Keys,
@@ -82,8 +75,10 @@ export class StorePool implements Pool {
       store: { kind: store.kind, failOpen: opts.fallback !== undefined, errors: 0, localDecisions: 0, notify: 'poll' },
     };
     this.kWake = clock.on(() => this.onWake());
-    this.kPoll = clock.on((w) => this.onPoll(w));
-    this.kTimeout = clock.on((w) => this.onTimeout(w));
+    this.waiters = new Waiters(clock, spec.acquireTimeoutMs, spec.wait, {
+      timedOut: (w) => this.sink.gaveUp(w),
+      poll: (w) => this.onPoll(w),
+    });
   }
 
   /** Subscribes to releases from other processes (notify mode); polling stays the fallback. */
@@ -95,20 +90,14 @@ export class StorePool implements Pool {
 
   /** Requests waiting for a key. */
   get queued(): number {
-    return this.waiting;
+    return this.waiters.count;
   }
 
   acquire(waiter: number): number {
-    this.ensure(waiter);
-    this.waitingFlag[waiter] = 1;
-    this.waiting++;
-    if (Number.isFinite(this.spec.acquireTimeoutMs)) this.timeoutTimer[waiter] = this.clock.after(this.spec.acquireTimeoutMs, this.kTimeout, waiter);
-    if (this.spec.wait.mode === 'poll') {
-      this.ask(waiter);
-    } else {
-      this.queue.push(waiter);
-      this.decide();
-    }
+    // Every decision is a round trip: the waiter waits from the start and looks at once.
+    this.waiters.enter(waiter, false);
+    if (this.spec.wait.mode === 'poll') this.ask(waiter);
+    else this.decide();
     return -1;
   }
 
@@ -140,7 +129,7 @@ export class StorePool implements Pool {
 
   /** One decision for every waiter in the queue, unless one is already on its way. */
   private decide(): void {
-    if (this.closed || this.waiting === 0) return;
+    if (this.closed || this.waiters.count === 0) return;
     if (this.inFlight) {
       this.dirty = true;
       return;
@@ -151,12 +140,12 @@ export class StorePool implements Pool {
       this.clock.cancel(this.wakeTimer);
       this.wakeTimer = -1;
     }
-    const want = this.waiting;
+    const want = this.waiters.count;
     this.take(want).then(
       ({ g, local }) => {
         this.inFlight = false;
         this.count(g, want);
-        for (let i = 0; i < g.keys.length; i++) this.grant(this.nextWaiter(), g.keys[i]!, g.tokens[i]!, local);
+        for (let i = 0; i < g.keys.length; i++) this.grant(this.waiters.head, g.keys[i]!, g.tokens[i]!, local);
         this.afterDecision(g, want);
       },
       (e: unknown) => {
@@ -168,7 +157,7 @@ export class StorePool implements Pool {
   }
 
   private afterDecision(g: Grants, want: number): void {
-    if (this.waiting === 0) return;
+    if (this.waiters.count === 0) return;
     // Full: newcomers arrived meanwhile. Short: sleep, unless a release came in while deciding.
     if (g.keys.length === want || this.dirty) this.decide();
     else this.sleep(this.watching ? g.waitMs : Math.min(g.waitMs, this.opts.recheckMs));
@@ -187,31 +176,16 @@ export class StorePool implements Pool {
 
   private onWake(): void {
     this.wakeTimer = -1;
-    if (this.waiting === 0) return;
+    if (this.waiters.count === 0) return;
     this.stats.wakeups++;
     this.decide();
   }
 
   private onReleased(): void {
-    if (this.closed || this.waiting === 0) return;
+    if (this.closed || this.waiters.count === 0) return;
     if (this.spec.wait.mode === 'poll') return; // pollers look on their own timers
     this.stats.wakeups++;
     this.decide();
-  }
-
-  /** The oldest waiter still waiting, or -1. */
-  private nextWaiter(): number {
-    while (this.qHead < this.queue.length) {
-      const w = this.queue[this.qHead++]!;
-      if (this.waitingFlag[w]) {
-        if (this.qHead > 1024 && this.qHead * 2 > this.queue.length) {
-          this.queue = this.queue.slice(this.qHead);
-          this.qHead = 0;
-        }
-        return w;
-      }
-    }
-    return -1;
   }
 
   // ── poll ────────────────────────────────────────────────────────────────────────────────────
@@ -220,23 +194,17 @@ export class StorePool implements Pool {
     this.take(1).then(
       ({ g, local }) => {
         this.count(g, 1);
-        if (g.keys.length > 0) this.grant(this.waitingFlag[waiter] ? waiter : -1, g.keys[0]!, g.tokens[0]!, local);
-        else if (this.waitingFlag[waiter] && !this.closed) this.pollTimer[waiter] = this.clock.after(this.pollMs(), this.kPoll, waiter);
+        if (g.keys.length > 0) this.grant(this.waiters.isWaiting(waiter) ? waiter : -1, g.keys[0]!, g.tokens[0]!, local);
+        else if (!this.closed) this.waiters.pollAgain(waiter);
       },
       (e: unknown) => {
         this.failed(e);
-        if (this.waitingFlag[waiter] && !this.closed) this.pollTimer[waiter] = this.clock.after(this.pollMs(), this.kPoll, waiter);
+        if (!this.closed) this.waiters.pollAgain(waiter);
       },
     );
   }
 
-  private pollMs(): number {
-    return (this.spec.wait as { intervalMs: number }).intervalMs;
-  }
-
   private onPoll(waiter: number): void {
-    this.pollTimer[waiter] = -1;
-    if (!this.waitingFlag[waiter]) return;
     this.stats.wakeups++;
     this.ask(waiter);
   }
@@ -270,11 +238,7 @@ export class StorePool implements Pool {
       if (this.spec.exclusive) void (local ? this.opts.fallback! : this.store).release(key, token).catch(() => {});
       return;
     }
-    this.waitingFlag[waiter] = 0;
-    this.waiting--;
-    const t = this.timeoutTimer[waiter]!;
-    if (t >= 0) this.clock.cancel(t);
-    this.timeoutTimer[waiter] = -1;
+    this.waiters.leave(waiter);
     this.admitted[key]!++;
     if (this.spec.exclusive) {
       this.held[key] = token;
@@ -285,17 +249,6 @@ export class StorePool implements Pool {
     } catch (e) {
       this.failure ??= e;
     }
-  }
-
-  private onTimeout(waiter: number, early = false): void {
-    if (early && this.timeoutTimer[waiter]! >= 0) this.clock.cancel(this.timeoutTimer[waiter]!);
-    this.timeoutTimer[waiter] = -1;
-    if (!this.waitingFlag[waiter]) return;
-    this.waitingFlag[waiter] = 0;
-    this.waiting--;
-    if (this.pollTimer[waiter]! >= 0) this.clock.cancel(this.pollTimer[waiter]!);
-    this.pollTimer[waiter] = -1;
-    this.sink.gaveUp(waiter);
   }
 
   private failed(e: unknown): void {
@@ -319,10 +272,11 @@ export class StorePool implements Pool {
     }
     // A waiter that gives up may start the next request at once, and that one waits in a freed
     // slot: the sweep can meet it, which is right (the store is down for it too).
-    for (let w = 0; w < this.waitingFlag.length; w++) {
-      if (!this.waitingFlag[w]) continue;
+    for (const w of this.waiters.all()) {
+      if (!this.waiters.isWaiting(w)) continue;
       report.outageGaveUp!++;
-      this.onTimeout(w, true);
+      this.waiters.leave(w);
+      this.sink.gaveUp(w);
     }
   }
 
@@ -332,21 +286,5 @@ export class StorePool implements Pool {
     this.downMs += this.clock.now() - this.downSince;
     if (this.stats.store.degraded) this.stats.store.outageMs = this.downMs;
     this.opts.onOutage?.(undefined);
-  }
-
-  private ensure(waiter: number): void {
-    if (waiter < this.waitingFlag.length) return;
-    let cap = this.waitingFlag.length;
-    while (cap <= waiter) cap *= 2;
-    const f = new Uint8Array(cap);
-    f.set(this.waitingFlag);
-    this.waitingFlag = f;
-    const grow = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(cap).fill(-1);
-      b.set(a);
-      return b;
-    };
-    this.timeoutTimer = grow(this.timeoutTimer);
-    this.pollTimer = grow(this.pollTimer);
   }
 }
