@@ -6,7 +6,6 @@ import { HashRing } from '../../src/balancers/hash-ring.js';
 import { murmur3String } from '../../src/balancers/murmur3.js';
 import { balancerContract } from './contract.js';
 
-balancerContract('consistent-hash');
 balancerContract('consistent-hash', { vnodes: 3 });
 
 const CLIENTS = 100_000;

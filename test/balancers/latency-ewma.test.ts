@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { context } from '../../src/balancers/balancer.js';
 import { Outcome } from '../../src/core/outcome.js';
 import { LatencyEwma } from '../../src/balancers/latency-ewma.js';
-import { balancerContract } from './contract.js';
 
-balancerContract('latency-ewma');
 
 const route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
 

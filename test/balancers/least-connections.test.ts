@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { NONE } from '../../src/balancers/balancer.js';
 import { balancerContract, drive, make, makeContext, setup } from './contract.js';
 
-balancerContract('least-connections');
 
 describe('least-connections', () => {
   it('never picks a provider with more in flight than another healthy one', () => {

@@ -4,7 +4,6 @@ import { P2c } from '../../src/balancers/p2c.js';
 import { stream } from '../../src/sim/random.js';
 import { balancerContract } from './contract.js';
 
-balancerContract('p2c');
 balancerContract('p2c', { choices: 3 });
 
 const route = { client: 0, attempt: 1, previous: -1, avoid: -1 };

@@ -2,9 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NONE, context } from '../../src/balancers/balancer.js';
 import { RoundRobin } from '../../src/balancers/round-robin.js';
-import { balancerContract } from './contract.js';
 
-balancerContract('round-robin');
 
 describe('round-robin', () => {
   it('goes through the providers in list order', () => {

@@ -5,7 +5,6 @@ import { Outcome } from '../../src/core/outcome.js';
 import { SmoothWeighted } from '../../src/balancers/smooth-weighted.js';
 import { balancerContract } from './contract.js';
 
-balancerContract('smooth-weighted');
 balancerContract('smooth-weighted', { maxFails: 3 });
 
 const names = (seq: number[]): string => seq.map((p) => 'abcdefgh'[p]).join('');

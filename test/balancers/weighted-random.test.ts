@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { context } from '../../src/balancers/balancer.js';
 import { WeightedRandom } from '../../src/balancers/weighted-random.js';
 import { stream } from '../../src/sim/random.js';
-import { balancerContract } from './contract.js';
 
-balancerContract('weighted-random');
 
 /** A random source that returns the given numbers in turn. */
 function fixed(values: number[]): () => number {
