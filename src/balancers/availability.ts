@@ -8,16 +8,16 @@ export type AvailabilityOptions = Record<string, never>;
 /**
  * The `002_*` router's `selectByAvailability`: the healthy provider with the lowest failure-rate
  * average, where every finished attempt updates it with `failureRateUpdate` (success = outcome
- * `ok`; anything else, a 429 included, is a failure, as 002's `success bool`). 002's "unavailable
+ * `ok`; anything else, a 429 included, is a failure, as the Go router's `success bool`). the Go router's "unavailable
  * above 0.5" is passive health's rule, not this file's.
  *
- * Ties go to the earlier provider in list order (strict `<`, as 002; 002 iterates a Go map, whose
+ * Ties go to the earlier provider in list order (strict `<`, as the Go router; the Go router iterates a Go map, whose
  * order is random). With every rate at 0, as at the start, that is always the first healthy
  * provider. O(n) per pick, no allocation.
  */
 export class Availability implements Balancer {
   private readonly healthy: Uint8Array;
-  /** 002's `FailureRate` in [0, 1]. */
+  /** the Go router's `FailureRate` in [0, 1]. */
   readonly failureRate: Float64Array;
 
   constructor(ctx: BalancerContext) {

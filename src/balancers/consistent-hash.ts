@@ -10,16 +10,16 @@ export interface ConsistentHashOptions {
 }
 
 /**
- * Consistent hashing on a ring (Karger et al. 1997; "ketama"; the `003_*` document's
+ * Consistent hashing on a ring (Karger et al. 1997; "ketama"; the Rust balancer notes',
  * `ConsistentHashBalancer` with 150 virtual nodes). Each provider has `vnodes` points at
- * murmur3 x86_32 of `"<name>#<i>"` (see murmur3.ts for why not FNV-1a; 003 uses SHA-256, whose
+ * murmur3 x86_32 of `"<name>#<i>"` (see murmur3.ts for why not FNV-1a; the Rust notes use SHA-256, whose
  * spread is as good but which costs far more per key). The request's key is its `client` id,
  * hashed as murmur3 of the id's 4 little-endian bytes (no string is built per request). The key
  * goes to the owner of the first point at or after its position, wrapping to the first point.
  *
  * Health: when that owner is unhealthy the walk continues clockwise to the next point whose owner
  * is healthy, which is exactly the ring without the unhealthy providers' points: only their
- * clients move, and they come back when it recovers. 003 instead rebuilds its ring from the
+ * clients move, and they come back when it recovers. the Rust notes instead rebuild its ring from the
  * healthy servers, with the same result. NONE when no provider is healthy.
  * `route.previous` is not read: the dispatcher's `retry.fallback` masks the failed provider's
  * health for the retry's pick, and the same walk then finds the next distinct provider.

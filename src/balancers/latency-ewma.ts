@@ -7,18 +7,18 @@ export type LatencyEwmaOptions = Record<string, never>;
 
 /**
  * The `002_*` router's `selectByLatency`: the healthy provider with the lowest latency average,
- * where every finished attempt (success or not, as 002's `RecordResult`) updates the average with
+ * where every finished attempt (success or not, as the Go router's `RecordResult`) updates the average with
  * `latencyEmaUpdate`: whole milliseconds, first sample taken as is, then `(L*7 + l) / 8` truncated.
  *
- * Ties go to the earlier provider in list order (strict `<`, as 002). 002 iterates a Go map, whose
+ * Ties go to the earlier provider in list order (strict `<`, as the Go router). The Go router iterates a Go map, whose
  * order is random, so its ties fall at random; list order keeps runs reproducible.
  * A provider never measured has an average of 0 and so wins every pick until its first attempt
- * finishes, as in 002 (under concurrency a new provider takes every request until one returns).
+ * finishes, as in the Go router (under concurrency a new provider takes every request until one returns).
  * O(n) per pick, no allocation.
  */
 export class LatencyEwma implements Balancer {
   private readonly healthy: Uint8Array;
-  /** 002's `LatencyMs`, whole ms, 0 until measured. */
+  /** the Go router's `LatencyMs`, whole ms, 0 until measured. */
   readonly latencyMs: Float64Array;
 
   constructor(ctx: BalancerContext) {

@@ -6,8 +6,8 @@ export type LeastConnectionsOptions = Record<string, never>;
 
 /**
  * The healthy provider with the fewest attempts in flight; ties go to the earlier one in list
- * order. That is Rust's `min_by_key`, which returns the FIRST minimum, as the `000_*` and `003_*`
- * documents use it. Weights are ignored (nginx's `least_conn` divides by weight; the documents do
+ * order. That is Rust's `min_by_key`, which returns the FIRST minimum, as the Rust balancers (seeds 000 and 003)
+ * use it. Weights are ignored (nginx's `least_conn` divides by weight; the Rust balancers do
  * not). The in-flight counts are the caller's shared `inFlight`. O(n) per pick, no state of its own.
  */
 export class LeastConnections implements Balancer {

@@ -21,7 +21,7 @@ export interface SmoothWeightedOptions {
  * their `current`. With weights a=5, b=1, c=1 this gives a a b a c a a and repeats; over every
  * cycle of sum(weights) picks each provider is picked exactly its weight times, spread out.
  *
- * The `003_*` document's Rust picks with `max_by_key`, which returns the LAST maximum on ties
+ * The Rust balancer notes (seed 003) pick with `max_by_key`, which returns the LAST maximum on ties
  * (Rust's `Iterator::max_by_key` documentation), so its sequence differs from nginx's: with a=1,
  * b=1 it starts b, a where nginx starts a, b.
  *
@@ -31,8 +31,8 @@ export interface SmoothWeightedOptions {
  * `proxy_next_upstream` lists them; a gateway that retries 5xx is that configured case.
  * `rateLimited` is not a provider failure: a 429 is the key's quota and the provider did answer
  * (nginx counts `http_429` only when listed too). nginx's other failure rule, skipping a peer for
- * `fail_timeout` after `max_fails` failures, is passive health's job, not this file's. The 003
- * document's Rust never changes `effective_weight`. Weights may be fractional (nginx's are
+ * `fail_timeout` after `max_fails` failures, is passive health's job, not this file's. The Rust
+ * notes' Rust never changes `effective_weight`. Weights may be fractional (nginx's are
  * integers); recovery then stops at the weight instead of passing it.
  *
  * O(n) per pick, no allocation.

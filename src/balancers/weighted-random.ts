@@ -7,8 +7,8 @@ export type WeightedRandomOptions = Record<string, never>;
 /**
  * A healthy provider at random, in proportion to its weight: the `002_*` router's `selectByWeight`.
  * `r = random() * total` over the healthy weights, then the first provider, in list order, with
- * `r <= cumulative`; if rounding leaves none, the first healthy one (002 returns `candidates[0]`).
- * 002 itself sets every weight to 1.0, so there it is a uniform choice. O(n) per pick.
+ * `r <= cumulative`; if rounding leaves none, the first healthy one (the Go router returns `candidates[0]`).
+ * The Go router itself sets every weight to 1.0, so there it is a uniform choice. O(n) per pick.
  *
  * The uniform of the next pick is drawn when the previous pick commits (and one at construction),
  * so `peek` sees the same number `pick` will use and has no side effect, not even on the stream.

@@ -28,7 +28,7 @@ export type Checkable = Pick<ProviderPort, 'check'>;
 
 /**
  * Which providers may be picked, from what attempts and checks show. Rules (each optional, see
- * `Health`): 002's passive failure rate, a LiteLLM-style cooldown, a circuit breaker with half-open
+ * `Health`): the Go router's passive failure rate, a LiteLLM-style cooldown, a circuit breaker with half-open
  * probing, and active checks. Writes `healthy[p]` (shared with the balancer) and keeps the
  * transitions and the time each provider spent unhealthy.
  */

@@ -13,7 +13,7 @@ export interface KeyState {
 /** Picks an admissible key, or -1 when none is. */
 export type Chooser = (keys: KeyState, now: number) => number;
 
-/** Fewest admissions so far (lifetime use, as the document's AppIDManager); ties to the lower index. */
+/** Fewest admissions so far (lifetime use, as the Python review client's AppIDManager); ties to the lower index. */
 function leastUsed(keys: KeyState, now: number): number {
   let key = -1;
   let best = Infinity;

@@ -35,7 +35,7 @@ export interface Pool {
  * The pool of API keys: one window per key (the limiter), which key to use (least-used,
  * round-robin, random), exclusivity, and waiting. Waiting is either `notify` — one FIFO queue,
  * woken exactly when a key can next be admitted or is released (a condition variable with a
- * deadline) — or `poll`, where each waiter re-checks on its own timer (the document's sleep(0.5)).
+ * deadline) — or `poll`, where each waiter re-checks on its own timer (the Python review client's sleep(0.5)).
  */
 export class KeyPool implements Pool {
   readonly stats: KeyPoolStats = { checks: 0, wastedChecks: 0, wakeups: 0, entriesPeak: 0 };

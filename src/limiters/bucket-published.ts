@@ -2,7 +2,7 @@ import type { Rate } from '../core/units.js';
 import { nextUp } from './float.js';
 import type { Window } from './window.js';
 
-/** Options of `bucket-published` (the document's `bucket_size` and `bucket_duration`). */
+/** Options of `bucket-published` (the original's `bucket_size` and `bucket_duration`). */
 export interface BucketPublishedOptions {
   /** Number of buckets (default 6). */
   buckets?: number;
@@ -11,7 +11,7 @@ export interface BucketPublishedOptions {
 }
 
 /**
- * The document's bucket counter (001_*.txt, AppIDManager `_update_buckets` and the counting in
+ * The Python review client's bucket counter (seed 001, AppIDManager `_update_buckets` and the counting in
  * `_try_get_app_id`), deciding exactly as its code (ms instead of s; the test checks it against a
  * literal transcription of the Python):
  *
@@ -27,11 +27,11 @@ export interface BucketPublishedOptions {
  * What it enforces: it counts into bucket 0 and shifts by dropping from the front, so the newest
  * requests are the first dropped, and buckets 1…B−1 only ever receive the zeros shifted in. The
  * sum is therefore just the requests since the last boundary (first use + k·w): a fixed window of
- * one bucket width, not the 60 s the document describes, holding the per-minute limit. For 3/min
+ * one bucket width, not the 60 s its comments describe, holding the per-minute limit. For 3/min
  * in 6 × 10 s that is 3 per 10 s: up to N·B = 18 a minute on a steady stream, and N·(B + 1) = 21
  * in a 60 s window straddling 7 cells.
  *
- * Cost: O(1) per check — the document sums the list on every check; a running total gives the
+ * Cost: O(1) per check — the original sums the list on every check; a running total gives the
  * same sums without the loop, and a check within one width of the last update skips the shift
  * arithmetic (int(time_diff / w) is 0 exactly when time_diff < w). Memory B counters and one time.
  */
@@ -39,7 +39,7 @@ export class BucketPublished implements Window {
   private readonly buckets: Float64Array;
   /** sum(buckets). */
   private total = 0;
-  /** The document's `app_id_bucket_timestamps[app_id]`; NaN until the first check. */
+  /** The original's `app_id_bucket_timestamps[app_id]`; NaN until the first check. */
   private last = NaN;
 
   constructor(

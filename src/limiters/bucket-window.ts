@@ -12,7 +12,7 @@ export interface BucketWindowOptions {
 
 /**
  * A sliding counter of `B` buckets × width `w` (default 6 × 10 s), buckets aligned to multiples of
- * `w` as the document describes: a request counts in bucket ⌊t / w⌋, and a key admits while the
+ * `w` as the Python review client describes: a request counts in bucket ⌊t / w⌋, and a key admits while the
  * newest B buckets (the current one included) hold fewer than N.
  *
  * Guarantee (N = limit.count, span = B·w, by default the limit's window W):

@@ -51,7 +51,7 @@ export const limiters = {
       params: [n, o.buckets, o.bucketWidth !== undefined ? o.bucketWidth * scale : w / o.buckets] as [number, number, number],
     }),
   }),
-  // One process's published code (the document's bucket counter): no shared version.
+  // One process's published code (the Python review client's bucket counter): no shared version.
   'bucket-published': entry({ options: geometry, create: (limit: Rate, o) => bucketPublished(limit, o) }),
   'uniform-interval': entry({
     options: none,

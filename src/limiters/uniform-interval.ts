@@ -6,11 +6,11 @@ import type { Window } from './window.js';
 export type UniformIntervalOptions = Record<string, never>;
 
 /**
- * The document's UniformRateLimiter ("固定时间窗口 + 均匀调度"): one request per W / N per key,
+ * The Python review client's UniformRateLimiter (seed 001) ("固定时间窗口 + 均匀调度"): one request per W / N per key,
  * storing only the last send time. Guarantee: consecutive admissions of a key are at least W / N
  * apart, hence at most N in any window [t, t + W) — it keeps an exact provider's promise, but
  * never lets a burst through (3/min means one every 20 s, even after an idle minute), which is
- * why the document found the whole run slower. O(1) time, one number per key.
+ * why the Python review client found the whole run slower. O(1) time, one number per key.
  *
  * It compares gaps, not sums: `now − last` is exact for nearby times, and the interval is W / N
  * rounded up, so N gaps really span W and an exact provider (`t + W <= now`) never sees N + 1.

@@ -20,7 +20,7 @@ export interface HealthFacts {
   unhealthyMs(provider: number, now: number): number;
 }
 
-/** TCP-level connections, and clients counted as the document counts them. */
+/** TCP-level connections, and clients counted as the Python review client (seed 001) counts them. */
 export interface ConnectionStats {
   /** Connections opened. */
   created: number;

@@ -44,7 +44,7 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUN
 /**
  * Real mode's provider port: OpenAI-compatible `POST {url}/chat/completions` over undici, each
  * request carrying its key as `Authorization: Bearer …`. `pooled`: one keep-alive agent per key
- * (the document's client per (key, URL)); `fresh`: every request opens its own connection and
+ * (the Python review client's client per (key, URL)); `fresh`: every request opens its own connection and
  * closes it. Replies are classified as in the simulation (2xx ok, 429 with retry-after, other
  * statuses 5xx-like, socket errors connectFailed). The dispatcher's own timer handles timeouts and
  * calls `abandon`, which aborts the request.

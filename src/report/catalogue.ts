@@ -48,10 +48,10 @@ const count = { absolute: 'count' } as const;
 const always = { always: true } as const;
 
 export const METRICS: readonly MetricRow[] = [
-  // The document's "总请求数": requests that got a key (the others gave up waiting).
+  // The Python review client's "总请求数": requests that got a key (the others gave up waiting).
   row('sent', 'requests sent', 'count', ifLimited(sent), 1, 0, 'higher', count),
   row('successRate', 'success rate', '%', (m) => m.successRate, 100, 1, 'points', always),
-  // The document's "成功率": successes among the requests sent.
+  // The Python review client's "成功率": successes among the requests sent.
   row('sentSuccessRate', 'success rate of sent', '%', ifLimited((m) => (sent(m) > 0 ? m.ok / sent(m) : null)), 100, 1, 'points'),
   row('meanLatencyMs', 'mean latency', 's', (m) => m.latencyMs.mean, 1e-3, 3, 'lower'),
   row('p50LatencyMs', 'p50 latency', 's', (m) => m.latencyMs.p50, 1e-3, 3, 'lower'),
@@ -83,7 +83,7 @@ export const METRICS: readonly MetricRow[] = [
 export const metricKeys = METRICS.map((m) => m.key);
 
 /**
- * Improvement of `v` over the baseline `b`, as the document writes it: relative % for times and
+ * Improvement of `v` over the baseline `b`, as the published tables write it: relative % for times and
  * throughput, percentage points for rates. null when it does not apply.
  */
 export function improvement(row: MetricRow, v: number | null, b: number | null): number | null {
@@ -124,7 +124,7 @@ export function direction(row: MetricRow, v: number, b: number): -1 | 0 | 1 {
 
 /**
  * The change column's entry for `v` against the baseline `b`: relative % (positive = better) or
- * pp as the document writes them, or an absolute difference for counts and detection times
+ * pp as the published tables write them, or an absolute difference for counts and detection times
  * (see isAbsolute; `forceAbsolute` when the other pair of the same cell needed it, so a
  * simulated and a published change read alike). null when the row has no change to show.
  */
@@ -157,7 +157,7 @@ export function providerRows(run: RunResult): MetricRow[] {
 }
 
 /**
- * The document's parallelism rows (001: 总耗时 / 平均任务时间 / 理论最大加速比 / 实际加速比 / 并行效率),
+ * The Python review client's parallelism rows (seed 001: 总耗时 / 平均任务时间 / 理论最大加速比 / 实际加速比 / 并行效率),
  * when the variants run different numbers of workers: time per task (total time ÷ tasks), the
  * theoretical speedup (workers ÷ the baseline's), the actual speedup (the baseline's total time ÷
  * this one's) and the parallel efficiency (actual ÷ theoretical).

@@ -20,7 +20,7 @@ const fmt = (row: MetricRow, v: number | null | undefined): string =>
   v === null || v === undefined ? '–' : (v * row.scale).toFixed(row.digits);
 
 /**
- * The document's table shape: a row per metric, a column per variant (with the published figure
+ * The published tables' shape (seed 001): a row per metric, a column per variant (with the published figure
  * beside it where the scenario gives one and this run is the scenario as written), and a change
  * column per variant against the baseline. With more than two variants the change goes in
  * brackets beside each value, so the table stays readable. A `≠` marks a change whose direction

@@ -199,11 +199,11 @@ const health = z
   .strictObject({
     passive: z
       .strictObject({
-        threshold: probability.default(0.5).describe('Unhealthy while the failure-rate EMA is above this (default 0.5, as 002)'),
-        recover: duration.optional().describe('Back to healthy this long after being marked (default never, as 002)'),
+        threshold: probability.default(0.5).describe('Unhealthy while the failure-rate EMA is above this (default 0.5, as the Go router)'),
+        recover: duration.optional().describe('Back to healthy this long after being marked (default never, as the Go router)'),
       })
       .optional()
-      .describe("002's failure-rate rule: success ×0.5, failure ×0.9+0.1 (default off)"),
+      .describe("the Go router's failure-rate rule: success ×0.5, failure ×0.9+0.1 (default off)"),
     cooldown: z
       .strictObject({
         fails: intIn(1, MAX_COOLDOWN_FAILS).default(3).describe(`Failures allowed within the window (default 3, at most ${MAX_COOLDOWN_FAILS})`),

@@ -53,7 +53,7 @@ export interface Retry {
  * rule says it is healthy.
  */
 export interface Health {
-  /** 002's rule: failure-rate EMA (success ×0.5, failure ×0.9+0.1); unhealthy above `threshold`; `recover` brings it back after that long (the document never does: Infinity). */
+  /** the Go router's rule: failure-rate EMA (success ×0.5, failure ×0.9+0.1); unhealthy above `threshold`; `recover` brings it back after that long (the Go router never does: Infinity). */
   passive: { threshold: number; recoverMs: number } | undefined;
   /** LiteLLM-style cooldown: `fails` failures within `windowMs` → out for `forMs`. */
   cooldown: { fails: number; windowMs: number; forMs: number } | undefined;

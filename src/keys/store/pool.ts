@@ -28,7 +28,7 @@ export interface StorePoolOptions {
  *   (one script call serves them all); when it comes short the pool sleeps until the store's next
  *   admit time or until a release anywhere is published on the pool's channel, whichever is first.
  *   Without the channel it re-checks every `recheckMs` (polling as the fallback).
- * - poll: each waiter asks on its own timer, as the document's sleep(0.5).
+ * - poll: each waiter asks on its own timer, as the Python review client's sleep(0.5).
  * Every wake-up counts in `stats.wakeups`, as in the simulation.
  *
  * The store failing is fail-closed: no key is granted without a recorded admission, waiters keep
