@@ -8,26 +8,19 @@ import { simulate, type SimStats } from './modes/simulate.js';
 /** Called after each variant with wall-clock facts (which never enter results.json). */
 export type Progress = (run: string, variant: string, stats: SimStats & { wallMs: number }) => void;
 
-/**
- * A variant's result with the facts of its plan that the tables need: the workers (for speedup),
- * and whether it is a condition (compared, never the best).
- */
-function withWorkers(result: VariantResult, v: PlanVariant): VariantResult {
-  const s = v.scenario;
-  return {
-    ...result,
-    ...(v.condition ? { condition: true as const } : {}),
-    metrics: { ...result.metrics, workers: s.workload.arrivals ? null : (s.workload.concurrency ?? null) },
-  };
+/** A variant's entry in results: its result, marked when the plan calls it a condition (compared, never the best). */
+function entry(result: VariantResult, v: PlanVariant): VariantResult {
+  return v.condition ? { ...result, condition: true } : result;
+}
+
+/** A run's entry in results: its name, its sweep point, its variants. */
+function runEntry(run: Plan['runs'][number], variants: VariantResult[]): RunResult {
+  return { name: run.name, ...(run.point ? { point: run.point } : {}), variants };
 }
 
 /** The runs of the plan, each variant's result given by `variant(runIndex, variantIndex)`. */
 function runsOf(plan: Plan, variant: (r: number, v: number) => VariantResult): RunResult[] {
-  return plan.runs.map((run, r) => ({
-    name: run.name,
-    ...(run.point ? { point: run.point } : {}),
-    variants: run.variants.map((v, i) => withWorkers(variant(r, i), v)),
-  }));
+  return plan.runs.map((run, r) => runEntry(run, run.variants.map((v, i) => entry(variant(r, i), v))));
 }
 
 /** The parts of results.json every mode shares; `mode` and its own fields come from the caller. */
@@ -164,14 +157,14 @@ export async function runPlanReal(plan: Plan, opts: RealOptions, progress?: (run
       }
       const started = performance.now();
       const r = await runReal(v.scenario, name, opts);
-      variants.push(withWorkers({ ...r.result, name: v.name, cooldown, ...(r.truncated ? { truncated: true as const } : {}) }, v));
+      variants.push(entry({ ...r.result, name: v.name, cooldown, ...(r.truncated ? { truncated: true as const } : {}) }, v));
       progress?.(run.name, v.name, performance.now() - started);
       partial ||= r.interrupted;
       degraded ||= r.degraded;
       previous = v.scenario;
       if (partial) break;
     }
-    if (variants.length > 0) runs.push({ name: run.name, ...(run.point ? { point: run.point } : {}), variants });
+    if (variants.length > 0) runs.push(runEntry(run, variants));
     if (partial) break;
   }
   return {

@@ -137,6 +137,7 @@ export function assemble(s: Scenario, mode: ModeParts): Gateway {
         connections: dispatcher.connections.stats,
         providers: dispatcher.ports.map((p) => p.stats),
         remaps: remaps?.changes,
+        workers: s.workload.arrivals ? null : (s.workload.concurrency ?? null),
         endMs,
         faults: s.providers.map((p) => p.faults),
       }),

@@ -19,6 +19,8 @@ export interface RunEnd {
   providers: readonly ProviderStats[];
   /** consistent-hash: the share of clients that moved at each health change. */
   remaps: { atMs: number; fraction: number }[] | undefined;
+  /** Closed model: the workers sending requests (null in the open model); the tables' speedup rows use it. */
+  workers: number | null;
   /** When the run ended (scenario ms). */
   endMs: number;
   /** Each provider's injected faults, to report when the health rules noticed them. */
@@ -36,7 +38,7 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
     e.remaps,
     e.faults && { faults: e.faults, changes: e.health.changes },
   );
-  const metrics = { ...base, providers, balance };
+  const metrics = { ...base, providers, balance, workers: e.workers };
   const shared = series(e.recorder, e.keyNames, metrics.totalTimeMs ?? 0);
   return {
     name,
