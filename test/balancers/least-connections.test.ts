@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NONE } from '../../src/balancers/balancer.js';
-import { balancerContract, drive, make, makeContext, setup } from './contract.js';
+import { drive, make, makeContext, setup } from './contract.js';
 
 
 describe('least-connections', () => {
