@@ -7,7 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { realBars, simulationsBar } from './progress.js';
 import { FULL_MAX_NUMBERS, planSeriesNumbers, planSize, runPlan, runPlanReal, runPlansParallel, seriesKept } from './run.js';
 import { defaultJobs } from './study/pool.js';
-import { RealModeError } from './modes/real.js';
+import { RealModeError } from './modes/errors.js';
 import { formatTotals, MAX_KEYS, serve, type Serving } from './providers/server.js';
 import { RESET_ENV, RESET_TOKEN_RE } from './providers/reset.js';
 import { markdownReport, tablesOf, toMarkdown, toText } from './report/table.js';
@@ -16,7 +16,6 @@ import type { Plan } from './scenario/types.js';
 import { checkOut, jsonChunks, openInBrowser, packageVersion, PathError, printErr, printOut, quietOnClosedPipes, reportDir, writeAll } from './core/output.js';
 import { addSecret } from './core/secrets.js';
 import { distance } from './scenario/errors.js';
-import { validateResults } from './metrics/validate.js';
 import { htmlReport } from './report/html.js';
 import { writeIndex } from './report/index-page.js';
 import { loadScenario } from './scenario/load.js';
@@ -407,7 +406,7 @@ async function serveFile(argv: { file: string; port: number; host: string; timeS
  * The file must be a gatesim results file (checked against scenarios/results.schema.json): the
  * page shows only what it holds, the scenario's source included, and reads no other file.
  */
-function regenerate(argv: { results: string; quiet: boolean; open: boolean }): void {
+async function regenerate(argv: { results: string; quiet: boolean; open: boolean }): Promise<void> {
   let text: string;
   try {
     text = readFileSync(argv.results, 'utf8');
@@ -420,6 +419,7 @@ function regenerate(argv: { results: string; quiet: boolean; open: boolean }): v
   } catch (e) {
     throw new UsageError(`${argv.results}: not JSON (${(e as Error).message})`);
   }
+  const { validateResults } = await import('./metrics/validate.js'); // ajv, for this command only
   const problem = validateResults(parsed);
   if (problem) throw new UsageError(`${argv.results}: not a gatesim results file (gatesim.results/v1): ${problem}`);
   const results = parsed as Results;
@@ -470,7 +470,7 @@ export async function main(args: string[]): Promise<void> {
           .positional('results', { type: 'string', demandOption: true, describe: 'a results.json written by a run' })
           .option('open', { type: 'boolean', default: false, describe: 'open the page in the system browser' })
           .option('quiet', { type: 'boolean', default: false, alias: 'q', describe: 'print nothing on stderr' }),
-      (argv) => regenerate(argv as Parameters<typeof regenerate>[0]),
+      async (argv) => regenerate(argv as Parameters<typeof regenerate>[0]),
     )
     .command(
       'serve <file>',

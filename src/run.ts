@@ -1,5 +1,5 @@
 import type { Results, RunResult, VariantResult } from './metrics/results.js';
-import { coolDown, resetTokenFromEnv, runReal, type Cooldown, type RealOptions } from './modes/real.js';
+import type { Cooldown, RealOptions } from './modes/real.js';
 import { redact } from './report/redact.js';
 import type { Plan, PlanVariant, Scenario } from './scenario/types.js';
 import { runTasks } from './study/pool.js';
@@ -141,6 +141,8 @@ export async function runPlansParallel(plans: readonly Plan[], jobs: number, pro
  * stops at the variant it hit and marks the results partial.
  */
 export async function runPlanReal(plan: Plan, opts: RealOptions, progress?: (run: string, variant: string, wallMs: number) => void): Promise<Results> {
+  // Real mode's HTTP client and Redis store load only for a real run: a simulation starts without them.
+  const { coolDown, resetTokenFromEnv, runReal } = await import('./modes/real.js');
   resetTokenFromEnv(opts.env); // a malformed token is a mistake before anything runs
   const runs: RunResult[] = [];
   let partial = false;

@@ -16,8 +16,9 @@ import type { Clock } from '../sim/clock.js';
 import { stream } from '../sim/random.js';
 import { WallClock } from '../sim/wall-clock.js';
 
-/** A mistake in how real mode was asked for (missing keys, missing url): one line, exit 2. */
-export class RealModeError extends Error {}
+import { RealModeError } from './errors.js';
+
+export { RealModeError };
 
 /** A short, stable, non-reversible name for a key: what reports show instead of the key. */
 export function fingerprint(secret: string): string {

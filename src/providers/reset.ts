@@ -1,4 +1,3 @@
-import { request } from 'undici';
 
 /**
  * How real mode tells a `gatesim serve` from any other provider and clears its windows between
@@ -26,6 +25,7 @@ const TIMEOUT_MS = 5000;
 /** Is the provider at `url` (an OpenAI-compatible base URL such as http://host:port/v1) a gatesim serve? */
 export async function isGatesimServe(url: string): Promise<boolean> {
   try {
+    const { request } = await import('undici'); // only real mode talks HTTP: a simulation never loads it
     const res = await request(`${url}/models`, { headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
     await res.body.dump();
     return res.headers[SERVE_HEADER] === '1';
@@ -46,7 +46,7 @@ export async function resetServe(url: string, token: string): Promise<string | n
     return `not a URL: ${url}`;
   }
   try {
-    const res = await request(`${origin}${RESET_PATH}`, {
+    const res = await (await import('undici')).request(`${origin}${RESET_PATH}`, {
       method: 'POST',
       headers: { [RESET_HEADER]: token },
       headersTimeout: TIMEOUT_MS,

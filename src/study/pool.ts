@@ -6,7 +6,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import Tinypool from 'tinypool';
 import { projectRoot } from '../core/paths.js';
 import type { Task, TaskResult } from './worker.js';
 
@@ -31,6 +30,7 @@ export async function runTasks(tasks: readonly Task[], jobs: number, done?: (ind
   const filename = await workerFile();
   const threads = Math.max(1, Math.min(jobs, tasks.length));
   // All threads start at once: each loads the bundle and warms its JIT while the others work.
+  const { default: Tinypool } = await import('tinypool');
   const pool = new Tinypool({ filename, minThreads: threads, maxThreads: threads });
   try {
     return await Promise.all(
