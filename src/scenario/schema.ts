@@ -11,6 +11,7 @@ import { faultKindNames, faultKinds } from '../providers/faults.js';
 import { distribution } from '../sim/dist.js';
 import { limiterNames, limiters, redisForm } from '../limiters/index.js';
 import { keyChoiceNames } from '../keys/choice.js';
+import { storeKinds } from '../keys/store/kinds.js';
 import type { Fault, Health, Keys, KeyStore, Provider, RequestTemplate, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
 import { didYouMean, show } from './errors.js';
 import { isReferenceKey, referenceKeys } from '../core/reference-keys.js';
@@ -63,21 +64,9 @@ const wait = z
 const store = z
   .union([
     z.literal('memory', { error: 'expected memory or { redis: redis://host:port }' }),
-    z.strictObject({
-      redis: z.string().regex(/^rediss?:\/\/\S+$/, { error: 'expected a Redis URL such as redis://127.0.0.1:6379' })
-        .refine((u) => !/^rediss?:\/\/\S+$/.test(u) || URL.canParse(u), {
-          error: 'expected a Redis URL that parses, such as redis://:password@127.0.0.1:6379 (percent-encode / @ : # ? in a password: %2F %40 %3A %23 %3F)',
-        })
-        .describe('Redis URL such as redis://127.0.0.1:6379 (required)'),
-      prefix: z.string().regex(/^[A-Za-z0-9_.:-]+$/, { error: 'expected letters, digits, _ . : or -' }).default('gatesim')
-        .describe('Prefix of the Redis keys and channel; processes share a pool when prefix and limiter agree (default gatesim)'),
-      failOpen: z.boolean().default(false)
-        .describe('Redis unreachable or slow: false (default) sends nothing without a recorded admission; true falls back to this process\'s own windows, reported in results'),
-      timeout: duration.prefault('1s').describe('Wall time a Redis command may take before it counts as failed (default 1s; not time-scaled)'),
-      giveUpAfter: duration.optional().describe('Fail closed: wall time Redis may stay down mid-run before requests waiting for a key give up (gaveUp) and the results are marked degraded (default 10 × timeout; not time-scaled)'),
-    }),
+    ...Object.values(storeKinds).map((k) => k.options),
   ])
-  .transform((v): KeyStore => (v === 'memory' ? { kind: 'memory' } : { kind: 'redis', url: v.redis, prefix: v.prefix, failOpen: v.failOpen, timeoutMs: v.timeout, ...(v.giveUpAfter !== undefined ? { giveUpAfterMs: v.giveUpAfter } : {}) }));
+  .transform((v): KeyStore => (v === 'memory' ? { kind: 'memory' } : storeKinds.redis.resolve(v as z.output<typeof storeKinds.redis.options>)));
 
 const keys = z
   .strictObject({
