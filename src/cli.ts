@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import yargs from 'yargs';
+import yargs, { type ArgumentsCamelCase, type InferredOptionTypes, type Options } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { realBars, simulationsBar } from './progress.js';
 import { FULL_MAX_NUMBERS, planSeriesNumbers, planSize, runPlan, runPlanReal, runPlansParallel, seriesKept } from './run.js';
@@ -47,22 +47,25 @@ function finishPage(page: string, root: string | null, quiet: boolean, open: boo
   }
 }
 
-interface RunArgs {
-  only?: string[];
-  file: string;
-  seed?: number;
-  set?: string[];
-  format: string;
-  out: string;
-  quiet: boolean;
-  open: boolean;
-  mode: 'sim' | 'real';
-  timeScale: number;
-  guard: number;
-  maxDuration: number;
-  jobs?: number;
-  full: boolean;
-}
+/** The options of a run (`npm run sim -- FILE …`), declared once: yargs parses them, and their types are what it parses to. */
+const runOptions = {
+  seed: { type: 'number', describe: 'override the scenario seed' },
+  set: { type: 'string', array: true, describe: 'override a field: --set workload.concurrency=20 (repeatable)' },
+  format: { choices: ['table', 'markdown', 'json', 'none'] as const, default: 'table' as const, describe: 'what to print on stdout' },
+  out: { type: 'string', default: 'reports', describe: 'reports folder (results go to OUT/<scenario>/)' },
+  quiet: { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' },
+  open: { type: 'boolean', default: false, describe: 'open the HTML report in the system browser' },
+  only: { type: 'string', array: true, describe: 'run only these variants (repeatable)' },
+  mode: { choices: ['sim', 'real'] as const, default: 'sim' as const, describe: 'sim: virtual time; real: live HTTP endpoints (providers[].url, keys from keys.env)' },
+  'time-scale': { type: 'number', default: 1, describe: 'real mode: wall time per scenario time (use the same as gatesim serve)' },
+  guard: { type: 'number', default: 50, describe: 'real mode: wall ms added to each client-side window for network jitter' },
+  jobs: { type: 'number', describe: 'sweeps and folders: worker threads (default: one per core when there are 1M requests or more to simulate; 1 = none)' },
+  'max-duration': { type: 'number', default: 600, describe: 'real mode: end each variant after this many wall seconds (marked truncated; the next still runs)' },
+  cooldown: { type: 'string', describe: "real mode: wait between variants (0 = none; default: reset a gatesim serve, else wait for the providers' windows)" },
+  full: { type: 'boolean', default: false, describe: "large sweeps: write every point's series and latency CDF (results.json is compact otherwise)" },
+} as const satisfies Record<string, Options>;
+
+type RunArgs = ArgumentsCamelCase<InferredOptionTypes<typeof runOptions>> & { file: string };
 
 /** What the reports index reads of a report: a few fields, whatever the size of its results. */
 function summaryOf(results: Results): string {
@@ -270,7 +273,7 @@ const MAX_GUARD_MS = 3_600_000;
 const MAX_COOLDOWN_MS = 3_600_000;
 
 /** The real-mode flags are checked in every mode: a bad value is a mistake even where it would not be used. */
-function checkRealFlags(argv: RunArgs & { cooldown?: string }): void {
+function checkRealFlags(argv: RunArgs): void {
   if (!Number.isFinite(argv.maxDuration) || argv.maxDuration <= 0 || argv.maxDuration > MAX_DURATION_S) {
     throw new UsageError(`--max-duration: expected seconds above 0 and at most ${MAX_DURATION_S.toLocaleString('en')} (24.8 days), got ${String(argv.maxDuration)}`);
   }
@@ -295,7 +298,7 @@ function cooldownOf(raw: unknown): number | undefined {
  * sending, wait briefly for what is in flight (a second signal: not at all), write the partial
  * report, and exit 130, 143 or 129.
  */
-async function realFile(argv: RunArgs & { cooldown?: string }): Promise<void> {
+async function realFile(argv: RunArgs): Promise<void> {
   // First, so a signal at any point from here on ends with a report rather than none.
   const stop = new AbortController();
   const urgent = new AbortController();
@@ -470,7 +473,7 @@ export async function main(args: string[]): Promise<void> {
           .positional('results', { type: 'string', demandOption: true, describe: 'a results.json written by a run' })
           .option('open', { type: 'boolean', default: false, describe: 'open the page in the system browser' })
           .option('quiet', { type: 'boolean', default: false, alias: 'q', describe: 'print nothing on stderr' }),
-      async (argv) => regenerate(argv as Parameters<typeof regenerate>[0]),
+      async (argv) => regenerate(argv),
     )
     .command(
       'serve <file>',
@@ -487,7 +490,7 @@ export async function main(args: string[]): Promise<void> {
       async (argv) => {
         checkScale(argv.timeScale);
         checkScenarioPath(argv.file);
-        await serveFile(argv as Parameters<typeof serveFile>[0]);
+        await serveFile(argv);
       },
     )
     .command(
@@ -496,32 +499,18 @@ export async function main(args: string[]): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file, or a folder of them' })
-          .option('seed', { type: 'number', describe: 'override the scenario seed' })
-          .option('set', { type: 'string', array: true, describe: 'override a field: --set workload.concurrency=20 (repeatable)' })
-          .option('format', { choices: ['table', 'markdown', 'json'] as const, default: 'table', describe: 'what to print on stdout' })
-          .option('out', { type: 'string', default: 'reports', describe: 'reports folder (results go to OUT/<scenario>/)' })
-          .option('quiet', { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' })
-          .option('open', { type: 'boolean', default: false, describe: 'open the HTML report in the system browser' })
-          .option('only', { type: 'string', array: true, describe: 'run only these variants (repeatable)' })
-          .option('mode', { choices: ['sim', 'real'] as const, default: 'sim' as const, describe: 'sim: virtual time; real: live HTTP endpoints (providers[].url, keys from keys.env)' })
-          .option('time-scale', { type: 'number', default: 1, describe: 'real mode: wall time per scenario time (use the same as gatesim serve)' })
-          .option('guard', { type: 'number', default: 50, describe: 'real mode: wall ms added to each client-side window for network jitter' })
-          .option('jobs', { type: 'number', describe: 'sweeps and folders: worker threads (default: one per core when there are 1M requests or more to simulate; 1 = none)' })
-          .option('max-duration', { type: 'number', default: 600, describe: 'real mode: end each variant after this many wall seconds (marked truncated; the next still runs)' })
-          .option('cooldown', { type: 'string', describe: "real mode: wait between variants (0 = none; default: reset a gatesim serve, else wait for the providers' windows)" })
-          .option('full', { type: 'boolean', default: false, describe: "large sweeps: write every point's series and latency CDF (results.json is compact otherwise)" }),
+          .options(runOptions),
       async (argv) => {
         if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0)) {
           throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);
         }
         checkScale(argv.timeScale);
-        const run = argv as unknown as RunArgs & { cooldown?: string };
-        checkRealFlags(run);
+        checkRealFlags(argv);
         checkScenarioPath(argv.file);
         checkOut(argv.out);
-        if (isFolder(run.file)) await simulateFolder(run);
-        else if (argv.mode === 'real') await realFile(run);
-        else await simulateFile(run);
+        if (isFolder(argv.file)) await simulateFolder(argv);
+        else if (argv.mode === 'real') await realFile(argv);
+        else await simulateFile(argv);
       },
     )
     .epilogue(EXAMPLES)
