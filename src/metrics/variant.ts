@@ -5,7 +5,7 @@ import type { Fault } from '../scenario/types.js';
 import { providerMetrics, providerSeries } from './providers.js';
 import type { Recorder } from './recorder.js';
 import type { VariantResult } from './results.js';
-import { latencyCdf, series, summarize } from './summary.js';
+import { latencyCdf, okLatencies, series, summarize } from './summary.js';
 
 /** What a finished run (simulated or real) hands over to become one variant of results.json. */
 export interface RunEnd {
@@ -29,7 +29,8 @@ export interface RunEnd {
 
 /** One variant's metrics, series and latency CDF: the same assembly for both modes. */
 export function variantResult(name: string, e: RunEnd): VariantResult {
-  const base = summarize(e.recorder, { keyNames: e.keyNames, admitted: e.pool.admitted, connections: e.connections, limiter: e.pool.stats });
+  const ok = okLatencies(e.recorder);
+  const base = summarize(e.recorder, { keyNames: e.keyNames, admitted: e.pool.admitted, connections: e.connections, limiter: e.pool.stats }, ok);
   const { providers, balance } = providerMetrics(
     e.providerNames,
     e.providers,
@@ -44,6 +45,6 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
     name,
     metrics,
     series: { ...shared, providers: providerSeries(e.recorder, e.providerNames, e.health.changes, shared.bucketMs, shared.t.length, e.endMs) },
-    latencyCdf: latencyCdf(e.recorder),
+    latencyCdf: latencyCdf(ok),
   };
 }
