@@ -4,61 +4,184 @@ import type { Window } from './window.js';
 /** Options of `sliding-log` (none). */
 export type SlidingLogOptions = Record<string, never>;
 
+/** Slots a new log starts with; it doubles when full, up to N (a log of N ones never needs more). */
+const INITIAL_SLOTS = 16;
+
 /**
- * Exact sliding window: at most `count` admissions in any half-open interval [t, t + window).
- * Only the last `count` timestamps can ever matter, so they live in a fixed ring buffer:
- * O(1) memory per key and O(expired) eviction, with no allocation after construction.
+ * Exact sliding window: admitted weights sum to at most N (`count`) in any half-open interval
+ * [t, t + window). Entries are (time, weight) in a ring buffer, oldest first: O(1) amortized per
+ * decision, O(expired) eviction. Weights are whole and ≥ 1 (an entry settled to 0 is removed), so
+ * at most N entries are ever in the window and the ring never outgrows N; it starts small and
+ * doubles when full (a few allocations in a key's life, none per call), since a token quota's N
+ * can be a million where a minute holds a few hundred requests. While every weight is 1 — request
+ * counting — the weights array does not exist and the sum is the entry count.
+ *
+ * settle finds the entry by its time and weight (binary search: entries are in time order; entries
+ * alike in both are interchangeable) and sets its weight, if it is still in the window. Bound on
+ * actual use: in any window [t, t + W), Σ actual ≤ N + Σ (actual − reserved)⁺ over the window's
+ * own admissions: an admission is decided on the weights then known, so only a correction upward
+ * that arrives later can push the sum past N, by its difference; corrections downward never do.
  */
 export class SlidingLog implements Window {
-  private readonly times: Float64Array;
+  private times: Float64Array;
+  /** Weight per slot; null while every entry weighs 1. */
+  private weights: Float64Array | null = null;
   private head = 0;
   private size = 0;
+  /** Σ weights of the entries held (= size while weights is null). */
+  private used = 0;
 
   constructor(
     private readonly count: number,
     private readonly windowMs: number,
   ) {
-    this.times = new Float64Array(Math.max(1, count));
+    this.times = new Float64Array(Math.max(1, Math.min(count, INITIAL_SLOTS)));
+  }
+
+  get weighted(): boolean {
+    return true;
   }
 
   private evict(now: number): void {
     const cap = this.times.length;
     const w = this.windowMs;
+    const ws = this.weights;
     // Compare as `t + w <= now`, the same float expression nextAdmitAt returns, so waking at
     // nextAdmitAt always finds the key admissible (now - w can round below t).
     while (this.size > 0 && this.times[this.head]! + w <= now) {
+      this.used -= ws === null ? 1 : ws[this.head]!;
       this.head = this.head + 1 === cap ? 0 : this.head + 1;
       this.size--;
     }
   }
 
-  admits(now: number): boolean {
-    if (this.size < this.count) return true;
+  admits(now: number, w = 1): boolean {
+    if (w <= this.count - this.used) return true;
     this.evict(now);
-    return this.size < this.count;
+    return w <= this.count - this.used;
   }
 
-  record(now: number): void {
+  record(now: number, w = 1): void {
     this.evict(now);
-    const cap = this.times.length;
-    if (this.size === cap) {
-      // Only reachable when a caller records without asking; drop the oldest to stay bounded.
-      this.head = this.head + 1 === cap ? 0 : this.head + 1;
-      this.size--;
+    if (this.size === this.times.length) {
+      if (this.times.length < this.count) this.grow();
+      else {
+        // Only reachable when a caller records without asking; drop the oldest to stay bounded.
+        this.used -= this.weights === null ? 1 : this.weights[this.head]!;
+        this.head = this.head + 1 === this.times.length ? 0 : this.head + 1;
+        this.size--;
+      }
     }
-    let tail = this.head + this.size;
-    if (tail >= cap) tail -= cap;
-    this.times[tail] = now;
+    if (w !== 1 && this.weights === null) this.weights = new Float64Array(this.times.length).fill(1);
+    const slot = this.slot(this.size);
+    this.times[slot] = now;
+    if (this.weights !== null) this.weights[slot] = w;
     this.size++;
+    this.used += w;
   }
 
-  nextAdmitAt(now: number): number {
-    if (this.admits(now)) return now;
-    return this.times[this.head]! + this.windowMs;
+  nextAdmitAt(now: number, w = 1): number {
+    if (w > this.count) return Infinity;
+    if (this.admits(now, w)) return now;
+    // Oldest first: once entries weighing used + w − N have left, w fits; the last of them leaves at t + W.
+    let need = this.used + w - this.count;
+    const ws = this.weights;
+    for (let i = 0; i < this.size; i++) {
+      const s = this.slot(i);
+      need -= ws === null ? 1 : ws[s]!;
+      if (need <= 0) return this.times[s]! + this.windowMs;
+    }
+    return Infinity; // unreachable: with every entry gone, used is 0 and w ≤ N
+  }
+
+  settle(at: number, reserved: number, actual: number, now: number): void {
+    if (actual === reserved) return;
+    this.evict(now);
+    const i = this.find(at, reserved);
+    if (i < 0) return;
+    this.used += actual - reserved;
+    if (actual === 0) {
+      this.removeAt(i);
+      return;
+    }
+    if (this.weights === null) this.weights = new Float64Array(this.times.length).fill(1);
+    this.weights[this.slot(i)] = actual;
+  }
+
+  remaining(now: number): number {
+    this.evict(now);
+    const r = this.count - this.used;
+    return r > 0 ? r : 0;
+  }
+
+  resetAt(now: number): number {
+    this.evict(now);
+    // Every held entry weighs ≥ 1, so the window is whole once the newest has left.
+    return this.size > 0 ? this.times[this.slot(this.size - 1)]! + this.windowMs : now;
+  }
+
+  capacity(): number {
+    return this.count;
   }
 
   footprint(): number {
     return this.size;
+  }
+
+  /** Ring slot of the i-th oldest entry. */
+  private slot(i: number): number {
+    const s = this.head + i;
+    return s >= this.times.length ? s - this.times.length : s;
+  }
+
+  /** Doubles the (full) ring, up to N slots, oldest entry first. */
+  private grow(): void {
+    const cap = this.times.length;
+    const next = Math.min(this.count, cap * 2);
+    const unroll = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(next);
+      b.set(a.subarray(this.head));
+      b.set(a.subarray(0, this.head), cap - this.head);
+      return b;
+    };
+    this.times = unroll(this.times);
+    if (this.weights !== null) this.weights = unroll(this.weights);
+    this.head = 0;
+  }
+
+  /** Index (oldest = 0) of an entry recorded at `at` weighing `w`, or -1. */
+  private find(at: number, w: number): number {
+    // The last entry at or before `at`, then back over the entries at `at`.
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.times[this.slot(mid)]! <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo - 1; i >= 0; i--) {
+      const s = this.slot(i);
+      if (this.times[s] !== at) break;
+      if ((this.weights === null ? 1 : this.weights[s]) === w) return i;
+    }
+    return -1;
+  }
+
+  /** Removes the i-th oldest entry (its weight already left `used`), moving the shorter side. */
+  private removeAt(i: number): void {
+    const ws = this.weights;
+    if (i < this.size - 1 - i) {
+      for (let j = i; j > 0; j--) this.move(this.slot(j - 1), this.slot(j), ws);
+      this.head = this.slot(1);
+    } else {
+      for (let j = i; j < this.size - 1; j++) this.move(this.slot(j + 1), this.slot(j), ws);
+    }
+    this.size--;
+  }
+
+  private move(from: number, to: number, ws: Float64Array | null): void {
+    this.times[to] = this.times[from]!;
+    if (ws !== null) ws[to] = ws[from]!;
   }
 }
 

@@ -7,12 +7,16 @@ import { greedy, limitArb, maxInWindow, traceArb, windowContract } from './contr
 import { geometryArb, resolve, type Geometry } from './geometry.js';
 
 windowContract<Geometry>({
-  type: 'bucket-published',
+  name: 'bucket-published',
+  create: bucketPublished,
   options: geometryArb,
+  weighted: false,
+  capacity: (limit) => limit.count,
   maxFootprint: (limit, g) => resolve(limit, g).buckets + 1,
   burst: (limit) => limit.count,
-  bound: (limit, g, admitted) => {
+  bound: (limit, g, ledger) => {
     const { buckets, width } = resolve(limit, g);
+    const admitted = ledger.map((x) => x.t);
     // N per bucket width, cells aligned to the first check: 2N in any window w, N·(B + 1) in B·w.
     expect(maxInWindow(admitted, width)).toBeLessThanOrEqual(2 * limit.count);
     expect(maxInWindow(admitted, buckets * width)).toBeLessThanOrEqual((buckets + 1) * limit.count);
@@ -62,6 +66,8 @@ describe('bucket-published', () => {
         for (const t of times) {
           const ok = py.canUse(t);
           expect(ours.admits(t)).toBe(ok);
+          // What a provider would put in x-ratelimit-remaining: the document's limit − sum(buckets).
+          expect(ours.remaining(t)).toBe(Math.max(0, py.limit - py.buckets.reduce((a, b) => a + b, 0)));
           if (ok) {
             py.use(t);
             ours.record(t);
