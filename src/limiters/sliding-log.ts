@@ -4,17 +4,23 @@ import type { Window } from './window.js';
 /** Options of `sliding-log` (none). */
 export type SlidingLogOptions = Record<string, never>;
 
-/** Slots a new log starts with; it doubles when full, up to N (a log of N ones never needs more). */
-const INITIAL_SLOTS = 16;
+/**
+ * A log of N up to this many slots is allocated whole: a request limit holds N at full use, and a
+ * ring that never grows keeps V8's view of it constant (a ring that was reassigned costs ~1 ns a
+ * decision). A larger N — a token quota, whose window holds far fewer entries than N — starts at
+ * INITIAL_SLOTS and doubles when full, up to N (a log of N ones never needs more).
+ */
+const WHOLE_SLOTS = 4_096;
+const INITIAL_SLOTS = 64;
 
 /**
  * Exact sliding window: admitted weights sum to at most N (`count`) in any half-open interval
  * [t, t + window). Entries are (time, weight) in a ring buffer, oldest first: O(1) amortized per
  * decision, O(expired) eviction. Weights are whole and ≥ 1 (an entry settled to 0 is removed), so
- * at most N entries are ever in the window and the ring never outgrows N; it starts small and
- * doubles when full (a few allocations in a key's life, none per call), since a token quota's N
- * can be a million where a minute holds a few hundred requests. While every weight is 1 — request
- * counting — the weights array does not exist and the sum is the entry count.
+ * at most N entries are ever in the window and the ring never outgrows N; for a large N it starts
+ * small and doubles when full (a few allocations in a key's life, none per call), since a token
+ * quota's N can be a million where a minute holds a few hundred requests. While every weight is 1
+ * — request counting — the weights array does not exist.
  *
  * settle finds the entry by its time and weight (binary search: entries are in time order; entries
  * alike in both are interchangeable) and sets its weight, if it is still in the window. Bound on
@@ -28,70 +34,86 @@ export class SlidingLog implements Window {
   private weights: Float64Array | null = null;
   private head = 0;
   private size = 0;
-  /** Σ weights of the entries held (= size while weights is null). */
-  private used = 0;
+  /** N − Σ weights of the entries held: what admits compares a weight with (below 0 after a correction upward). */
+  private room: number;
 
   constructor(
     private readonly count: number,
     private readonly windowMs: number,
   ) {
-    this.times = new Float64Array(Math.max(1, Math.min(count, INITIAL_SLOTS)));
+    this.room = count;
+    this.times = new Float64Array(count <= WHOLE_SLOTS ? Math.max(1, count) : INITIAL_SLOTS);
   }
 
   get weighted(): boolean {
     return true;
   }
 
+  /**
+   * Drops what left the window by `now`. Most checks of a full window find nothing to drop, and
+   * that test alone stays small enough for V8 to inline into admits and record.
+   */
   private evict(now: number): void {
+    if (this.size > 0 && this.times[this.head]! + this.windowMs <= now) this.drop(now);
+  }
+
+  private drop(now: number): void {
     const cap = this.times.length;
     const w = this.windowMs;
     const ws = this.weights;
     // Compare as `t + w <= now`, the same float expression nextAdmitAt returns, so waking at
     // nextAdmitAt always finds the key admissible (now - w can round below t).
-    while (this.size > 0 && this.times[this.head]! + w <= now) {
-      this.used -= ws === null ? 1 : ws[this.head]!;
+    do {
+      this.room += ws === null ? 1 : ws[this.head]!;
       this.head = this.head + 1 === cap ? 0 : this.head + 1;
       this.size--;
-    }
+    } while (this.size > 0 && this.times[this.head]! + w <= now);
   }
 
   admits(now: number, w = 1): boolean {
-    if (w <= this.count - this.used) return true;
-    this.evict(now);
-    return w <= this.count - this.used;
+    if (w <= this.room) return true;
+    // Nothing has left the window by now: the answer stands (the usual case of a full window).
+    if (this.size === 0 || this.times[this.head]! + this.windowMs > now) return false;
+    this.drop(now);
+    return w <= this.room;
   }
 
   record(now: number, w = 1): void {
     this.evict(now);
-    if (this.size === this.times.length) {
-      if (this.times.length < this.count) this.grow();
-      else {
-        // Only reachable when a caller records without asking; drop the oldest to stay bounded.
-        this.used -= this.weights === null ? 1 : this.weights[this.head]!;
-        this.head = this.head + 1 === this.times.length ? 0 : this.head + 1;
-        this.size--;
-      }
-    }
+    if (this.size === this.times.length) this.full();
     if (w !== 1 && this.weights === null) this.weights = new Float64Array(this.times.length).fill(1);
-    const slot = this.slot(this.size);
-    this.times[slot] = now;
-    if (this.weights !== null) this.weights[slot] = w;
+    const times = this.times;
+    let tail = this.head + this.size;
+    if (tail >= times.length) tail -= times.length;
+    times[tail] = now;
+    if (this.weights !== null) this.weights[tail] = w;
     this.size++;
-    this.used += w;
+    this.room -= w;
+  }
+
+  /** The ring is full: double it up to N, or — only when a caller records without asking — drop the oldest. */
+  private full(): void {
+    if (this.times.length < this.count) {
+      this.grow();
+      return;
+    }
+    this.room += this.weights === null ? 1 : this.weights[this.head]!;
+    this.head = this.head + 1 === this.times.length ? 0 : this.head + 1;
+    this.size--;
   }
 
   nextAdmitAt(now: number, w = 1): number {
     if (w > this.count) return Infinity;
     if (this.admits(now, w)) return now;
-    // Oldest first: once entries weighing used + w − N have left, w fits; the last of them leaves at t + W.
-    let need = this.used + w - this.count;
+    // Oldest first: once entries weighing w − room have left, w fits; the last of them leaves at t + W.
+    let need = w - this.room;
     const ws = this.weights;
     for (let i = 0; i < this.size; i++) {
       const s = this.slot(i);
       need -= ws === null ? 1 : ws[s]!;
       if (need <= 0) return this.times[s]! + this.windowMs;
     }
-    return Infinity; // unreachable: with every entry gone, used is 0 and w ≤ N
+    return Infinity; // unreachable: with every entry gone, room is N and w ≤ N
   }
 
   settle(at: number, reserved: number, actual: number, now: number): void {
@@ -99,7 +121,7 @@ export class SlidingLog implements Window {
     this.evict(now);
     const i = this.find(at, reserved);
     if (i < 0) return;
-    this.used += actual - reserved;
+    this.room -= actual - reserved;
     if (actual === 0) {
       this.removeAt(i);
       return;
@@ -110,8 +132,7 @@ export class SlidingLog implements Window {
 
   remaining(now: number): number {
     this.evict(now);
-    const r = this.count - this.used;
-    return r > 0 ? r : 0;
+    return this.room > 0 ? this.room : 0;
   }
 
   resetAt(now: number): number {
@@ -167,7 +188,7 @@ export class SlidingLog implements Window {
     return -1;
   }
 
-  /** Removes the i-th oldest entry (its weight already left `used`), moving the shorter side. */
+  /** Removes the i-th oldest entry (its weight already back in `room`), moving the shorter side. */
   private removeAt(i: number): void {
     const ws = this.weights;
     if (i < this.size - 1 - i) {

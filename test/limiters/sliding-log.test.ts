@@ -105,9 +105,9 @@ describe('sliding-log, weighted', () => {
 
   it('a settle to 0 removes the entry, wherever it sits in the ring', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.nat(), (n, pick) => {
-        // One entry per ms in a 20 ms window, weights 1, 2, 3, …: after 20 + n records the ring
-        // (grown to 32 slots) has wrapped once n > 12, and the window holds times n … n + 19.
+      fc.property(fc.integer({ min: 1, max: 120 }), fc.nat(), (n, pick) => {
+        // One entry per ms in a 20 ms window, weights 1, 2, 3, 1, …: after 20 + n records the
+        // ring (64 slots) has wrapped once n > 44, and the window holds times n … n + 19.
         const w = new SlidingLog(64, 20);
         const weight = (t: number): number => 1 + (t % 3);
         for (let t = 0; t < 20 + n; t++) w.record(t, weight(t));
@@ -125,17 +125,20 @@ describe('sliding-log, weighted', () => {
     );
   });
 
-  it('grows its ring geometrically up to N, and keeps the order across the wrap', () => {
-    const w = new SlidingLog(1_000, 100);
+  it('a large N (a token quota) starts with a small ring that doubles, and keeps the order across the wrap', () => {
+    const w = new SlidingLog(100_000, 1_000);
     const times: number[] = [];
-    // One entry every 2 ms in a 100 ms window: 50 live at a time (the ring grows 16 → 32 → 64), wrapping for 2 s.
-    for (let t = 0; t < 2_000; t += 2) {
+    // One entry every 2 ms in a 1 s window: 500 live at a time (64 → 128 → 256 → 512 slots), wrapping for 5 s.
+    for (let t = 0; t < 5_000; t += 2) {
       expect(w.admits(t, 7)).toBe(true);
       w.record(t, 7);
       times.push(t);
-      expect(w.footprint()).toBe(times.filter((x) => !(x + 100 <= t)).length);
+      expect(w.footprint()).toBe(times.filter((x) => !(x + 1_000 <= t)).length);
     }
-    expect(w.remaining(1_998)).toBe(1_000 - 50 * 7);
-    expect(w.resetAt(1_998)).toBe(2_098);
+    expect(w.remaining(4_998)).toBe(100_000 - 500 * 7);
+    expect(w.resetAt(4_998)).toBe(5_998);
+    // Oldest first: settling the oldest live entry to 0 frees its 7 until it would have left.
+    w.settle(4_000, 7, 0, 4_998);
+    expect(w.nextAdmitAt(4_998, 100_000 - 499 * 7 + 1)).toBe(4_002 + 1_000);
   });
 });
