@@ -1,16 +1,19 @@
 /**
  * npm run bench:limiters — the decision cost of every limiter, side by side with
- * rate-limiter-flexible's RateLimiterMemory.consume. Prints a markdown table.
+ * rate-limiter-flexible's RateLimiterMemory.consume. Prints three markdown tables: requests
+ * (weight 1), tokens (weighted admissions), and a requests + tokens decision.
  *
  * A decision is what the key pool does for one request: 5 keys, least-used choice (the first
  * admissible key with the fewest admissions so far), record on the chosen key; the clock moves
- * 100 ms per call. Each limiter is timed in its own process so that V8's call-site caches see one
- * window class, as in a single simulation run, and not whichever classes ran before it.
- * rate-limiter-flexible reads Date.now and answers with a promise, so it runs on the wall clock,
- * one `consume` per call, awaited: the cost a caller pays.
+ * 100 ms per call. Weighted decisions ask for a request's tokens, 200…4,000 (a fixed
+ * pseudo-random sequence), on one window per key; the requests + tokens decision asks two
+ * sliding logs per key (requests, then tokens) and records on both. Each row is timed in its own
+ * process so that V8's call-site caches see one window class, as in a single simulation run, and
+ * not whichever classes ran before it. rate-limiter-flexible reads Date.now and answers with a
+ * promise, so it runs on the wall clock, one `consume` per call, awaited: the cost a caller pays.
  *
- * Figures are the median batch time, the best of three processes per limiter: shared machines
- * run other work, and interference only ever adds time.
+ * Figures are the median batch time, the best of three processes per row: shared machines run
+ * other work, and interference only ever adds time.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -24,25 +27,58 @@ import type { Rate } from '../src/scenario/types.js';
 const KEYS = 5;
 const BATCH = 1_000;
 const STEP_MS = 100;
-/** Mostly refused (the document's limit: 5 keys × 3/min against 10 calls/s), and always admitting. */
-const CASES = [
-  { label: '3/min per key (mostly refused)', limit: { count: 3, windowMs: 60_000 } },
-  { label: '600/min per key (all admitted)', limit: { count: 600, windowMs: 60_000 } },
-] as const;
+const ROUNDS = 3;
 const RLF = 'rate-limiter-flexible (RateLimiterMemory.consume)';
+const MINUTE = 60_000;
+
+const NAMES: readonly string[] = limiterNames;
+const make = (name: string, limit: Rate): Window => createWindow(choose(limiters, name as LimiterName), limit);
+
+/** A case: the per-key limits (requests, tokens) and its column label. */
+interface Case {
+  label: string;
+  requests: Rate;
+  tokens: Rate;
+}
+
+const TABLES = {
+  /** Mostly refused (the document's limit: 5 keys × 3/min against 10 calls/s), and always admitting. */
+  requests: [
+    { label: '3/min per key (mostly refused)', requests: { count: 3, windowMs: MINUTE }, tokens: { count: 1, windowMs: MINUTE } },
+    { label: '600/min per key (all admitted)', requests: { count: 600, windowMs: MINUTE }, tokens: { count: 1, windowMs: MINUTE } },
+  ],
+  /** 5 keys × 40,000 tokens/min against 10 calls/s × ~2,100 tokens: mostly refused; then a limit never reached. */
+  tokens: [
+    { label: '40,000 tokens/min per key (mostly refused)', requests: { count: 1, windowMs: MINUTE }, tokens: { count: 40_000, windowMs: MINUTE } },
+    { label: '10⁹ tokens/min per key (all admitted)', requests: { count: 1, windowMs: MINUTE }, tokens: { count: 1e9, windowMs: MINUTE } },
+  ],
+  pair: [
+    { label: '60/min and 40,000 tokens/min per key (mostly refused)', requests: { count: 60, windowMs: MINUTE }, tokens: { count: 40_000, windowMs: MINUTE } },
+    { label: '600/min and 10⁹ tokens/min per key (all admitted)', requests: { count: 600, windowMs: MINUTE }, tokens: { count: 1e9, windowMs: MINUTE } },
+  ],
+} satisfies Record<string, Case[]>;
+type Table = keyof typeof TABLES;
+
+/** Tokens per request: 200…4,000, a fixed sequence (Knuth's multiplicative hash of the index). */
+const WEIGHTS = new Float64Array(1_024).map((_, i) => 200 + (Math.imul(i + 1, 2654435761) >>> 0) % 3_801);
 
 /** One key pool's decision loop over plain fields (no closure state, no allocation per call). */
-class Decisions {
-  private readonly windows: Window[] = [];
-  private readonly used = new Float64Array(KEYS);
-  private now = 0;
+abstract class Decisions {
+  protected readonly used = new Float64Array(KEYS);
+  protected now = 0;
+  protected i = 0;
   admitted = 0;
   calls = 0;
+  abstract batch(): void;
+}
 
-  constructor(type: string, limit: Rate) {
-    for (let k = 0; k < KEYS; k++) this.windows.push(createWindow(choose(limiters, type as LimiterName), limit));
+/** Requests: weight 1 on one window per key. */
+class Unit extends Decisions {
+  private readonly windows: Window[] = [];
+  constructor(name: string, c: Case) {
+    super();
+    for (let k = 0; k < KEYS; k++) this.windows.push(make(name, c.requests));
   }
-
   batch(): void {
     for (let i = 0; i < BATCH; i++) {
       this.now += STEP_MS;
@@ -64,6 +100,71 @@ class Decisions {
   }
 }
 
+/** Tokens: a request's weight on one window per key. */
+class Weighted extends Decisions {
+  private readonly windows: Window[] = [];
+  constructor(name: string, c: Case) {
+    super();
+    for (let k = 0; k < KEYS; k++) this.windows.push(make(name, c.tokens));
+  }
+  batch(): void {
+    for (let i = 0; i < BATCH; i++) {
+      this.now += STEP_MS;
+      const w = WEIGHTS[this.i++ & 1_023]!;
+      let key = -1;
+      let best = Infinity;
+      for (let k = 0; k < KEYS; k++) {
+        if (this.used[k]! < best && this.windows[k]!.admits(this.now, w)) {
+          best = this.used[k]!;
+          key = k;
+        }
+      }
+      if (key >= 0) {
+        this.windows[key]!.record(this.now, w);
+        this.used[key]!++;
+        this.admitted++;
+      }
+    }
+    this.calls += BATCH;
+  }
+}
+
+/** Requests + tokens: two windows per key, both must admit (as MemoryKeys.take would with two quotas). */
+class Pair extends Decisions {
+  private readonly requests: Window[] = [];
+  private readonly tokens: Window[] = [];
+  constructor(name: string, c: Case) {
+    super();
+    for (let k = 0; k < KEYS; k++) {
+      this.requests.push(make(name, c.requests));
+      this.tokens.push(make(name, c.tokens));
+    }
+  }
+  batch(): void {
+    for (let i = 0; i < BATCH; i++) {
+      this.now += STEP_MS;
+      const w = WEIGHTS[this.i++ & 1_023]!;
+      let key = -1;
+      let best = Infinity;
+      for (let k = 0; k < KEYS; k++) {
+        if (this.used[k]! < best && this.requests[k]!.admits(this.now) && this.tokens[k]!.admits(this.now, w)) {
+          best = this.used[k]!;
+          key = k;
+        }
+      }
+      if (key >= 0) {
+        this.requests[key]!.record(this.now);
+        this.tokens[key]!.record(this.now, w);
+        this.used[key]!++;
+        this.admitted++;
+      }
+    }
+    this.calls += BATCH;
+  }
+}
+
+const DECISIONS: Record<Table, new (name: string, c: Case) => Decisions> = { requests: Unit, tokens: Weighted, pair: Pair };
+
 interface Figures {
   name: string;
   /** ns per decision and share of calls admitted, per case. */
@@ -74,14 +175,13 @@ const nsPerCall = (t: { result?: unknown }): number => {
   const r = t.result as { latency?: { p50: number } };
   return ((r.latency?.p50 ?? NaN) * 1e6) / BATCH;
 };
-const ROUNDS = 3;
 
-async function measure(name: string): Promise<Figures> {
+async function measure(table: Table, name: string): Promise<Figures> {
   const bench = new Bench({ time: 1_000, warmup: true });
   const shares: (() => number)[] = [];
-  for (const c of CASES) {
+  for (const c of TABLES[table]) {
     if (name === RLF) {
-      const rl = new RateLimiterMemory({ points: c.limit.count === 3 ? 3 : 1e9, duration: 60 });
+      const rl = new RateLimiterMemory({ points: c.requests.count === 3 ? 3 : 1e9, duration: 60 });
       const keys = Array.from({ length: KEYS }, (_, k) => `key-${k}`);
       const n = { admitted: 0, calls: 0 };
       bench.add(c.label, async () => {
@@ -97,7 +197,7 @@ async function measure(name: string): Promise<Figures> {
       });
       shares.push(() => n.admitted / n.calls);
     } else {
-      const d = new Decisions(name, c.limit);
+      const d = new DECISIONS[table](name, c);
       bench.add(c.label, () => d.batch());
       shares.push(() => d.admitted / d.calls);
     }
@@ -106,33 +206,49 @@ async function measure(name: string): Promise<Figures> {
   return { name, cases: bench.tasks.map((t, i) => ({ ns: nsPerCall(t), admitted: shares[i]!() })) };
 }
 
-const one = process.argv.indexOf('--one');
-if (one >= 0) {
-  console.log(JSON.stringify(await measure(process.argv[one + 1]!)));
-} else {
-  const rows: Figures[] = [];
-  for (const name of [...limiterNames, RLF]) {
-    let best: Figures | undefined;
-    for (let round = 0; round < ROUNDS; round++) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--one', name], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`${name}: ${r.stderr}`);
-      const f = JSON.parse(r.stdout.trim().split('\n').pop()!) as Figures;
-      if (!best) best = f;
-      else best.cases.forEach((c, i) => (c.ns = Math.min(c.ns, f.cases[i]!.ns)));
-    }
-    rows.push(best!);
+/** Best of ROUNDS processes for one row. */
+function row(table: Table, name: string): Figures {
+  let best: Figures | undefined;
+  for (let round = 0; round < ROUNDS; round++) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--one', table, name], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${table} ${name}: ${r.stderr}`);
+    const f = JSON.parse(r.stdout.trim().split('\n').pop()!) as Figures;
+    if (!best) best = f;
+    else best.cases.forEach((c, i) => (c.ns = Math.min(c.ns, f.cases[i]!.ns)));
   }
-  const rlf = rows.find((r) => r.name === RLF)!;
-  const head = CASES.map((c) => `${c.label}: ns / decision (admitted, × faster than RLF)`);
-  console.log(`Decision cost: ${KEYS} keys, least-used, clock +${STEP_MS} ms per call, batches of ${BATCH.toLocaleString('en')} (tinybench median, best of ${ROUNDS} processes).\n`);
+  return best!;
+}
+
+function print(table: Table, title: string, rows: Figures[], against?: Figures): void {
+  const head = TABLES[table].map((c) => `${c.label}: ns / decision (admitted${against ? ', × faster than RLF' : ''})`);
+  console.log(`\n${title}\n`);
   console.log(`| limiter | ${head.join(' | ')} |`);
-  console.log(`| --- |${CASES.map(() => ' ---: |').join('')}`);
+  console.log(`| --- |${TABLES[table].map(() => ' ---: |').join('')}`);
   for (const r of rows) {
     const cells = r.cases.map((c, i) => {
       const share = `${(c.admitted * 100).toFixed(1)}%`;
-      const ratio = r === rlf ? '' : `, ${(rlf.cases[i]!.ns / c.ns).toFixed(0)}×`;
+      const ratio = against && r !== against ? `, ${(against.cases[i]!.ns / c.ns).toFixed(0)}×` : '';
       return `${c.ns.toFixed(1)} (${share}${ratio})`;
     });
     console.log(`| ${r.name} | ${cells.join(' | ')} |`);
+  }
+}
+
+const one = process.argv.indexOf('--one');
+if (one >= 0) {
+  console.log(JSON.stringify(await measure(process.argv[one + 1] as Table, process.argv[one + 2]!)));
+} else {
+  const only = process.argv[2] as Table | undefined;
+  console.log(`Decision cost: ${KEYS} keys, least-used, clock +${STEP_MS} ms per call, batches of ${BATCH.toLocaleString('en')} (tinybench median, best of ${ROUNDS} processes).`);
+  if (!only || only === 'requests') {
+    const rows = [...NAMES, RLF].map((n) => row('requests', n));
+    print('requests', 'Requests (weight 1):', rows, rows.find((r) => r.name === RLF));
+  }
+  if (!only || only === 'tokens') {
+    const weighted = NAMES.filter((n) => make(n, { count: 1, windowMs: 1 }).weighted);
+    print('tokens', 'Tokens (weights 200…4,000 on one window per key):', weighted.map((n) => row('tokens', n)));
+  }
+  if (!only || only === 'pair') {
+    print('pair', 'Requests + tokens (two sliding logs per key, both must admit; aim ≤ 60 ns):', [row('pair', 'sliding-log')]);
   }
 }

@@ -31,6 +31,10 @@ export interface BucketPublishedOptions {
  * in 6 × 10 s that is 3 per 10 s: up to N·B = 18 a minute on a steady stream, and N·(B + 1) = 21
  * in a 60 s window straddling 7 cells.
  *
+ * Weights: none. The original counts requests, so this window admits weight 1 only (`weighted`
+ * is false; another weight, or a settle that changes one, throws a RangeError): a registry that
+ * weighs admissions must refuse it at validation.
+ *
  * Cost: O(1) per check — the original sums the list on every check; a running total gives the
  * same sums without the loop, and a check within one width of the last update skips the shift
  * arithmetic (int(time_diff / w) is 0 exactly when time_diff < w). Memory B counters and one time.
@@ -68,26 +72,56 @@ export class BucketPublished implements Window {
     this.last = now - (timeDiff % this.duration);
   }
 
+  get weighted(): boolean {
+    return false;
+  }
+
   /** `_can_use_app_id`, bucket branch. */
-  admits(now: number): boolean {
+  admits(now: number, w = 1): boolean {
+    if (w !== 1) unweighted();
     this.update(now);
     return this.total < this.limit;
   }
 
   /** The bucket branch of `_try_get_app_id`'s bookkeeping. */
-  record(now: number): void {
+  record(now: number, w = 1): void {
+    if (w !== 1) unweighted();
     this.update(now);
     this.buckets[0]! += 1;
     this.total++;
   }
 
-  nextAdmitAt(now: number): number {
-    if (this.admits(now)) return now;
+  nextAdmitAt(now: number, w = 1): number {
+    if (this.admits(now, w)) return now;
+    return this.shiftAt(false);
+  }
+
+  settle(_at: number, reserved: number, actual: number, _now: number): void {
+    if (reserved !== 1 || actual !== 1) unweighted();
+  }
+
+  remaining(now: number): number {
+    this.update(now);
+    const r = this.limit - this.total;
+    return r > 0 ? r : 0;
+  }
+
+  resetAt(now: number): number {
+    this.update(now);
+    return this.total > 0 ? this.shiftAt(true) : now;
+  }
+
+  capacity(): number {
+    return this.limit;
+  }
+
+  /** The first time a shift leaves room for a request (or, `whole`, leaves nothing); the state is up to date. */
+  private shiftAt(whole: boolean): number {
     // A shift by k drops buckets 0…k−1; it happens once int((t − last) / w) reaches k.
     let left = this.total;
     for (let k = 1; k <= this.size; k++) {
       left -= this.buckets[k - 1]!;
-      if (left < this.limit) {
+      if (whole ? left === 0 : left < this.limit) {
         let t = this.last + k * this.duration;
         while (Math.trunc((t - this.last) / this.duration) < k) t = nextUp(t);
         return t;
@@ -99,6 +133,10 @@ export class BucketPublished implements Window {
   footprint(): number {
     return this.size + 1;
   }
+}
+
+function unweighted(): never {
+  throw new RangeError('bucket-published counts requests: it admits weight 1 only');
 }
 
 export function bucketPublished(limit: Rate, options: BucketPublishedOptions): Window {

@@ -1,5 +1,5 @@
 import type { Rate } from '../core/units.js';
-import { nextDown, nextUp } from './float.js';
+import { cellStart } from './float.js';
 import type { Window } from './window.js';
 
 /** Options of `bucket-window`. */
@@ -22,6 +22,12 @@ export interface BucketWindowOptions {
  *   still counted until bucket j + B starts, then N more are admitted at its first instant, all
  *   within (B − 1)·w + ε. So against an exact N-per-W provider it can overshoot by up to N.
  *
+ * Weights: the buckets hold weights and an admission of w needs the newest B buckets to hold at
+ * most N − w; the bounds above hold for admitted weights. settle corrects the admission's bucket
+ * if it is still counted. Bound on actual use: in a window of (B − 1)·w, Σ actual ≤ N + Σ
+ * (actual − reserved)⁺ over its admissions; in B·w, 2N + the same (each half is decided on the
+ * counts then known, so only corrections upward arriving later exceed it, by their difference).
+ *
  * Cost: O(1) amortized per decision (each bucket is cleared once per pass, and the bucket edge is
  * compared, not divided for); memory B counters and the newest bucket's index, whatever N is.
  */
@@ -41,15 +47,13 @@ export class BucketWindow implements Window {
     this.counts = new Float64Array(buckets);
   }
 
-  /**
-   * The first time whose bucket ⌊t / w⌋ is `k` or later. Comparing `now` with it is the same
-   * decision as dividing, without a division on every check.
-   */
+  get weighted(): boolean {
+    return true;
+  }
+
+  /** The first time whose bucket ⌊t / w⌋ is `k` or later (the same decision as dividing). */
   private start(k: number): number {
-    let t = k * this.width;
-    while (Math.floor(t / this.width) < k) t = nextUp(t);
-    while (Math.floor(nextDown(t) / this.width) >= k) t = nextDown(t);
-    return t;
+    return cellStart(k, this.width);
   }
 
   /** Drops the buckets that slid out by `now`. */
@@ -71,30 +75,64 @@ export class BucketWindow implements Window {
     this.edge = this.start(idx + 1);
   }
 
-  admits(now: number): boolean {
+  admits(now: number, w = 1): boolean {
     // Rolling only ever lowers the total, so an admitting total needs no roll.
-    if (this.total < this.limit) return true;
+    if (w <= this.limit - this.total) return true;
     this.roll(now);
-    return this.total < this.limit;
+    return w <= this.limit - this.total;
   }
 
-  record(now: number): void {
+  record(now: number, w = 1): void {
     this.roll(now);
-    this.counts[this.head]!++;
-    this.total++;
+    this.counts[this.head]! += w;
+    this.total += w;
   }
 
-  nextAdmitAt(now: number): number {
-    if (this.admits(now)) return now;
+  nextAdmitAt(now: number, w = 1): number {
+    if (w > this.limit) return Infinity;
+    if (this.admits(now, w)) return now;
     // Oldest first: the bucket `age` places behind the newest leaves when bucket newest + B − age starts.
     let left = this.total;
     for (let age = this.buckets - 1; age >= 0; age--) {
-      let slot = this.head - age;
-      if (slot < 0) slot += this.buckets;
-      left -= this.counts[slot]!;
-      if (left < this.limit) return this.start(this.newest - age + this.buckets);
+      left -= this.counts[this.slotOf(age)]!;
+      if (w <= this.limit - left) return this.start(this.newest - age + this.buckets);
     }
-    return Infinity; // unreachable: with every bucket gone the total is 0 < limit
+    return Infinity; // unreachable: with every bucket gone the total is 0 and w ≤ N
+  }
+
+  settle(at: number, reserved: number, actual: number, now: number): void {
+    if (actual === reserved) return;
+    this.roll(now);
+    // The admission's bucket, if it is still one of the newest B (the expression roll uses).
+    const age = this.newest - Math.floor(at / this.width);
+    if (!(age >= 0 && age < this.buckets)) return;
+    this.counts[this.slotOf(age)]! += actual - reserved;
+    this.total += actual - reserved;
+  }
+
+  remaining(now: number): number {
+    this.roll(now);
+    const r = this.limit - this.total;
+    return r > 0 ? r : 0;
+  }
+
+  resetAt(now: number): number {
+    this.roll(now);
+    // Whole again when the newest bucket holding anything leaves.
+    for (let age = 0; age < this.buckets; age++) {
+      if (this.counts[this.slotOf(age)]! > 0) return this.start(this.newest - age + this.buckets);
+    }
+    return now;
+  }
+
+  capacity(): number {
+    return this.limit;
+  }
+
+  /** Slot of the bucket `age` places behind the newest. */
+  private slotOf(age: number): number {
+    const slot = this.head - age;
+    return slot < 0 ? slot + this.buckets : slot;
   }
 
   /** B counters and the newest bucket's index (its slot and end are derived from it). */

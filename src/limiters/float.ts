@@ -29,3 +29,15 @@ export function nextUp(x: number): number {
 export function nextDown(x: number): number {
   return -nextUp(-x);
 }
+
+/**
+ * The first time whose cell ⌊t / width⌋ is `k` or later. A window aligned to multiples of `width`
+ * compares `now` with it instead of dividing on every check, and it is exactly the decision
+ * dividing would make: `k * width` alone can round to either side of the boundary.
+ */
+export function cellStart(k: number, width: number): number {
+  let t = k * width;
+  while (Math.floor(t / width) < k) t = nextUp(t);
+  while (Math.floor(nextDown(t) / width) >= k) t = nextDown(t);
+  return t;
+}

@@ -19,6 +19,11 @@ export interface GcraOptions {
  * takes one rounding, and a burst at one instant is exactly `burst` long: a float TAT grown by
  * repeated `+ T` drifts, and at fractional times the burst can come out one short. O(1) time, two
  * numbers per key.
+ *
+ * Weights (redis-cell's quantity): an admission of w moves TAT by w·T and is admitted when
+ * max(TAT, now) + w·T − burst·T ≤ now, i.e. w ≤ burst and base + (k + w − burst)·T ≤ now. settle
+ * moves TAT by (actual − reserved)·T, never below now (a full bucket holds no more): the same
+ * corrections, and the same bound on actual use, as `token-bucket`.
  */
 export class Gcra implements Window {
   private base = -Infinity;
@@ -29,27 +34,62 @@ export class Gcra implements Window {
     private readonly burst: number,
   ) {}
 
-  /** TAT − τ: admits and nextAdmitAt share this one expression. */
-  private allowAt(): number {
-    return this.base + (this.k - this.burst + 1) * this.interval;
+  get weighted(): boolean {
+    return true;
   }
 
-  admits(now: number): boolean {
-    return this.allowAt() <= now;
+  /** When weight w is admitted (TAT − τ for w = 1): admits and nextAdmitAt share this one expression. */
+  private allowAt(w: number): number {
+    return this.base + (this.k + w - this.burst) * this.interval;
   }
 
-  record(now: number): void {
+  admits(now: number, w = 1): boolean {
+    return w <= this.burst && this.allowAt(w) <= now;
+  }
+
+  record(now: number, w = 1): void {
     if (this.base + this.k * this.interval <= now) {
       this.base = now;
-      this.k = 1;
+      this.k = w;
     } else {
-      this.k++;
+      this.k += w;
     }
   }
 
-  nextAdmitAt(now: number): number {
-    const t = this.allowAt();
+  nextAdmitAt(now: number, w = 1): number {
+    if (w > this.burst) return Infinity;
+    const t = this.allowAt(w);
     return t > now ? t : now;
+  }
+
+  settle(_at: number, reserved: number, actual: number, now: number): void {
+    if (actual === reserved) return;
+    // TAT at or before now is a full bucket: start the correction from now, and end no earlier.
+    if (this.base + this.k * this.interval <= now) {
+      this.base = now;
+      this.k = 0;
+    }
+    this.k += actual - reserved;
+    if (this.k < 0) this.k = 0;
+  }
+
+  remaining(now: number): number {
+    // The largest whole w ≤ burst with allowAt(w) ≤ now: estimated, then checked with allowAt itself.
+    let w = Math.floor((now - this.base) / this.interval - this.k + this.burst);
+    if (!(w < this.burst)) w = this.burst;
+    if (w < 0) w = 0;
+    while (w < this.burst && this.allowAt(w + 1) <= now) w++;
+    while (w > 0 && this.allowAt(w) > now) w--;
+    return w;
+  }
+
+  resetAt(now: number): number {
+    const t = this.base + this.k * this.interval;
+    return t > now ? t : now;
+  }
+
+  capacity(): number {
+    return this.burst;
   }
 
   footprint(): number {

@@ -4,6 +4,7 @@ import { create, entry, type Named } from '../core/registry.js';
 import { duration, intIn, type Rate } from '../core/units.js';
 import { bucketPublished } from './bucket-published.js';
 import { bucketWindow } from './bucket-window.js';
+import { fixedWindow } from './fixed-window.js';
 import { nextUp } from './float.js';
 import { gcra } from './gcra.js';
 import { slidingLog } from './sliding-log.js';
@@ -33,18 +34,21 @@ const burst = z.strictObject({
 const none = z.strictObject({});
 
 /**
- * Every limiter, under the name a scenario uses (`keys.limiter`). An entry: its options, its
- * window factory, and `redis` when the shared key pool can run it (`keys.store: { redis }`).
+ * Every limiter, under the name a scenario uses (`keys.limiter`). An entry: its options, whether
+ * it weighs admissions (a tokens quota needs it), its window factory, and `redis` when the shared
+ * key pool can run it (`keys.store: { redis }`, request counts only).
  * Adding a limiter is one file and one line here.
  */
 export const limiters = {
   'sliding-log': entry({
     options: none,
+    weighted: true,
     create: (limit: Rate) => slidingLog(limit, {}),
     redis: (n: number, w: number) => ({ limiter: 'sliding-log', params: [n, w, 0] as [number, number, number] }),
   }),
   'bucket-window': entry({
     options: geometry,
+    weighted: true,
     create: (limit: Rate, o) => bucketWindow(limit, o),
     redis: (n: number, w: number, o: z.output<typeof geometry>, scale: number) => ({
       limiter: 'bucket-window',
@@ -52,9 +56,10 @@ export const limiters = {
     }),
   }),
   // One process's published code (the Python review client's bucket counter): no shared version.
-  'bucket-published': entry({ options: geometry, create: (limit: Rate, o) => bucketPublished(limit, o) }),
+  'bucket-published': entry({ options: geometry, weighted: false, create: (limit: Rate, o) => bucketPublished(limit, o) }),
   'uniform-interval': entry({
     options: none,
+    weighted: true,
     create: (limit: Rate) => uniformInterval(limit, {}),
     redis: (n: number, w: number) => {
       const exact = Number.isInteger(w) && w % n === 0;
@@ -63,6 +68,7 @@ export const limiters = {
   }),
   'token-bucket': entry({
     options: burst,
+    weighted: true,
     create: (limit: Rate, o) => tokenBucket(limit, o),
     redis: (n: number, w: number, o: z.output<typeof burst>) => {
       const unit = Number.isInteger(w) ? w : 1;
@@ -71,10 +77,15 @@ export const limiters = {
   }),
   gcra: entry({
     options: burst,
+    weighted: true,
     create: (limit: Rate, o) => gcra(limit, o),
     redis: (n: number, w: number, o: z.output<typeof burst>) => ({ limiter: 'gcra', params: [w / n, o.burst ?? n, 0] as [number, number, number] }),
   }),
+  'fixed-window': entry({ options: none, weighted: true, create: (limit: Rate) => fixedWindow(limit, {}) }),
 };
+
+/** Can this limiter weigh admissions (a tokens quota)? */
+export const weighted = (choice: Named): boolean => (limiters as Record<string, { weighted: boolean }>)[choice.type]?.weighted === true;
 
 export type LimiterName = keyof typeof limiters;
 export const limiterNames = Object.keys(limiters) as LimiterName[];

@@ -20,6 +20,16 @@ export interface TokenBucketOptions {
  * rounds 0.1 + 0.9 below one token and refuses a request that is due. A fractional W keeps plain
  * tokens, where a burst at one instant is still exact. O(1) time; two numbers per key (level,
  * time of the last update).
+ *
+ * Weights: an admission of w takes w tokens, so w > burst never fits (nextAdmitAt: Infinity) and
+ * the bound above holds for admitted weights. settle gives back reserved − actual (the level
+ * capped at burst, as x/time/rate's Cancel) or takes actual − reserved (the level may go below
+ * zero: a debt the refill pays before the next admission). Bound on actual use over admissions
+ * i…j (a closed interval Δ = t_j − t_i): Σ actual ≤ burst + rate·Δ + (refunds of earlier
+ * admissions given back between i and j) + Σ (actual − reserved)⁺ of i…j corrected after j.
+ * Corrections of the interval's own admissions that arrive inside it cancel out; a refund that
+ * arrives late, after the bucket has refilled past what it would have held, is spent again: the
+ * bucket cannot tell, in O(1) state, tokens it lost to the cap since the admission.
  */
 export class TokenBucket implements Window {
   private level: number;
@@ -29,7 +39,11 @@ export class TokenBucket implements Window {
   private readonly cap: number;
   private readonly refill: number;
 
-  constructor(count: number, windowMs: number, burst: number) {
+  constructor(
+    count: number,
+    windowMs: number,
+    private readonly burst: number,
+  ) {
     this.unit = Number.isInteger(windowMs) ? windowMs : 1;
     this.cap = burst * this.unit;
     this.refill = (count * this.unit) / windowMs;
@@ -44,21 +58,53 @@ export class TokenBucket implements Window {
     return level > this.cap ? this.cap : level;
   }
 
-  admits(now: number): boolean {
-    return this.levelAt(now) >= this.unit;
+  get weighted(): boolean {
+    return true;
   }
 
-  record(now: number): void {
-    this.level = this.levelAt(now) - this.unit;
+  admits(now: number, w = 1): boolean {
+    return this.levelAt(now) >= w * this.unit;
+  }
+
+  record(now: number, w = 1): void {
+    this.level = this.levelAt(now) - w * this.unit;
     if (now > this.last) this.last = now;
   }
 
-  nextAdmitAt(now: number): number {
-    if (this.levelAt(now) >= this.unit) return now;
-    // The refill time of the missing part, nudged until levelAt itself says a token is there.
-    let t = this.last + (this.unit - this.level) / this.refill;
+  nextAdmitAt(now: number, w = 1): number {
+    const need = w * this.unit;
+    if (need > this.cap) return Infinity;
+    return this.fullFor(now, need);
+  }
+
+  settle(_at: number, reserved: number, actual: number, now: number): void {
+    if (actual === reserved) return;
+    const level = this.levelAt(now) + (reserved - actual) * this.unit;
+    this.level = level > this.cap ? this.cap : level;
+    if (now > this.last) this.last = now;
+  }
+
+  remaining(now: number): number {
+    const level = this.levelAt(now);
+    // Whole tokens: w ≤ ⌊level / unit⌋ ⇔ w·unit ≤ level for whole w (the division rounds monotonically).
+    return level > 0 ? Math.floor(level / this.unit) : 0;
+  }
+
+  resetAt(now: number): number {
+    return this.fullFor(now, this.cap);
+  }
+
+  capacity(): number {
+    return this.burst;
+  }
+
+  /** Earliest t ≥ now with levelAt(t) ≥ need (≤ cap). */
+  private fullFor(now: number, need: number): number {
+    if (this.levelAt(now) >= need) return now;
+    // The refill time of the missing part, nudged until levelAt itself says it is there.
+    let t = this.last + (need - this.level) / this.refill;
     if (t < now) t = now;
-    while (this.levelAt(t) < this.unit) t = nextUp(t);
+    while (this.levelAt(t) < need) t = nextUp(t);
     return t;
   }
 

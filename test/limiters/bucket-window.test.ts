@@ -2,21 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BucketWindow, bucketWindow } from '../../src/limiters/bucket-window.js';
 import { SlidingLog } from '../../src/limiters/sliding-log.js';
-import { greedy, limitArb, maxInWindow, traceArb, windowContract } from './contract.js';
-import { geometryArb, resolve, type Geometry } from './geometry.js';
-
-windowContract<Geometry>({
-  type: 'bucket-window',
-  options: geometryArb,
-  maxFootprint: (limit, g) => resolve(limit, g).buckets + 1,
-  burst: (limit) => limit.count,
-  bound: (limit, g, admitted) => {
-    const { buckets, width } = resolve(limit, g);
-    // N in any window of (B − 1)·w (= W − bucketWidth by default); 2N in any window of B·w (= W).
-    expect(maxInWindow(admitted, (buckets - 1) * width)).toBeLessThanOrEqual(limit.count);
-    expect(maxInWindow(admitted, buckets * width)).toBeLessThanOrEqual(2 * limit.count);
-  },
-});
+import { arrivalsOf, greedy, limitArb, maxInWindow, runWeighted, traceArb } from './contract.js';
+import { geometryArb, resolve } from './geometry.js';
 
 describe('bucket-window', () => {
   const perMinute3 = { count: 3, windowMs: 60_000 };
@@ -69,5 +56,44 @@ describe('bucket-window', () => {
   it('a request every second for two minutes at 3/min: the same 6 as an exact window', () => {
     const times = Array.from({ length: 120 }, (_, i) => i * 1_000);
     expect(greedy(bucketWindow(perMinute3, {}), times)).toEqual([0, 1_000, 2_000, 60_000, 61_000, 62_000]);
+  });
+
+  it('weighted: admits w exactly when the newest B aligned buckets hold at most N − w (reference model, with settles)', () => {
+    fc.assert(
+      fc.property(limitArb, geometryArb, arrivalsOf(traceArb), (limit, g, arrivals) => {
+        const { buckets, width } = resolve(limit, g);
+        const win = bucketWindow(limit, g);
+        runWeighted(win, arrivals, (t, w, ops) => {
+          // Every admission's current weight, and the bucket it counts in; a settle changes it while counted.
+          const got: { b: number; weight: number }[] = [];
+          for (const op of ops) {
+            if (op.kind === 'record') got.push({ b: Math.floor(op.t / width), weight: op.w });
+            if (op.kind !== 'settle') continue;
+            const b = Math.floor(op.at / width);
+            const e = got.find((x) => x.b === b && x.weight === op.r);
+            if (e && b > Math.floor(op.t / width) - buckets) e.weight = op.a;
+          }
+          const newest = Math.floor(t / width);
+          const counted = got.filter((x) => x.b > newest - buckets).reduce((sum, x) => sum + x.weight, 0);
+          expect(win.admits(t, w)).toBe(w <= limit.count - counted);
+          expect(win.remaining(t)).toBe(Math.max(0, limit.count - counted));
+        });
+      }),
+    );
+  });
+
+  it('weighted: a settle corrects the bucket while it is counted, and not after it left', () => {
+    const w = new BucketWindow(100, 6, 10_000);
+    w.record(5_000, 60);
+    w.record(15_000, 30);
+    expect(w.remaining(20_000)).toBe(10);
+    expect(w.nextAdmitAt(20_000, 50)).toBe(60_000);
+    expect(w.resetAt(20_000)).toBe(70_000);
+    w.settle(5_000, 60, 10, 20_000);
+    expect(w.remaining(20_000)).toBe(60);
+    // Bucket 0 leaves at 60 s: a correction of it then is forgotten, as the bucket is.
+    w.settle(5_000, 10, 90, 60_000);
+    expect(w.remaining(60_000)).toBe(70);
+    expect(w.nextAdmitAt(60_000, 101)).toBe(Infinity);
   });
 });
