@@ -128,7 +128,6 @@ export function showMs(ms: number): string {
 
 /** ln(100): an exponential's p99 over its mean. */
 const EXP_P99 = Math.log(100);
-const TOO_LONG = `of at most ${MAX_DURATION_TEXT}`;
 
 /** A distribution kind: the options after `dist:`, checks across them, the resolved form, and its sampler. */
 interface DistEntry<O extends z.ZodObject, D> {
@@ -146,37 +145,42 @@ function logParams(v: { median?: number; p99?: number; mu?: number; sigma?: numb
 }
 
 /**
- * Every distribution of durations, under the name a scenario writes after `dist:`. Adding one is
- * a sampler above and a line here; the scenario schema and its JSON Schema follow.
+ * Every kind of distribution, under the name a scenario writes after `dist:`, over a unit: its
+ * parameters are units (`unit` = unit, `max` a year) or token counts. Adding one is a
+ * sampler above and a line here; the scenario schema and its JSON Schema follow.
  */
-export const distributions = {
+const kindsOver = (unit: z.ZodType<number>, what: string, max: number, maxText: string, show: (x: number) => string = showMs) => {
+  const TOO_LONG = `of at most ${maxText}`;
+  // What one value is called in messages: `duration`, `token count`.
+  const noun = what === 'a duration' ? 'duration' : 'token count';
+  return {
   constant: kind({
-    options: z.strictObject({ value: duration }),
+    options: z.strictObject({ value: unit }),
     resolve: (o) => ({ dist: 'constant' as const, value: o.value }),
     sampler: (d) => new Constant(d.value),
   }),
   uniform: kind({
-    options: z.strictObject({ min: duration, max: duration }),
+    options: z.strictObject({ min: unit, max: unit }),
     check: (v, issue) => {
-      if (num(v.min) && num(v.max) && v.min > v.max) issue(['max'], 'expected a duration no less than min');
+      if (num(v.min) && num(v.max) && v.min > v.max) issue(['max'], `expected ${what} no less than min`);
     },
     resolve: (o) => ({ dist: 'uniform' as const, min: o.min, max: o.max }),
     sampler: (d, random) => new Uniform(random, d.min, d.max),
   }),
   exponential: kind({
-    options: z.strictObject({ mean: duration }),
+    options: z.strictObject({ mean: unit }),
     check: (v, issue) => {
-      if (num(v.mean) && !(v.mean * EXP_P99 <= MAX_DURATION_MS)) issue(['mean'], `expected a p99 (4.61 × mean) ${TOO_LONG}`);
+      if (num(v.mean) && !(v.mean * EXP_P99 <= max)) issue(['mean'], `expected a p99 (4.61 × mean) ${TOO_LONG}`);
     },
     resolve: (o) => ({ dist: 'exponential' as const, mean: o.mean }),
     sampler: (d, random) => new Exponential(random, d.mean),
   }),
   /** Normal, truncated at 0 (negative draws are redrawn). */
   normal: kind({
-    options: z.strictObject({ mean: duration, sd: duration }),
+    options: z.strictObject({ mean: unit, sd: unit }),
     check: (v, issue) => {
       const p99 = v.mean + Z99 * v.sd;
-      if (num(v.mean) && num(v.sd) && !(p99 <= MAX_DURATION_MS)) issue([], `expected a p99 (mean + 2.33 × sd) ${TOO_LONG}, got ${showMs(p99)}`);
+      if (num(v.mean) && num(v.sd) && !(p99 <= max)) issue([], `expected a p99 (mean + 2.33 × sd) ${TOO_LONG}, got ${show(p99)}`);
     },
     resolve: (o) => ({ dist: 'normal' as const, mean: o.mean, sd: o.sd }),
     sampler: (d, random) => new TruncatedNormal(random, d.mean, d.sd),
@@ -184,8 +188,8 @@ export const distributions = {
   /** Lognormal: ln(ms) ~ N(mu, sigma), given by median and p99 or by mu and sigma. */
   lognormal: kind({
     options: z.strictObject({
-      median: duration.optional().describe('Median (50th percentile) duration; give with p99'),
-      p99: duration.optional().describe('99th percentile duration; must exceed median'),
+      median: unit.optional().describe(`Median (50th percentile) ${noun}; give with p99`),
+      p99: unit.optional().describe(`99th percentile ${noun}; must exceed median`),
       mu: z.number(msg('expected a number')).optional().describe('Mean of ln(ms); give with sigma instead of median/p99'),
       sigma: z.number(msg('expected a positive number')).positive(msg('expected a positive number')).optional().describe('Standard deviation of ln(ms)'),
     }),
@@ -201,16 +205,16 @@ export const distributions = {
       else if (v.median === undefined) return issue(['median'], 'required field missing');
       else if (v.p99 === undefined) return issue(['p99'], 'required field missing');
       else if (!num(v.median) || !num(v.p99)) return; // a field's own problem is reported
-      else if (v.median <= 0) return issue(['median'], 'expected a duration greater than 0');
-      else if (v.p99 <= v.median) return issue(['p99'], 'expected a duration greater than median');
+      else if (v.median <= 0) return issue(['median'], `expected ${what} greater than 0`);
+      else if (v.p99 <= v.median) return issue(['p99'], `expected ${what} greater than median`);
       // Both forms can describe a tail no run could finish: mu 700 has a p99 of 10^303 ms, and a
       // p99 50,000 × the median puts the mean past the p99. Both must stay within a year.
       const { mu, sigma } = logParams(v);
       const mean = Math.exp(mu + (sigma * sigma) / 2);
       const p99 = Math.exp(mu + Z99 * sigma);
       // A p99 of exactly a year, given as such, comes back from ln and exp a few ulps off.
-      const max = MAX_DURATION_MS * (1 + 1e-12);
-      if (!(mean <= max && p99 <= max)) issue([], `expected a mean and p99 ${TOO_LONG}, got mean ${showMs(mean)}, p99 ${showMs(p99)}`);
+      const most = max * (1 + 1e-12);
+      if (!(mean <= most && p99 <= most)) issue([], `expected a mean and p99 ${TOO_LONG}, got mean ${show(mean)}, p99 ${show(p99)}`);
     },
     resolve: (o) => ({ dist: 'lognormal' as const, ...logParams(o) }),
     sampler: (d, random) => new LogNormal(random, d.mu, d.sigma),
@@ -218,12 +222,16 @@ export const distributions = {
   /** Draws uniformly from the listed samples (ms). */
   empirical: kind({
     options: z.strictObject({
-      samples: z.array(duration, msg('expected a list of durations')).min(1, msg('expected a non-empty list of durations')),
+      samples: z.array(unit, msg(`expected a list of ${noun}s`)).min(1, msg(`expected a non-empty list of ${noun}s`)),
     }),
     resolve: (o) => ({ dist: 'empirical' as const, samples: o.samples }),
     sampler: (d, random) => new Empirical(random, d.samples),
   }),
+  };
 };
+
+/** Every distribution of durations (ms). */
+export const distributions = kindsOver(duration, 'a duration', MAX_DURATION_MS, MAX_DURATION_TEXT);
 
 type Distributions = typeof distributions;
 /** A distribution of non-negative durations in ms, resolved (lognormal always as mu and sigma). */
@@ -231,29 +239,46 @@ export type Dist = { [K in keyof Distributions]: ReturnType<Distributions[K]['re
 
 export const distKinds = Object.keys(distributions) as (keyof Distributions)[];
 
-const forms = distKinds.map((name) => {
-  const e = distributions[name] as DistEntry<z.ZodObject, Dist>;
-  // `dist` first, as it is written.
-  return z.strictObject({ dist: z.literal(name), ...e.options.shape }).superRefine((v, ctx) =>
-    e.check?.(v as never, (path, message) => ctx.addIssue({ code: 'custom', path, message })),
-  );
-});
-
 /**
- * A distribution of durations in a scenario: a plain duration (constant) or `{ dist: kind, … }`
- * (see `distributions`). Output: the resolved Dist.
+ * The scenario schema of a distribution over `unit`: a plain value (constant) or `{ dist: kind, … }`
+ * (see `kindsOver`). Output: the resolved Dist.
  */
-export const distribution = z
-  .union(
-    [duration, z.discriminatedUnion('dist', forms as unknown as [z.ZodObject, ...z.ZodObject[]])],
-    msg('expected a duration or a distribution such as { dist: lognormal, median: 3s, p99: 9s }'),
-  )
-  .transform((v): Dist => {
-    if (typeof v === 'number') return { dist: 'constant', value: v };
-    const { dist, ...options } = v as { dist: keyof Distributions } & Record<string, unknown>;
-    return (distributions[dist] as DistEntry<z.ZodObject, Dist>).resolve(options as never);
-  })
-  .meta({ id: 'distribution', description: `A duration (constant), or { dist: ${distKinds.join(' | ')}, … }` });
+function distributionOver(kinds: Distributions, unit: z.ZodType<number>, example: string, id: string, what: string) {
+  const forms = distKinds.map((name) => {
+    const e = kinds[name] as DistEntry<z.ZodObject, Dist>;
+    // `dist` first, as it is written.
+    return z.strictObject({ dist: z.literal(name), ...e.options.shape }).superRefine((v, ctx) =>
+      e.check?.(v as never, (path, message) => ctx.addIssue({ code: 'custom', path, message })),
+    );
+  });
+  return z
+    .union([unit, z.discriminatedUnion('dist', forms as unknown as [z.ZodObject, ...z.ZodObject[]])], msg(`expected ${what} or a distribution such as ${example}`))
+    .transform((v): Dist => {
+      if (typeof v === 'number') return { dist: 'constant', value: v };
+      const { dist, ...options } = v as { dist: keyof Distributions } & Record<string, unknown>;
+      return (kinds[dist] as DistEntry<z.ZodObject, Dist>).resolve(options as never);
+    })
+    .meta({ id, description: `${what[0]!.toUpperCase()}${what.slice(1)} (constant), or { dist: ${distKinds.join(' | ')}, … }` });
+}
+
+/** A distribution of durations in a scenario (latency, think time). */
+export const distribution = distributionOver(distributions, duration, '{ dist: lognormal, median: 3s, p99: 9s }', 'distribution', 'a duration');
+
+/** Tokens one request may carry (prompt or output): a bound on a count, far above any model's context. */
+export const MAX_TOKENS = 10_000_000;
+const tokenCount = z
+  .number({ error: `expected a number of tokens from 0 to ${MAX_TOKENS}` })
+  .min(0, { error: `expected a number of tokens from 0 to ${MAX_TOKENS}` })
+  .max(MAX_TOKENS, { error: `expected a number of tokens from 0 to ${MAX_TOKENS}` });
+
+/** A distribution of token counts in a scenario (prompt, output, max_tokens); draws are rounded to whole tokens. */
+export const tokenDistribution = distributionOver(
+  kindsOver(tokenCount, 'a number of tokens', MAX_TOKENS, `${MAX_TOKENS} tokens`, (x) => `${Number(x.toPrecision(3))} tokens`),
+  tokenCount,
+  '{ dist: lognormal, median: 800, p99: 6000 }',
+  'tokenDistribution',
+  'a number of tokens',
+);
 
 /** The sampler of a resolved distribution, drawing from `random`. */
 export function sampler(dist: Dist, random: Random): Sampler {
