@@ -84,8 +84,12 @@ export function scrub(text: string): string {
  * secret, clientSecret, password, authorization, credentials… (case, `-` and `_` ignored).
  */
 const SECRET_FIELD = /(key|token|secret|password|passwd|authorization|credentials?)$/;
-/** Plural names (apiKeys, tokens, and the key pool `keys`): their scalars and lists are secrets, a mapping under them is walked like any other. */
-const SECRETS_FIELD = /(keys|tokens|secrets|passwords)$/;
+/**
+ * Plural names (apiKeys, authTokens, and the key pool `keys`): their scalars and lists are secrets,
+ * a mapping under them is walked like any other. A bare `tokens` is not one: in this field it counts
+ * an LLM's tokens (`workload.tokens`, a tokens quota).
+ */
+const SECRETS_FIELD = /(keys|authtokens|accesstokens|apitokens|secrets|passwords)$/;
 const normField = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
 
 /** Is a field of this name a secret (its value never shown)? */

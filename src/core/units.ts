@@ -61,9 +61,9 @@ const RATE = 'expected a rate such as 3/min, 10/s or 5/10s';
 const rateText = z.string(msg(RATE)).regex(RATE_RE, msg(RATE));
 
 /** Why a limit is out of bounds, or undefined. */
-function limitProblem(r: Rate): string | undefined {
+function limitProblem(r: Rate, maxCount = MAX_LIMIT_COUNT, what = 'requests'): string | undefined {
   if (!(Number.isInteger(r.count) && r.count > 0 && r.windowMs > 0)) return 'expected a rate with a whole positive count and a non-zero window, such as 3/min';
-  if (r.count > MAX_LIMIT_COUNT) return `expected at most ${MAX_LIMIT_COUNT} requests per window`;
+  if (r.count > maxCount) return `expected at most ${maxCount} ${what} per window`;
   if (!(r.windowMs >= MIN_TIMER_MS && r.windowMs <= MAX_DURATION_MS)) return `expected a window from ${MIN_TIMER_MS}ms to ${MAX_DURATION_TEXT}`;
   return undefined;
 }
@@ -77,6 +77,19 @@ export const rate = rateText
   })
   .transform((s) => parseRate(s)!)
   .meta({ id: 'rate', description: `A whole count per window, such as 3/min, 10/s or 5/10s (count at most ${MAX_LIMIT_COUNT}, window from ${MIN_TIMER_MS}ms to ${MAX_DURATION_TEXT})` });
+
+/** The most tokens a quota may allow per window (a float holds every whole count this large exactly). */
+export const MAX_TOKEN_LIMIT = 1e12;
+
+/** A tokens quota: `30000/min`; like `rate` with counts up to a trillion (a window holds one entry per admission, not per token). */
+export const tokenRate = rateText
+  .superRefine((s, ctx) => {
+    const r = parseRate(s);
+    const problem = r && limitProblem(r, MAX_TOKEN_LIMIT, 'tokens');
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: s });
+  })
+  .transform((s) => parseRate(s)!)
+  .meta({ id: 'tokenRate', description: `Tokens per window, such as 30000/min (count at most ${MAX_TOKEN_LIMIT}, window from ${MIN_TIMER_MS}ms to ${MAX_DURATION_TEXT})` });
 
 const ARRIVALS = `expected a rate from 1/8760h to ${MAX_ARRIVALS_PER_MS * 1000}/s, such as 20/s`;
 /** An arrival rate: like `rate` but the count may be fractional (`0.9/s`), from one a year to a million a second. Output: requests per ms. */

@@ -26,12 +26,27 @@ export type KeyStore =
       giveUpAfterMs?: number;
     };
 
+/**
+ * When a request's tokens count against a tokens quota (what providers document): `reserve` — the
+ * prompt plus max_tokens when admitted, corrected to what it used when its answer ends;
+ * `actual` — what it used, when its answer ends; `prompt` — its prompt, when admitted.
+ */
+export type Charge = 'reserve' | 'actual' | 'prompt';
+
 export interface Keys {
   count: number;
   /** Real mode: the environment variable holding the keys, comma-separated (never the keys themselves). */
   env?: string;
-  /** Client-side limit per key; undefined = no limit. */
+  /** Client-side limit of requests per key; undefined = no limit. */
   limit: Rate | undefined;
+  /** Client-side limit of tokens per key (needs requests with sizes: `workload.tokens`). */
+  tokens?: Rate;
+  /** Requests one key may have in flight at once (`exclusive` is 1). */
+  concurrent?: number;
+  /** How tokens are charged (present with `tokens`). */
+  charge?: Charge;
+  /** The limiter of the tokens quota when it differs from `limiter` (which then runs the requests quota). */
+  tokenLimiter?: Named;
   /**
    * Added to the limiter's window: the client counts a request when it takes the key, the
    * provider when the request arrives, and connection setup (or the network) delays some requests

@@ -1,4 +1,6 @@
+import type { Named } from '../core/registry.js';
 import type { Rate } from '../core/units.js';
+import type { Charge } from '../keys/spec.js';
 import type { Dist } from '../sim/dist.js';
 import type { Fault } from './faults.js';
 
@@ -13,8 +15,20 @@ export interface Provider {
   failure: number;
   /** Requests served at once; Infinity = unlimited. */
   capacity: number;
-  /** The provider's own per-key limit (exact sliding window → 429 + retry-after). */
+  /** The provider's own limit of requests (per key, or per organisation with `scope: all`) → 429 + retry-after. */
   limit: Rate | undefined;
+  /** Its limit of tokens. */
+  tokens?: Rate;
+  /** Requests it serves at once per key (or per organisation). */
+  concurrent?: number;
+  /** How it charges tokens (present with `tokens`). */
+  charge?: Charge;
+  /** The algorithm of its quotas; absent: an exact sliding window (sliding-log). */
+  algorithm?: Named;
+  /** `all`: one quota shared by every key (an organisation's); absent: one per key. */
+  scope?: 'all';
+  /** How it serves LLM requests: time to first token and per output token, with a sequence budget. */
+  serving?: Serving;
   /** Client-side timeout of one attempt; Infinity = none. */
   timeoutMs: number;
   /**
@@ -26,6 +40,19 @@ export interface Provider {
   faults: Fault[];
 }
 
+/**
+ * An LLM server's serving model, per request and without an event per token: a request waits for one
+ * of `maxSequences` sequence slots (the provider's queue), then prefills — time to first token
+ * `ttft` — then decodes its output tokens one per `tpot`, which grows with the sequences decoding at once.
+ */
+export interface Serving {
+  /** Prefill time: a draw from `dist`, or base + perPromptToken × prompt tokens + perSequence × sequences running. */
+  ttft: { dist?: Dist; base: number; perPromptToken: number; perSequence: number };
+  /** Time per output token: a draw from `dist`, or base + perSequence × sequences running (this one included). */
+  tpot: { dist?: Dist; base: number; perSequence: number };
+  maxSequences: number;
+}
+
 /** Real mode: what each request asks for. */
 export interface RequestTemplate {
   model: string;
@@ -33,4 +60,6 @@ export interface RequestTemplate {
   prompt: string;
   /** Replaces the whole JSON body when given. */
   body: Record<string, unknown> | undefined;
+  /** Ask for the answer as a stream of server-sent events (time to first token is measured then). */
+  stream: boolean;
 }

@@ -25,6 +25,8 @@ import { fileSchema, nameProblems, scenarioSchema } from './schema.js';
 import { sweepDimensions, sweepPoints, sweptFields } from './sweep.js';
 import { seedSchema } from '../core/units.js';
 import { readYaml } from './yaml.js';
+import { DatasetError, readDataset } from './dataset.js';
+import { dirname, resolve } from 'node:path';
 import { addSecretsIn, redactSet } from '../core/secrets.js';
 
 export interface LoadOptions {
@@ -178,6 +180,20 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
           const value = merge(layers);
           const parsed = scenarioSchema.safeParse(value, { error: errorMap });
           if (!parsed.success) located.push(...locate(toProblems(parsed.error.issues, value), layers));
+          else {
+            // A dataset's rows, read once per file (relative to the scenario's folder).
+            const rows = parsed.data.workload.tokens?.rows;
+            if (rows) {
+              try {
+                const d = readDataset(resolve(dirname(file), rows.file));
+                rows.prompt = d.prompt;
+                rows.output = d.output;
+              } catch (e) {
+                if (!(e instanceof DatasetError)) throw e;
+                located.push(...locate([{ path: ['workload', 'dataset'], key: false, message: e.message }], layers));
+              }
+            }
+          }
           // on failure a placeholder: fail() below throws before the plan escapes
           const scenario = parsed.success ? ({ ...parsed.data, seed: pointSeed } satisfies Scenario) : (undefined as never);
           return { name: variant.name, ...(variant.condition ? { condition: true } : {}), scenario };
@@ -273,7 +289,16 @@ function toProblems(issues: readonly Issue[], input: unknown, base: Path = []): 
  * a mapping was expected), then prefer the one whose issues reach deepest into the value.
  */
 function chooseBranch(branches: Issue[][], value: unknown): Issue[] | undefined {
+  // A form that knows none of the value's fields is not the one meant (`{ type: gcra, … }` is not
+  // the `{ requests, tokens }` form), unless no form knows them.
+  const known = (b: Issue[]) => !b.some((i) => i.path.length === 0 && i.code === 'unrecognized_keys' && isPlainMap(value) && Object.keys(value).every((k) => i.keys.includes(k)));
   const fits = branches.filter((b) => !b.some((i) => i.path.length === 0 && rejectsType(i, value)));
+  if (fits.some(known)) return pick(fits.filter(known));
+  return pick(fits);
+}
+
+/** The branch whose issues reach deepest into the value. */
+function pick(fits: Issue[][]): Issue[] | undefined {
   const depth = (b: Issue[]) => Math.max(...b.map((i) => i.path.length + (i.code === 'unrecognized_keys' ? 1 : 0)));
   return fits.reduce<Issue[] | undefined>((best, b) => (best && depth(best) >= depth(b) ? best : b), undefined);
 }

@@ -6,13 +6,16 @@
  */
 import { z } from 'zod';
 import { balancers } from '../balancers/index.js';
-import { named } from '../core/registry.js';
+import { named, type Named } from '../core/registry.js';
 import { faultKindNames, faultKinds } from '../providers/faults.js';
-import { distribution } from '../sim/dist.js';
-import { limiterNames, limiters, redisForm } from '../limiters/index.js';
+import { distribution, tokenDistribution } from '../sim/dist.js';
+import { MAX_DATASET_ROWS } from './dataset.js';
+import { limiterNames, limiters, redisForm, weighted } from '../limiters/index.js';
 import { keyChoiceNames } from '../keys/choice.js';
 import { storeKinds } from '../keys/store/kinds.js';
 import type { Fault, Health, Keys, KeyStore, Provider, RequestTemplate, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
+import type { Charge } from '../keys/spec.js';
+import type { Serving } from '../providers/spec.js';
 import { didYouMean, show } from './errors.js';
 import { isReferenceKey, referenceKeys } from '../core/reference-keys.js';
 import { sweepPathProblems, sweepPoints } from './sweep.js';
@@ -21,7 +24,7 @@ import {
   MAX_KEY_PROVIDER_PAIRS, MAX_POLLS_PER_WAIT, MAX_PROVIDERS, MAX_REQUESTS, MAX_WEIGHT, MAX_WINDOW_ENTRIES,
 } from '../core/limits.js';
 import {
-  arrivalRate, duration, intIn, positiveUpTo, probability, rate, seedSchema, timerInterval,
+  arrivalRate, duration, intIn, positiveUpTo, probability, rate, seedSchema, timerInterval, tokenRate, type Rate,
 } from '../core/units.js';
 
 const retryOn = ['rateLimited', 'serverError', 'timeout', 'connectFailed', 'unavailable'] as const satisfies readonly RetryOn[];
@@ -40,10 +43,26 @@ const workload = z
       .optional()
       .describe('Open model: requests arrive at this rate instead of coming from workers (default: closed model)'),
     clients: intIn(1, MAX_CLIENTS).default(1000).describe(`Distinct client ids carried by requests (default 1000, at most ${MAX_CLIENTS})`),
+    tokens: z
+      .strictObject({
+        prompt: tokenDistribution.optional().describe('Prompt tokens of a request: a number or a distribution (required unless a dataset gives them)'),
+        output: tokenDistribution.optional().describe('Output tokens of a request, at most its maxTokens (required unless a dataset gives them)'),
+        maxTokens: tokenDistribution.optional().describe("max_tokens of a request (default: its own output, nothing reserved beyond it)"),
+      })
+      .optional()
+      .describe('The size of each request in tokens, drawn from its own stream (default: requests have no size)'),
+    dataset: z.string().min(1).optional()
+      .describe(`A JSONL or CSV file of prompt_tokens, output_tokens rows (relative to the scenario file), sampled uniformly; at most ${MAX_DATASET_ROWS} rows`),
   })
   .superRefine((w, ctx) => {
     if (w.arrivals && w.think) {
       ctx.addIssue({ code: 'custom', path: ['think'], message: 'think applies to the closed model only, not with arrivals' });
+    }
+    if (w.dataset === undefined && w.tokens) {
+      for (const f of ['prompt', 'output'] as const) if (!w.tokens[f]) ctx.addIssue({ code: 'custom', path: ['tokens', f], message: 'required field missing (or give workload.dataset)' });
+    }
+    if (w.dataset !== undefined && (w.tokens?.prompt || w.tokens?.output)) {
+      ctx.addIssue({ code: 'custom', path: ['dataset'], message: 'expected either a dataset or tokens.prompt and tokens.output, not both (tokens.maxTokens may go with a dataset)' });
     }
   })
   .transform((w): Workload => ({
@@ -52,6 +71,18 @@ const workload = z
     think: w.think ?? { dist: 'constant', value: 0 },
     arrivals: w.arrivals && { process: w.arrivals.process, perMs: w.arrivals.rate },
     clients: w.clients,
+    // No sizes: the field is absent, so resolved scenarios (and results) look as before tokens.
+    ...(w.tokens || w.dataset !== undefined
+      ? {
+          tokens: {
+            prompt: w.tokens?.prompt,
+            output: w.tokens?.output,
+            maxTokens: w.tokens?.maxTokens,
+            // The loader reads the file (relative to the scenario) and fills the rows.
+            ...(w.dataset !== undefined ? { rows: { file: w.dataset, prompt: new Int32Array(0), output: new Int32Array(0) } } : {}),
+          },
+        }
+      : {}),
   }));
 
 const wait = z
@@ -68,16 +99,53 @@ const store = z
   ])
   .transform((v): KeyStore => (v === 'memory' ? { kind: 'memory' } : storeKinds.redis.resolve(v as z.output<typeof storeKinds.redis.options>)));
 
+const limiterChoice = named(limiters, 'limiter');
+
+const charge = z.enum(['reserve', 'actual', 'prompt']).default('reserve')
+  .describe('When tokens count: reserve (prompt + max_tokens when admitted, corrected to actual use at the end, as OpenAI documents), actual (what was used, at the end) or prompt (default reserve)');
+
+/** A quota in one or more dimensions: a rate (requests), or `{ requests, tokens, concurrent, charge }` (a provider's adds `algorithm` and `scope`). */
+function quota(provider: boolean) {
+  const dims = {
+    requests: rate.optional().describe('Requests per window, such as 500/min'),
+    tokens: tokenRate.optional().describe('Tokens per window, such as 30000/min (requests need sizes: workload.tokens)'),
+    concurrent: intIn(1, MAX_COUNT).optional().describe(`Requests in flight at once (at most ${MAX_COUNT})`),
+    charge,
+  };
+  const object = provider
+    ? z.strictObject({
+        ...dims,
+        algorithm: limiterChoice.optional().describe("The provider's limiter for its quotas, any registered one with its options (default sliding-log: an exact window)"),
+        scope: z.enum(['key', 'all']).default('key').describe('key: a quota per API key; all: one quota for every key (an organisation\'s) (default key)'),
+      })
+    : z.strictObject(dims);
+  return z
+    .union([rate, object], { error: 'expected a rate such as 3/min or { requests, tokens, concurrent, charge }' })
+    .superRefine((q, ctx) => {
+      if (typeof q === 'object' && 'charge' in q && q.requests === undefined && q.tokens === undefined && q.concurrent === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'expected at least one of requests, tokens or concurrent' });
+      }
+    })
+    .transform((q) =>
+      'count' in q
+        ? { requests: q, charge: 'reserve' as const }
+        : (q as { requests?: Rate; tokens?: Rate; concurrent?: number; charge: Charge; algorithm?: Named; scope?: 'key' | 'all' }),
+    );
+}
+
 const keys = z
   .strictObject({
     count: intIn(1, MAX_KEYS).default(1).describe(`Number of API keys (default 1, at most ${MAX_KEYS}; real mode: the keys in \`env\`)`),
     env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name such as GATESIM_KEYS' }).optional()
       .describe('Real mode: environment variable holding the keys, comma-separated (keys never go in the file)'),
-    limit: rate.optional().describe('Client-side limit per key such as 3/min (default: no limit)'),
+    limit: quota(false).optional()
+      .describe('Client-side limit per key: requests such as 3/min, or { requests, tokens, concurrent, charge } (default: no limit)'),
     guard: duration.prefault('0ms')
       .describe("Added to the limiter's window to absorb the spread between taking a key and the provider counting the request (connection setup, network); default 0ms"),
-    limiter: named(limiters, 'limiter').prefault('sliding-log')
-      .describe('Limiter enforcing the per-key limit: a name or { type: name, …options } (default sliding-log)'),
+    limiter: limiterChoice.prefault('sliding-log')
+      .describe('Limiter enforcing the per-key limit, every dimension unless tokenLimiter is given: a name or { type: name, …options } (default sliding-log)'),
+    tokenLimiter: limiterChoice.optional()
+      .describe('Limiter of the tokens dimension, when it differs from limiter: a name or { type: name, …options } (default: limiter)'),
     choice: z.enum(keyChoiceNames).default('least-used')
       .describe(`How a free key is chosen: ${keyChoiceNames.join(' | ')} (default least-used)`),
     exclusive: z.boolean().default(false).describe('A key serves one request at a time (default false)'),
@@ -87,15 +155,26 @@ const keys = z
       .describe('Where the pool keeps its state: memory (default) or { redis: URL, prefix, failOpen } shared across processes (real mode; the simulation always uses memory)'),
   })
   .superRefine((k, ctx) => {
-    // A shared pool decides in Redis: only limiters with a Redis form can (refused here, not at connect time).
-    if (k.store.kind === 'redis' && k.limit && !redisForm(k.limiter)) {
+    const requests = k.limiter;
+    const tokens = k.tokenLimiter ?? k.limiter;
+    // A shared pool decides in Redis: only limiters with a Redis form can, for requests only (refused here, not at connect time).
+    if (k.store.kind === 'redis' && k.limit?.requests && !redisForm(requests)) {
       const able = limiterNames.filter((n) => redisForm({ type: n, options: {} }));
-      ctx.addIssue({ code: 'custom', path: ['limiter'], message: `expected a limiter the Redis store runs (${able.join(' | ')}) with keys.store: redis, got ${JSON.stringify(k.limiter.type)}` });
+      ctx.addIssue({ code: 'custom', path: ['limiter'], message: `expected a limiter the Redis store runs (${able.join(' | ')}) with keys.store: redis, got ${JSON.stringify(requests.type)}` });
+    }
+    if (k.store.kind === 'redis' && (k.limit?.tokens || k.limit?.concurrent)) {
+      ctx.addIssue({ code: 'custom', path: ['store'], message: 'expected keys.store: memory with a tokens or concurrent limit (the Redis store shares request limits only)' });
+    }
+    if (k.limit?.tokens && !weighted(tokens)) {
+      ctx.addIssue({ code: 'custom', path: ['limiter'], message: `expected a limiter that weighs admissions for the tokens limit (${limiterNames.filter((n) => weighted({ type: n, options: {} })).join(' | ')}), got ${JSON.stringify(tokens.type)}` });
     }
   })
-  .transform(({ acquireTimeout, guard, store, ...k }): Keys => ({
+  .transform(({ acquireTimeout, guard, store, limit, tokenLimiter, ...k }): Keys => ({
     ...k,
-    limit: k.limit,
+    limit: limit?.requests,
+    ...(limit?.tokens ? { tokens: limit.tokens, charge: limit.charge } : {}),
+    ...(limit?.tokens && tokenLimiter ? { tokenLimiter } : {}),
+    ...(limit?.concurrent !== undefined ? { concurrent: limit.concurrent } : {}),
     guardMs: guard,
     acquireTimeoutMs: acquireTimeout,
     // memory is the absence of a store: resolved scenarios (and results) look as before
@@ -121,6 +200,28 @@ const fault = z
     return { kind, atMs: at, forMs, ...options } as Fault;
   });
 
+/** `ttft` or `tpot`: a distribution, or its linear model (base + per prompt token + per running sequence). */
+function servingTime(perPromptToken: boolean) {
+  const linear = z.strictObject({
+    base: duration.prefault('0ms').describe('Fixed part (default 0ms)'),
+    ...(perPromptToken ? { perPromptToken: duration.prefault('0ms').describe('Added per prompt token: prefill (default 0ms)') } : {}),
+    perSequence: duration.prefault('0ms').describe('Added per sequence decoding at the same time: contention (default 0ms)'),
+  });
+  return z.union([distribution, linear], { error: 'expected a duration, a distribution, or { base, perPromptToken, perSequence }' }).transform((v) =>
+    'dist' in v
+      ? { dist: v, base: 0, perPromptToken: 0, perSequence: 0 }
+      : { base: v.base, perPromptToken: (v as { perPromptToken?: number }).perPromptToken ?? 0, perSequence: v.perSequence },
+  );
+}
+
+const serving = z
+  .strictObject({
+    ttft: servingTime(true).describe('Prefill: time from a sequence slot to the first token'),
+    tpot: servingTime(false).describe('Time per output token after the first'),
+    maxSequences: intIn(1, MAX_COUNT).describe(`Sequences decoded at once; the rest queue for a slot (at most ${MAX_COUNT})`),
+  })
+  .transform((s): Serving => ({ ttft: s.ttft, tpot: { ...(s.tpot.dist ? { dist: s.tpot.dist } : {}), base: s.tpot.base, perSequence: s.tpot.perSequence }, maxSequences: s.maxSequences }));
+
 const provider = z
   .strictObject({
     name: z.string().min(1).describe('Provider name (required, unique)'),
@@ -134,7 +235,10 @@ const provider = z
     latency: distribution.describe('Latency of one request: a duration or a distribution (required)'),
     failure: probability.default(0).describe('Probability a request fails with a 5xx, such as 1% (default 0)'),
     capacity: intIn(1, MAX_COUNT).optional().describe(`Requests served at once (default unlimited; at most ${MAX_COUNT})`),
-    limit: rate.optional().describe("The provider's own per-key limit such as 3/min; excess gets 429 (default none)"),
+    limit: quota(true).optional()
+      .describe("The provider's own quota: requests per key such as 3/min, or { requests, tokens, concurrent, charge, algorithm, scope }; excess gets 429 saying which (default none)"),
+    serving: serving.optional()
+      .describe('An LLM server: time to first token and per output token, slower with more sequences at once (default: one latency draw per request)'),
     timeout: duration.optional().describe('Client-side timeout of one attempt (default none)'),
     connect: z
       .strictObject({
@@ -151,18 +255,27 @@ const provider = z
       .describe('Connection setup (default: instant, unlimited)'),
     faults: z.array(fault).default([]).describe('Faults injected into this provider (default none)'),
   })
+  .superRefine((p, ctx) => {
+    if (p.serving && p.capacity !== undefined) ctx.addIssue({ code: 'custom', path: ['capacity'], message: 'expected either capacity or serving.maxSequences, not both (a serving model serves maxSequences at once)' });
+  })
   .transform((p): Provider => ({
     name: p.name,
     url: p.url?.replace(/\/+$/, ''),
     weight: p.weight,
     latency: p.latency,
     failure: p.failure,
-    capacity: p.capacity ?? Infinity,
-    limit: p.limit,
+    capacity: p.serving ? p.serving.maxSequences : (p.capacity ?? Infinity),
+    limit: p.limit?.requests,
+    ...(p.limit?.tokens ? { tokens: p.limit.tokens, charge: p.limit.charge } : {}),
+    ...(p.limit?.concurrent !== undefined ? { concurrent: p.limit.concurrent } : {}),
+    ...(p.limit?.algorithm ? { algorithm: p.limit.algorithm } : {}),
+    ...(p.limit?.scope === 'all' ? { scope: 'all' as const } : {}),
+    ...(p.serving ? { serving: p.serving } : {}),
     timeoutMs: p.timeout ?? Infinity,
     connect: { handshakeMs: p.connect.handshake, max: p.connect.max ?? Infinity, timeoutMs: p.connect.timeout, lingerMs: p.connect.linger },
     faults: p.faults,
   }));
+
 
 const providers = z
   .array(provider)
@@ -231,8 +344,9 @@ const request = z
     maxTokens: intIn(1, MAX_COUNT).default(16).describe('max_tokens of each request (default 16)'),
     prompt: z.string().default('Reply with the word ok.').describe('The user message (default a one-word request)'),
     body: z.record(z.string(), z.unknown()).optional().describe('A whole JSON body to send instead (default none)'),
+    stream: z.boolean().default(false).describe('Ask for the answer as server-sent events, one chunk per token; time to first token and between tokens are measured (default false)'),
   })
-  .transform((r): RequestTemplate => ({ model: r.model, maxTokens: r.maxTokens, prompt: r.prompt, body: r.body }));
+  .transform((r): RequestTemplate => ({ model: r.model, maxTokens: r.maxTokens, prompt: r.prompt, body: r.body, stream: r.stream }));
 
 /** The fields a variant or run may override. */
 const overridable = {
@@ -261,6 +375,22 @@ function entriesPerKey(k: Keys): number {
  * Bounds on products of fields, checked on the merged scenario (each field alone is bounded by
  * its own schema): what the recorder, the connection pools and the windows allocate from them.
  */
+/** Quotas of tokens and serving models need requests with sizes; a provider's tokens quota needs a limiter that weighs. */
+function tokenProblems(s: Pick<Scenario, 'workload' | 'keys' | 'providers'>, ctx: z.RefinementCtx): void {
+  const sized = s.workload.tokens !== undefined;
+  const need = (path: (string | number)[], what: string) =>
+    ctx.addIssue({ code: 'custom', path, message: `${what} needs workload.tokens or workload.dataset (requests have no size without them)` });
+  if (!sized && s.keys.tokens) need(['keys', 'limit', 'tokens'], 'a tokens limit');
+  s.providers.forEach((p, i) => {
+    if (!sized && p.tokens) need(['providers', i, 'limit', 'tokens'], 'a tokens limit');
+    if (!sized && p.serving) need(['providers', i, 'serving'], 'a serving model');
+    const algorithm = p.algorithm ?? { type: 'sliding-log', options: {} };
+    if (p.tokens && !weighted(algorithm)) {
+      ctx.addIssue({ code: 'custom', path: ['providers', i, 'limit', 'algorithm'], message: `expected an algorithm that weighs admissions for a tokens limit, got ${JSON.stringify(algorithm.type)}` });
+    }
+  });
+}
+
 function sizeProblems(s: Pick<Scenario, 'workload' | 'keys' | 'providers' | 'retry'>, ctx: z.RefinementCtx): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   const { requests } = s.workload;
@@ -296,6 +426,7 @@ function sizeProblems(s: Pick<Scenario, 'workload' | 'keys' | 'providers' | 'ret
 export const scenarioSchema = z
   .strictObject({ name: z.string().describe('Scenario name (required)'), ...overridable })
   .superRefine(sizeProblems)
+  .superRefine(tokenProblems)
   .transform((s): Omit<Scenario, 'seed'> => ({ ...s, description: s.description }));
 
 /**

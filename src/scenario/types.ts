@@ -22,6 +22,21 @@ export interface Workload {
   arrivals: { process: 'poisson' | 'constant'; perMs: number } | undefined;
   /** Distinct client ids carried by requests. */
   clients: number;
+  /** The size of each request in tokens; absent: requests have no size (as before tokens existed). */
+  tokens?: TokenMix;
+}
+
+/**
+ * Where each request's prompt and output sizes come from: distributions (`workload.tokens`) or a
+ * dataset's rows (`workload.dataset`), drawn from the workload's own `tokens` stream.
+ */
+export interface TokenMix {
+  prompt: Dist | undefined;
+  output: Dist | undefined;
+  /** A dataset's rows (prompt and output tokens), sampled uniformly; replaces the two distributions. */
+  rows?: { file: string; prompt: Int32Array; output: Int32Array };
+  /** `max_tokens` of each request; absent: each request's own output (nothing reserved beyond it). */
+  maxTokens: Dist | undefined;
 }
 
 

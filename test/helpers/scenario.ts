@@ -34,7 +34,7 @@ export function scenario(over: Partial<Scenario> = {}, provider: Partial<Provide
     ],
     connections: 'pooled',
     health: { passive: undefined, cooldown: undefined, breaker: undefined, active: undefined },
-    request: { model: 'gpt-4o-mini', maxTokens: 16, prompt: 'Reply with the word ok.', body: undefined },
+    request: { model: 'gpt-4o-mini', maxTokens: 16, prompt: 'Reply with the word ok.', body: undefined, stream: false },
     retry: { attempts: 1, fallback: false, backoffMs: 1000, maxBackoffMs: 30_000, jitter: 'full', on: ['rateLimited', 'serverError', 'timeout', 'connectFailed', 'unavailable'] },
     ...over,
   };
