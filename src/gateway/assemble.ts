@@ -91,7 +91,7 @@ class RemapTracker {
 export function assemble(s: Scenario, mode: ModeParts): Gateway {
   const clock = mode.clock;
   const n = s.providers.length;
-  const recorder = new Recorder(s.workload.requests, mode.keyNames.length);
+  const recorder = new Recorder(s.workload.requests, mode.keyNames.length, s.workload.tokens !== undefined);
   const healthy = new Uint8Array(n).fill(1);
   const inFlight = new Float64Array(n);
   const balancer = createBalancer(s.balancer, {
@@ -102,7 +102,7 @@ export function assemble(s: Scenario, mode: ModeParts): Gateway {
     inFlight,
   });
   const remaps = mode.trackRemaps && s.balancer.type === 'consistent-hash' ? new RemapTracker(balancer, s.workload.clients) : undefined;
-  const source = new WorkloadSource(s.workload, clock, stream(s.seed, 'workload'), sampler(s.workload.think, stream(s.seed, 'think')));
+  const source = new WorkloadSource(s.workload, clock, stream(s.seed, 'workload'), sampler(s.workload.think, stream(s.seed, 'think')), stream(s.seed, 'tokens'));
   const dispatcher = new Dispatcher({
     clock,
     source,
@@ -117,6 +117,7 @@ export function assemble(s: Scenario, mode: ModeParts): Gateway {
     inFlight,
     timeoutsMs: s.providers.map((p) => p.timeoutMs),
     fallback: s.retry.fallback,
+    ...(s.keys.tokens ? { charge: s.keys.charge ?? 'reserve' } : {}),
     onDone: mode.onDone,
   });
   return {

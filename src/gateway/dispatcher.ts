@@ -3,7 +3,8 @@ import { Outcome, type OutcomeCode } from '../core/outcome.js';
 import { grown } from '../core/typed.js';
 import type { KeyPoolSink, Pool } from '../keys/key-pool.js';
 import { Phase, type Recorder } from '../metrics/recorder.js';
-import type { ProviderPort, ReplySink } from '../providers/port.js';
+import { Dimension, type DimensionCode, type ProviderPort, type ReplySink, type Usage } from '../providers/port.js';
+import type { Charge } from '../keys/spec.js';
 import type { Clock } from '../sim/clock.js';
 import { Connect, type ConnectionLayer, type ConnectionSink } from './connections.js';
 import type { HealthMonitor } from './health.js';
@@ -47,6 +48,8 @@ export interface DispatcherParts<P extends Pool, C extends ConnectionLayer, R ex
   timeoutsMs: readonly number[];
   /** A retry goes to another provider than the failed attempt's when a healthy one exists. */
   fallback: boolean;
+  /** How requests are charged to the keys' tokens quota (undefined: no tokens quota). */
+  charge?: Charge;
   /** Called once, when the last request has its final outcome (real mode waits for it). */
   onDone?: () => void;
 }
@@ -76,6 +79,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private readonly timeoutsMs: readonly number[];
   private readonly onDone: (() => void) | undefined;
   private readonly requests: number;
+  private readonly charge: Charge | undefined;
   private readonly route: Route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
 
   // Per slot.
@@ -91,6 +95,14 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private sentAt = new Float64Array(64);
   private token = new Float64Array(64);
   private timer = new Float64Array(64);
+  // Request sizes (0 without workload.tokens), when the key admitted the attempt and what it reserved, when it reached the provider.
+  private prompt = new Int32Array(64);
+  private output = new Int32Array(64);
+  private maxTokens = new Int32Array(64);
+  private admittedAt = new Float64Array(64);
+  private reserved = new Float64Array(64);
+  private atProviderSince = new Float64Array(64);
+  private streamedGaps = new Uint8Array(64);
   private freeSlots: number[] = [];
   private slots = 0;
   private attempts = 0;
@@ -112,6 +124,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.timeoutsMs = parts.timeoutsMs;
     this.onDone = parts.onDone;
     this.requests = parts.recorder.requests;
+    this.charge = parts.charge;
     // In dependency order: each part is built once, bound to this dispatcher.
     this.pool = parts.pool(this);
     this.connections = parts.connections(this);
@@ -158,13 +171,17 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
 
   // ── a request ───────────────────────────────────────────────────────────────────────────────
 
-  begin(id: number, worker: number, arrival: number, client: number): void {
+  begin(id: number, worker: number, arrival: number, client: number, prompt = 0, output = 0, maxTokens = 0): void {
     const slot = this.alloc();
     this.id[slot] = id;
     this.worker[slot] = worker;
     this.attempt[slot] = 0;
     this.provider[slot] = -1;
     this.client[slot] = client;
+    this.prompt[slot] = prompt;
+    this.output[slot] = output;
+    this.maxTokens[slot] = maxTokens;
+    this.rec.sized(id, prompt);
     // Time at the client's concurrency gate counts as key wait: both are the gateway holding the request.
     this.rec.arrived(id, arrival, this.clock.now());
     this.startAttempt(slot);
@@ -187,7 +204,11 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.since[slot] = this.clock.now();
     this.token[slot] = ++this.attempts * SLOTS + slot;
     this.key[slot] = -1;
-    const key = this.pool.acquire(slot);
+    // What the attempt charges its key's tokens quota when admitted (charge: reserve or prompt).
+    const charge = this.charge;
+    const tokens = charge === 'reserve' ? this.prompt[slot]! + this.maxTokens[slot]! : charge === 'prompt' ? this.prompt[slot]! : 0;
+    this.reserved[slot] = charge === 'reserve' ? tokens : 0;
+    const key = this.pool.acquire(slot, tokens);
     if (key >= 0) this.granted(slot, key);
   }
 
@@ -195,6 +216,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     const now = this.clock.now();
     this.rec.spent(this.id[slot]!, Phase.KeyWait, now - this.since[slot]!);
     this.rec.admission(key, now);
+    this.admittedAt[slot] = now;
     const p = this.pick(slot, now);
     this.key[slot] = key;
     this.provider[slot] = p;
@@ -280,8 +302,10 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     const now = this.clock.now();
     this.rec.spent(this.id[slot]!, Phase.Connect, now - this.since[slot]!);
     this.since[slot] = now;
+    this.atProviderSince[slot] = now;
+    this.streamedGaps[slot] = 0;
     this.state[slot] = State.Queued;
-    this.ports[this.provider[slot]!]!.send(this.token[slot]!, this.key[slot]!);
+    this.ports[this.provider[slot]!]!.send(this.token[slot]!, this.key[slot]!, this.prompt[slot]!, this.output[slot]!, this.maxTokens[slot]!);
   }
 
   started(token: number): void {
@@ -293,9 +317,26 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.state[slot] = State.Serving;
   }
 
-  reply(token: number, outcome: OutcomeCode, retryAfterMs: number): void {
+  reply(token: number, outcome: OutcomeCode, retryAfterMs: number, limitedBy: DimensionCode = Dimension.none, usage?: Usage): void {
     if (!this.live(token)) return;
-    this.end(token % SLOTS, outcome, retryAfterMs);
+    const slot = token % SLOTS;
+    if (outcome === Outcome.rateLimited) this.rec.limitedBy(limitedBy);
+    if (usage) {
+      const id = this.id[slot]!;
+      // The provider's count of a request's tokens wins over the workload's (real mode reads the answer's usage).
+      if (usage.promptTokens === usage.promptTokens) this.prompt[slot] = usage.promptTokens;
+      if (usage.outputTokens === usage.outputTokens) this.output[slot] = usage.outputTokens;
+      if (outcome === Outcome.ok) this.rec.answered(id, usage.firstTokenAt - this.atProviderSince[slot]!, usage.tpotMs, this.output[slot]!, this.streamedGaps[slot] === 1);
+      this.rec.quota(this.key[slot]!, usage);
+    }
+    this.end(slot, outcome, retryAfterMs);
+  }
+
+  /** Real mode: a gap between two tokens of a streamed answer. */
+  gap(token: number, ms: number): void {
+    if (!this.live(token)) return;
+    this.streamedGaps[token % SLOTS] = 1;
+    this.rec.gap(ms);
   }
 
   refused(token: number): void {
@@ -340,6 +381,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     // A timeout abandons the connection and a refused one (provider down) was reset: both close.
     if (this.hasConn[slot]) this.connections.release(key, p, outcome === Outcome.timeout || outcome === Outcome.connectFailed);
     this.hasConn[slot] = 0;
+    if (this.charge !== undefined) this.settleTokens(slot, key, outcome);
     this.pool.release(key);
     if (p !== NONE) {
       this.providerLoad[p]!--;
@@ -354,6 +396,21 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
       return;
     }
     this.finish(slot, outcome);
+  }
+
+  /**
+   * The attempt's tokens against its key's quota once its answer ends: a reservation is corrected to
+   * what the request used (its prompt and output when it succeeded; nothing when it failed), and with
+   * `charge: actual` what it used is counted now.
+   */
+  private settleTokens(slot: number, key: number, outcome: OutcomeCode): void {
+    const used = outcome === Outcome.ok ? this.prompt[slot]! + this.output[slot]! : 0;
+    if (used > 0) this.rec.used(key, this.clock.now(), used);
+    if (this.charge === 'reserve') {
+      const reserved = this.reserved[slot]!;
+      this.pool.settle?.(key, this.admittedAt[slot]!, reserved, used);
+      this.rec.unused(reserved - used);
+    } else if (this.charge === 'actual') this.pool.charge?.(key, used);
   }
 
   private retryNow(slot: number): void {
@@ -385,5 +442,12 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.sentAt = grown(this.sentAt, cap);
     this.token = grown(this.token, cap);
     this.timer = grown(this.timer, cap);
+    this.prompt = grown(this.prompt, cap);
+    this.output = grown(this.output, cap);
+    this.maxTokens = grown(this.maxTokens, cap);
+    this.admittedAt = grown(this.admittedAt, cap);
+    this.reserved = grown(this.reserved, cap);
+    this.atProviderSince = grown(this.atProviderSince, cap);
+    this.streamedGaps = grown(this.streamedGaps, cap);
   }
 }

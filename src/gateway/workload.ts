@@ -1,13 +1,56 @@
 import type { Clock } from '../sim/clock.js';
-import type { Sampler } from '../sim/dist.js';
+import { sampler, type Sampler } from '../sim/dist.js';
 import type { Random } from '../sim/random.js';
-import type { Workload } from '../scenario/types.js';
+import type { TokenMix, Workload } from '../scenario/types.js';
 import { Fifo } from '../core/fifo.js';
 
 /** Where the workload hands a request: the dispatcher, which runs its attempts. */
 export interface RequestSink {
-  /** Request number `id` arrived at `arrival` (its latency counts from then), from `client`; `worker` is -1 in the open model. */
-  begin(id: number, worker: number, arrival: number, client: number): void;
+  /**
+   * Request number `id` arrived at `arrival` (its latency counts from then), from `client`; `worker`
+   * is -1 in the open model. Its sizes in tokens (all 0 without `workload.tokens`).
+   */
+  begin(id: number, worker: number, arrival: number, client: number, prompt: number, output: number, maxTokens: number): void;
+}
+
+/**
+ * Each request's prompt, output and max_tokens, from the token mix: distributions drawn (and
+ * rounded to whole tokens) or a dataset's row, from the workload's own `tokens` stream, so adding
+ * sizes moves no other draw. The output never exceeds max_tokens; without max_tokens it is the output.
+ */
+export class TokenDraws {
+  prompt = 0;
+  output = 0;
+  maxTokens = 0;
+  private readonly promptDraw: Sampler | undefined;
+  private readonly outputDraw: Sampler | undefined;
+  private readonly maxDraw: Sampler | undefined;
+
+  constructor(
+    private readonly mix: TokenMix,
+    private readonly random: Random,
+  ) {
+    this.promptDraw = mix.prompt && sampler(mix.prompt, random);
+    this.outputDraw = mix.output && sampler(mix.output, random);
+    this.maxDraw = mix.maxTokens && sampler(mix.maxTokens, random);
+  }
+
+  /** Draws the next request's sizes into `prompt`, `output`, `maxTokens`. */
+  next(): void {
+    const rows = this.mix.rows;
+    if (rows) {
+      const i = Math.floor(this.random() * rows.prompt.length);
+      this.prompt = rows.prompt[i]!;
+      this.output = rows.output[i]!;
+    } else {
+      this.prompt = Math.max(0, Math.round(this.promptDraw!.sample()));
+      this.output = Math.max(0, Math.round(this.outputDraw!.sample()));
+    }
+    if (this.maxDraw) {
+      this.maxTokens = Math.max(1, Math.round(this.maxDraw.sample()));
+      if (this.output > this.maxTokens) this.output = this.maxTokens;
+    } else this.maxTokens = this.output;
+  }
 }
 
 /**
@@ -32,12 +75,17 @@ export class WorkloadSource {
   private readonly kStart: number;
   private readonly kArrival: number;
 
+  /** Request sizes, when the workload has them. */
+  private readonly sizes: TokenDraws | undefined;
+
   constructor(
     spec: Workload,
     private readonly clock: Clock,
     private readonly random: Random,
     private readonly think: Sampler,
+    tokensRandom?: Random,
   ) {
+    this.sizes = spec.tokens && tokensRandom ? new TokenDraws(spec.tokens, tokensRandom) : undefined;
     this.requests = spec.requests;
     this.cap = spec.concurrency ?? Infinity;
     this.clients = spec.clients;
@@ -88,6 +136,11 @@ export class WorkloadSource {
     if (this.issued >= this.requests || this.stopped) return;
     const id = this.issued++;
     this.inFlight++;
-    this.sink.begin(id, worker, arrival, Math.floor(this.random() * this.clients));
+    const client = Math.floor(this.random() * this.clients);
+    const s = this.sizes;
+    if (s) {
+      s.next();
+      this.sink.begin(id, worker, arrival, client, s.prompt, s.output, s.maxTokens);
+    } else this.sink.begin(id, worker, arrival, client, 0, 0, 0);
   }
 }

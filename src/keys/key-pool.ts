@@ -4,6 +4,7 @@ import type { Keys } from './spec.js';
 import type { StoreReport } from './store/store.js';
 import { MemoryKeys } from './store/memory.js';
 import { Waiters } from './waiters.js';
+import { grown } from '../core/typed.js';
 
 /** What the key pool tells its owner. `waiter` is the owner's id for a waiting request. */
 export interface KeyPoolSink {
@@ -25,10 +26,17 @@ export interface KeyPoolStats {
   store?: StoreReport;
 }
 
-/** A key pool as the dispatcher drives it: `acquire` returns a key or -1 (then `granted` or `gaveUp` follows). */
+/**
+ * A key pool as the dispatcher drives it: `acquire` returns a key or -1 (then `granted` or `gaveUp`
+ * follows). `tokens` is what the request charges its key's tokens quota when admitted (0: nothing then).
+ */
 export interface Pool {
-  acquire(waiter: number): number;
+  acquire(waiter: number, tokens?: number): number;
   release(key: number): void;
+  /** A reservation of `reserved` tokens admitted at `at` used `actual` (charge: reserve). */
+  settle?(key: number, at: number, reserved: number, actual: number): void;
+  /** Tokens used, counted when the answer ends (charge: actual). */
+  charge?(key: number, tokens: number): void;
 }
 
 /**
@@ -41,6 +49,8 @@ export class KeyPool implements Pool {
   readonly stats: KeyPoolStats = { checks: 0, wastedChecks: 0, wakeups: 0, entriesPeak: 0 };
   private readonly keys: MemoryKeys;
   private readonly waiters: Waiters;
+  /** What each waiting request charges (by waiter id): a waiter is admitted only with room for it. */
+  private weights = new Float64Array(64);
   private wakeTimer = -1;
   private wakeAt = Infinity;
   private readonly kWake: number;
@@ -82,16 +92,28 @@ export class KeyPool implements Pool {
   }
 
   /** Takes a key for `waiter` now (returns it) or queues the waiter (returns -1; `granted` follows). */
-  acquire(waiter: number): number {
+  acquire(waiter: number, tokens = 0): number {
     const now = this.clock.now();
     // Notify mode is FIFO: a newcomer does not overtake requests already waiting.
     if (this.spec.wait.mode === 'poll' || this.waiters.count === 0) {
-      const key = this.take(now);
+      const key = this.take(now, tokens);
       if (key >= 0) return key;
     }
+    if (waiter >= this.weights.length) this.weights = grown(this.weights, Math.max(waiter + 1, this.weights.length * 2));
+    this.weights[waiter] = tokens;
     this.waiters.enter(waiter);
     if (this.spec.wait.mode === 'notify') this.schedule(now);
     return -1;
+  }
+
+  settle(key: number, at: number, reserved: number, actual: number): void {
+    this.keys.settle(key, at, reserved, actual, this.clock.now());
+    // A reservation corrected down frees room: a waiter may fit now.
+    if (actual < reserved && this.spec.wait.mode === 'notify' && this.waiters.count > 0) this.schedule(this.clock.now());
+  }
+
+  charge(key: number, tokens: number): void {
+    this.keys.charge(key, this.clock.now(), tokens);
   }
 
   /** The request using `key` is done with it (matters for exclusive keys). */
@@ -100,9 +122,10 @@ export class KeyPool implements Pool {
     if (this.spec.wait.mode === 'notify' && this.waiters.count > 0) this.drain();
   }
 
-  /** Earliest time a key can change from inadmissible to admissible (Infinity: only a release can). */
+  /** Earliest time a key can change from inadmissible to admissible for the first waiter (Infinity: only a release can). */
   nextChangeAt(now: number): number {
-    return this.keys.nextChangeAt(now);
+    const head = this.waiters.head;
+    return this.keys.nextChangeAt(now, head >= 0 ? this.weights[head]! : 0);
   }
 
   /** Window footprint of `key` now. */
@@ -111,9 +134,9 @@ export class KeyPool implements Pool {
   }
 
   /** One check: choose an admissible key and record the admission, or -1. */
-  private take(now: number): number {
+  private take(now: number, tokens: number): number {
     this.stats.checks++;
-    const key = this.keys.take(now);
+    const key = this.keys.take(now, tokens);
     if (key < 0) {
       this.stats.wastedChecks++;
       return -1;
@@ -143,9 +166,9 @@ export class KeyPool implements Pool {
     const now = this.clock.now();
     this.stats.wakeups++;
     while (this.waiters.head >= 0) {
-      const key = this.take(now);
-      if (key < 0) break;
       const w = this.waiters.head;
+      const key = this.take(now, this.weights[w]!);
+      if (key < 0) break;
       this.waiters.leave(w);
       this.sink.granted(w, key);
     }
@@ -157,7 +180,7 @@ export class KeyPool implements Pool {
 
   private onPoll(waiter: number): void {
     this.stats.wakeups++;
-    const key = this.take(this.clock.now());
+    const key = this.take(this.clock.now(), this.weights[waiter]!);
     if (key < 0) {
       this.waiters.pollAgain(waiter);
       return;

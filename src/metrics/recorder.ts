@@ -1,5 +1,6 @@
 import { Outcome, type OutcomeCode } from '../core/outcome.js';
 import { Column } from '../core/typed.js';
+import type { Usage } from '../providers/port.js';
 
 /** Where a request's time goes (one column each; phases add up over its attempts). */
 export const enum Phase {
@@ -39,11 +40,15 @@ export class Recorder {
   readonly attemptOutcome = new Column(new Uint8Array(1024));
   readonly admissionAt = new Column(new Float64Array(1024));
   readonly admissionKey = new Column(new Int32Array(1024));
+  /** With request sizes only (`workload.tokens`): what each request carried and how its answer came. */
+  readonly tokens: TokenFacts | undefined;
 
   constructor(
     readonly requests: number,
     readonly keys: number,
+    sized = false,
   ) {
+    this.tokens = sized ? new TokenFacts(requests, keys) : undefined;
     this.arrival = new Float64Array(requests);
     this.end = new Float64Array(requests);
     this.outcome = new Uint8Array(requests);
@@ -93,10 +98,108 @@ export class Recorder {
     if (outcome === Outcome.rateLimited && key >= 0) this.keyRateLimited[key]!++;
   }
 
+  /** A provider's 429 from quota `dimension` (Dimension.none: no quota's). */
+  limitedBy(dimension: number): void {
+    if (this.tokens && dimension >= 0) this.tokens.limitedBy[dimension]!++;
+  }
+
+  /**
+   * Request `id` succeeded: its first token came `ttftMs` after it reached the provider, then one
+   * every `tpotMs`, `output` tokens in all. Unless its gaps were recorded one by one as they streamed
+   * (`streamed`), its output − 1 gaps between tokens are all `tpotMs`.
+   */
+  answered(id: number, ttftMs: number, tpotMs: number, output: number, streamed: boolean): void {
+    const t = this.tokens;
+    if (!t) return;
+    t.output[id] = output;
+    t.ttft[id] = ttftMs;
+    t.tpot[id] = tpotMs;
+    if (!streamed && output > 1 && tpotMs === tpotMs) {
+      t.gapMs.push(tpotMs);
+      t.gapCount.push(output - 1);
+    }
+  }
+
+  /** One gap between two streamed tokens (real mode). */
+  gap(ms: number): void {
+    const t = this.tokens;
+    if (!t) return;
+    t.gapMs.push(ms);
+    t.gapCount.push(1);
+  }
+
+  /** Tokens reserved and not used (a reservation corrected down). */
+  unused(tokens: number): void {
+    if (this.tokens && tokens > 0) this.tokens.reservedUnused += tokens;
+  }
+
+  /** What a provider said is left of `key`'s quotas (the last answer wins). */
+  quota(key: number, u: Usage): void {
+    const q = this.tokens?.quota;
+    if (!q || key < 0) return;
+    const at = key * QUOTA_FIELDS;
+    const put = (i: number, v: number): void => {
+      if (v === v) q[at + i] = v;
+    };
+    put(0, u.limitRequests);
+    put(1, u.remainingRequests);
+    put(2, u.resetRequestsMs);
+    put(3, u.limitTokens);
+    put(4, u.remainingTokens);
+    put(5, u.resetTokensMs);
+  }
+
+  /** Request `id` carries `prompt` tokens. */
+  sized(id: number, prompt: number): void {
+    if (this.tokens) this.tokens.prompt[id] = prompt;
+  }
+
+  /** `key` used `tokens` (prompt and output) by an answer ending `now`: its tokens over time. */
+  used(key: number, now: number, tokens: number): void {
+    const t = this.tokens;
+    if (!t) return;
+    t.usedAt.push(now);
+    t.usedKey.push(key);
+    t.usedTokens.push(tokens);
+  }
+
   finish(id: number, now: number, outcome: OutcomeCode, attempts: number): void {
     this.end[id] = now;
     this.outcome[id] = outcome;
     this.attempts[id] = attempts;
     this.finished++;
+  }
+}
+
+/** What a provider's x-ratelimit headers say per key: limit, remaining, reset (ms) for requests, then tokens. */
+export const QUOTA_FIELDS = 6;
+
+/** The token facts of a run with request sizes, per request and per streamed gap. */
+export class TokenFacts {
+  /** Prompt tokens of each request, and the output tokens of each successful one (0 otherwise). */
+  readonly prompt: Int32Array;
+  readonly output: Int32Array;
+  /** Time to first token (from reaching the provider) and per output token of each successful request (NaN: not known). */
+  readonly ttft: Float64Array;
+  readonly tpot: Float64Array;
+  /** Gaps between tokens: a value and how many gaps had it (a simulated answer's are all its tpot). */
+  readonly gapMs = new Column(new Float64Array(1024));
+  readonly gapCount = new Column(new Float64Array(1024));
+  /** Tokens used per answer, when and by which key (for each key's tokens over time). */
+  readonly usedAt = new Column(new Float64Array(1024));
+  readonly usedKey = new Column(new Int32Array(1024));
+  readonly usedTokens = new Column(new Float64Array(1024));
+  /** The providers' 429s by quota dimension: requests, tokens, concurrent. */
+  readonly limitedBy = new Float64Array(3);
+  reservedUnused = 0;
+  /** Per key, the last QUOTA_FIELDS values the providers reported (NaN: never said). */
+  readonly quota: Float64Array;
+
+  constructor(requests: number, keys: number) {
+    this.prompt = new Int32Array(requests);
+    this.output = new Int32Array(requests);
+    this.ttft = new Float64Array(requests).fill(NaN);
+    this.tpot = new Float64Array(requests).fill(NaN);
+    this.quota = new Float64Array(keys * QUOTA_FIELDS).fill(NaN);
   }
 }

@@ -1,35 +1,46 @@
 import type { Clock } from '../../sim/clock.js';
 import type { Random } from '../../sim/random.js';
 import type { Keys } from '../spec.js';
+import type { Rate } from '../../core/units.js';
 import { createWindow } from '../../limiters/index.js';
 import type { Window } from '../../limiters/window.js';
 import type { Grants, PoolStore } from './store.js';
 import { keyChoices, type Chooser, type KeyState } from '../choice.js';
 
 /**
- * The pool's state in this process: one window per key, exclusive holds, lifetime use, the
- * round-robin cursor, and the one decision — choose an admissible key and record it. The
- * simulation's KeyPool calls it synchronously; `MemoryStore` puts it behind the store seam.
- * The Redis store's Lua script is the same decision on shared state.
+ * The pool's state in this process: per key a window for each quota dimension (requests, and
+ * tokens weighed by what each request charges), the requests in flight (exclusive keys hold one,
+ * `concurrent` bounds them), lifetime use, and the one decision — choose a key every dimension
+ * admits and record it. The simulation's KeyPool calls it synchronously; `MemoryStore` puts it
+ * behind the store seam. The Redis store's Lua script is the same decision on shared state
+ * (requests only).
  */
 export class MemoryKeys implements KeyState {
   /** Admissions per key (lifetime use: what least-used compares). */
   readonly used: Float64Array;
   private readonly windows: (Window | undefined)[];
-  private readonly busy: Uint8Array;
+  private readonly tokenWindows: (Window | undefined)[] | undefined;
+  /** Requests in flight per key, and the most a key may have (Infinity: not counted). */
+  private readonly inFlight: Float64Array;
+  private readonly maxInFlight: number;
   private readonly choose: Chooser;
+  /** The tokens the decision in progress weighs (0: the tokens window only has to have room). */
+  private weight = 0;
 
   constructor(
     private readonly spec: Keys,
     private readonly random: Random,
   ) {
     this.used = new Float64Array(spec.count);
-    this.busy = new Uint8Array(spec.count);
+    this.inFlight = new Float64Array(spec.count);
+    this.maxInFlight = Math.min(spec.exclusive ? 1 : Infinity, spec.concurrent ?? Infinity);
     this.choose = keyChoices[spec.choice].create(random);
     this.windows = [];
-    for (let k = 0; k < spec.count; k++) {
-      const limit = spec.limit && { count: spec.limit.count, windowMs: spec.limit.windowMs + spec.guardMs };
-      this.windows.push(limit ? createWindow(spec.limiter, limit) : undefined);
+    const guarded = (r: Rate): Rate => ({ count: r.count, windowMs: r.windowMs + spec.guardMs });
+    for (let k = 0; k < spec.count; k++) this.windows.push(spec.limit ? createWindow(spec.limiter, guarded(spec.limit)) : undefined);
+    if (spec.tokens) {
+      const tokens = guarded(spec.tokens);
+      this.tokenWindows = Array.from({ length: spec.count }, () => createWindow(spec.tokenLimiter ?? spec.limiter, tokens));
     }
   }
 
@@ -38,43 +49,65 @@ export class MemoryKeys implements KeyState {
   }
 
   admissible(k: number, now: number): boolean {
-    if (this.busy[k]) return false;
+    if (this.inFlight[k]! >= this.maxInFlight) return false;
     const w = this.windows[k];
-    return w === undefined || w.admits(now);
+    if (w !== undefined && !w.admits(now)) return false;
+    const t = this.tokenWindows?.[k];
+    return t === undefined || t.admits(now, this.weight > 0 ? this.weight : 1);
   }
 
-  /** One check: choose an admissible key and record the admission (and the hold), or -1. */
-  take(now: number): number {
+  /**
+   * One check: choose a key every dimension admits and record the admission (and the hold), or -1.
+   * `tokens`: what the request charges its key's tokens window now (0: nothing now).
+   */
+  take(now: number, tokens = 0): number {
+    this.weight = tokens;
     const key = this.choose(this, now);
     if (key < 0) return -1;
     this.windows[key]?.record(now);
+    if (tokens > 0) this.tokenWindows?.[key]?.record(now, tokens);
     this.used[key]!++;
-    if (this.spec.exclusive) this.busy[key] = 1;
+    if (this.maxInFlight < Infinity) this.inFlight[key]!++;
     return key;
   }
 
-  /** Ends the hold of an exclusive key; false when it was not held. */
+  /** A request using `key` ended; true when that frees room (a key in flight at its bound). */
   release(key: number): boolean {
-    if (!this.spec.exclusive || !this.busy[key]) return false;
-    this.busy[key] = 0;
-    return true;
+    if (this.maxInFlight === Infinity || this.inFlight[key]! <= 0) return false;
+    return this.inFlight[key]!-- >= this.maxInFlight;
   }
 
-  /** Earliest time a key can change from inadmissible to admissible (Infinity: only a release can). */
-  nextChangeAt(now: number): number {
+  /** A reservation of `reserved` tokens made at `at` used `actual` (charge: reserve). */
+  settle(key: number, at: number, reserved: number, actual: number, now: number): void {
+    this.tokenWindows?.[key]?.settle(at, reserved, actual, now);
+  }
+
+  /** Tokens used, counted when the answer ends (charge: actual). */
+  charge(key: number, now: number, tokens: number): void {
+    if (tokens > 0) this.tokenWindows?.[key]?.record(now, tokens);
+  }
+
+  /** Earliest time a key can change from inadmissible to admissible for a request charging `tokens` (Infinity: only a release can). */
+  nextChangeAt(now: number, tokens = 0): number {
     let t = Infinity;
+    const w = tokens > 0 ? tokens : 1;
     for (let k = 0; k < this.spec.count; k++) {
-      if (this.busy[k]) continue;
-      const w = this.windows[k];
-      const at = w ? w.nextAdmitAt(now) : now;
+      if (this.inFlight[k]! >= this.maxInFlight) continue;
+      const win = this.windows[k];
+      let at = win ? win.nextAdmitAt(now) : now;
+      const tok = this.tokenWindows?.[k];
+      if (tok) {
+        const tt = tok.nextAdmitAt(now, w);
+        if (tt > at) at = tt;
+      }
       if (at < t) t = at;
     }
     return t;
   }
 
-  /** Window footprint of `key` now. */
+  /** Window footprint of `key` now (both dimensions). */
   footprint(key: number): number {
-    return this.windows[key]?.footprint() ?? 0;
+    return (this.windows[key]?.footprint() ?? 0) + (this.tokenWindows?.[key]?.footprint() ?? 0);
   }
 }
 
