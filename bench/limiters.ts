@@ -6,8 +6,8 @@
  * A decision is what the key pool does for one request: 5 keys, least-used choice (the first
  * admissible key with the fewest admissions so far), record on the chosen key; the clock moves
  * 100 ms per call. Weighted decisions ask for a request's tokens, 200…4,000 (a fixed
- * pseudo-random sequence), on one window per key; the requests + tokens decision asks two
- * sliding logs per key (requests, then tokens) and records on both. Each row is timed in its own
+ * pseudo-random sequence), on one window per key; the requests + tokens decision is the key
+ * pool's own (MemoryKeys.take: a requests and a tokens sliding log per key, both must admit). Each row is timed in its own
  * process so that V8's call-site caches see one window class, as in a single simulation run, and
  * not whichever classes ran before it. rate-limiter-flexible reads Date.now and answers with a
  * promise, so it runs on the wall clock, one `consume` per call, awaited: the cost a caller pays.
@@ -22,6 +22,9 @@ import { Bench } from 'tinybench';
 import { choose } from '../src/core/registry.js';
 import { createWindow, limiterNames, limiters, type LimiterName } from '../src/limiters/index.js';
 import type { Window } from '../src/limiters/window.js';
+import { MemoryKeys } from '../src/keys/store/memory.js';
+import type { Keys } from '../src/keys/spec.js';
+import { stream } from '../src/sim/random.js';
 import type { Rate } from '../src/scenario/types.js';
 
 const KEYS = 5;
@@ -129,35 +132,22 @@ class Weighted extends Decisions {
   }
 }
 
-/** Requests + tokens: two windows per key, both must admit (as MemoryKeys.take would with two quotas). */
+/** Requests + tokens: the key pool's own decision (MemoryKeys.take over a Quota per key: both windows must admit). */
 class Pair extends Decisions {
-  private readonly requests: Window[] = [];
-  private readonly tokens: Window[] = [];
+  private readonly keys: MemoryKeys;
   constructor(name: string, c: Case) {
     super();
-    for (let k = 0; k < KEYS; k++) {
-      this.requests.push(make(name, c.requests));
-      this.tokens.push(make(name, c.tokens));
-    }
+    const limiter = { type: name, options: {} } as Keys['limiter'];
+    const spec: Keys = {
+      count: KEYS, limit: c.requests, tokens: c.tokens, charge: 'reserve', guardMs: 0, limiter, choice: 'least-used',
+      exclusive: false, wait: { mode: 'notify' }, acquireTimeoutMs: Infinity,
+    };
+    this.keys = new MemoryKeys(spec, stream(1, 'bench'));
   }
   batch(): void {
     for (let i = 0; i < BATCH; i++) {
       this.now += STEP_MS;
-      const w = WEIGHTS[this.i++ & 1_023]!;
-      let key = -1;
-      let best = Infinity;
-      for (let k = 0; k < KEYS; k++) {
-        if (this.used[k]! < best && this.requests[k]!.admits(this.now) && this.tokens[k]!.admits(this.now, w)) {
-          best = this.used[k]!;
-          key = k;
-        }
-      }
-      if (key >= 0) {
-        this.requests[key]!.record(this.now);
-        this.tokens[key]!.record(this.now, w);
-        this.used[key]!++;
-        this.admitted++;
-      }
+      if (this.keys.take(this.now, WEIGHTS[this.i++ & 1_023]!) >= 0) this.admitted++;
     }
     this.calls += BATCH;
   }
@@ -249,6 +239,6 @@ if (one >= 0) {
     print('tokens', 'Tokens (weights 200…4,000 on one window per key):', weighted.map((n) => row('tokens', n)));
   }
   if (!only || only === 'pair') {
-    print('pair', 'Requests + tokens (two sliding logs per key, both must admit; aim ≤ 60 ns):', [row('pair', 'sliding-log')]);
+    print('pair', 'Requests + tokens (the key pool’s decision, MemoryKeys.take: two sliding logs per key, both must admit; aim ≤ 60 ns):', [row('pair', 'sliding-log')]);
   }
 }

@@ -33,7 +33,10 @@ function resultsOf(plan: Plan, runs: RunResult[], mode: Pick<Results, 'mode' | '
     seed: plan.seed,
     ...mode,
     baseline: plan.baseline,
-    units: { time: 'ms', rate: 'fraction', throughput: 'requests/s' },
+    units: {
+      time: 'ms', rate: 'fraction', throughput: 'requests/s',
+      ...(plan.runs.some((r) => r.variants.some((v) => v.scenario.workload.tokens)) ? { tokens: 'tokens' as const, tokenThroughput: 'tokens/s' as const } : {}),
+    },
     runs,
     reference: plan.reference,
     ...studyFields(plan),

@@ -85,7 +85,10 @@ describe('units', () => {
 describe('error helpers', () => {
   it('renders source values compactly', () => {
     expect([show('a'), show(3), show(true), show(null), show([1]), show([]), show({ a: 1 }), show({})])
-      .toEqual(['"a"', '3', 'true', 'null', '[…]', '[]', '{…}', '{}']);
+      .toEqual(['"a"', '3', 'true', 'null', '[…]', '[]', '{ a: … }', '{}']);
+    // a mapping by its first three fields' names: which form was written
+    expect(show({ a: 1, b: 2, c: 3, d: 4 })).toBe('{ a: …, b: …, c: …, … }');
+    expect(show({ 'x\ny': 1 })).toBe('{ x\\ny: … }');
   });
 
   it('shows long strings by their start and invisible characters as escapes', () => {
@@ -446,7 +449,7 @@ describe('no key or path reaches Object.prototype', () => {
       '--set providers.-1.name=q: expected an index of providers from 0 to 1, got "-1"',
       '--set providers.5.name=q: expected an index of providers from 0 to 1, got "5"',
       // the mappings a --set makes on its way are its own: their problems are its
-      '--set retry.on.x=timeout: expected a list, got {…}',
+      '--set retry.on.x=timeout: expected a list, got { x: … }',
     ]);
   });
 

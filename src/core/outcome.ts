@@ -11,3 +11,8 @@ export const Outcome = {
 } as const;
 export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
 export const outcomeNames = ['ok', 'rateLimited', 'serverError', 'timeout', 'connectFailed', 'gaveUp', 'unavailable'] as const;
+
+/** Which quota answered a 429 (x-ratelimit's dimensions, and concurrency); none for a 429 no quota gave (a throttle fault). */
+export const Dimension = { none: -1, requests: 0, tokens: 1, concurrent: 2 } as const;
+export type DimensionCode = (typeof Dimension)[keyof typeof Dimension];
+export const dimensionNames = ['requests', 'tokens', 'concurrent'] as const;

@@ -141,6 +141,7 @@ export function assemble(s: Scenario, mode: ModeParts): Gateway {
         workers: s.workload.arrivals ? null : (s.workload.concurrency ?? null),
         endMs,
         faults: s.providers.map((p) => p.faults),
+        tokenQuota: s.keys.tokens ?? s.providers.find((p) => p.tokens)?.tokens,
       }),
   };
 }

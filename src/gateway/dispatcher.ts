@@ -1,9 +1,9 @@
 import { NONE, type Balancer, type Route } from '../balancers/balancer.js';
-import { Outcome, type OutcomeCode } from '../core/outcome.js';
+import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
 import { grown } from '../core/typed.js';
 import type { KeyPoolSink, Pool } from '../keys/key-pool.js';
 import { Phase, type Recorder } from '../metrics/recorder.js';
-import { Dimension, type DimensionCode, type ProviderPort, type ReplySink, type Usage } from '../providers/port.js';
+import { type ProviderPort, type ReplySink, type Usage } from '../providers/port.js';
 import type { Charge } from '../keys/spec.js';
 import type { Clock } from '../sim/clock.js';
 import { Connect, type ConnectionLayer, type ConnectionSink } from './connections.js';
@@ -382,6 +382,8 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     if (this.hasConn[slot]) this.connections.release(key, p, outcome === Outcome.timeout || outcome === Outcome.connectFailed);
     this.hasConn[slot] = 0;
     if (this.charge !== undefined) this.settleTokens(slot, key, outcome);
+    // What a successful answer used, counted at its key's admission (as a provider's window counts it).
+    if (outcome === Outcome.ok && this.rec.tokens) this.rec.used(key, this.admittedAt[slot]!, this.prompt[slot]! + this.output[slot]!);
     this.pool.release(key);
     if (p !== NONE) {
       this.providerLoad[p]!--;
@@ -405,7 +407,6 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
    */
   private settleTokens(slot: number, key: number, outcome: OutcomeCode): void {
     const used = outcome === Outcome.ok ? this.prompt[slot]! + this.output[slot]! : 0;
-    if (used > 0) this.rec.used(key, this.clock.now(), used);
     if (this.charge === 'reserve') {
       const reserved = this.reserved[slot]!;
       this.pool.settle?.(key, this.admittedAt[slot]!, reserved, used);

@@ -154,11 +154,11 @@ export class Recorder {
     if (this.tokens) this.tokens.prompt[id] = prompt;
   }
 
-  /** `key` used `tokens` (prompt and output) by an answer ending `now`: its tokens over time. */
-  used(key: number, now: number, tokens: number): void {
+  /** `key`, admitted `at`, used `tokens` (prompt and output) by a successful answer: its tokens over time. */
+  used(key: number, at: number, tokens: number): void {
     const t = this.tokens;
     if (!t) return;
-    t.usedAt.push(now);
+    t.usedAt.push(at);
     t.usedKey.push(key);
     t.usedTokens.push(tokens);
   }
@@ -185,7 +185,7 @@ export class TokenFacts {
   /** Gaps between tokens: a value and how many gaps had it (a simulated answer's are all its tpot). */
   readonly gapMs = new Column(new Float64Array(1024));
   readonly gapCount = new Column(new Float64Array(1024));
-  /** Tokens used per answer, when and by which key (for each key's tokens over time). */
+  /** Tokens used per successful answer, by which key and when it was admitted (not in time order: answers end out of order). */
   readonly usedAt = new Column(new Float64Array(1024));
   readonly usedKey = new Column(new Int32Array(1024));
   readonly usedTokens = new Column(new Float64Array(1024));

@@ -28,7 +28,7 @@ export interface OutcomeCounts {
   unavailable: number;
 }
 
-export interface VariantMetrics {
+export interface VariantMetrics extends Partial<TokenMetrics> {
   requests: number;
   attempts: number;
   ok: number;
@@ -59,6 +59,50 @@ export interface VariantMetrics {
   limiter: { checks: number; wastedChecks: number; wakeups: number; entriesPeak: number; store?: StoreReport };
   /** Closed model: the workers sending requests (null in the open model). Absent in results from before it existed. */
   workers?: number | null;
+}
+
+/** Mean and nearest-rank percentiles of a timing (ms; null: nothing measured). */
+export interface TimingStats {
+  mean: number | null;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+}
+
+/** What a provider's x-ratelimit headers last said of a key's quotas (null: not said). */
+export interface ReportedQuota {
+  limitRequests: number | null;
+  remainingRequests: number | null;
+  resetRequestsMs: number | null;
+  limitTokens: number | null;
+  remainingTokens: number | null;
+  resetTokensMs: number | null;
+}
+
+/** Present when requests have sizes (`workload.tokens` or `workload.dataset`). */
+export interface TokenMetrics {
+  /**
+   * Prompt and output tokens of the requests that succeeded, tokens reserved at admission and not
+   * used (charge: reserve; a reservation corrected down), and tokens per second over the run.
+   */
+  tokens: { prompt: number; output: number; reservedUnused: number; perS: { prompt: number | null; output: number | null; total: number | null } };
+  /** Streamed answers only (request.stream): time to first token from reaching the provider, time per output token after the first, and the gaps between tokens. */
+  ttftMs: TimingStats;
+  tpotMs: TimingStats;
+  itlMs: TimingStats;
+  /** The providers' 429s by the quota that gave them; with throttle-fault 429s they sum to attemptOutcomes.rateLimited. */
+  rateLimitedBy: { requests: number; tokens: number; concurrent: number };
+  /** Per key: the providers' last x-ratelimit figures (absent: no provider said). */
+  reportedQuota?: Record<string, ReportedQuota>;
+}
+
+/** Token series (present with request sizes). */
+export interface TokenSeries {
+  /** Prompt and output tokens of requests succeeding in each bucket, per second. */
+  promptPerS: number[];
+  outputPerS: number[];
+  /** With a tokens quota: each key's tokens used in the quota's trailing window at each bucket's end, and the quota's limit. */
+  keyWindow?: { windowMs: number; limit: number; byKey: Record<string, number[]> };
 }
 
 export interface ProviderMetrics {
@@ -121,6 +165,8 @@ export interface Series {
   inFlight: number[];
   /** Per provider: attempts in flight and health over time. */
   providers: Record<string, ProviderSeries>;
+  /** With request sizes: tokens per second and each key's token window. */
+  tokens?: TokenSeries;
 }
 
 export interface VariantResult {
@@ -137,6 +183,8 @@ export interface VariantResult {
    * 0 (the minimum), 1, 2, … 99, 99.5, 99.9 and 100 (the maximum); empty when none succeeded.
    */
   latencyCdf: [number, number][];
+  /** Streamed answers: time to first token as [percentile, ms] pairs at the latency CDF's points. */
+  ttftCdf?: [number, number][];
   /**
    * Real mode: what was done before this variant so it met the providers fresh — `reset` (a
    * gatesim serve was reset), `wait` (for the windows the scenario knows of, or `--cooldown`),
@@ -172,7 +220,7 @@ export interface Results {
   /** Real mode: a shared key store (Redis) stayed down past `keys.store.giveUpAfter`, so requests gave up (see each variant's `metrics.limiter.store`). */
   degraded?: true;
   baseline: string;
-  units: { time: 'ms'; rate: 'fraction'; throughput: 'requests/s' };
+  units: { time: 'ms'; rate: 'fraction'; throughput: 'requests/s'; tokens?: 'tokens'; tokenThroughput?: 'tokens/s' };
   runs: RunResult[];
   reference: Record<string, Record<string, Record<string, number>>>;
   /** A sweep: the swept field paths in order and how many dimensions they make (zipped fields count once); its runs are the points. */

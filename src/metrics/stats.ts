@@ -93,6 +93,60 @@ function selectAll(a: Float64Array, order: { k: number; i: number }[], from: num
   selectAll(a, order, mid + 1, to, k, hi, at);
 }
 
+/**
+ * Exact nearest-rank percentiles of values that each stand for `counts[i]` samples (a simulated
+ * answer's gaps between tokens are all its tpot): per rank, a three-way quickselect that keeps the
+ * weight of each side, O(n) on average; inputs are not modified.
+ */
+export function weightedQuantiles(values: Float64Array, counts: Float64Array, ps: readonly number[]): number[] {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i]!;
+  if (total === 0) return ps.map(() => NaN);
+  const a = Float64Array.from(values);
+  const w = Float64Array.from(counts);
+  return ps.map((p) => weightedSelect(a, w, rankIndex(total, p)));
+}
+
+/** The value at weighted 0-based rank `rank`: a partition into <, = and > the pivot, descending into the side holding it. */
+function weightedSelect(a: Float64Array, w: Float64Array, rank: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  let below = 0;
+  while (lo <= hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    // Dutch flag: [lo, lt) < pivot, [lt, i) = pivot, (gt, hi] > pivot.
+    let lt = lo;
+    let i = lo;
+    let gt = hi;
+    let wl = 0;
+    let we = 0;
+    while (i <= gt) {
+      const v = a[i]!;
+      if (v < pivot) {
+        wl += w[i]!;
+        swap(a, lt, i);
+        swap(w, lt, i);
+        lt++;
+        i++;
+      } else if (v > pivot) {
+        swap(a, i, gt);
+        swap(w, i, gt);
+        gt--;
+      } else {
+        we += w[i]!;
+        i++;
+      }
+    }
+    if (rank < below + wl) hi = lt - 1;
+    else if (rank < below + wl + we) return pivot;
+    else {
+      below += wl + we;
+      lo = gt + 1;
+    }
+  }
+  return NaN;
+}
+
 export function mean(values: Float64Array): number {
   if (values.length === 0) return NaN;
   let sum = 0;

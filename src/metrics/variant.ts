@@ -5,7 +5,9 @@ import type { Fault } from '../scenario/types.js';
 import { providerMetrics, providerSeries } from './providers.js';
 import type { Recorder } from './recorder.js';
 import type { VariantResult } from './results.js';
-import { latencyCdf, okLatencies, series, summarize } from './summary.js';
+import { CDF_POINTS, latencyCdf, okLatencies, series, summarize } from './summary.js';
+import { tokenMetrics, tokenSeries, ttftCdf } from './tokens.js';
+import type { Rate } from '../core/units.js';
 
 /** What a finished run (simulated or real) hands over to become one variant of results.json. */
 export interface RunEnd {
@@ -25,6 +27,8 @@ export interface RunEnd {
   endMs: number;
   /** Each provider's injected faults, to report when the health rules noticed them. */
   faults?: readonly (readonly Fault[])[];
+  /** The tokens quota whose window the key series are drawn against (the keys', else the first provider's). */
+  tokenQuota?: Rate;
 }
 
 /** One variant's metrics, series and latency CDF: the same assembly for both modes. */
@@ -39,12 +43,24 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
     e.remaps,
     e.faults && { faults: e.faults, changes: e.health.changes },
   );
-  const metrics = { ...base, providers, balance, workers: e.workers };
-  const shared = series(e.recorder, e.keyNames, metrics.totalTimeMs ?? 0);
-  return {
+  const t = e.recorder.tokens;
+  const total = base.totalTimeMs ?? 0;
+  const metrics = { ...base, ...(t ? tokenMetrics(e.recorder, t, e.keyNames, total) : {}), providers, balance, workers: e.workers };
+  const shared = series(e.recorder, e.keyNames, total);
+  const buckets = shared.t.length;
+  const result: VariantResult = {
     name,
     metrics,
-    series: { ...shared, providers: providerSeries(e.recorder, e.providerNames, e.health.changes, shared.bucketMs, shared.t.length, e.endMs) },
+    series: {
+      ...shared,
+      providers: providerSeries(e.recorder, e.providerNames, e.health.changes, shared.bucketMs, buckets, e.endMs),
+      ...(t ? { tokens: tokenSeries(e.recorder, t, e.keyNames, shared.bucketMs, buckets, e.tokenQuota) } : {}),
+    },
     latencyCdf: latencyCdf(ok),
   };
+  if (t) {
+    const ttft = ttftCdf(e.recorder, t, CDF_POINTS);
+    if (ttft.length > 0) result.ttftCdf = ttft;
+  }
+  return result;
 }

@@ -28,7 +28,10 @@ export function simulate(s: Scenario, name: string): { result: VariantResult; st
     keyNames: Array.from({ length: s.keys.count }, (_, k) => keyName(k)),
     pool: (sink) => new KeyPool(s.keys, engine, stream(s.seed, 'keys'), sink),
     connections: (sink) => new Connections(s.connections === 'pooled', s.providers.map((p) => p.connect), s.keys.count, engine, sink),
-    providers: (sink) => s.providers.map((p) => new MockProvider(p, s.keys.count, engine, stream(s.seed, `provider:${p.name}`), sink)),
+    providers: (sink) => {
+      const options = { sized: s.workload.tokens !== undefined, stream: s.request.stream };
+      return s.providers.map((p) => new MockProvider(p, s.keys.count, engine, stream(s.seed, `provider:${p.name}`), sink, options));
+    },
     trackRemaps: true,
   });
   g.start();

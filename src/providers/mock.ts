@@ -1,5 +1,6 @@
-import { Outcome, type OutcomeCode } from '../core/outcome.js';
-import { SlidingLog } from '../limiters/sliding-log.js';
+import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
+import { createWindow } from '../limiters/index.js';
+import { Quota } from '../limiters/quota.js';
 import type { Clock } from '../sim/clock.js';
 import { sampler, type Sampler } from '../sim/dist.js';
 import type { Random } from '../sim/random.js';
@@ -7,14 +8,29 @@ import { faultKind, type Fault } from './faults.js';
 import type { Provider } from './spec.js';
 import { Fifo } from '../core/fifo.js';
 import { grown } from '../core/typed.js';
-import type { ProviderPort, ProviderStats, ReplySink } from './port.js';
+import { blankUsage, type ProviderPort, type ProviderStats, type ReplySink, type Usage } from './port.js';
+
+/** What the model reports besides outcomes. */
+export interface MockOptions {
+  /** Requests have sizes (workload.tokens): answers carry usage and the quotas' x-ratelimit figures. */
+  sized: boolean;
+  /** Answers stream (request.stream): usage says when the first token arrived. */
+  stream: boolean;
+}
+
+const SILENT: MockOptions = { sized: false, stream: false };
 
 /**
- * The provider model: `capacity` servers with a FIFO queue, service times from `latency`, a
- * `failure` probability of a 5xx, and its own exact per-key limit (a sliding log per key; a request
- * over it gets an immediate 429 with retry-after = when the window next admits). Queued work whose
- * client has gone (timed out) is dropped when it reaches a server. Faults (down, slow, errors,
- * throttle) change all of this while they last. Health checks queue and take capacity like requests.
+ * The provider model: `capacity` servers with a FIFO queue, service times from `latency` — or,
+ * with `serving`, an LLM server's: `maxSequences` sequence slots, prefill (time to first token,
+ * growing with the prompt and the sequences running) then one output token per `tpot` (growing with
+ * the sequences running), computed once per request when it gets a slot — a `failure` probability
+ * of a 5xx, and its own quotas: requests, tokens and requests in flight, per key or one for the
+ * whole organisation (`scope: all`), each run by a registered limiter (`algorithm`, sliding-log by
+ * default: an exact window). A request over a quota gets an immediate 429 saying which dimension,
+ * with retry-after = when the quota next admits it. Queued work whose client has gone (timed out)
+ * is dropped when it reaches a server. Faults (down, slow, errors, throttle) change all of this while
+ * they last. Health checks queue and take capacity like requests.
  */
 
 // Health checks ride the same queue and job slots as requests under this token.
@@ -22,20 +38,35 @@ const CHECK = -1;
 export class MockProvider implements ProviderPort {
   readonly stats: ProviderStats = { requests: 0, ok: 0, failed: 0, rateLimited: 0, busyPeak: 0, queuePeak: 0 };
   private readonly latency: Sampler;
-  private readonly limits: (SlidingLog | undefined)[];
+  private readonly ttft: Sampler | undefined;
+  private readonly tpot: Sampler | undefined;
+  /** One per key, or one for every key (`scope: all`); undefined without a quota. */
+  private readonly quotas: Quota[] = [];
+  private readonly quoted: boolean;
+  private readonly shared: boolean;
   private busy = 0;
-  // Queued work (attempt tokens, and CHECK for a health check), served in order.
+  // Queued jobs (requests, and health checks), served in order.
   private readonly queue = new Fifo(64);
-  // Answers on their way: slot → token, outcome, and a 429's retry-after.
+  // Requests from admission to answer: attempt token, outcome, a 429's retry-after and dimension,
+  // the key, sizes, what the quota was charged and when, and when the first token came.
   private jobToken = new Float64Array(64);
   private jobOutcome = new Uint8Array(64);
   private jobRetryAfter = new Float64Array(64);
+  private jobLimitedBy = new Int32Array(64);
+  private jobKey = new Int32Array(64);
+  private jobPrompt = new Int32Array(64);
+  private jobOutput = new Int32Array(64);
+  private jobCharged = new Float64Array(64);
+  private jobAdmittedAt = new Float64Array(64);
+  private jobFirstAt = new Float64Array(64);
+  private jobTpot = new Float64Array(64);
   private jobFree: number[] = [];
   private jobSlots = 0;
   private readonly kDone: number;
   private readonly kReject: number;
   private readonly capacity: number;
   private readonly faults: readonly Fault[];
+  private readonly usage: Usage = blankUsage();
   private checkDone: ((ok: boolean) => void) | undefined;
   private checkCost = 0;
 
@@ -45,12 +76,17 @@ export class MockProvider implements ProviderPort {
     private readonly clock: Clock,
     private readonly random: Random,
     private readonly sink: ReplySink,
+    private readonly options: MockOptions = SILENT,
   ) {
     this.latency = sampler(spec.latency, random);
+    const serving = spec.serving;
+    if (serving?.ttft.dist) this.ttft = sampler(serving.ttft.dist, random);
+    if (serving?.tpot.dist) this.tpot = sampler(serving.tpot.dist, random);
     this.capacity = spec.capacity;
     this.faults = spec.faults;
-    this.limits = [];
-    for (let k = 0; k < keys; k++) this.limits.push(this.newLimit());
+    this.quoted = spec.limit !== undefined || spec.tokens !== undefined || spec.concurrent !== undefined;
+    this.shared = spec.scope === 'all';
+    if (this.quoted) for (let k = 0; k < (this.shared ? 1 : keys); k++) this.quotas.push(this.newQuota());
     this.kDone = clock.on((job) => this.done(job));
     this.kReject = clock.on((job) => this.rejected(job));
   }
@@ -69,13 +105,26 @@ export class MockProvider implements ProviderPort {
     return this.queue.size;
   }
 
-  /** Forgets a key's window (gatesim serve reuses the number of a key it evicted for a new one). */
+  /** Forgets a key's quotas (gatesim serve reuses the number of a key it evicted for a new one). */
   forget(key: number): void {
-    if (key < this.limits.length) this.limits[key] = this.newLimit();
+    if (!this.shared && key < this.quotas.length) this.quotas[key] = this.newQuota();
   }
 
-  private newLimit(): SlidingLog | undefined {
-    return this.spec.limit ? new SlidingLog(this.spec.limit.count, this.spec.limit.windowMs) : undefined;
+  private newQuota(): Quota {
+    const s = this.spec;
+    const algorithm = s.algorithm ?? { type: 'sliding-log', options: {} };
+    return new Quota(
+      s.limit ? createWindow(algorithm, s.limit) : undefined,
+      s.tokens ? createWindow(algorithm, s.tokens) : undefined,
+      s.concurrent ?? Infinity,
+    );
+  }
+
+  /** The quota a key's request counts against (a server meets new keys as they come; the simulation knows them up front). */
+  private quota(key: number): Quota {
+    if (this.shared) return this.quotas[0]!;
+    while (key >= this.quotas.length) this.quotas.push(this.newQuota());
+    return this.quotas[key]!;
   }
 
   /** The fault in force at `now`, if any (the first listed wins when they overlap). */
@@ -84,31 +133,38 @@ export class MockProvider implements ProviderPort {
     return undefined;
   }
 
-  send(token: number, key: number): void {
+  send(token: number, key: number, prompt = 0, output = 0, maxTokens = 0): void {
     const now = this.clock.now();
     this.stats.requests++;
+    const j = this.job(token, key, prompt, output);
     const fault = this.faults.length > 0 ? this.fault(now) : undefined;
     const refused = fault ? (faultKind(fault).refuse?.(fault, this.random) ?? -1) : -1;
     if (refused >= 0) {
       // A 429 from a fault comes back when the fault ends.
-      const retryAfter = refused === Outcome.rateLimited ? fault!.atMs + fault!.forMs - now : 0;
-      this.clock.at(now, this.kReject, this.job(token, refused as OutcomeCode, retryAfter));
+      this.jobOutcome[j] = refused;
+      this.jobRetryAfter[j] = refused === Outcome.rateLimited ? fault!.atMs + fault!.forMs - now : 0;
+      this.clock.at(now, this.kReject, j);
       return;
     }
-    // A server meets new keys as they come (gatesim serve); the simulation knows them up front.
-    while (key >= this.limits.length) this.limits.push(this.newLimit());
-    const limit = this.limits[key];
-    if (limit && !limit.admits(now)) {
-      const job = this.job(token, Outcome.rateLimited, limit.nextAdmitAt(now) - now);
-      this.clock.at(now, this.kReject, job);
-      return;
+    if (this.quoted) {
+      const quota = this.quota(key);
+      const charge = this.spec.charge;
+      const tokens = charge === 'reserve' ? prompt + maxTokens : charge === 'prompt' ? prompt : 0;
+      const no = quota.refuses(now, tokens);
+      if (no !== Dimension.none) {
+        this.jobOutcome[j] = Outcome.rateLimited;
+        this.jobLimitedBy[j] = no;
+        // Requests in flight free up when an answer ends, which a quota cannot foresee: no retry-after.
+        this.jobRetryAfter[j] = no === Dimension.concurrent ? 0 : quota.nextAdmitAt(now, tokens) - now;
+        this.clock.at(now, this.kReject, j);
+        return;
+      }
+      quota.record(now, tokens);
+      this.jobCharged[j] = tokens;
+      this.jobAdmittedAt[j] = now;
     }
-    limit?.record(now);
-    if (this.busy < this.capacity) {
-      this.start(token, now);
-      return;
-    }
-    this.push(token);
+    if (this.busy < this.capacity) this.start(j, now);
+    else this.push(j);
   }
 
   /** A health check: queued and served like a request, costing `costMs` (× a slow fault). */
@@ -121,76 +177,170 @@ export class MockProvider implements ProviderPort {
       done(false);
       return;
     }
-    if (this.busy < this.capacity) this.start(CHECK, now);
-    else this.push(CHECK);
+    const j = this.job(CHECK, -1, 0, 0);
+    if (this.busy < this.capacity) this.start(j, now);
+    else this.push(j);
   }
 
-  private start(token: number, now: number): void {
+  private start(j: number, now: number): void {
     this.busy++;
     if (this.busy > this.stats.busyPeak) this.stats.busyPeak = this.busy;
+    const token = this.jobToken[j]!;
     const fault = this.faults.length > 0 ? this.fault(now) : undefined;
-    let service = token === CHECK ? this.checkCost : this.latency.sample();
+    const serving = this.spec.serving;
+    let prefill = 0;
+    let tpot = 0;
+    let service: number;
+    if (token === CHECK) service = this.checkCost;
+    else if (serving) {
+      // Sequences decoding now, this one included: contention slows prefill and every output token.
+      const running = this.busy;
+      prefill = this.ttft ? this.ttft.sample() : serving.ttft.base + serving.ttft.perPromptToken * this.jobPrompt[j]! + serving.ttft.perSequence * running;
+      tpot = this.tpot ? this.tpot.sample() : serving.tpot.base + serving.tpot.perSequence * running;
+      const output = this.jobOutput[j]!;
+      service = prefill + (output > 1 ? output - 1 : 0) * tpot;
+    } else service = this.latency.sample();
     let failure = this.spec.failure;
     const serve = fault ? faultKind(fault).serve : undefined;
-    if (serve) ({ service, failure } = serve(fault!, service, failure));
-    const outcome: OutcomeCode = failure > 0 && this.random() < failure ? Outcome.serverError : Outcome.ok;
-    const job = this.job(token, outcome, 0);
+    if (serve) {
+      const base = service;
+      ({ service, failure } = serve(fault!, service, failure));
+      // A slow fault stretches every part of an answer alike.
+      if (base > 0) {
+        prefill *= service / base;
+        tpot *= service / base;
+      }
+    }
+    this.jobOutcome[j] = failure > 0 && this.random() < failure ? Outcome.serverError : Outcome.ok;
+    this.jobFirstAt[j] = serving ? now + prefill : NaN;
+    this.jobTpot[j] = tpot;
     if (token !== CHECK) this.sink.started(token);
-    this.clock.after(service, this.kDone, job);
+    this.clock.after(service, this.kDone, j);
   }
 
-  private done(job: number): void {
-    const token = this.jobToken[job]!;
-    const outcome = this.jobOutcome[job]! as OutcomeCode;
+  private done(j: number): void {
+    const token = this.jobToken[j]!;
+    const outcome = this.jobOutcome[j]! as OutcomeCode;
     this.busy--;
-    this.jobFree.push(job);
     if (token === CHECK) {
+      this.jobFree.push(j);
       this.checkDone?.(outcome === Outcome.ok);
     } else {
       if (outcome === Outcome.ok) this.stats.ok++;
       else this.stats.failed++;
-      this.sink.reply(token, outcome, 0);
+      this.answer(j, outcome, 0, Dimension.none);
     }
     this.serveNext();
   }
 
-  private rejected(job: number): void {
-    const token = this.jobToken[job]!;
-    const outcome = this.jobOutcome[job]! as OutcomeCode;
+  private rejected(j: number): void {
+    const outcome = this.jobOutcome[j]! as OutcomeCode;
     if (outcome === Outcome.rateLimited) this.stats.rateLimited++;
     else this.stats.failed++;
-    this.jobFree.push(job);
-    this.sink.reply(token, outcome, this.jobRetryAfter[job]!);
+    this.answer(j, outcome, this.jobRetryAfter[j]!, this.jobLimitedBy[j]! as DimensionCode);
+  }
+
+  /** A request's answer: the quota settles what it was charged (what a failure used: nothing), then the client hears. */
+  private answer(j: number, outcome: OutcomeCode, retryAfterMs: number, limitedBy: DimensionCode): void {
+    const token = this.jobToken[j]!;
+    const key = this.jobKey[j]!;
+    if (this.admitted(j)) this.settle(j, outcome);
+    this.jobFree.push(j);
+    if (!this.options.sized) {
+      this.sink.reply(token, outcome, retryAfterMs, limitedBy);
+      return;
+    }
+    const u = blankUsage(this.usage);
+    if (outcome === Outcome.ok) {
+      u.promptTokens = this.jobPrompt[j]!;
+      u.outputTokens = this.jobOutput[j]!;
+      if (this.options.stream) u.firstTokenAt = this.jobFirstAt[j]!;
+      u.tpotMs = this.jobTpot[j]! || NaN;
+    }
+    if (this.quoted) this.quotaFigures(u, this.quota(key));
+    this.sink.reply(token, outcome, retryAfterMs, limitedBy, u);
+  }
+
+  /** Did the quota admit (and charge) this request? (Refusals and fault answers never reached it.) */
+  private admitted(j: number): boolean {
+    return this.quoted && !Number.isNaN(this.jobAdmittedAt[j]!);
+  }
+
+  private settle(j: number, outcome: OutcomeCode): void {
+    const now = this.clock.now();
+    const quota = this.quota(this.jobKey[j]!);
+    quota.release();
+    const used = outcome === Outcome.ok ? this.jobPrompt[j]! + this.jobOutput[j]! : 0;
+    const charge = this.spec.charge;
+    if (charge === 'reserve') quota.settle(this.jobAdmittedAt[j]!, this.jobCharged[j]!, used, now);
+    else if (charge === 'actual') quota.charge(now, used);
+  }
+
+  /** The x-ratelimit figures of a quota now: its limits, what is left, and when each is whole again. */
+  private quotaFigures(u: Usage, q: Quota): void {
+    const now = this.clock.now();
+    if (q.requests) {
+      u.limitRequests = q.requests.capacity();
+      u.remainingRequests = q.requests.remaining(now);
+      u.resetRequestsMs = q.requests.resetAt(now) - now;
+    }
+    if (q.tokens) {
+      u.limitTokens = q.tokens.capacity();
+      u.remainingTokens = q.tokens.remaining(now);
+      u.resetTokensMs = q.tokens.resetAt(now) - now;
+    }
   }
 
   private serveNext(): void {
     const now = this.clock.now();
     while (this.queue.size > 0 && this.busy < this.capacity) {
-      const token = this.queue.shift();
-      if (token !== CHECK && !this.sink.live(token)) continue;
-      this.start(token, now);
+      const j = this.queue.shift();
+      const token = this.jobToken[j]!;
+      if (token !== CHECK && !this.sink.live(token)) {
+        // Its client left: the request never runs, and gives back what its quota was charged.
+        if (this.admitted(j)) this.settle(j, Outcome.timeout);
+        this.jobFree.push(j);
+        continue;
+      }
+      this.start(j, now);
     }
   }
 
-  private push(token: number): void {
-    this.queue.push(token);
+  private push(j: number): void {
+    this.queue.push(j);
     if (this.queue.size > this.stats.queuePeak) this.stats.queuePeak = this.queue.size;
   }
 
-  /** A slot for an answer on its way (reused once delivered). */
-  private job(token: number, outcome: OutcomeCode, retryAfterMs: number): number {
+  /** A slot for a request from its arrival to its answer (reused once answered). */
+  private job(token: number, key: number, prompt: number, output: number): number {
     let j = this.jobFree.pop();
     if (j === undefined) {
       j = this.jobSlots++;
-      if (j === this.jobToken.length) {
-        this.jobToken = grown(this.jobToken, j * 2);
-        this.jobOutcome = grown(this.jobOutcome, j * 2);
-        this.jobRetryAfter = grown(this.jobRetryAfter, j * 2);
-      }
+      if (j === this.jobToken.length) this.grow(j * 2);
     }
     this.jobToken[j] = token;
-    this.jobOutcome[j] = outcome;
-    this.jobRetryAfter[j] = retryAfterMs;
+    this.jobOutcome[j] = Outcome.ok;
+    this.jobRetryAfter[j] = 0;
+    this.jobLimitedBy[j] = Dimension.none;
+    this.jobKey[j] = key;
+    this.jobPrompt[j] = prompt;
+    this.jobOutput[j] = output;
+    this.jobCharged[j] = 0;
+    this.jobAdmittedAt[j] = NaN;
     return j;
+  }
+
+  private grow(cap: number): void {
+    this.jobToken = grown(this.jobToken, cap);
+    this.jobOutcome = grown(this.jobOutcome, cap);
+    this.jobRetryAfter = grown(this.jobRetryAfter, cap);
+    this.jobLimitedBy = grown(this.jobLimitedBy, cap);
+    this.jobKey = grown(this.jobKey, cap);
+    this.jobPrompt = grown(this.jobPrompt, cap);
+    this.jobOutput = grown(this.jobOutput, cap);
+    this.jobCharged = grown(this.jobCharged, cap);
+    this.jobAdmittedAt = grown(this.jobAdmittedAt, cap);
+    this.jobFirstAt = grown(this.jobFirstAt, cap);
+    this.jobTpot = grown(this.jobTpot, cap);
   }
 }

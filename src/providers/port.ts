@@ -1,9 +1,4 @@
-import type { OutcomeCode } from '../core/outcome.js';
-
-/** Which quota answered a 429 (x-ratelimit's dimensions, and concurrency); NONE for a 429 no quota gave (a throttle fault). */
-export const Dimension = { none: -1, requests: 0, tokens: 1, concurrent: 2 } as const;
-export type DimensionCode = (typeof Dimension)[keyof typeof Dimension];
-export const dimensionNames = ['requests', 'tokens', 'concurrent'] as const;
+import type { DimensionCode, OutcomeCode } from '../core/outcome.js';
 
 /**
  * What a provider says about an answer besides its outcome, filled in place by the provider just

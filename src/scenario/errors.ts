@@ -28,7 +28,13 @@ export function show(value: unknown): string {
     return text.length > 64 ? `${text.slice(0, 60)}…"` : text;
   }
   if (Array.isArray(value)) return value.length ? '[…]' : '[]';
-  if (value !== null && typeof value === 'object') return Object.keys(value).length ? '{…}' : '{}';
+  if (value !== null && typeof value === 'object') {
+    // A mapping by its first fields' names (`{ lognormal: … }` says which form was written).
+    const keys = Object.keys(value);
+    if (keys.length === 0) return '{}';
+    const names = keys.slice(0, 3).map((k) => { const v = visible(k).replace(/\n/g, '\\n'); return v.length > 24 ? `${v.slice(0, 23)}…` : v; });
+    return `{ ${names.map((n) => `${n}: …`).join(', ')}${keys.length > 3 ? ', …' : ''} }`;
+  }
   return String(value);
 }
 

@@ -272,6 +272,12 @@ function toProblems(issues: readonly Issue[], input: unknown, base: Path = []): 
       const allowed = issue.message.startsWith(KEYS) ? (JSON.parse(issue.message.slice(KEYS.length)) as string[]) : [];
       return issue.keys.map((k) => ({ path: [...path, k], key: true, message: `unknown field ${show(k)}${didYouMean(k, allowed)}` }));
     }
+    if (issue.code === 'invalid_union' && 'discriminator' in issue && value === undefined && path.length > 0) {
+      // A form without its discriminator (`{ lognormal: … }` for `{ dist: lognormal, … }`): say which field names the form.
+      const options = 'options' in issue ? (issue.options as unknown[]).map(String).join(' | ') : '';
+      const parent = path.slice(0, -1);
+      return [{ path: parent, key: false, message: `expected a field ${String(issue.discriminator)}: ${options}, got ${show(getIn(input, parent))}` }];
+    }
     let message = issue.message;
     const expected = message.startsWith('expected ');
     if (value === undefined && (expected || issue.code === 'invalid_type')) message = 'required field missing';

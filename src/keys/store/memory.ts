@@ -3,7 +3,7 @@ import type { Random } from '../../sim/random.js';
 import type { Keys } from '../spec.js';
 import type { Rate } from '../../core/units.js';
 import { createWindow } from '../../limiters/index.js';
-import type { Window } from '../../limiters/window.js';
+import { Quota } from '../../limiters/quota.js';
 import type { Grants, PoolStore } from './store.js';
 import { keyChoices, type Chooser, type KeyState } from '../choice.js';
 
@@ -18,42 +18,32 @@ import { keyChoices, type Chooser, type KeyState } from '../choice.js';
 export class MemoryKeys implements KeyState {
   /** Admissions per key (lifetime use: what least-used compares). */
   readonly used: Float64Array;
-  private readonly windows: (Window | undefined)[];
-  private readonly tokenWindows: (Window | undefined)[] | undefined;
-  /** Requests in flight per key, and the most a key may have (Infinity: not counted). */
-  private readonly inFlight: Float64Array;
-  private readonly maxInFlight: number;
+  readonly count: number;
+  private readonly quotas: Quota[];
   private readonly choose: Chooser;
-  /** The tokens the decision in progress weighs (0: the tokens window only has to have room). */
+  /** The tokens the decision in progress charges (0: the tokens window only has to have room). */
   private weight = 0;
 
   constructor(
     private readonly spec: Keys,
     private readonly random: Random,
   ) {
+    this.count = spec.count;
     this.used = new Float64Array(spec.count);
-    this.inFlight = new Float64Array(spec.count);
-    this.maxInFlight = Math.min(spec.exclusive ? 1 : Infinity, spec.concurrent ?? Infinity);
+    // Exclusive keys hold one request each; `concurrent` bounds them otherwise.
+    const maxInFlight = Math.min(spec.exclusive ? 1 : Infinity, spec.concurrent ?? Infinity);
     this.choose = keyChoices[spec.choice].create(random);
-    this.windows = [];
     const guarded = (r: Rate): Rate => ({ count: r.count, windowMs: r.windowMs + spec.guardMs });
-    for (let k = 0; k < spec.count; k++) this.windows.push(spec.limit ? createWindow(spec.limiter, guarded(spec.limit)) : undefined);
-    if (spec.tokens) {
-      const tokens = guarded(spec.tokens);
-      this.tokenWindows = Array.from({ length: spec.count }, () => createWindow(spec.tokenLimiter ?? spec.limiter, tokens));
-    }
-  }
-
-  get count(): number {
-    return this.spec.count;
+    const tokens = spec.tokens ? guarded(spec.tokens) : undefined;
+    this.quotas = Array.from({ length: spec.count }, () => new Quota(
+      spec.limit ? createWindow(spec.limiter, guarded(spec.limit)) : undefined,
+      tokens ? createWindow(spec.tokenLimiter ?? spec.limiter, tokens) : undefined,
+      maxInFlight,
+    ));
   }
 
   admissible(k: number, now: number): boolean {
-    if (this.inFlight[k]! >= this.maxInFlight) return false;
-    const w = this.windows[k];
-    if (w !== undefined && !w.admits(now)) return false;
-    const t = this.tokenWindows?.[k];
-    return t === undefined || t.admits(now, this.weight > 0 ? this.weight : 1);
+    return this.quotas[k]!.admits(now, this.weight);
   }
 
   /**
@@ -64,50 +54,39 @@ export class MemoryKeys implements KeyState {
     this.weight = tokens;
     const key = this.choose(this, now);
     if (key < 0) return -1;
-    this.windows[key]?.record(now);
-    if (tokens > 0) this.tokenWindows?.[key]?.record(now, tokens);
+    this.quotas[key]!.record(now, tokens);
     this.used[key]!++;
-    if (this.maxInFlight < Infinity) this.inFlight[key]!++;
     return key;
   }
 
   /** A request using `key` ended; true when that frees room (a key in flight at its bound). */
   release(key: number): boolean {
-    if (this.maxInFlight === Infinity || this.inFlight[key]! <= 0) return false;
-    return this.inFlight[key]!-- >= this.maxInFlight;
+    return this.quotas[key]!.release();
   }
 
   /** A reservation of `reserved` tokens made at `at` used `actual` (charge: reserve). */
   settle(key: number, at: number, reserved: number, actual: number, now: number): void {
-    this.tokenWindows?.[key]?.settle(at, reserved, actual, now);
+    this.quotas[key]!.settle(at, reserved, actual, now);
   }
 
   /** Tokens used, counted when the answer ends (charge: actual). */
   charge(key: number, now: number, tokens: number): void {
-    if (tokens > 0) this.tokenWindows?.[key]?.record(now, tokens);
+    this.quotas[key]!.charge(now, tokens);
   }
 
   /** Earliest time a key can change from inadmissible to admissible for a request charging `tokens` (Infinity: only a release can). */
   nextChangeAt(now: number, tokens = 0): number {
     let t = Infinity;
-    const w = tokens > 0 ? tokens : 1;
-    for (let k = 0; k < this.spec.count; k++) {
-      if (this.inFlight[k]! >= this.maxInFlight) continue;
-      const win = this.windows[k];
-      let at = win ? win.nextAdmitAt(now) : now;
-      const tok = this.tokenWindows?.[k];
-      if (tok) {
-        const tt = tok.nextAdmitAt(now, w);
-        if (tt > at) at = tt;
-      }
+    for (let k = 0; k < this.count; k++) {
+      const at = this.quotas[k]!.nextAdmitAt(now, tokens);
       if (at < t) t = at;
     }
     return t;
   }
 
-  /** Window footprint of `key` now (both dimensions). */
+  /** Window footprint of `key` now (every dimension). */
   footprint(key: number): number {
-    return (this.windows[key]?.footprint() ?? 0) + (this.tokenWindows?.[key]?.footprint() ?? 0);
+    return this.quotas[key]!.footprint();
   }
 }
 
