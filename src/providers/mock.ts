@@ -254,8 +254,11 @@ export class MockProvider implements ProviderPort {
     if (outcome === Outcome.ok) {
       u.promptTokens = this.jobPrompt[j]!;
       u.outputTokens = this.jobOutput[j]!;
-      if (this.options.stream) u.firstTokenAt = this.jobFirstAt[j]!;
-      u.tpotMs = this.jobTpot[j]! || NaN;
+      // Only a streamed answer shows its tokens' timing; otherwise the client sees the whole answer at once.
+      if (this.options.stream) {
+        u.firstTokenAt = this.jobFirstAt[j]!;
+        u.tpotMs = this.spec.serving ? this.jobTpot[j]! : NaN;
+      }
     }
     if (this.quoted) this.quotaFigures(u, this.quota(key));
     this.sink.reply(token, outcome, retryAfterMs, limitedBy, u);
