@@ -214,7 +214,7 @@ export class MockProvider implements ProviderPort {
     this.jobOutcome[j] = failure > 0 && this.random() < failure ? Outcome.serverError : Outcome.ok;
     this.jobFirstAt[j] = serving ? now + prefill : NaN;
     this.jobTpot[j] = tpot;
-    if (token !== CHECK) this.sink.started(token);
+    if (token !== CHECK) this.sink.started(token, this.jobFirstAt[j]!, serving ? tpot : NaN);
     this.clock.after(service, this.kDone, j);
   }
 
@@ -277,6 +277,12 @@ export class MockProvider implements ProviderPort {
     const charge = this.spec.charge;
     if (charge === 'reserve') quota.settle(this.jobAdmittedAt[j]!, this.jobCharged[j]!, used, now);
     else if (charge === 'actual') quota.charge(now, used);
+  }
+
+  /** What is left of `key`'s quotas now, into `u` (gatesim serve's x-ratelimit headers of a stream, sent when it starts). */
+  quotaOf(key: number, u: Usage): Usage {
+    if (this.quoted) this.quotaFigures(u, this.quota(key));
+    return u;
   }
 
   /** The x-ratelimit figures of a quota now: its limits, what is left, and when each is whole again. */

@@ -45,8 +45,12 @@ export interface ReplySink {
   reply(token: number, outcome: OutcomeCode, retryAfterMs: number, limitedBy?: DimensionCode, usage?: Usage): void;
   /** Real mode: one gap between two tokens of a streamed answer (scenario ms), as it arrives. */
   gap?(token: number, ms: number): void;
-  /** The attempt left the provider's queue and is being served (simulation only). */
-  started(token: number): void;
+  /**
+   * The attempt left the provider's queue and is being served (the provider model only). With a
+   * serving model it also says when the first token will come and the time per token after it
+   * (scenario ms; NaN without one): what `gatesim serve` paces a stream by.
+   */
+  started(token: number, firstTokenAt?: number, tpotMs?: number): void;
   /** Is the attempt still waiting for this reply? (A server drops queued work whose client left.) */
   live(token: number): boolean;
 }
