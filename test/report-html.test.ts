@@ -187,7 +187,8 @@ describe('redact', () => {
       '      block',
       '      secret',
       '    password: hunter2',
-      'tokens: [t1, t2]',
+      'authTokens: [t1, t2]',
+      'tokens: { dist: constant, value: 40 }',
       'after: 1',
       '',
     ].join('\n');
@@ -198,6 +199,7 @@ describe('redact', () => {
     expect(out).toContain(`client_secret: "${fingerprint('block\nsecret\n')}"\n    password:`);
     expect(out).toContain('# a comment stays\nname: demo   # so does this one\nkeys:\n  count: 4\n');
     expect(out).toContain('accept: json');
+    expect(out).toContain('tokens: { dist: constant, value: 40 }'); // an LLM's tokens, not a secret
     expect(out).toContain('values: [a, b]');
     // Still YAML, same shape.
     const parsed = parse(out) as { keys: { count: number }; after: number };

@@ -16,3 +16,10 @@ export const outcomeNames = ['ok', 'rateLimited', 'serverError', 'timeout', 'con
 export const Dimension = { none: -1, requests: 0, tokens: 1, concurrent: 2 } as const;
 export type DimensionCode = (typeof Dimension)[keyof typeof Dimension];
 export const dimensionNames = ['requests', 'tokens', 'concurrent'] as const;
+
+/**
+ * When a request's tokens count against a tokens quota (what providers document): `reserve` — the
+ * prompt plus max_tokens when admitted, corrected to what it used when its answer ends;
+ * `actual` — what it used, when its answer ends; `prompt` — its prompt, when admitted.
+ */
+export type Charge = 'reserve' | 'actual' | 'prompt';

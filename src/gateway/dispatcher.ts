@@ -4,7 +4,7 @@ import { grown } from '../core/typed.js';
 import type { KeyPoolSink, Pool } from '../keys/key-pool.js';
 import { Phase, type Recorder } from '../metrics/recorder.js';
 import { type ProviderPort, type ReplySink, type Usage } from '../providers/port.js';
-import type { Charge } from '../keys/spec.js';
+import type { Charge } from '../core/outcome.js';
 import type { Clock } from '../sim/clock.js';
 import { Connect, type ConnectionLayer, type ConnectionSink } from './connections.js';
 import type { HealthMonitor } from './health.js';

@@ -1,4 +1,5 @@
 import type { Named } from '../core/registry.js';
+import type { Charge } from '../core/outcome.js';
 import type { Rate } from '../core/units.js';
 import type { KeyChoiceName } from './choice.js';
 
@@ -25,13 +26,6 @@ export type KeyStore =
       /** Fail closed: wall ms Redis may stay down before waiting requests give up and the run is marked degraded (default 10 × timeoutMs). */
       giveUpAfterMs?: number;
     };
-
-/**
- * When a request's tokens count against a tokens quota (what providers document): `reserve` — the
- * prompt plus max_tokens when admitted, corrected to what it used when its answer ends;
- * `actual` — what it used, when its answer ends; `prompt` — its prompt, when admitted.
- */
-export type Charge = 'reserve' | 'actual' | 'prompt';
 
 export interface Keys {
   count: number;

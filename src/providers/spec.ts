@@ -1,6 +1,6 @@
 import type { Named } from '../core/registry.js';
 import type { Rate } from '../core/units.js';
-import type { Charge } from '../keys/spec.js';
+import type { Charge } from '../core/outcome.js';
 import type { Dist } from '../sim/dist.js';
 import type { Fault } from './faults.js';
 

@@ -14,7 +14,7 @@ import { limiterNames, limiters, redisForm, weighted } from '../limiters/index.j
 import { keyChoiceNames } from '../keys/choice.js';
 import { storeKinds } from '../keys/store/kinds.js';
 import type { Fault, Health, Keys, KeyStore, Provider, RequestTemplate, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
-import type { Charge } from '../keys/spec.js';
+import type { Charge } from '../core/outcome.js';
 import type { Serving } from '../providers/spec.js';
 import { didYouMean, show } from './errors.js';
 import { isReferenceKey, referenceKeys } from '../core/reference-keys.js';
