@@ -30,7 +30,8 @@ const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => gatesim(args, { env
 const startServe = (file: string, scale = SCALE, env: NodeJS.ProcessEnv = {}) => gatesimServe([file, '--port', '0', '--time-scale', scale], { env });
 
 describe('gatesim serve, in-process', () => {
-  const base = scenario({}, { limit: { count: 1, windowMs: 60_000 }, latency: { dist: 'constant', value: 10 } });
+  // One request an hour per key: 36 s of wall time at 0.01, longer than these tests take however slow the machine.
+  const base = scenario({}, { limit: { count: 1, windowMs: 3_600_000 }, latency: { dist: 'constant', value: 10 } });
   let srv: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
     srv = await serve(base.providers, { port: 0, host: '127.0.0.1', timeScale: 0.01, seed: 1, log: () => {} });
@@ -41,16 +42,21 @@ describe('gatesim serve, in-process', () => {
 
   it('answers an OpenAI-compatible completion, then 429 with retry-after for that key', async () => {
     const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    const sent = performance.now();
     const first = await post(body, 'Bearer k1');
     expect(first.statusCode).toBe(200);
     expect(((await first.body.json()) as { choices: unknown[] }).choices).toHaveLength(1);
     const second = await post(body, 'Bearer k1');
+    const elapsed = performance.now() - sent;
     expect(second.statusCode).toBe(429);
     await second.body.dump();
-    // 60 s scenario window at scale 0.01: about 0.6 s of wall time.
-    expect(Number(second.headers['retry-after-ms'])).toBeGreaterThan(500);
-    expect(Number(second.headers['retry-after-ms'])).toBeLessThanOrEqual(600);
-    expect(second.headers['retry-after']).toBe('1');
+    // The hour's window at scale 0.01 is 36 s of wall time, less what passed since the first
+    // request was admitted (at most the time both requests took, measured, however long).
+    const ms = Number(second.headers['retry-after-ms']);
+    expect(ms).toBeLessThanOrEqual(36_000);
+    expect(ms).toBeGreaterThanOrEqual(36_000 - elapsed);
+    // The same wait in whole seconds, rounded up (RFC 9110 delay-seconds).
+    expect(Number(second.headers['retry-after'])).toBe(Math.ceil(ms / 1000));
     // Another key has its own window.
     const other = await post(body, 'Bearer k2');
     expect(other.statusCode).toBe(200);
