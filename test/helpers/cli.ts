@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { onTestFinished } from 'vitest';
 
 /** How a CLI process ended, and everything it printed. */
@@ -137,6 +138,30 @@ export async function gatesimServe(args: readonly string[], opts: Omit<CliOption
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       return done;
+    },
+  };
+}
+
+/** What test/helpers/loop-delay.mjs measured in one child: how late it ran its callbacks, in wall ms. */
+export interface LoopDelay {
+  meanMs: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * A probe of one child's event-loop delay: give `node` and `env` to `gatesim` or `gatesimServe`;
+ * once the child has exited, `read()` is what it measured over its whole life.
+ */
+export function loopDelayProbe(): { node: string[]; env: NodeJS.ProcessEnv; read: () => LoopDelay } {
+  const dir = tmp('gatesim-loop-');
+  return {
+    node: ['--import', pathToFileURL(join(process.cwd(), 'test', 'helpers', 'loop-delay.mjs')).href],
+    env: { GATESIM_TEST_LOOP_DELAY: join(dir, 'delay') },
+    read: () => {
+      const files = readdirSync(dir);
+      if (files.length !== 1) throw new Error(`loop-delay probe: expected one report in ${dir}, found ${files.length}`);
+      return JSON.parse(readFileSync(join(dir, files[0]!), 'utf8')) as LoopDelay;
     },
   };
 }
