@@ -170,9 +170,9 @@ describe('sim and real agree (serve on loopback, time-scaled)', () => {
       // An attempt waits its turn a few times in each process's event loop (the client: connect,
       // send, read the reply, record it; the server: accept, read, the scripted latency's timer,
       // reply). What that adds to an attempt is bounded here by the sum of the two processes' p99
-      // delays: in runs at loads of 5 to 14 on two cores (up to 10 busy loops beside the suite)
-      // the excess of the real p50 over the simulated one was 0.2 to 0.8 of that sum, while the
-      // means alone explained as little as a tenth of it. On a quiet machine (p99s of a few ms)
+      // delays: in four runs at loads of 9 to 14 on two cores (10 busy loops beside the test) the
+      // excess of the real p50 over the simulated one was 0.16 to 0.82 of that sum, while four
+      // times the means fell short of it once. On a quiet machine (p99s of a few ms)
       // this widens the tolerances by a point or two. The time scale (a minute in 12 s) keeps it
       // small: at 0.05 the same wall delays would be four times as many scenario ms.
       const [client, server] = [clientDelay.read(), serveDelay.read()];
