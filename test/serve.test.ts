@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isLoopback, MAX_HEADER_BYTES, serve, type Serving } from '../src/providers/server.js';
 import { isGatesimServe, resetServe, RESET_HEADER } from '../src/providers/reset.js';
-import { gatesim, gatesimServe, output, track, waitFor } from './helpers/cli.js';
+import { gatesim, gatesimServe, kill, output, track, waitFor } from './helpers/cli.js';
 import { scenario } from './helpers/scenario.js';
 
 const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
@@ -226,6 +226,7 @@ describe('gatesim serve: signals', () => {
   it('`npm run serve … &` then `kill $!` stops the server itself, which prints its totals', async () => {
     const npm = spawn('npm', ['run', 'serve', '--', 'scenarios/serve-check.yaml', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     track(npm);
+    onTestFinished(() => kill(npm));
     const exited = new Promise<number | null>((resolve) => npm.on('close', (code) => resolve(code)));
     const [, url, pid] = await waitFor(npm, /listening on (http:\/\/127\.0\.0\.1:\d+) \(time scale 1, pid (\d+)\)/);
     try {
