@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { Results } from '../src/metrics/results.js';
 import { answerTable, comparison } from '../src/report/table.js';
+import { gatesim } from './helpers/cli.js';
 
 /**
  * The report as a person sees it: the Debian `chromium` package driven by playwright-core (never a
@@ -17,14 +16,13 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.error(`browser test skipped: ${CHROMIUM} not installed; \`npm run setup\` installs it`);
 
-const run = promisify(execFile);
-
 describe('the HTML report in a real Chromium', () => {
   it.skipIf(!hasChromium)(
     `high-concurrency: no console error, no network, every chart drawn, the answer and the tables hold results.json${hasChromium ? '' : ` (skipped: ${CHROMIUM} not installed; \`npm run setup\` installs it)`}`,
     async () => {
       const out = mkdtempSync(join(tmpdir(), 'gatesim-browser-'));
-      await run(process.execPath, ['bin/gatesim.js', 'scenarios/high-concurrency.yaml', '--out', out, '-q']);
+      const sim = await gatesim(['scenarios/high-concurrency.yaml', '--out', out, '-q']);
+      expect(sim.code, sim.stderr).toBe(0);
       const dir = join(out, 'high-concurrency');
       const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
 

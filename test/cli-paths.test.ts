@@ -1,22 +1,20 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { filesUnder, gatesim, tmp } from './helpers/cli.js';
 
 /** Runs the CLI with its stdout closed after the first chunk (as `| head -1` does). */
-function closedEarly(args: string[]): Promise<{ code: number | null; stderr: string; got: number }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['bin/gatesim.js', ...args]);
-    let stderr = '';
-    let got = 0;
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.stdout.once('data', (d: Buffer) => {
-      got = d.length;
-      p.stdout.destroy();
-    });
-    p.on('close', (code) => resolve({ code, stderr, got }));
+async function closedEarly(args: string[]): Promise<{ code: number | null; stderr: string; got: number }> {
+  let got = 0;
+  const r = await gatesim(args, {
+    onStart: (p) =>
+      p.stdout!.once('data', (d: Buffer) => {
+        got = d.length;
+        p.stdout!.destroy();
+      }),
   });
+  return { code: r.code, stderr: r.stderr, got };
 }
 
 describe('the command line behaves', () => {

@@ -1,24 +1,10 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
+import { gatesim, tmp } from './helpers/cli.js';
 
 /** Runs the CLI exactly as `npm run sim --` does (bin/gatesim.js), never throwing on a non-zero exit. */
-async function sim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/gatesim.js', ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'gatesim-'));
+const sim = (...args: string[]) => gatesim(args);
 
 describe('npm run sim -- scenarios/high-concurrency.yaml', () => {
   it('prints both runs’ tables, writes results.json and results.md, and exits 0', async () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,17 +6,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprint } from '../src/core/secrets.js';
 import { serve } from '../src/providers/server.js';
 import { loadScenario } from '../src/scenario/load.js';
+import { gatesim, type CliResult } from './helpers/cli.js';
 import { redisServer, startRedis } from './helpers/redis.js';
 import { schemaErrors } from './helpers/schema.js';
 
 const SECRETS = ['sk-live-SECRET-one-111', 'sk-live-SECRET-two-222'];
 const SCALE = 0.025; // a minute of scenario time is 1.5 s of wall time
-// Wall ms added to each client window: four CLI processes starting at once beside the rest of the
-// suite on 2 cores stall event loops by 100 ms and more between an admission and its send.
-const GUARD_WALL_MS = 300;
-const WINDOW_WALL_MS = 60_000 * SCALE;
+// Wall ms added to each client window: between an admission and its arrival at the provider, four
+// CLI processes on a loaded 2-core machine can each be stalled for a few hundred ms (measured up
+// to ~400 ms at a load of 12). A second is more than that, and costs the Redis run 3 s in all.
+const GUARD_WALL_MS = 1000;
 const LIMIT = 6;
 const WORKERS = 4;
+/**
+ * Redis command timeout (wall): an answer is in by then unless the process was stalled that long
+ * (a stalled process runs its timers before it reads the answer, and would count an error).
+ */
+const REDIS_TIMEOUT = '5s';
 
 // Two keys at 6/min on both sides; each of 4 processes sends 12 requests. Alone, one process keeps
 // the provider's window; four processes with their own memory send 4× the quota.
@@ -37,34 +43,25 @@ connections: pooled
 retry: { attempts: 1 }
 `;
 
-interface Worker {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A real-mode worker process; `proc` to end it early (a failed test must not leave it running). */
-function worker(file: string, out: string, sets: string[]): Promise<Worker> & { proc: ChildProcess } {
-  const args = ['bin/gatesim.js', file, '--mode', 'real', '--time-scale', String(SCALE), '--guard', String(GUARD_WALL_MS), '--max-duration', '30', '--format', 'json', '--out', out, '-q'];
+/**
+ * A real-mode worker process at `scale`; `proc` to end it early. --max-duration bounds a hang, not
+ * the run: a run takes under 10 s alone.
+ */
+function worker(file: string, out: string, sets: string[], scale = SCALE): Promise<CliResult> & { proc: ChildProcess } {
+  const args = [file, '--mode', 'real', '--time-scale', String(scale), '--guard', String(GUARD_WALL_MS), '--max-duration', '120', '--format', 'json', '--out', out, '-q'];
   for (const s of sets) args.push('--set', s);
-  const p = spawn(process.execPath, args, { env: { ...process.env, GATESIM_KEYS: SECRETS.join(',') } });
-  const done = new Promise<Worker>((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  return Object.assign(done, { proc: p });
+  let proc!: ChildProcess;
+  const done = gatesim(args, { env: { GATESIM_KEYS: SECRETS.join(',') }, onStart: (p) => (proc = p) });
+  return Object.assign(done, { proc });
 }
 
 /** Admissions per key in the worst window of the provider's length, as the provider saw them arrive. */
-function worstWindow(arrivals: Map<string, number[]>): number {
+function worstWindow(arrivals: Map<string, number[]>, windowWallMs: number): number {
   let worst = 0;
   for (const times of arrivals.values()) {
     times.sort((a, b) => a - b);
     for (let i = 0, j = 0; j < times.length; j++) {
-      while (times[j]! - times[i]! >= WINDOW_WALL_MS) i++;
+      while (times[j]! - times[i]! >= windowWallMs) i++;
       worst = Math.max(worst, j - i + 1);
     }
   }
@@ -86,10 +83,10 @@ suite(`four processes share one key pool on Redis${redisServer.bin ? '' : ` (ski
     await redis?.stop();
   });
 
-  /** Four workers of the file against a fresh `gatesim serve` of it; what the provider saw and what each reported. */
-  async function run(sets: string[]) {
+  /** Four workers of the file against a fresh `gatesim serve` of it at `scale`; what the provider saw and what each reported. */
+  async function run(sets: string[], scale = SCALE) {
     const providers = loadScenario(file, {}).runs[0]!.variants[0]!.scenario.providers;
-    const srv = await serve(providers, { port: 0, host: '127.0.0.1', timeScale: SCALE, seed: 1, log: () => {} });
+    const srv = await serve(providers, { port: 0, host: '127.0.0.1', timeScale: scale, seed: 1, log: () => {} });
     const arrivals = new Map<string, number[]>();
     srv.server.on('request', (req) => {
       if (req.method !== 'POST') return;
@@ -100,30 +97,33 @@ suite(`four processes share one key pool on Redis${redisServer.bin ? '' : ` (ski
     try {
       const started = performance.now();
       const workers = await Promise.all(
-        Array.from({ length: WORKERS }, (_, i) => worker(file, join(dir, `out-${i}`), [`providers.0.url=${srv.url}/v1`, ...sets])),
+        Array.from({ length: WORKERS }, (_, i) => worker(file, join(dir, `out-${i}`), [`providers.0.url=${srv.url}/v1`, ...sets], scale)),
       );
       const wallS = (performance.now() - started) / 1000;
       for (const w of workers) expect(w.code, w.stderr).toBe(0);
       const metrics = workers.map((w) => JSON.parse(w.stdout).runs[0].variants[0].metrics);
       const rateLimited = metrics.reduce((a, m) => a + m.attemptOutcomes.rateLimited, 0);
       const ok = metrics.reduce((a, m) => a + m.attemptOutcomes.ok, 0);
-      return { metrics, rateLimited, ok, worst: worstWindow(arrivals), sent: [...arrivals.values()].reduce((a, t) => a + t.length, 0), wallS };
+      return { metrics, rateLimited, ok, worst: worstWindow(arrivals, 60_000 * scale), sent: [...arrivals.values()].reduce((a, t) => a + t.length, 0), wallS };
     } finally {
       await srv.close();
     }
   }
 
   it('memory store: each process enforces the full limit alone, so the provider answers 429', async () => {
-    const r = await run([]);
+    // Each process sends its 12 requests (its whole quota) as soon as it starts; they meet at the
+    // provider only if the processes start within one window of each other. At 0.25 a window is
+    // 15 s of wall time: four processes started together are well inside it, however loaded.
+    const r = await run([], 0.25);
     console.error(`memory store: ${r.sent} sent, ${r.ok} ok, ${r.rateLimited} 429, worst window ${r.worst}/${LIMIT} per key, ${r.wallS.toFixed(1)} s`);
     expect(r.sent).toBe(48);
     expect(r.rateLimited).toBeGreaterThan(0);
     expect(r.worst).toBeGreaterThan(LIMIT);
     for (const m of r.metrics) expect(m.limiter.store).toBeUndefined();
-  }, 40_000);
+  }, 120_000);
 
   it('Redis store: no 429, and no key ever has more than the limit in any window at the provider', async () => {
-    const r = await run([`keys.store={ redis: "${redis.url}", prefix: e2e }`]);
+    const r = await run([`keys.store={ redis: "${redis.url}", prefix: e2e, timeout: ${REDIS_TIMEOUT} }`]);
     console.error(`redis store: ${r.sent} sent, ${r.ok} ok, ${r.rateLimited} 429, worst window ${r.worst}/${LIMIT} per key, ${r.wallS.toFixed(1)} s`);
     expect(r.sent).toBe(48);
     expect(r.rateLimited).toBe(0);
@@ -138,14 +138,14 @@ suite(`four processes share one key pool on Redis${redisServer.bin ? '' : ` (ski
     for (const n of names) for (const s of SECRETS) expect(n.includes(s)).toBe(false);
     const used = await redis.admin.hgetall(names.find((n) => n.endsWith(':used'))!);
     expect(Object.values(used).map(Number).reduce((a, b) => a + b, 0)).toBe(48);
-  }, 40_000);
+  }, 120_000);
 
   it('a wrong password says authentication failed, not unreachable: one line, exit 2', async () => {
     const locked = await startRedis();
     try {
       await locked.admin.config('SET', 'requirepass', 'the-right-password');
       const url = `redis://:the-wrong-password@127.0.0.1:${locked.port}`;
-      const w = await worker(file, join(dir, 'out-auth'), ['providers.0.url=http://127.0.0.1:9/v1', `keys.store={ redis: "${url}", timeout: 500ms }`]);
+      const w = await worker(file, join(dir, 'out-auth'), ['providers.0.url=http://127.0.0.1:9/v1', `keys.store={ redis: "${url}", timeout: ${REDIS_TIMEOUT} }`]);
       expect(w.code).toBe(2);
       expect(w.stderr.trim()).toBe(
         `keys.store: authentication failed at Redis redis://:${fingerprint('the-wrong-password')}@127.0.0.1:${locked.port} (WRONGPASS: wrong user name or password); fix the credentials in keys.store.redis`,
@@ -154,7 +154,7 @@ suite(`four processes share one key pool on Redis${redisServer.bin ? '' : ` (ski
     } finally {
       await locked.stop();
     }
-  }, 20_000);
+  }, 60_000);
 
   it('Redis dying mid-run: waiters give up after giveUpAfter instead of their acquire timeout; exit 0, marked degraded', async () => {
     // 40 requests through 2 keys at 6 per minute: after the first 12 every request waits for a key,
@@ -197,13 +197,13 @@ suite(`four processes share one key pool on Redis${redisServer.bin ? '' : ` (ski
       await srv.close();
       await dying.stop();
     }
-  }, 40_000);
+  }, 120_000);
 
   it('Redis unreachable: one line, nothing sent, exit 2', async () => {
-    const w = await worker(file, join(dir, 'out-x'), ['providers.0.url=http://127.0.0.1:9/v1', 'keys.store={ redis: "redis://127.0.0.1:9", timeout: 500ms }']);
+    const w = await worker(file, join(dir, 'out-x'), ['providers.0.url=http://127.0.0.1:9/v1', `keys.store={ redis: "redis://127.0.0.1:9", timeout: ${REDIS_TIMEOUT} }`]);
     expect(w.code).toBe(2);
     expect(w.stderr.trim()).toBe(
       'keys.store: cannot reach Redis at redis://127.0.0.1:9 (ECONNREFUSED); the pool fails closed — start Redis, or set keys.store.failOpen: true to decide on this process\'s own windows',
     );
-  }, 20_000);
+  }, 60_000);
 });

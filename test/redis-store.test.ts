@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { choose } from '../src/core/registry.js';
 import { limiters } from '../src/limiters/index.js';
 import type { KeyPoolSink } from '../src/keys/key-pool.js';
@@ -26,7 +26,43 @@ const spec = (over: Partial<Keys>): Keys => ({
   ...over,
 });
 const FPS = ['key-0000aaaa', 'key-1111bbbb', 'key-2222cccc'];
+/** Lets time pass: the property tests move the windows on with it (decisions are judged on the server's clock). */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Counts callbacks (grants); `count(n)` resolves once there have been `n`. */
+class Counter {
+  private n = 0;
+  private readonly waiters: { n: number; resolve: () => void }[] = [];
+  seen(): void {
+    this.n++;
+    for (const w of this.waiters.filter((x) => x.n <= this.n)) {
+      this.waiters.splice(this.waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  }
+  count(n: number): Promise<void> {
+    return this.n >= n ? Promise.resolve() : new Promise((resolve) => this.waiters.push({ n, resolve }));
+  }
+}
+
+/**
+ * Resolves once `cond` holds: for a state the pool reaches without calling back (a look at the
+ * store counted in its stats). Checked every few ms; the timeout only bounds a hang.
+ */
+const until = (cond: () => boolean, what: string) =>
+  vi.waitFor(
+    () => {
+      if (!cond()) throw new Error(`still waiting for ${what}`);
+    },
+    { timeout: 30_000, interval: 2 },
+  );
+
+/**
+ * Wall ms to wait for Redis to connect or answer: a refused connection or a wrong password is
+ * answered at once, but a process stalled this long on a loaded machine would run the timeout's
+ * timer before reading the answer, and report a timeout instead.
+ */
+const TIMEOUT_MS = 5000;
 
 /** The limiter's guarantee on one key's admission times (sorted, server ms): no admission too many. */
 function withinLimit(limiter: Limiter, times: number[], n: number, w: number): boolean {
@@ -110,7 +146,7 @@ suite(`the key pool on Redis${redisServer.bin ? '' : ` (skipped: ${redisServer.r
       ),
       { numRuns: 40 },
     );
-  }, 30_000);
+  }, 120_000);
 
   it('random interleavings of several clients never exceed the limit (every limiter, every choice)', async () => {
     let run = 0;
@@ -142,7 +178,7 @@ suite(`the key pool on Redis${redisServer.bin ? '' : ` (skipped: ${redisServer.r
       ),
       { numRuns: 30 },
     );
-  }, 30_000);
+  }, 120_000);
 
   it('exclusive keys: interleaved acquire/release never hands one key to two holders and never loses a release', async () => {
     let run = 0;
@@ -189,7 +225,7 @@ suite(`the key pool on Redis${redisServer.bin ? '' : ` (skipped: ${redisServer.r
       ),
       { numRuns: 40 },
     );
-  }, 30_000);
+  }, 120_000);
 
   it('keeps keys out of Redis: only fingerprints are stored', async () => {
     const keys = spec({ exclusive: true });
@@ -207,7 +243,11 @@ suite(`the key pool on Redis${redisServer.bin ? '' : ` (skipped: ${redisServer.r
     const fps = [FPS[0]!];
     const clock = new WallClock(1);
     const log: string[] = [];
-    const sink = (name: string): KeyPoolSink => ({ granted: (w, k) => log.push(`${name} ${w} got ${k}`), gaveUp: (w) => log.push(`${name} ${w} gave up`) });
+    const granted = new Counter();
+    const sink = (name: string): KeyPoolSink => ({
+      granted: (w, k) => (log.push(`${name} ${w} got ${k}`), granted.seen()),
+      gaveUp: (w) => (log.push(`${name} ${w} gave up`), granted.seen()),
+    });
     const mk = async (name: string) => {
       const store = await RedisStore.connect(keys, { url: redis.url, prefix: 'wake', timeoutMs: 2000, scale: 1, fingerprints: fps, random: Math.random });
       const pool = new StorePool(keys, clock, store, sink(name), { recheckMs: 60_000 });
@@ -218,17 +258,18 @@ suite(`the key pool on Redis${redisServer.bin ? '' : ` (skipped: ${redisServer.r
     const b = await mk('b');
     expect(a.stats.store.notify).toBe('pubsub');
     a.acquire(1);
-    await sleep(30);
+    await granted.count(1);
     expect(log).toEqual(['a 1 got 0']);
     b.acquire(7);
-    await sleep(30);
+    // b asked the server once, found the key held, and now sleeps: with no admit time to wake at
+    // (only a release frees an exclusive key), its only timer is the fallback recheck, 10 × 60 s
+    // away, far past this test's timeout.
+    await until(() => b.stats.wastedChecks === 1, 'b to find the key held');
     expect(log).toEqual(['a 1 got 0']);
-    const released = performance.now();
     a.release(0);
-    while (log.length < 2 && performance.now() - released < 2000) await sleep(2);
-    // Well before the 60 s recheck: the release was published and b woke for it.
+    await granted.count(2);
+    // So the grant came from the release published on the channel: b woke once, for it.
     expect(log).toEqual(['a 1 got 0', 'b 7 got 0']);
-    expect(performance.now() - released).toBeLessThan(500);
     expect(b.stats.wakeups).toBe(1);
     expect(b.stats.wastedChecks).toBe(1);
     await a.close();
@@ -237,18 +278,37 @@ suite(`the key pool on Redis${redisServer.bin ? '' : ` (skipped: ${redisServer.r
   });
 
   it('wakes at the next admit time the server computed when no release will come', async () => {
-    const keys = spec({ count: 1, limit: { count: 1, windowMs: 150 } });
+    // A second's window: the pool's second look comes within it (and finds the key used) unless
+    // this process stalls for a second between two decisions.
+    const keys = spec({ count: 1, limit: { count: 1, windowMs: 1000 } });
     const clock = new WallClock(1);
-    const got: number[] = [];
+    const granted = new Counter();
     const store = await RedisStore.connect(keys, { url: redis.url, prefix: 'admit-time', timeoutMs: 2000, scale: 1, fingerprints: [FPS[0]!], random: Math.random });
-    const pool = new StorePool(keys, clock, store, { granted: () => got.push(performance.now()), gaveUp: () => {} }, { recheckMs: 60_000 });
+    // What the server decided, on its own clock: the times the window is about (a wall clock here
+    // would add whatever this process was stalled between the decision and its grant).
+    const decisions: { at: number; keys: number[]; waitMs: number }[] = [];
+    const take = store.take.bind(store);
+    store.take = async (want) => {
+      const g = await take(want);
+      decisions.push({ at: g.at, keys: [...g.keys], waitMs: g.waitMs });
+      return g;
+    };
+    const pool = new StorePool(keys, clock, store, { granted: () => granted.seen(), gaveUp: () => {} }, { recheckMs: 60_000 });
     await pool.start();
     pool.acquire(0);
     pool.acquire(1);
-    while (got.length < 2) await sleep(5);
-    expect(got[1]! - got[0]!).toBeGreaterThanOrEqual(140);
-    expect(got[1]! - got[0]!).toBeLessThan(400);
+    await granted.count(2);
+    const admitted = decisions.filter((d) => d.keys.length > 0).map((d) => d.at);
+    expect(admitted).toHaveLength(2);
+    // The window holds on the server: the second admission a full second after the first.
+    expect(admitted[1]! - admitted[0]!).toBeGreaterThanOrEqual(1000);
+    // The short decision said when to come back, and the pool came back then: one wake-up, no
+    // wasted look before the admit time (the recheck is 60 s away, past the test's timeout).
+    const short = decisions.find((d) => d.keys.length === 0)!;
+    expect(short.waitMs).toBeGreaterThan(0);
+    expect(short.waitMs).toBeLessThanOrEqual(1000);
     expect(pool.stats.wakeups).toBe(1);
+    expect(pool.stats.wastedChecks).toBe(1);
     await pool.close();
     clock.stop();
   });
@@ -258,7 +318,7 @@ describe('the Redis store when Redis is unreachable', () => {
   it('fails closed at connect with one line naming the URL without its password', async () => {
     const port = await freePort();
     const url = `redis://user:hunter2@127.0.0.1:${port}`;
-    const err = await RedisStore.connect(spec({}), { url, prefix: 'x', timeoutMs: 300, scale: 1, fingerprints: FPS, random: Math.random }).catch((e: unknown) => e);
+    const err = await RedisStore.connect(spec({}), { url, prefix: 'x', timeoutMs: TIMEOUT_MS, scale: 1, fingerprints: FPS, random: Math.random }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
     expect((err as Error).message).toBe(`keys.store: cannot reach Redis at redis://user:${fingerprint('hunter2')}@127.0.0.1:${port} (ECONNREFUSED)`);
     expect(redactUrl('redis://:p@ss/w@h:1/0')).toBe(`redis://:${fingerprint('p@ss/w')}@h:1/0`);
@@ -268,7 +328,7 @@ describe('the Redis store when Redis is unreachable', () => {
     const port = await freePort();
     const keys = spec({ count: 1, limit: { count: 2, windowMs: 60_000 } });
     const clock = new WallClock(1);
-    const store = await RedisStore.connect(keys, { url: `redis://127.0.0.1:${port}`, prefix: 'x', timeoutMs: 300, scale: 1, fingerprints: [FPS[0]!], random: Math.random }, true);
+    const store = await RedisStore.connect(keys, { url: `redis://127.0.0.1:${port}`, prefix: 'x', timeoutMs: TIMEOUT_MS, scale: 1, fingerprints: [FPS[0]!], random: Math.random }, true);
     const said: (string | undefined)[] = [];
     const got: number[] = [];
     const pool = new StorePool(keys, clock, store, { granted: (w) => got.push(w), gaveUp: () => {} }, {
@@ -278,8 +338,11 @@ describe('the Redis store when Redis is unreachable', () => {
     });
     await pool.start();
     for (let w = 0; w < 3; w++) pool.acquire(w);
-    await sleep(100);
-    // The local window still holds: 2 of 3, the third waits.
+    // The local window still holds: 2 of 3, and the third still waits after another look (a
+    // recheck finds the store down again, and the window full).
+    await until(() => got.length === 2, 'two grants');
+    const errors = pool.stats.store.errors;
+    await until(() => pool.stats.store.errors > errors, 'a recheck');
     expect(got).toEqual([0, 1]);
     expect(pool.stats.store).toMatchObject({ kind: 'redis', failOpen: true, localDecisions: 2 });
     expect(pool.stats.store.errors).toBeGreaterThan(0);
@@ -293,14 +356,14 @@ describe('the Redis store when Redis is unreachable', () => {
     const port = await freePort();
     const keys = spec({ count: 1 });
     const clock = new WallClock(1);
-    const store = await RedisStore.connect(keys, { url: `redis://127.0.0.1:${port}`, prefix: 'x', timeoutMs: 300, scale: 1, fingerprints: [FPS[0]!], random: Math.random }, true);
+    const store = await RedisStore.connect(keys, { url: `redis://127.0.0.1:${port}`, prefix: 'x', timeoutMs: TIMEOUT_MS, scale: 1, fingerprints: [FPS[0]!], random: Math.random }, true);
     const got: number[] = [];
     const said: (string | undefined)[] = [];
     const pool = new StorePool(keys, clock, store, { granted: (w) => got.push(w), gaveUp: () => {} }, { recheckMs: 20, onOutage: (m) => said.push(m) });
     pool.acquire(0);
-    await sleep(120);
+    // A first failed look, then a recheck that fails too: nothing granted in between.
+    await until(() => pool.stats.store.errors > 1, 'two failed looks');
     expect(got).toEqual([]);
-    expect(pool.stats.store.errors).toBeGreaterThan(1);
     expect(said).toEqual([`keys.store: Redis at redis://127.0.0.1:${port} failed (not connected: ECONNREFUSED); failing closed: nothing is sent until it answers`]);
     await pool.close();
     clock.stop();
@@ -312,7 +375,7 @@ describe('the Redis store when Redis stays down', () => {
     const port = await freePort();
     const keys = spec({ count: 1, acquireTimeoutMs: Infinity });
     const clock = new WallClock(1);
-    const store = await RedisStore.connect(keys, { url: `redis://127.0.0.1:${port}`, prefix: 'x', timeoutMs: 300, scale: 1, fingerprints: [FPS[0]!], random: Math.random }, true);
+    const store = await RedisStore.connect(keys, { url: `redis://127.0.0.1:${port}`, prefix: 'x', timeoutMs: TIMEOUT_MS, scale: 1, fingerprints: [FPS[0]!], random: Math.random }, true);
     const gaveUp: number[] = [];
     let next: (() => void) | undefined;
     const said: (string | undefined)[] = [];
@@ -356,7 +419,7 @@ authSuite(`the Redis store with a password${redisServer.bin ? '' : ` (skipped: $
     await redis?.stop();
   });
   const connectTo = (url: string, failOpen = false) =>
-    RedisStore.connect(spec({}), { url, prefix: 'x', timeoutMs: 500, scale: 1, fingerprints: FPS, random: Math.random }, failOpen).then(
+    RedisStore.connect(spec({}), { url, prefix: 'x', timeoutMs: TIMEOUT_MS, scale: 1, fingerprints: FPS, random: Math.random }, failOpen).then(
       async (s) => (await s.close(), 'connected'),
       (e: unknown) => e as StoreError,
     );

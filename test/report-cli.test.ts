@@ -1,23 +1,12 @@
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { Results } from '../src/metrics/results.js';
+import { gatesim } from './helpers/cli.js';
 
-const exec = promisify(execFile);
-
-/** The CLI exactly as `npm run sim --` runs it, never throwing on a non-zero exit. */
-async function sim(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['bin/gatesim.js', ...args], { maxBuffer: 1 << 24, env });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+/** The CLI exactly as `npm run sim --` runs it, never throwing on a non-zero exit; `env` is added to this one. */
+const sim = (args: string[], env: NodeJS.ProcessEnv = {}) => gatesim(args, { env });
 
 describe('the report on the command line', () => {
   it('every simulation writes reports/<name>/index.html, prints its path, and lists it in reports/index.html', async () => {
@@ -108,7 +97,7 @@ describe('the report on the command line', () => {
 
   it('--open without a browser says so in one line and still succeeds', async () => {
     const out = mkdtempSync(join(tmpdir(), 'gatesim-report-'));
-    const env = { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '', PATH: process.env.PATH };
+    const env = { DISPLAY: '', WAYLAND_DISPLAY: '' };
     const r = await sim(['scenarios/high-concurrency.yaml', '--out', out, '-q', '--open'], env);
     expect(r.code).toBe(0);
     if (process.platform === 'linux') expect(r.stderr.trim()).toMatch(/^--open: no system browser here \(.+\); open \S+index\.html yourself$/);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addSecret, addSecretsIn, addUrlSecrets, clearSecrets, fingerprint, scrub } from '../src/core/secrets.js';
 import { redact } from '../src/report/redact.js';
-import { filesUnder, gatesim, tmp } from './helpers/cli.js';
+import { filesUnder, gatesim, gatesimServe, tmp } from './helpers/cli.js';
 
 /** The ways a secret could be written out: as is, base64 (std, unpadded, url), URL-encoded. */
 function formsOf(secret: string): string[] {
@@ -133,27 +133,16 @@ providers: [{ name: mock, latency: 200ms, limit: 3/min }]
 variants: [{ name: one }, { name: two }]
 `);
     // serve prints its address on its first line; its output is searched too.
-    const { spawn } = await import('node:child_process');
-    const srv = spawn(process.execPath, ['bin/gatesim.js', 'serve', file, '--port', '0', '--time-scale', '0.02'], { env: { ...process.env, GATESIM_RESET_TOKEN: 'reset-TOKEN-secret-0123456789' } });
-    let serveOut = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      srv.stdout.on('data', (d: Buffer) => {
-        serveOut += d.toString();
-        const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(serveOut);
-        if (m) resolve(m[1]!);
-      });
-      srv.stderr.on('data', (d: Buffer) => (serveOut += d.toString()));
-      srv.on('exit', () => reject(new Error(`serve exited: ${serveOut}`)));
-    });
+    const srv = await gatesimServe([file, '--port', '0', '--time-scale', '0.02'], { env: { GATESIM_RESET_TOKEN: 'reset-TOKEN-secret-0123456789' } });
+    const url = srv.url;
     const out = join(dir, 'reports');
     const withCreds = url.replace('http://', `http://user:${URL_PASS}@`);
     const r = await gatesim(
       [file, '--mode', 'real', '--time-scale', '0.02', '--guard', '100', '--out', out, '--set', `providers.0.url=${withCreds}/v1`, '--set', `request.body.token=${SET_TOKEN}`, '--set', 'request.body.model=m', '--set', 'request.body.messages=[]'],
       { env: { GATESIM_KEYS: KEYS.join(','), GATESIM_RESET_TOKEN: 'reset-TOKEN-secret-0123456789' } },
     );
-    const exited = new Promise((resolve) => srv.on('exit', resolve));
-    srv.kill('SIGTERM');
-    await exited;
+    const stopped = await srv.stop();
+    const serveOut = stopped.stdout + stopped.stderr;
     expect(r.stderr).toContain('wrote');
     expect(r.code).toBe(0);
     const results = JSON.parse(filesUnder(out).find((f) => f.path.endsWith('results.json'))!.bytes.toString());

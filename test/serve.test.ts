@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isLoopback, MAX_HEADER_BYTES, serve, type Serving } from '../src/providers/server.js';
 import { isGatesimServe, resetServe, RESET_HEADER } from '../src/providers/reset.js';
+import { gatesim, gatesimServe, kill, output, track, waitFor } from './helpers/cli.js';
 import { scenario } from './helpers/scenario.js';
 
 const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
@@ -119,8 +120,9 @@ describe('gatesim serve: no request stops it', () => {
 
 describe('gatesim serve: keys remembered are bounded', () => {
   it('keeps at most maxKeys keys, least recently used out first, and counts the evictions', async () => {
-    // One request per minute per key: a remembered key answers 429, a forgotten one starts afresh.
-    const s = scenario({}, { latency: { dist: 'constant', value: 1 }, limit: { count: 1, windowMs: 60_000 } });
+    // One request per hour per key (longer than the test, however slow the machine): a remembered
+    // key answers 429, a forgotten one starts afresh.
+    const s = scenario({}, { latency: { dist: 'constant', value: 1 }, limit: { count: 1, windowMs: 3_600_000 } });
     const srv = await serve(s.providers, { port: 0, host: '127.0.0.1', timeScale: 1, seed: 1, log: () => {}, maxKeys: 50 });
     try {
       // 8 KB tokens: what the server keeps per key must not be the header.
@@ -149,7 +151,8 @@ describe('gatesim serve: keys remembered are bounded', () => {
 });
 
 describe('gatesim serve: reset', () => {
-  const s = scenario({}, { latency: { dist: 'constant', value: 1 }, limit: { count: 1, windowMs: 60_000 } });
+  // One request per hour per key: only a reset lets a second one through during the test.
+  const s = scenario({}, { latency: { dist: 'constant', value: 1 }, limit: { count: 1, windowMs: 3_600_000 } });
 
   it('clears every window and counter for the right token from loopback, and refuses the rest', async () => {
     const srv = await serve(s.providers, { port: 0, host: '127.0.0.1', timeScale: 1, seed: 1, log: () => {}, resetToken: TOKEN });
@@ -210,36 +213,6 @@ describe('gatesim serve: reset', () => {
   });
 });
 
-/** Collects a child's output; `until(re)` resolves with the first match once it appears. */
-function watch(p: ChildProcess) {
-  let out = '';
-  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
-  const feed = (d: Buffer): void => {
-    out += d.toString();
-    for (const w of [...waiters]) {
-      const m = w.re.exec(out);
-      if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  };
-  p.stdout!.on('data', feed);
-  p.stderr!.on('data', feed);
-  const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
-  return {
-    text: () => out,
-    exited,
-    until: (re: RegExp) =>
-      new Promise<RegExpExecArray>((resolve, reject) => {
-        const m = re.exec(out);
-        if (m) return resolve(m);
-        waiters.push({ re, resolve });
-        void exited.then(() => reject(new Error(`exited before ${re}: ${out}`)));
-      }),
-  };
-}
-
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -252,14 +225,16 @@ const alive = (pid: number): boolean => {
 describe('gatesim serve: signals', () => {
   it('`npm run serve … &` then `kill $!` stops the server itself, which prints its totals', async () => {
     const npm = spawn('npm', ['run', 'serve', '--', 'scenarios/serve-check.yaml', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const w = watch(npm);
-    const [, url, pid] = await w.until(/listening on (http:\/\/127\.0\.0\.1:\d+) \(time scale 1, pid (\d+)\)/);
+    track(npm);
+    onTestFinished(() => kill(npm));
+    const exited = new Promise<number | null>((resolve) => npm.on('close', (code) => resolve(code)));
+    const [, url, pid] = await waitFor(npm, /listening on (http:\/\/127\.0\.0\.1:\d+) \(time scale 1, pid (\d+)\)/);
     try {
       expect(Number(pid)).not.toBe(npm.pid);
       expect(await chat(url!, 'Bearer k')).toBe(200);
       npm.kill('SIGTERM');
-      expect(await w.exited).toBe(0);
-      expect(w.text()).toMatch(/gatesim serve: stopped; totals: mock: 1 requests, 1 ok, 0 429, 0 5xx, 1 keys/);
+      expect(await exited).toBe(0);
+      expect(output(npm)).toMatch(/gatesim serve: stopped; totals: mock: 1 requests, 1 ok, 0 429, 0 5xx, 1 keys/);
       // npm exits after its child: the server is gone too, not left behind.
       expect(alive(Number(pid))).toBe(false);
     } finally {
@@ -268,31 +243,25 @@ describe('gatesim serve: signals', () => {
   }, 30_000);
 
   it('Ctrl-C prints the totals too, and the reset token once (none when it comes from the environment)', async () => {
-    const p = spawn(process.execPath, ['bin/gatesim.js', 'serve', 'scenarios/serve-check.yaml', '--port', '0'], { env: { ...process.env, GATESIM_RESET_TOKEN: '' } });
-    const w = watch(p);
-    const [, token] = await w.until(/reset token: ([0-9a-f]{32}) /);
+    let p!: ChildProcess;
+    const first = gatesim(['serve', 'scenarios/serve-check.yaml', '--port', '0'], { env: { GATESIM_RESET_TOKEN: '' }, onStart: (c) => (p = c) });
+    const [, token] = await waitFor(p, /reset token: ([0-9a-f]{32}) /);
     p.kill('SIGINT');
-    expect(await w.exited).toBe(0);
-    expect(w.text()).toMatch(/gatesim serve: stopped; totals: mock: 0 requests/);
-    expect(w.text().split(token!).length - 1).toBe(1);
+    const stopped = await first;
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout + stopped.stderr).toMatch(/gatesim serve: stopped; totals: mock: 0 requests/);
+    expect((stopped.stdout + stopped.stderr).split(token!).length - 1).toBe(1);
 
-    const q = spawn(process.execPath, ['bin/gatesim.js', 'serve', 'scenarios/serve-check.yaml', '--port', '0'], { env: { ...process.env, GATESIM_RESET_TOKEN: TOKEN } });
-    const v = watch(q);
-    await v.until(/listening on/);
-    q.kill('SIGTERM');
-    expect(await v.exited).toBe(0);
-    expect(v.text()).not.toContain('reset token');
-    expect(v.text()).not.toContain(TOKEN);
+    const q = await gatesimServe(['scenarios/serve-check.yaml', '--port', '0'], { env: { GATESIM_RESET_TOKEN: TOKEN } });
+    const v = await q.stop();
+    expect(v.code).toBe(0);
+    expect(v.stdout + v.stderr).toContain('gatesim serve: stopped');
+    expect(v.stdout + v.stderr).not.toContain('reset token');
+    expect(v.stdout + v.stderr).not.toContain(TOKEN);
   }, 30_000);
 
   it('a bad --max-keys or token is one line and exit 2', async () => {
-    const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-      new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const p = spawn(process.execPath, ['bin/gatesim.js', 'serve', 'scenarios/serve-check.yaml', '--port', '0', ...args], { env: { ...process.env, ...env } });
-        let stderr = '';
-        p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        p.on('close', (code) => resolve({ code, stderr }));
-      });
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => gatesim(['serve', 'scenarios/serve-check.yaml', '--port', '0', ...args], { env });
     const zero = await run(['--max-keys', '0']);
     expect(zero.code).toBe(2);
     expect(zero.stderr.split('\n')[0]).toBe('gatesim: --max-keys: expected an integer from 1 to 1,000,000, got 0');

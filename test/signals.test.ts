@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { serve, type Serving } from '../src/providers/server.js';
 import { runPlanReal } from '../src/run.js';
 import { loadScenario } from '../src/scenario/load.js';
+import { gatesim, output, waitFor } from './helpers/cli.js';
 import { schemaErrors } from './helpers/schema.js';
 import type { Scenario } from '../src/scenario/types.js';
 
@@ -58,29 +59,18 @@ async function serveOf(f: string): Promise<{ srv: Serving; nth: (n: number) => P
   return { srv, nth: (n) => (seen >= n ? Promise.resolve() : new Promise((resolve) => waiting.push({ n, resolve }))) };
 }
 
-/** The CLI in real mode against `url`; `onLine(re)` resolves once stderr shows a match. */
+/** The CLI in real mode against `url`: the child `p`, its `exit`, and `onLine(re)` once stderr shows a match. */
 function real(f: string, url: string, out: string, extra: string[] = []) {
-  const p = spawn(
-    process.execPath,
-    ['bin/gatesim.js', f, '--mode', 'real', '--time-scale', String(SCALE), '--set', `providers.0.url=${url}/v1`, '--out', out, '--cooldown', '0', ...extra],
-    { env: { ...process.env, GATESIM_KEYS: KEYS } },
-  );
-  let stderr = '';
-  const watchers: { re: RegExp; resolve: () => void }[] = [];
-  p.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    for (const w of watchers.filter((x) => x.re.test(stderr))) {
-      watchers.splice(watchers.indexOf(w), 1);
-      w.resolve();
-    }
+  let p!: ChildProcess;
+  const done = gatesim([f, '--mode', 'real', '--time-scale', String(SCALE), '--set', `providers.0.url=${url}/v1`, '--out', out, '--cooldown', '0', ...extra], {
+    env: { GATESIM_KEYS: KEYS },
+    onStart: (c) => (p = c),
   });
-  p.stdout.resume();
-  const exit = new Promise<number | null>((resolve) => p.on('close', (code) => resolve(code)));
   return {
     p,
-    exit,
-    stderr: () => stderr,
-    onLine: (re: RegExp) => new Promise<void>((resolve) => (re.test(stderr) ? resolve() : watchers.push({ re, resolve }))),
+    exit: done.then((r) => r.code),
+    stderr: () => output(p, 'stderr'),
+    onLine: (re: RegExp) => waitFor(p, re, 'stderr'),
   };
 }
 
@@ -244,12 +234,9 @@ describe('real-mode flags and keys: one line, exit 2, nothing written', () => {
 
   it('a key that cannot go in an HTTP header names the variable and the key by position, never the key', async () => {
     const out = join(dir, 'out-bad-key');
-    const p = spawn(process.execPath, ['bin/gatesim.js', file('fast-key', FAST), '--mode', 'real', '--set', 'providers.0.url=http://127.0.0.1:9/v1', '--out', out], {
-      env: { ...process.env, GATESIM_KEYS: 'sk-good-key-1,sk-bad-kéy-2\u0001x' },
+    const { code, stderr } = await gatesim([file('fast-key', FAST), '--mode', 'real', '--set', 'providers.0.url=http://127.0.0.1:9/v1', '--out', out], {
+      env: { GATESIM_KEYS: 'sk-good-key-1,sk-bad-kéy-2\u0001x' },
     });
-    let stderr = '';
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise((resolve) => p.on('close', resolve));
     expect(code).toBe(2);
     expect(stderr.trim()).toBe(
       'keys.env: environment variable GATESIM_KEYS: key 2 of 2 has a character not allowed in an HTTP header (expected visible ASCII: no spaces, control characters or non-ASCII letters)',

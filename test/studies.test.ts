@@ -1,42 +1,33 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Results } from '../src/metrics/results.js';
+import { gatesim, type CliResult } from './helpers/cli.js';
 
 /**
  * Every scenario at once, as `npm run sim -- scenarios/` runs them: each results.json against the
  * published JSON Schema of results, each page in a real Chromium (skipped without it), and the
  * document results the new scenarios reproduce or refute.
  */
-const run = promisify(execFile);
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 
-async function sim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/gatesim.js', ...args], { maxBuffer: 1 << 26 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const sim = (...args: string[]) => gatesim(args);
 
 const scenarios = readdirSync('scenarios').filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
 const out = mkdtempSync(join(tmpdir(), 'gatesim-studies-'));
-let folder: { code: number; stdout: string; stderr: string };
+let folder: CliResult;
 const results = (name: string): Results => JSON.parse(readFileSync(join(out, name, 'results.json'), 'utf8')) as Results;
 
 beforeAll(async () => {
   // --jobs 2: the folder is small enough to run in one thread by default; this takes the thread path.
   folder = await sim('scenarios/', '--out', out, '--jobs', '2');
-}, 120_000);
+  // A bound on a hang, not on speed: about 20 s alone, and a loaded machine may take several times that.
+}, 300_000);
 
 describe('npm run sim -- scenarios/', () => {
   it('runs every scenario in the folder: a report folder for each, and one index', () => {

@@ -21,41 +21,45 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A throwaway redis-server on loopback: no persistence, its own port; `stop` ends it. */
+/**
+ * A throwaway redis-server on loopback: no persistence, its own port; `stop` ends it. Resolves once
+ * the server says it accepts connections (its log line), not after polling on a timer.
+ */
 export async function startRedis(): Promise<{ url: string; port: number; admin: Redis; stop: () => Promise<void> }> {
   const port = await freePort();
   const proc: ChildProcess = spawn(redisServer.bin!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer): void => {
+      log += d.toString();
+      if (/Ready to accept connections/.test(log)) {
+        proc.stdout!.off('data', onData);
+        proc.stdout!.resume(); // keep draining its log
+        resolve();
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    proc.once('error', reject);
+    void exited.then(() => reject(new Error(`redis-server on port ${port} exited before accepting connections:\n${log}`)));
   });
   const url = `redis://127.0.0.1:${port}`;
   const admin = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   admin.on('error', () => {});
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await admin.connect();
-      await admin.ping();
-      break;
-    } catch (e) {
-      if (Date.now() > deadline) {
-        proc.kill();
-        throw new Error(`redis-server on port ${port} did not start: ${(e as Error).message}`);
-      }
-      admin.disconnect();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  await admin.connect();
+  await admin.ping();
   return {
     url,
     port,
     admin,
     stop: async () => {
       admin.disconnect();
-      if (proc.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        proc.once('exit', () => resolve());
-        proc.kill('SIGTERM');
-      });
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      await exited;
     },
   };
 }
