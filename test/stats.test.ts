@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mean, niceBucket, percentile, quantiles, round, sorted } from '../src/metrics/stats.js';
+import { mean, niceBucket, percentile, quantiles, round, sorted, sortInPlace } from '../src/metrics/stats.js';
 
 describe('statistics', () => {
   it('nearest-rank percentiles of 1..10 (hand-checked)', () => {
@@ -45,5 +45,29 @@ describe('statistics', () => {
     expect(niceBucket(21_830)).toBe(500);
     expect(niceBucket(60_000)).toBe(1000);
     expect(niceBucket(50)).toBe(1);
+  });
+});
+
+describe('sortInPlace (radix)', () => {
+  const same = (a: Float64Array, b: Float64Array): boolean => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+  it('orders any doubles exactly as the native sort does, at sizes on both sides of the radix threshold', () => {
+    const double = fc.oneof(fc.double({ noNaN: true }), fc.constantFrom(0, -0, 1e-310, -1e-310, Infinity, -Infinity), fc.integer({ min: -5, max: 5 }));
+    fc.assert(
+      fc.property(fc.oneof(fc.array(double, { maxLength: 50 }), fc.array(double, { minLength: 4096, maxLength: 6000 })), (xs) => {
+        const a = Float64Array.from(xs);
+        expect(same(sortInPlace(Float64Array.from(a)), Float64Array.from(a).sort())).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+  it('sorts a subarray view in place without touching its neighbours', () => {
+    const whole = new Float64Array(10_002).map((_, i) => ((i * 7919) % 10_007) / 3);
+    whole[0] = -1;
+    whole[10_001] = -2;
+    const view = whole.subarray(1, 10_001);
+    const expected = Float64Array.from(view).sort();
+    sortInPlace(view);
+    expect(same(view, expected)).toBe(true);
+    expect([whole[0], whole[10_001]]).toEqual([-1, -2]);
   });
 });

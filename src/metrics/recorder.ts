@@ -32,14 +32,14 @@ export class Recorder {
   finished = 0;
   /** Per key: 429s the provider answered. */
   readonly keyRateLimited: Float64Array;
-  // Attempt log, for the time series.
-  readonly attemptStart = new Column(new Float64Array(1024));
-  readonly attemptEnd = new Column(new Float64Array(1024));
-  readonly attemptKey = new Column(new Int32Array(1024));
-  readonly attemptProvider = new Column(new Int32Array(1024));
-  readonly attemptOutcome = new Column(new Uint8Array(1024));
-  readonly admissionAt = new Column(new Float64Array(1024));
-  readonly admissionKey = new Column(new Int32Array(1024));
+  // Attempt log, for the time series: sized for one attempt per request, so a run without retries never grows it.
+  readonly attemptStart: Column<Float64Array>;
+  readonly attemptEnd: Column<Float64Array>;
+  readonly attemptKey: Column<Int32Array>;
+  readonly attemptProvider: Column<Int32Array>;
+  readonly attemptOutcome: Column<Uint8Array>;
+  readonly admissionAt: Column<Float64Array>;
+  readonly admissionKey: Column<Int32Array>;
   /** With request sizes only (`workload.tokens`): what each request carried and how its answer came. */
   readonly tokens: TokenFacts | undefined;
 
@@ -49,6 +49,14 @@ export class Recorder {
     sized = false,
   ) {
     this.tokens = sized ? new TokenFacts(requests, keys) : undefined;
+    const log = Math.max(1024, requests);
+    this.attemptStart = new Column(new Float64Array(log));
+    this.attemptEnd = new Column(new Float64Array(log));
+    this.attemptKey = new Column(new Int32Array(log));
+    this.attemptProvider = new Column(new Int32Array(log));
+    this.attemptOutcome = new Column(new Uint8Array(log));
+    this.admissionAt = new Column(new Float64Array(log));
+    this.admissionKey = new Column(new Int32Array(log));
     this.arrival = new Float64Array(requests);
     this.end = new Float64Array(requests);
     this.outcome = new Uint8Array(requests);
@@ -138,15 +146,13 @@ export class Recorder {
     const q = this.tokens?.quota;
     if (!q || key < 0) return;
     const at = key * QUOTA_FIELDS;
-    const put = (i: number, v: number): void => {
-      if (v === v) q[at + i] = v;
-    };
-    put(0, u.limitRequests);
-    put(1, u.remainingRequests);
-    put(2, u.resetRequestsMs);
-    put(3, u.limitTokens);
-    put(4, u.remainingTokens);
-    put(5, u.resetTokensMs);
+    // NaN (not said) keeps the last figure.
+    if (u.limitRequests === u.limitRequests) q[at] = u.limitRequests;
+    if (u.remainingRequests === u.remainingRequests) q[at + 1] = u.remainingRequests;
+    if (u.resetRequestsMs === u.resetRequestsMs) q[at + 2] = u.resetRequestsMs;
+    if (u.limitTokens === u.limitTokens) q[at + 3] = u.limitTokens;
+    if (u.remainingTokens === u.remainingTokens) q[at + 4] = u.remainingTokens;
+    if (u.resetTokensMs === u.resetTokensMs) q[at + 5] = u.resetTokensMs;
   }
 
   /** Request `id` carries `prompt` tokens. */

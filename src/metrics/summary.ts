@@ -3,7 +3,7 @@ import type { ConnectionStats } from './facts.js';
 import type { KeyPoolStats } from '../keys/key-pool.js';
 import type { Recorder } from './recorder.js';
 import type { LatencyStats, OutcomeCounts, PhaseStats, Series, VariantMetrics } from './results.js';
-import { mean, niceBucket, quantiles, rankIndex, round } from './stats.js';
+import { mean, niceBucket, quantiles, rankIndex, round, sortInPlace } from './stats.js';
 
 /** What a finished run hands the summary besides the recorder. */
 export interface RunFacts {
@@ -27,15 +27,15 @@ export interface OkLatencies {
 
 /**
  * Latency (arrival → final outcome) of each successful request: one sample for the table's
- * statistics and the CDF. Sorted once (a native typed-array sort of a million values takes less
- * than the hundred selections it replaces); the mean is summed before, in finishing order.
+ * statistics and the CDF. Sorted once (a radix sort of a million values takes less than the
+ * hundred selections it replaces); the mean is summed before, in finishing order.
  */
 export function okLatencies(rec: Recorder): OkLatencies {
   let ok = 0;
   for (let i = 0; i < rec.finished; i++) if (rec.outcome[i] === Outcome.ok) ok++;
   const out = new Float64Array(ok);
   for (let i = 0, j = 0; i < rec.finished; i++) if (rec.outcome[i] === Outcome.ok) out[j++] = rec.end[i]! - rec.arrival[i]!;
-  return { mean: mean(out), sorted: out.sort() };
+  return { mean: mean(out), sorted: sortInPlace(out) };
 }
 
 function latencyStats({ mean: m, sorted: s }: OkLatencies): LatencyStats {
@@ -117,9 +117,10 @@ export function summarize(rec: Recorder, facts: RunFacts, okLatency: OkLatencies
   };
 }
 
-function byOutcome(buckets: number): Record<keyof OutcomeCounts, number[]> {
+/** Counts kept as `outcome × buckets + bucket` in one typed array, as the results' { outcome: counts[] }. */
+function byOutcome(counts: Float64Array, buckets: number): Record<keyof OutcomeCounts, number[]> {
   const r = {} as Record<keyof OutcomeCounts, number[]>;
-  for (const name of outcomeNames) r[name] = new Array<number>(buckets).fill(0);
+  outcomeNames.forEach((name, o) => (r[name] = Array.from(counts.subarray(o * buckets, (o + 1) * buckets))));
   return r;
 }
 
@@ -127,9 +128,10 @@ function byOutcome(buckets: number): Record<keyof OutcomeCounts, number[]> {
 export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: number): Omit<Series, 'providers'> {
   const bucketMs = niceBucket(totalTimeMs);
   const buckets = Math.max(1, Math.floor(totalTimeMs / bucketMs) + 1);
-  const at = (t: number): number => Math.min(buckets - 1, Math.floor(t / bucketMs));
-  const requests = byOutcome(buckets);
-  const attempts = byOutcome(buckets);
+  const last = buckets - 1;
+  const at = (t: number): number => Math.min(last, Math.floor(t / bucketMs));
+  const requests = new Float64Array(outcomeNames.length * buckets);
+  const attempts = new Float64Array(outcomeNames.length * buckets);
   const latSum = new Float64Array(buckets);
   const latN = new Float64Array(buckets);
   // In flight: each request's [arrival, end) spread over the buckets it covers (partial ends
@@ -156,7 +158,7 @@ export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: 
   for (let i = 0; i < rec.finished; i++) {
     const b = at(rec.end[i]!);
     const o = rec.outcome[i]!;
-    requests[outcomeNames[o]!]![b]!++;
+    requests[o * buckets + b]!++;
     if (o === Outcome.ok) {
       latSum[b]! += rec.end[i]! - rec.arrival[i]!;
       latN[b]!++;
@@ -164,17 +166,18 @@ export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: 
   }
   const ends = rec.attemptEnd.view();
   const outs = rec.attemptOutcome.view();
-  for (let i = 0; i < ends.length; i++) attempts[outcomeNames[outs[i]!]!]![at(ends[i]!)]!++;
-  const admissions: Record<string, number[]> = {};
-  for (const k of keyNames) admissions[k] = new Array<number>(buckets).fill(0);
+  for (let i = 0; i < ends.length; i++) attempts[outs[i]! * buckets + at(ends[i]!)]!++;
+  const admitted = new Float64Array(keyNames.length * buckets);
   const adAt = rec.admissionAt.view();
   const adKey = rec.admissionKey.view();
-  for (let i = 0; i < adAt.length; i++) admissions[keyNames[adKey[i]!]!]![at(adAt[i]!)]!++;
+  for (let i = 0; i < adAt.length; i++) admitted[adKey[i]! * buckets + at(adAt[i]!)]!++;
+  const admissions: Record<string, number[]> = {};
+  keyNames.forEach((k, i) => (admissions[k] = Array.from(admitted.subarray(i * buckets, (i + 1) * buckets))));
   return {
     bucketMs,
     t: Array.from({ length: buckets }, (_, i) => i * bucketMs),
-    requests,
-    attempts,
+    requests: byOutcome(requests, buckets),
+    attempts: byOutcome(attempts, buckets),
     latencyMeanMs: Array.from(latSum, (s, i) => (latN[i]! > 0 ? round(s / latN[i]!) : null)),
     admissions,
     inFlight: Array.from(busy, (ms) => round(ms / bucketMs)!),

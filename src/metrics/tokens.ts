@@ -2,7 +2,7 @@ import { Outcome, dimensionNames } from '../core/outcome.js';
 import type { Rate } from '../core/units.js';
 import { QUOTA_FIELDS, type Recorder, type TokenFacts } from './recorder.js';
 import type { TimingStats, TokenMetrics, TokenSeries, ReportedQuota } from './results.js';
-import { mean, rankIndex, round, weightedQuantiles } from './stats.js';
+import { mean, rankIndex, round, sortInPlace, weightedQuantiles } from './stats.js';
 
 /**
  * The token figures of a run whose requests have sizes (`workload.tokens`), the same in both
@@ -47,7 +47,7 @@ function known(values: Float64Array, rec: Recorder): Float64Array {
   for (let i = 0; i < rec.finished; i++) if (rec.outcome[i] === Outcome.ok && values[i] === values[i]) n++;
   const out = new Float64Array(n);
   for (let i = 0, j = 0; i < rec.finished; i++) if (rec.outcome[i] === Outcome.ok && values[i] === values[i]) out[j++] = values[i]!;
-  return out.sort();
+  return sortInPlace(out);
 }
 
 function timing(sorted: Float64Array): TimingStats {
