@@ -504,3 +504,16 @@ describe('variants[].condition', () => {
     expect(schema.$defs.variant.properties.condition.description).toMatch(/^This variant changes the world/);
   });
 });
+
+describe('a provider with a serving model', () => {
+  const head = 'name: x\nworkload: { requests: 2, tokens: { prompt: 10, output: 5 } }\nkeys: { count: 1 }\n';
+  it('needs no latency (the model times each answer); without one it runs on the model alone', () => {
+    const plan = parse(`${head}providers:\n  - { name: a, serving: { ttft: 100ms, tpot: 10ms, maxSequences: 4 } }\n`);
+    const p = plan.runs[0]!.variants[0]!.scenario.providers[0]!;
+    expect(p.serving?.maxSequences).toBe(4);
+    expect(p.capacity).toBe(4);
+  });
+  it('any other provider still needs its latency', () => {
+    expect(() => parse(`${head}providers:\n  - { name: a }\n`)).toThrow(/s\.yaml:5:5: providers\.0\.latency: required field missing/);
+  });
+});

@@ -189,12 +189,12 @@ export class TokenFacts {
   readonly ttft: Float64Array;
   readonly tpot: Float64Array;
   /** Gaps between tokens: a value and how many gaps had it (a simulated answer's are all its tpot). */
-  readonly gapMs = new Column(new Float64Array(1024));
-  readonly gapCount = new Column(new Float64Array(1024));
+  readonly gapMs: Column<Float64Array>;
+  readonly gapCount: Column<Float64Array>;
   /** Tokens used per successful answer, by which key and when it was admitted (not in time order: answers end out of order). */
-  readonly usedAt = new Column(new Float64Array(1024));
-  readonly usedKey = new Column(new Int32Array(1024));
-  readonly usedTokens = new Column(new Float64Array(1024));
+  readonly usedAt: Column<Float64Array>;
+  readonly usedKey: Column<Int32Array>;
+  readonly usedTokens: Column<Float64Array>;
   /** The providers' 429s by quota dimension: requests, tokens, concurrent. */
   readonly limitedBy = new Float64Array(3);
   reservedUnused = 0;
@@ -207,5 +207,12 @@ export class TokenFacts {
     this.ttft = new Float64Array(requests).fill(NaN);
     this.tpot = new Float64Array(requests).fill(NaN);
     this.quota = new Float64Array(keys * QUOTA_FIELDS).fill(NaN);
+    // One entry per successful request when simulated (real mode's streamed gaps grow them).
+    const log = Math.max(1024, requests);
+    this.gapMs = new Column(new Float64Array(log));
+    this.gapCount = new Column(new Float64Array(log));
+    this.usedAt = new Column(new Float64Array(log));
+    this.usedKey = new Column(new Int32Array(log));
+    this.usedTokens = new Column(new Float64Array(log));
   }
 }

@@ -2,7 +2,7 @@ import { Outcome, dimensionNames } from '../core/outcome.js';
 import type { Rate } from '../core/units.js';
 import { QUOTA_FIELDS, type Recorder, type TokenFacts } from './recorder.js';
 import type { TimingStats, TokenMetrics, TokenSeries, ReportedQuota } from './results.js';
-import { mean, rankIndex, round, sortInPlace, weightedQuantiles } from './stats.js';
+import { mean, quantiles, rankIndex, round, sortInPlace, weightedQuantiles } from './stats.js';
 
 /**
  * The token figures of a run whose requests have sizes (`workload.tokens`), the same in both
@@ -10,7 +10,7 @@ import { mean, rankIndex, round, sortInPlace, weightedQuantiles } from './stats.
  * output token and inter-token latency of streamed answers, the providers' 429s by quota, tokens
  * reserved and not used, and what each key's provider says is left of its quotas.
  */
-export function tokenMetrics(rec: Recorder, t: TokenFacts, keyNames: readonly string[], totalTimeMs: number): TokenMetrics {
+export function tokenMetrics(rec: Recorder, t: TokenFacts, keyNames: readonly string[], totalTimeMs: number, ttft = ttftSorted(rec, t)): TokenMetrics {
   let prompt = 0;
   let output = 0;
   for (let i = 0; i < rec.finished; i++) {
@@ -33,27 +33,39 @@ export function tokenMetrics(rec: Recorder, t: TokenFacts, keyNames: readonly st
   });
   return {
     tokens: { prompt, output, reservedUnused: t.reservedUnused, perS: { prompt: perS(prompt), output: perS(output), total: perS(prompt + output) } },
-    ttftMs: timing(known(t.ttft, rec)),
-    tpotMs: timing(known(t.tpot, rec)),
+    ttftMs: timing(ttft),
+    tpotMs: selected(known(t.tpot, rec)),
     itlMs: weightedTiming(t.gapMs.view(), t.gapCount.view()),
     rateLimitedBy: limitedBy,
     ...(Object.keys(reported).length > 0 ? { reportedQuota: reported } : {}),
   };
 }
 
-/** The values a successful request has (NaN: not measured, such as an answer that did not stream), sorted. */
+/** The values a successful request has (NaN: not measured, such as an answer that did not stream), in finishing order. */
 function known(values: Float64Array, rec: Recorder): Float64Array {
   let n = 0;
   for (let i = 0; i < rec.finished; i++) if (rec.outcome[i] === Outcome.ok && values[i] === values[i]) n++;
   const out = new Float64Array(n);
   for (let i = 0, j = 0; i < rec.finished; i++) if (rec.outcome[i] === Outcome.ok && values[i] === values[i]) out[j++] = values[i]!;
-  return sortInPlace(out);
+  return out;
+}
+
+/** The times to first token of successful streamed answers, sorted once for both their statistics and their CDF. */
+export function ttftSorted(rec: Recorder, t: TokenFacts): Float64Array {
+  return sortInPlace(known(t.ttft, rec));
 }
 
 function timing(sorted: Float64Array): TimingStats {
   const n = sorted.length;
   const at = (p: number): number | null => (n === 0 ? null : round(sorted[rankIndex(n, p)]!));
   return { mean: round(mean(sorted)), p50: at(50), p90: at(90), p99: at(99) };
+}
+
+/** The same statistics by selection, for values no CDF needs sorted. */
+function selected(values: Float64Array): TimingStats {
+  if (values.length === 0) return { mean: null, p50: null, p90: null, p99: null };
+  const [p50, p90, p99] = quantiles(values, [50, 90, 99]).at.map((v) => round(v));
+  return { mean: round(mean(values)), p50: p50!, p90: p90!, p99: p99! };
 }
 
 /** Statistics of values each standing for `count` gaps (a simulated answer's gaps are all its tpot). */
@@ -131,8 +143,7 @@ function keyWindows(t: TokenFacts, keyNames: readonly string[], bucketMs: number
 }
 
 /** Time-to-first-token distribution as [percentile, ms] pairs (the latency CDF's points); empty without streamed answers. */
-export function ttftCdf(rec: Recorder, t: TokenFacts, points: readonly number[]): [number, number][] {
-  const s = known(t.ttft, rec);
+export function ttftCdf(s: Float64Array, points: readonly number[]): [number, number][] {
   if (s.length === 0) return [];
   return points.map((p) => [p, round(s[rankIndex(s.length, p)]!)!]);
 }

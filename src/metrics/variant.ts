@@ -6,7 +6,7 @@ import { providerMetrics, providerSeries } from './providers.js';
 import type { Recorder } from './recorder.js';
 import type { VariantResult } from './results.js';
 import { CDF_POINTS, latencyCdf, okLatencies, series, summarize } from './summary.js';
-import { tokenMetrics, tokenSeries, ttftCdf } from './tokens.js';
+import { tokenMetrics, tokenSeries, ttftCdf, ttftSorted } from './tokens.js';
 import type { Rate } from '../core/units.js';
 
 /** What a finished run (simulated or real) hands over to become one variant of results.json. */
@@ -45,7 +45,8 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
   );
   const t = e.recorder.tokens;
   const total = base.totalTimeMs ?? 0;
-  const metrics = { ...base, ...(t ? tokenMetrics(e.recorder, t, e.keyNames, total) : {}), providers, balance, workers: e.workers };
+  const ttft = t && ttftSorted(e.recorder, t);
+  const metrics = { ...base, ...(t ? tokenMetrics(e.recorder, t, e.keyNames, total, ttft) : {}), providers, balance, workers: e.workers };
   const shared = series(e.recorder, e.keyNames, total);
   const buckets = shared.t.length;
   const result: VariantResult = {
@@ -58,9 +59,6 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
     },
     latencyCdf: latencyCdf(ok),
   };
-  if (t) {
-    const ttft = ttftCdf(e.recorder, t, CDF_POINTS);
-    if (ttft.length > 0) result.ttftCdf = ttft;
-  }
+  if (ttft && ttft.length > 0) result.ttftCdf = ttftCdf(ttft, CDF_POINTS);
   return result;
 }

@@ -232,7 +232,7 @@ const provider = z
       .optional()
       .describe('Real mode: OpenAI-compatible base URL; requests go to {url}/chat/completions'),
     weight: positiveUpTo(MAX_WEIGHT).default(1).describe(`Balancer weight (default 1, at most ${MAX_WEIGHT})`),
-    latency: distribution.describe('Latency of one request: a duration or a distribution (required)'),
+    latency: distribution.optional().describe('Latency of one request: a duration or a distribution (required unless the provider has a serving model)'),
     failure: probability.default(0).describe('Probability a request fails with a 5xx, such as 1% (default 0)'),
     capacity: intIn(1, MAX_COUNT).optional().describe(`Requests served at once (default unlimited; at most ${MAX_COUNT})`),
     limit: quota(true).optional()
@@ -256,13 +256,16 @@ const provider = z
     faults: z.array(fault).default([]).describe('Faults injected into this provider (default none)'),
   })
   .superRefine((p, ctx) => {
+    // A serving model times every answer itself; any other provider needs a latency.
+    if (!p.serving && p.latency === undefined) ctx.addIssue({ code: 'custom', path: ['latency'], message: 'required field missing' });
     if (p.serving && p.capacity !== undefined) ctx.addIssue({ code: 'custom', path: ['capacity'], message: 'expected either capacity or serving.maxSequences, not both (a serving model serves maxSequences at once)' });
   })
   .transform((p): Provider => ({
     name: p.name,
     url: p.url?.replace(/\/+$/, ''),
     weight: p.weight,
-    latency: p.latency,
+    // Unused with a serving model (it times each answer); a constant draws nothing from the stream.
+    latency: p.latency ?? { dist: 'constant', value: 0 },
     failure: p.failure,
     capacity: p.serving ? p.serving.maxSequences : (p.capacity ?? Infinity),
     limit: p.limit?.requests,
