@@ -168,6 +168,7 @@ const cli = (file: string): number =>
 const bare = median3(() => wall(process.execPath, ['bench/bare-loop.mjs', '5000000']).ms);
 const million = cli('bench/million.yaml');
 const mm2 = cli('bench/mm2.yaml');
+const tokens = cli('bench/million-tokens.yaml');
 rows.push(['bare loop: 5M events, typed-array heap, 1,000 pending (node bench/bare-loop.mjs)', `${(bare / 1000).toFixed(2)} s wall`, `${fmt(5e6 / (bare / 1000))} events/s`]);
 rows.push([
   'command line: node bin/gatesim.js bench/million.yaml (1M requests)',
@@ -178,6 +179,11 @@ rows.push([
   'command line: node bin/gatesim.js bench/mm2.yaml (M/M/2, 1M customers)',
   `${(mm2 / 1000).toFixed(2)} s wall`,
   `${((mm2 * 1000) / 1e6).toFixed(2)} µs per customer; peak memory ${peaks['bench/mm2.yaml']} MB`,
+]);
+rows.push([
+  'command line: node bin/gatesim.js bench/million-tokens.yaml (1M streamed requests, tokens quotas, serving model)',
+  `${(tokens / 1000).toFixed(2)} s wall`,
+  `peak memory ${peaks['bench/million-tokens.yaml']} MB`,
 ]);
 const SIMPY_N = 200_000;
 const simpy = spawnSync('/usr/bin/python3', ['bench/mm2_simpy.py', String(SIMPY_N)], { stdio: ['ignore', 'pipe', 'pipe'] });
