@@ -3,7 +3,9 @@
 // first pays only a hash of the sources before running the CLI.
 import { bundle, entryUrl } from './bundle.js';
 
-process.setSourceMapsEnabled(true);
+// Stack traces in TypeScript terms are only ever shown with GATESIM_DEBUG=1; mapping every loaded
+// module costs each start ~15 ms, so only then.
+if (process.env.GATESIM_DEBUG) process.setSourceMapsEnabled(true);
 let dir;
 try {
   dir = await bundle();
