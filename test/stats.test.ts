@@ -71,3 +71,25 @@ describe('sortInPlace (radix)', () => {
     expect([whole[0], whole[10_001]]).toEqual([-1, -2]);
   });
 });
+
+describe('quantiles on large inputs (radix select)', () => {
+  it('gives the nearest-rank values a full sort gives, for spread, crowded and signed values', () => {
+    const values = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.double({ min: 100, max: 100.001, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(fc.array(values, { minLength: 4096, maxLength: 6000 }), fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: 1, maxLength: 5 }), (xs, ps) => {
+        const a = Float64Array.from(xs);
+        const before = Float64Array.from(a);
+        const s = Float64Array.from(a).sort();
+        const q = quantiles(a, ps);
+        expect(q.at).toEqual(ps.map((p) => percentile(s, p)));
+        expect([q.min, q.max]).toEqual([s[0], s[s.length - 1]]);
+        expect(a).toEqual(before);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});

@@ -117,23 +117,74 @@ function swap(a: Float64Array, i: number, j: number): void {
 
 /**
  * Exact nearest-rank percentiles of `values` (not modified), each p in [0, 100], plus the minimum
- * and maximum. Selection, not sorting: a copy is partitioned around each rank in ascending order.
+ * and maximum. No full sort: small inputs are partitioned around each rank (quickselect); large
+ * ones by a radix select — one pass counts the values by the top 16 bits of their order-preserving
+ * keys (sortInPlace's), then only the buckets holding a wanted rank are copied out and sorted.
+ * Spread values put a few thousand in a bucket; crowded ones cost at most one sort of the copy.
  */
 export function quantiles(values: Float64Array, ps: readonly number[]): { min: number; max: number; at: number[] } {
   const n = values.length;
   if (n === 0) return { min: NaN, max: NaN, at: ps.map(() => NaN) };
-  const a = Float64Array.from(values);
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
-    const v = a[i]!;
+    const v = values[i]!;
     if (v < min) min = v;
     if (v > max) max = v;
   }
+  if (n >= RADIX_MIN) return { min, max, at: radixSelect(values, ps.map((p) => rankIndex(n, p))) };
+  const a = Float64Array.from(values);
   const order = ps.map((p, i) => ({ k: rankIndex(n, p), i })).sort((x, y) => x.k - y.k);
   const at = new Array<number>(ps.length);
   selectAll(a, order, 0, order.length - 1, 0, n - 1, at);
   return { min, max, at };
+}
+
+/** The top 16 bits of a double's order-preserving key, from the high word of its bits. */
+const topDigit = (hi: number): number => ((hi & 0x80000000 ? ~hi : hi | 0x80000000) >>> 16) & 0xffff;
+
+/** The values at 0-based ranks `ks` of `values` (not modified): see quantiles. */
+function radixSelect(values: Float64Array, ks: readonly number[]): number[] {
+  const n = values.length;
+  const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  const start = new Uint32Array(65537);
+  for (let i = 1; i < 2 * n; i += 2) start[topDigit(words[i]!) + 1]!++;
+  for (let d = 0; d < 65536; d++) start[d + 1]! += start[d]!;
+  // The bucket of each rank (the last d with start[d] ≤ k), and where each wanted bucket goes in the copy.
+  const bucketOf = (k: number): number => {
+    let lo = 0;
+    let hi = 65535;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (start[mid]! <= k) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  const wanted = new Int32Array(65536).fill(-1);
+  const buckets = ks.map(bucketOf);
+  let size = 0;
+  for (const d of [...new Set(buckets)].sort((x, y) => x - y)) {
+    wanted[d] = size;
+    size += start[d + 1]! - start[d]!;
+  }
+  const copy = new Float64Array(size);
+  const fill = wanted.slice();
+  for (let i = 0; i < n; i++) {
+    const d = topDigit(words[2 * i + 1]!);
+    if (fill[d]! >= 0) copy[fill[d]!++] = values[i]!;
+  }
+  const positions = ks.map((k, i) => wanted[buckets[i]!]! + (k - start[buckets[i]!]!));
+  if (size > n >> 3) {
+    // Crowded (most values share their top bits): select within the copy rather than sort it.
+    const order = positions.map((k, i) => ({ k, i })).sort((x, y) => x.k - y.k);
+    const at = new Array<number>(ks.length);
+    selectAll(copy, order, 0, order.length - 1, 0, size - 1, at);
+    return at;
+  }
+  // Buckets are ranges of the order, so the sorted copy keeps them apart and in order.
+  sortInPlace(copy);
+  return positions.map((p) => copy[p]!);
 }
 
 /**

@@ -138,11 +138,18 @@ export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: 
   // directly, whole buckets through a difference array), then divided by the bucket width.
   const busy = new Float64Array(buckets);
   const whole = new Float64Array(buckets + 1);
-  for (let i = 0; i < rec.finished; i++) {
-    const a = rec.arrival[i]!;
-    const e = rec.end[i]!;
-    const ba = at(a);
-    const be = at(e);
+  // One pass over the requests, the columns held in locals and the bucket computed inline: this
+  // loop runs once per million requests and is not worth a call per element.
+  const arrival = rec.arrival;
+  const end = rec.end;
+  const outcome = rec.outcome;
+  for (let i = 0, n = rec.finished; i < n; i++) {
+    const a = arrival[i]!;
+    const e = end[i]!;
+    let ba = Math.floor(a / bucketMs);
+    if (ba > last) ba = last;
+    let be = Math.floor(e / bucketMs);
+    if (be > last) be = last;
     if (ba === be) busy[ba]! += e - a;
     else {
       busy[ba]! += (ba + 1) * bucketMs - a;
@@ -150,19 +157,16 @@ export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: 
       whole[ba + 1]!++;
       whole[be]!--;
     }
+    const o = outcome[i]!;
+    requests[o * buckets + be]!++;
+    if (o === Outcome.ok) {
+      latSum[be]! += e - a;
+      latN[be]!++;
+    }
   }
   for (let b = 0, open = 0; b < buckets; b++) {
     open += whole[b]!;
     busy[b]! += open * bucketMs;
-  }
-  for (let i = 0; i < rec.finished; i++) {
-    const b = at(rec.end[i]!);
-    const o = rec.outcome[i]!;
-    requests[o * buckets + b]!++;
-    if (o === Outcome.ok) {
-      latSum[b]! += rec.end[i]! - rec.arrival[i]!;
-      latN[b]!++;
-    }
   }
   const ends = rec.attemptEnd.view();
   const outs = rec.attemptOutcome.view();
