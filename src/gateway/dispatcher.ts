@@ -1,6 +1,6 @@
 import { NONE, type Balancer, type Route } from '../balancers/balancer.js';
 import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
-import { grown } from '../core/typed.js';
+import { grown, low } from '../core/typed.js';
 import type { KeyPoolSink, Pool } from '../keys/key-pool.js';
 import { Phase, type Recorder } from '../metrics/recorder.js';
 import { type ProviderPort, type ReplySink, type Usage } from '../providers/port.js';
@@ -132,7 +132,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.health = parts.health(this.ports);
     this.kRefused = this.clock.on((token) => this.refused(token));
     this.kUnavailable = this.clock.on((token) => {
-      if (this.live(token)) this.end(token % SLOTS, Outcome.unavailable, 0);
+      if (this.live(token)) this.end(low(token, SLOTS), Outcome.unavailable, 0);
     });
     this.kTimeout = this.clock.on((token) => this.timedOut(token));
     this.kRetry = this.clock.on((slot) => this.retryNow(slot));
@@ -281,19 +281,19 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   }
 
   live(token: number): boolean {
-    return this.token[token % SLOTS] === token;
+    return this.token[low(token, SLOTS)] === token;
   }
 
   opened(token: number): void {
     if (!this.live(token)) return;
-    const slot = token % SLOTS;
+    const slot = low(token, SLOTS);
     this.hasConn[slot] = 1;
     this.state[slot] = State.Handshake;
   }
 
   connected(token: number): void {
     if (!this.live(token)) return;
-    const slot = token % SLOTS;
+    const slot = low(token, SLOTS);
     this.hasConn[slot] = 1;
     this.send(slot);
   }
@@ -310,7 +310,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
 
   started(token: number): void {
     if (!this.live(token)) return;
-    const slot = token % SLOTS;
+    const slot = low(token, SLOTS);
     const now = this.clock.now();
     this.rec.spent(this.id[slot]!, Phase.ProviderQueue, now - this.since[slot]!);
     this.since[slot] = now;
@@ -319,7 +319,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
 
   reply(token: number, outcome: OutcomeCode, retryAfterMs: number, limitedBy: DimensionCode = Dimension.none, usage?: Usage): void {
     if (!this.live(token)) return;
-    const slot = token % SLOTS;
+    const slot = low(token, SLOTS);
     if (outcome === Outcome.rateLimited) this.rec.limitedBy(limitedBy);
     if (usage) {
       const id = this.id[slot]!;
@@ -335,17 +335,17 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   /** Real mode: a gap between two tokens of a streamed answer. */
   gap(token: number, ms: number): void {
     if (!this.live(token)) return;
-    this.streamedGaps[token % SLOTS] = 1;
+    this.streamedGaps[low(token, SLOTS)] = 1;
     this.rec.gap(ms);
   }
 
   refused(token: number): void {
-    if (this.live(token)) this.end(token % SLOTS, Outcome.connectFailed, 0);
+    if (this.live(token)) this.end(low(token, SLOTS), Outcome.connectFailed, 0);
   }
 
   private timedOut(token: number): void {
     if (!this.live(token)) return;
-    const slot = token % SLOTS;
+    const slot = low(token, SLOTS);
     this.timer[slot] = -1;
     this.end(slot, Outcome.timeout, 0);
   }

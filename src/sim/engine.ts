@@ -1,5 +1,5 @@
 import type { Clock, Handler, Timer } from './clock.js';
-import { grown } from '../core/typed.js';
+import { grown, low } from '../core/typed.js';
 import { EventHeap } from './heap.js';
 
 // Heap entries carry `slot · KINDS + kind` and the argument. A slot exists only so a timer can be
@@ -60,7 +60,7 @@ export class Engine implements Clock {
 
   cancel(timer: Timer): void {
     if (timer < 0) return;
-    const slot = timer % SLOT_BITS;
+    const slot = low(timer, SLOT_BITS);
     if (slot < this.slots && this.gen[slot]! === (timer - slot) / SLOT_BITS && this.live(slot)) this.dead[slot] = 1;
   }
 
@@ -71,7 +71,7 @@ export class Engine implements Clock {
       if (heap.size === 0 || heap.peekTime() > until) return false;
       const time = heap.peekTime();
       const item = heap.pop();
-      const kind = item % KINDS;
+      const kind = low(item, KINDS);
       const slot = (item - kind) / KINDS;
       this.free[this.freeTop++] = slot;
       // Bump the generation now so a handle to this event is stale from here on.
