@@ -1,5 +1,5 @@
 import { Outcome, type OutcomeCode } from '../core/outcome.js';
-import { Column } from '../core/typed.js';
+import { F64Column, I32Column, U8Column } from '../core/typed.js';
 import type { Usage } from '../providers/port.js';
 
 /** Where a request's time goes (one column each; phases add up over its attempts). */
@@ -33,13 +33,13 @@ export class Recorder {
   /** Per key: 429s the provider answered. */
   readonly keyRateLimited: Float64Array;
   // Attempt log, for the time series: sized for one attempt per request, so a run without retries never grows it.
-  readonly attemptStart: Column<Float64Array>;
-  readonly attemptEnd: Column<Float64Array>;
-  readonly attemptKey: Column<Int32Array>;
-  readonly attemptProvider: Column<Int32Array>;
-  readonly attemptOutcome: Column<Uint8Array>;
-  readonly admissionAt: Column<Float64Array>;
-  readonly admissionKey: Column<Int32Array>;
+  readonly attemptStart: F64Column;
+  readonly attemptEnd: F64Column;
+  readonly attemptKey: I32Column;
+  readonly attemptProvider: I32Column;
+  readonly attemptOutcome: U8Column;
+  readonly admissionAt: F64Column;
+  readonly admissionKey: I32Column;
   /** With request sizes only (`workload.tokens`): what each request carried and how its answer came. */
   readonly tokens: TokenFacts | undefined;
 
@@ -50,13 +50,13 @@ export class Recorder {
   ) {
     this.tokens = sized ? new TokenFacts(requests, keys) : undefined;
     const log = Math.max(1024, requests);
-    this.attemptStart = new Column(new Float64Array(log));
-    this.attemptEnd = new Column(new Float64Array(log));
-    this.attemptKey = new Column(new Int32Array(log));
-    this.attemptProvider = new Column(new Int32Array(log));
-    this.attemptOutcome = new Column(new Uint8Array(log));
-    this.admissionAt = new Column(new Float64Array(log));
-    this.admissionKey = new Column(new Int32Array(log));
+    this.attemptStart = new F64Column(log);
+    this.attemptEnd = new F64Column(log);
+    this.attemptKey = new I32Column(log);
+    this.attemptProvider = new I32Column(log);
+    this.attemptOutcome = new U8Column(log);
+    this.admissionAt = new F64Column(log);
+    this.admissionKey = new I32Column(log);
     this.arrival = new Float64Array(requests);
     this.end = new Float64Array(requests);
     this.outcome = new Uint8Array(requests);
@@ -189,12 +189,12 @@ export class TokenFacts {
   readonly ttft: Float64Array;
   readonly tpot: Float64Array;
   /** Gaps between tokens: a value and how many gaps had it (a simulated answer's are all its tpot). */
-  readonly gapMs: Column<Float64Array>;
-  readonly gapCount: Column<Float64Array>;
+  readonly gapMs: F64Column;
+  readonly gapCount: F64Column;
   /** Tokens used per successful answer, by which key and when it was admitted (not in time order: answers end out of order). */
-  readonly usedAt: Column<Float64Array>;
-  readonly usedKey: Column<Int32Array>;
-  readonly usedTokens: Column<Float64Array>;
+  readonly usedAt: F64Column;
+  readonly usedKey: I32Column;
+  readonly usedTokens: F64Column;
   /** The providers' 429s by quota dimension: requests, tokens, concurrent. */
   readonly limitedBy = new Float64Array(3);
   reservedUnused = 0;
@@ -209,10 +209,10 @@ export class TokenFacts {
     this.quota = new Float64Array(keys * QUOTA_FIELDS).fill(NaN);
     // One entry per successful request when simulated (real mode's streamed gaps grow them).
     const log = Math.max(1024, requests);
-    this.gapMs = new Column(new Float64Array(log));
-    this.gapCount = new Column(new Float64Array(log));
-    this.usedAt = new Column(new Float64Array(log));
-    this.usedKey = new Column(new Int32Array(log));
-    this.usedTokens = new Column(new Float64Array(log));
+    this.gapMs = new F64Column(log);
+    this.gapCount = new F64Column(log);
+    this.usedAt = new F64Column(log);
+    this.usedKey = new I32Column(log);
+    this.usedTokens = new F64Column(log);
   }
 }
