@@ -395,7 +395,7 @@ describe('token charts', () => {
     const a = withTokens(variant('a'), { output: [1, 1, 1, 1], prompt: [1, 1, 1, 1], window: { 'key-1': [40, 90, 100, 60], 'key-2': [0, 10, 20, 30] } });
     const s = loose(keyWindowChart(run('r', [a])));
     expect(s.title.text).toBe("Each key's tokens in its quota window over time");
-    expect(s.title.subtitle!.join(' ')).toContain('100 tokens per 1 s');
+    expect([s.title.subtitle ?? []].flat().join(' ')).toContain('100 tokens per 1 s');
     const rows = drawn(s);
     // Each value at its bucket's end.
     expect(rows.filter((x) => x.key === 'key-1').map((x) => [x.timeS, x.tokens])).toEqual([
@@ -404,7 +404,7 @@ describe('token charts', () => {
       [1.5, 100],
       [2, 60],
     ]);
-    expect(rows.filter((x) => x.isLimit === true)).toEqual([{ variant: 'a', limit: 100, isLimit: true, layer: 'data' }]);
+    expect(rows.filter((x) => (x as Record<string, unknown>).isLimit === true)).toEqual([{ variant: 'a', limit: 100, isLimit: true, layer: 'data' }]);
     // The data layer of the facet holds the lines and the rule, one level further down.
     const nested = (u: Unit): Unit[] => [u, ...(u.layer ?? []).flatMap(nested)];
     const layers = nested(s.spec!).filter((u) => u.encoding?.y);
@@ -429,7 +429,7 @@ describe('token charts', () => {
     // Latency is shown in seconds: the published 2,500 ms is drawn as 2.5 s.
     const latency = panel('mean latency (s)').layer!.find((l) => markType(l) === 'point') as Unit & { data: { values: Row[] } };
     expect(latency.data.values[0]!.value).toBe(2.5);
-    expect(s.title.subtitle!.join(' ')).toContain('hollow diamonds: the published figures');
+    expect([s.title.subtitle ?? []].flat().join(' ')).toContain('hollow diamonds: the published figures');
     // A changed run (--seed) draws none: the figures describe the file as written.
     const changed = loose(runsChart({ ...res, changed: ['--seed 2'] }));
     expect(changed.concat!.every((c) => !c.layer?.some((l) => markType(l) === 'point'))).toBe(true);

@@ -698,6 +698,15 @@ export function limiterChart(run: RunResult, pal: Palette = palette([run])): Top
   } as unknown as TopLevelSpec;
 }
 
+/** Units of the fields a sweep usually varies, for its x axis; any other field says its values are as the scenario writes them. */
+const SWEPT_UNITS: Record<string, string> = {
+  'workload.concurrency': 'requests in flight',
+  'workload.requests': 'requests',
+  'keys.count': 'keys',
+  seed: 'seed',
+};
+export const sweptTitle = (axis: string): string => `${axis} (${SWEPT_UNITS[axis] ?? 'as written'})`;
+
 /** Items joined with "; " into lines of at most `width` characters (an item longer than that has a line of its own), the first line led by `lead`, the last ending in a full stop. */
 export function wrapList(lead: string, items: readonly string[], width: number): string[] {
   const lines: string[] = [];
@@ -819,7 +828,7 @@ export function runsChart(results: Results, pal: Palette = palette(results.runs)
     : [];
   const rule = { type: 'rule', strokeDash: [5, 4], color: '#b3261e', strokeWidth: 1.5 };
   const markTip = [{ field: 'label', type: 'nominal', title: 'mark' }];
-  const x = { field: 'x', type: 'quantitative', title: axis, scale: { zero: false } };
+  const x = { field: 'x', type: 'quantitative', title: sweptTitle(axis), scale: { zero: false } };
   const cols = 3;
   return {
     $schema: SCHEMA,
