@@ -199,13 +199,15 @@ describe('the token studies', () => {
     }
   });
 
-  it('llm-serving: ITL rises with concurrency and tokens/s flattens, within 15% of the published table at every concurrency', () => {
+  it('llm-serving: ITL rises with concurrency and tokens/s flattens, within 15% of the published table at every concurrency (TTFT too)', () => {
     const r = results('llm-serving');
     const points = r.runs.map((x) => ({ c: x.point!['workload.concurrency'] as number, m: x.variants[0]!.metrics, ref: r.reference[x.name]!.default! }));
     expect(points.map((p) => p.c)).toEqual([1, 5, 25, 50, 100, 150, 200, 250]);
     for (const { c, m, ref } of points) {
       expect(Math.abs(m.itlMs!.mean! / ref.itlMeanMs! - 1), `ITL at ${c}`).toBeLessThan(0.15);
       expect(Math.abs(m.tokens!.perS.output! / ref.outputTokensPerS! - 1), `output tokens/s at ${c}`).toBeLessThan(0.15);
+      // Fitted (a line through 1–50, maxSequences from 100–250), so a regression check as much as a fit.
+      expect(Math.abs(m.ttftMs!.mean! / ref.ttftMeanMs! - 1), `TTFT at ${c}`).toBeLessThan(0.15);
     }
     // The shape: ITL rises until the server's sequences are full, then stays; tokens/s flattens there;
     // time to first token keeps growing (the wait for a slot).
