@@ -262,63 +262,74 @@ function single(size: 'half' | 'full', spec: Loose): TopLevelSpec {
   } as unknown as TopLevelSpec;
 }
 
-/** Latency distribution per variant: share of successful requests done within x (log x). Left out when every variant's latency is one value. */
-export function latencyCdfChart(run: RunResult, pal: Palette = palette([run])): TopLevelSpec | null {
-  const withData = run.variants.filter((v) => (v.latencyCdf ?? []).some(([, ms]) => ms > 0));
-  if (withData.length === 0) return null;
-  const flat = withData.every((v) => {
-    const ms = v.latencyCdf.map(([, x]) => x);
-    return Math.max(...ms) <= Math.min(...ms) * 1.01;
-  });
-  // Within 5% at every percentile the lines lie on each other on a log axis.
-  if (flat || (withData.length === run.variants.length && nearlySame(withData.map((v) => v.latencyCdf.map(([, ms]) => ms)), 0.05))) return null;
-  const values = withData.flatMap((v) => v.latencyCdf.filter(([, ms]) => ms > 0).map(([p, ms]) => ({ variant: v.name, latencyS: seconds(ms), share: p / 100 })));
-  const names = withData.map((v) => v.name);
-  return single('half', {
-    title: { text: 'How long successful requests took', subtitle: 'Share of successful requests finished within a time after they arrived' },
-    height: 170,
-    data: { values },
-    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
-    encoding: {
-      x: { field: 'latencyS', type: 'quantitative', scale: { type: 'log', nice: false }, title: 'latency from arrival to success (s, log scale)' },
-      y: { field: 'share', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'finished within (%)' },
-      color: { field: 'variant', type: 'nominal', sort: names, title: 'variant', scale: scaleOf(pal.variants, names) },
-      tooltip: [
-        { field: 'variant', type: 'nominal' },
-        { field: 'latencyS', type: 'quantitative', title: 'latency (s)', format: '.3f' },
-        { field: 'share', type: 'quantitative', title: 'finished within (%)', format: '.1%' },
-      ],
-    },
-  });
+/** What a distribution chart says: its titles, the field its x values go in, and the words of its axes and tooltip. */
+interface CdfText {
+  title: string;
+  subtitle: string;
+  field: string;
+  xTitle: string;
+  yTitle: string;
+  tip: string;
+  within: string;
 }
 
-/** Time to first token per variant (ttftCdf): share of streamed answers whose first token came within x (log x). Only with streamed answers, and not when every variant's is one value or they lie within 5%. */
-export function ttftCdfChart(run: RunResult, pal: Palette = palette([run])): TopLevelSpec | null {
-  const withData = run.variants.filter((v) => (v.ttftCdf ?? []).some(([, ms]) => ms > 0));
+/**
+ * A distribution per variant from `[percentile, ms]` pairs: the share of samples within x, x in
+ * seconds on a log axis. Null when no variant has a sample, when every variant's is one value (a
+ * vertical line), or when the variants lie within 5% of each other at every percentile (one line
+ * on a log axis).
+ */
+function cdfChart(run: RunResult, pal: Palette, cdf: (v: VariantResult) => readonly [number, number][], t: CdfText): TopLevelSpec | null {
+  const withData = run.variants.filter((v) => cdf(v).some(([, ms]) => ms > 0));
   if (withData.length === 0) return null;
-  const cdf = (v: VariantResult): [number, number][] => v.ttftCdf ?? [];
   const flat = withData.every((v) => {
     const ms = cdf(v).map(([, x]) => x);
     return Math.max(...ms) <= Math.min(...ms) * 1.01;
   });
   if (flat || (withData.length === run.variants.length && nearlySame(withData.map((v) => cdf(v).map(([, ms]) => ms)), 0.05))) return null;
-  const values = withData.flatMap((v) => cdf(v).filter(([, ms]) => ms > 0).map(([p, ms]) => ({ variant: v.name, ttftS: seconds(ms), share: p / 100 })));
+  const values = withData.flatMap((v) => cdf(v).filter(([, ms]) => ms > 0).map(([p, ms]) => ({ variant: v.name, [t.field]: seconds(ms), share: p / 100 })));
   const names = withData.map((v) => v.name);
   return single('half', {
-    title: { text: 'Time to first token', subtitle: 'Share of streamed answers whose first token came within a time after reaching the provider (slot wait + prefill)' },
+    title: { text: t.title, subtitle: t.subtitle },
     height: 170,
     data: { values },
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
     encoding: {
-      x: { field: 'ttftS', type: 'quantitative', scale: { type: 'log', nice: false }, title: 'time to first token (s, log scale)' },
-      y: { field: 'share', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'first token within (%)' },
+      x: { field: t.field, type: 'quantitative', scale: { type: 'log', nice: false }, title: t.xTitle },
+      y: { field: 'share', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: t.yTitle },
       color: { field: 'variant', type: 'nominal', sort: names, title: 'variant', scale: scaleOf(pal.variants, names) },
       tooltip: [
         { field: 'variant', type: 'nominal' },
-        { field: 'ttftS', type: 'quantitative', title: 'time to first token (s)', format: '.3f' },
-        { field: 'share', type: 'quantitative', title: 'within (%)', format: '.1%' },
+        { field: t.field, type: 'quantitative', title: t.tip, format: '.3f' },
+        { field: 'share', type: 'quantitative', title: t.within, format: '.1%' },
       ],
     },
+  });
+}
+
+/** Latency distribution per variant: share of successful requests done within x (log x). Left out when every variant's latency is one value. */
+export function latencyCdfChart(run: RunResult, pal: Palette = palette([run])): TopLevelSpec | null {
+  return cdfChart(run, pal, (v) => v.latencyCdf ?? [], {
+    title: 'How long successful requests took',
+    subtitle: 'Share of successful requests finished within a time after they arrived',
+    field: 'latencyS',
+    xTitle: 'latency from arrival to success (s, log scale)',
+    yTitle: 'finished within (%)',
+    tip: 'latency (s)',
+    within: 'finished within (%)',
+  });
+}
+
+/** Time to first token per variant (ttftCdf): share of streamed answers whose first token came within x (log x). Only with streamed answers. */
+export function ttftCdfChart(run: RunResult, pal: Palette = palette([run])): TopLevelSpec | null {
+  return cdfChart(run, pal, (v) => v.ttftCdf ?? [], {
+    title: 'Time to first token',
+    subtitle: 'Share of streamed answers whose first token came within a time after reaching the provider (slot wait + prefill)',
+    field: 'ttftS',
+    xTitle: 'time to first token (s, log scale)',
+    yTitle: 'first token within (%)',
+    tip: 'time to first token (s)',
+    within: 'within (%)',
   });
 }
 
