@@ -124,4 +124,86 @@ describe('the HTML report in a real Chromium', () => {
     },
     30_000,
   );
+
+  it.skipIf(!hasChromium)(
+    `the token studies: token charts drawn, token rows holding results.json, a serving sweep answered by where to run${hasChromium ? '' : ` (skipped: ${CHROMIUM} not installed)`}`,
+    async () => {
+      const out = mkdtempSync(join(tmpdir(), 'gatesim-browser-tokens-'));
+      const TOKEN_CHARTS = ['Time to first token', 'Tokens per second over time', "Each key's tokens in its quota window over time", 'Each metric against workload.concurrency'];
+      for (const name of ['token-quotas', 'llm-serving']) {
+        const sim = await gatesim([`scenarios/${name}.yaml`, '--out', out, '-q', '--format', 'none']);
+        expect(sim.code, sim.stderr).toBe(0);
+      }
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+      try {
+        const context = await browser.newContext({ offline: true, viewport: { width: 1400, height: 1000 } });
+        const open = async (name: string) => {
+          const page = await context.newPage();
+          const problems: string[] = [];
+          page.on('console', (m) => {
+            if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+          });
+          page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+          await page.goto(pathToFileURL(join(out, name, 'index.html')).href, { waitUntil: 'load' });
+          const charts = await page.evaluate(async () => {
+            const views = await (window as unknown as { gatesimCharts: Promise<unknown[]> }).gatesimCharts;
+            return Array.from(document.querySelectorAll('[data-spec]')).map((el, i) => ({
+              drawn: el.classList.contains('drawn') && views[i] !== null,
+              title: Array.from(el.querySelectorAll('svg .role-title-text')).pop()?.textContent ?? '',
+              marks: el.querySelectorAll('svg g.role-mark > *').length,
+              // Axis titles of every panel: each says its unit in brackets.
+              axes: Array.from(el.querySelectorAll('svg g.role-axis-title text')).map((t) => t.textContent ?? ''),
+              points: el.querySelectorAll('svg g.mark-symbol.role-mark > *').length,
+            }));
+          });
+          const tables = await page.evaluate(() =>
+            Array.from(document.querySelectorAll('table.comparison')).map((t) =>
+              Array.from(t.querySelectorAll('tr')).map((tr) => Array.from(tr.children).map((c) => (c.textContent ?? '').trim())),
+            ),
+          );
+          const results = JSON.parse(readFileSync(join(out, name, 'results.json'), 'utf8')) as Results;
+          expect(problems, name).toEqual([]);
+          for (const c of charts) {
+            expect(c.drawn, `${name}: ${c.title}`).toBe(true);
+            expect(c.title.length, `${name}: every chart has a title`).toBeGreaterThan(0);
+            expect(c.marks, `${name}: ${c.title}`).toBeGreaterThan(0);
+            // The token charts' axes (the others' are checked in report-charts.test.ts) say their units.
+            if (TOKEN_CHARTS.includes(c.title)) for (const a of c.axes) expect(a, `${name}: ${c.title}: axis "${a}"`).toMatch(/\([^)]+\)/);
+          }
+          return { page, charts, tables, results };
+        };
+
+        const q = await open('token-quotas');
+        const titles = q.charts.map((c) => c.title);
+        for (const t of ['Time to first token', 'Tokens per second over time', "Each key's tokens in its quota window over time"]) expect(titles).toContain(t);
+        // The comparison table (after the answer's) holds the token figures of results.json; a
+        // compact table puts each change after its value.
+        const table = q.tables[1]!;
+        const cell = (metric: string, variant: string): string => table.find((r) => r[0] === metric)![table[0]!.indexOf(variant)]!.split(' ')[0]!;
+        for (const v of q.results.runs[0]!.variants) {
+          const m = v.metrics;
+          expect(cell('output tokens (tokens)', v.name)).toBe(String(m.tokens!.output));
+          expect(cell('total tokens/s (tokens/s)', v.name)).toBe(m.tokens!.perS.total!.toFixed(1));
+          expect(cell('p50 time to first token (ms)', v.name)).toBe(m.ttftMs!.p50!.toFixed(1));
+          expect(cell('p99 inter-token latency (ms)', v.name)).toBe(m.itlMs!.p99!.toFixed(2));
+          expect(cell('429s from the tokens quota (attempts)', v.name)).toBe(String(m.rateLimitedBy!.tokens));
+        }
+        await q.page.close();
+
+        const s = await open('llm-serving');
+        // The answer is where to run, as the terminal prints it; the sweep's chart carries the published points.
+        const answer = answerTable(s.results)!;
+        expect(s.tables[0]).toEqual([answer.header, ...answer.rows]);
+        expect(s.tables[0]![1]![0]).toBe('run here');
+        const sweep = s.charts.find((c) => c.title === 'Each metric against workload.concurrency')!;
+        // Three published figures at each of the eight points, each a hollow diamond.
+        expect(sweep.points).toBeGreaterThanOrEqual(24);
+        expect(s.charts.map((c) => c.title)).toContain('Published against simulated');
+        await s.page.close();
+      } finally {
+        await browser.close();
+      }
+    },
+    60_000,
+  );
 });

@@ -9,6 +9,7 @@ import {
   HALF,
   healthChart,
   inFlightChart,
+  keyWindowChart,
   latencyCdfChart,
   limiterChart,
   outcomesChart,
@@ -19,7 +20,10 @@ import {
   rebin,
   runCharts,
   runsChart,
+  tokensChart,
+  ttftCdfChart,
   wrap,
+  wrapList,
 } from '../src/report/charts.js';
 import { results, run, variant } from './helpers/results.js';
 
@@ -339,5 +343,101 @@ describe('colours, sizes and the runs side by side', () => {
         }
       }
     }
+  });
+});
+
+/** `v` with token series (per 500 ms bucket: output and prompt tokens/s), a tokens quota window per key, and a TTFT CDF at `ttftMs`. */
+function withTokens(v: VariantResult, o: { output: number[]; prompt: number[]; window?: Record<string, number[]>; ttftMs?: number }): VariantResult {
+  v.series.tokens = { promptPerS: o.prompt, outputPerS: o.output, ...(o.window ? { keyWindow: { windowMs: 1000, limit: 100, byKey: o.window } } : {}) };
+  if (o.ttftMs !== undefined) {
+    const t = o.ttftMs;
+    v.ttftCdf = [[0, t / 2], [50, t], [100, t * 3]];
+  }
+  return v;
+}
+
+describe('token charts', () => {
+  it('time to first token: a step per percentile per streamed variant, seconds on a log axis; left out without streamed answers or when alike', () => {
+    const a = withTokens(variant('a'), { output: [1, 1, 1, 1], prompt: [1, 1, 1, 1], ttftMs: 200 });
+    const b = withTokens(variant('b'), { output: [1, 1, 1, 1], prompt: [1, 1, 1, 1], ttftMs: 2000 });
+    const s = loose(ttftCdfChart(run('r', [a, b])));
+    expect(s.title.text).toBe('Time to first token');
+    expect(s.data.values.filter((x) => x.variant === 'b')).toEqual([
+      { variant: 'b', ttftS: 1, share: 0 },
+      { variant: 'b', ttftS: 2, share: 0.5 },
+      { variant: 'b', ttftS: 6, share: 1 },
+    ]);
+    expect((s.encoding!.x as { scale: { type: string } }).scale.type).toBe('log');
+    for (const axis of ['x', 'y']) expect(s.encoding![axis]!.title).toMatch(withUnit);
+    expect(ttftCdfChart(run('r', [variant('plain'), variant('other')]))).toBeNull();
+    const a2 = withTokens(variant('a2'), { output: [1], prompt: [1], ttftMs: 202 });
+    expect(ttftCdfChart(run('r', [a, a2]))).toBeNull();
+  });
+
+  it('tokens per second over time: output and prompt + output per variant, left out without sizes or when nothing succeeded', () => {
+    const a = withTokens(variant('a'), { output: [10, 20, 30, 40], prompt: [100, 100, 100, 100] });
+    const b = withTokens(variant('b'), { output: [5, 5, 5, 5], prompt: [50, 50, 50, 50] });
+    const s = loose(tokensChart(run('r', [a, b])));
+    expect(s.title.text).toBe('Tokens per second over time');
+    const rows = drawn(s).filter((x) => x.variant === 'a');
+    // One common width of 500 ms: the series as written.
+    expect(rows.filter((x) => x.flow === 'output tokens/s').map((x) => x.perS)).toEqual([10, 20, 30, 40]);
+    expect(rows.filter((x) => x.flow === 'total tokens/s (prompt + output)').map((x) => x.perS)).toEqual([110, 120, 130, 140]);
+    const main = units(s as unknown as Unit).find((u) => u.encoding?.y);
+    expect(main!.encoding!.y!.title).toBe('tokens per second (tokens/s)');
+    expect(main!.encoding!.x!.title).toMatch(withUnit);
+    expect(tokensChart(run('r', [variant('a'), variant('b')]))).toBeNull();
+    const zero = (n: string) => withTokens(variant(n), { output: [0, 0, 0, 0], prompt: [0, 0, 0, 0] });
+    expect(tokensChart(run('r', [zero('a'), zero('b')]))).toBeNull();
+  });
+
+  it("each key's token window: a line per key per variant, the quota's limit as a rule; left out without a tokens quota", () => {
+    const a = withTokens(variant('a'), { output: [1, 1, 1, 1], prompt: [1, 1, 1, 1], window: { 'key-1': [40, 90, 100, 60], 'key-2': [0, 10, 20, 30] } });
+    const s = loose(keyWindowChart(run('r', [a])));
+    expect(s.title.text).toBe("Each key's tokens in its quota window over time");
+    expect([s.title.subtitle ?? []].flat().join(' ')).toContain('100 tokens per 1 s');
+    const rows = drawn(s);
+    // Each value at its bucket's end.
+    expect(rows.filter((x) => x.key === 'key-1').map((x) => [x.timeS, x.tokens])).toEqual([
+      [0.5, 40],
+      [1, 90],
+      [1.5, 100],
+      [2, 60],
+    ]);
+    expect(rows.filter((x) => (x as Record<string, unknown>).isLimit === true)).toEqual([{ variant: 'a', limit: 100, isLimit: true, layer: 'data' }]);
+    // The data layer of the facet holds the lines and the rule, one level further down.
+    const nested = (u: Unit): Unit[] => [u, ...(u.layer ?? []).flatMap(nested)];
+    const layers = nested(s.spec!).filter((u) => u.encoding?.y);
+    expect(layers.map(markType).sort()).toEqual(['line', 'rule']);
+    expect(layers.find((u) => markType(u) === 'line')!.encoding!.y!.title).toMatch(withUnit);
+    expect(keyWindowChart(run('r', [withTokens(variant('b'), { output: [1], prompt: [1] })]))).toBeNull();
+  });
+
+  it("a sweep's chart draws the published figures beside the simulated lines, in the table's units", () => {
+    const points = [1, 5, 25].map((c, i) => {
+      const v = variant('default', { ok: 4 + i, latency: 1000 * (i + 1) });
+      v.metrics.itlMs = { mean: 20 + 10 * i, p50: 20 + 10 * i, p90: null, p99: null };
+      v.metrics.tokens = { prompt: 1, output: 1, reservedUnused: 0, perS: { prompt: 1, output: 100 * (i + 1), total: 1 } };
+      return { ...run(`c=${c}`, [v]), point: { c } };
+    });
+    const res = results({ runs: points, baseline: 'default', sweep: { fields: ['c'], dimensions: 1 }, reference: { 'c=5': { default: { itlMeanMs: 33, meanLatencyMs: 2500 } } } });
+    const s = loose(runsChart(res));
+    const panel = (title: string) => s.concat!.find((c) => c.title?.text === title)!;
+    const itl = panel('mean inter-token latency (ms)');
+    const pub = itl.layer!.find((l) => markType(l) === 'point') as Unit & { data: { values: Row[] } };
+    expect(pub.data.values).toEqual([{ x: 5, run: 'c=5', variant: 'default', metric: 'itlMeanMs', value: 33 }]);
+    // Latency is shown in seconds: the published 2,500 ms is drawn as 2.5 s.
+    const latency = panel('mean latency (s)').layer!.find((l) => markType(l) === 'point') as Unit & { data: { values: Row[] } };
+    expect(latency.data.values[0]!.value).toBe(2.5);
+    expect([s.title.subtitle ?? []].flat().join(' ')).toContain('hollow diamonds: the published figures');
+    // A changed run (--seed) draws none: the figures describe the file as written.
+    const changed = loose(runsChart({ ...res, changed: ['--seed 2'] }));
+    expect(changed.concat!.every((c) => !c.layer?.some((l) => markType(l) === 'point'))).toBe(true);
+  });
+
+  it('long lists in a subtitle wrap into lines of bounded length', () => {
+    const lines = wrapList('Runs: ', ['1 = aaaa bbbb', '2 = cccc dddd', '3 = eeee'], 30);
+    expect(lines).toEqual(['Runs: 1 = aaaa bbbb;', '2 = cccc dddd; 3 = eeee.']);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(30);
   });
 });

@@ -263,3 +263,36 @@ describe('reports/index.html', () => {
     expect(indexPage([])).toContain('0 reports');
   });
 });
+
+describe('a serving sweep page', () => {
+  /** One option per point of a concurrency sweep, with sizes: output tokens/s 50, 400, 900, 960, 1000. */
+  function serving() {
+    const runs = [1, 10, 50, 100, 200].map((c, i) => {
+      const v = variant('default', { ok: 4 });
+      const out = [50, 400, 900, 960, 1000][i]!;
+      v.metrics.tokens = { prompt: 1000, output: 2 * out, reservedUnused: 0, perS: { prompt: 500, output: out, total: out + 500 } };
+      v.metrics.ttftMs = { mean: 100 * c, p50: 100 * c, p90: null, p99: null };
+      v.metrics.itlMs = { mean: 20, p50: 20, p90: null, p99: null };
+      return { ...run(`workload.concurrency=${c}`, [v]), point: { 'workload.concurrency': c } };
+    });
+    return results({ runs, baseline: 'default', sweep: { fields: ['workload.concurrency'], dimensions: 1 }, reference: { 'workload.concurrency=50': { default: { outputTokensPerS: 880 } } } });
+  }
+
+  it('answers where to run, with its table, and keeps the points folded instead of a section each', () => {
+    const html = htmlReport(serving(), facts);
+    has(html, 'One server, one option: the answer is where to run it.');
+    has(html, '<th scope="row">run here</th><td class="num">100</td>');
+    lacks(html, 'Main metric: <strong>success rate');
+    // No section per point, even the one with published figures: the sweep chart and the folded tables carry them.
+    lacks(html, 'id="run-3"');
+    has(html, "Every point's full table (5)");
+  });
+
+  it('a sweep of two options keeps the best-option answer and a section per point with published figures', () => {
+    const r = serving();
+    for (const x of r.runs) x.variants.push(variant('other', { ok: 2 }));
+    const html = htmlReport(r, facts);
+    has(html, 'Main metric: <strong>success rate');
+    has(html, 'id="run-3"');
+  });
+});

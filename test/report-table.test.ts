@@ -69,7 +69,9 @@ describe('tables never hide what matters', () => {
     expect(markdownReport(single(r))).toContain('- left out, not measured in any variant: requests sent');
     // Every catalogue row is either shown or named.
     const named = t.remarks.join(', ');
-    for (const m of METRICS) expect(labels(t).includes(`${m.label} (${m.unit})`) || named.includes(m.label), m.key).toBe(true);
+    for (const m of METRICS.filter((x) => !x.tokens)) expect(labels(t).includes(`${m.label} (${m.unit})`) || named.includes(m.label), m.key).toBe(true);
+    // A run whose requests have no size has no token rows at all, shown or named.
+    for (const m of METRICS.filter((x) => x.tokens)) expect(labels(t).includes(`${m.label} (${m.unit})`) || named.includes(m.label), m.key).toBe(false);
   });
 
   it('a count or a detection time against a zero or tiny baseline is an absolute difference, not −4659%', () => {
@@ -204,5 +206,108 @@ describe('the answer', () => {
 describe('reference keys', () => {
   it("the loader's list of catalogue keys is the catalogue's, row for row", () => {
     expect([...CATALOGUE_KEYS]).toEqual(METRICS.map((m) => m.key));
+  });
+});
+
+/** `v` with request sizes: tokens, timings of streamed answers (or none), and the 429s by quota. */
+function sized(v: VariantResult, o: { prompt: number; output: number; streamed?: boolean; byTokens?: number; unused?: number }): VariantResult {
+  const m = v.metrics;
+  const seconds = m.totalTimeMs! / 1000;
+  const t = (x: number | null) => ({ mean: x, p50: x, p90: x, p99: x === null ? null : x * 2 });
+  m.tokens = { prompt: o.prompt, output: o.output, reservedUnused: o.unused ?? 0, perS: { prompt: o.prompt / seconds, output: o.output / seconds, total: (o.prompt + o.output) / seconds } };
+  const streamed = o.streamed ?? true;
+  m.ttftMs = t(streamed ? 300 : null);
+  m.tpotMs = t(streamed ? 20 : null);
+  m.itlMs = t(streamed ? 20 : null);
+  m.rateLimitedBy = { requests: 0, tokens: o.byTokens ?? 0, concurrent: 0 };
+  return v;
+}
+
+describe('token rows', () => {
+  it('a run with sizes shows tokens, tokens/s, TTFT, TPOT and ITL with units, and 429s by quota only where they happened', () => {
+    const a = sized(variant('reserve', { ok: 4 }), { prompt: 4000, output: 1000, unused: 300 });
+    const b = sized(variant('requests only', { ok: 3, rateLimited: 1 }), { prompt: 3000, output: 600, byTokens: 1 });
+    const r = run('x', [b, a]);
+    const t = comparison(single(r), r);
+    // totalTimeMs is 2 s: tokens/s are the counts over 2 s.
+    expect(row(t, 'prompt tokens (tokens)')!.slice(1, 3)).toEqual(['3000', '4000']);
+    expect(row(t, 'output tokens (tokens)')!.slice(1, 3)).toEqual(['600', '1000']);
+    expect(row(t, 'output tokens/s (tokens/s)')!.slice(1, 3)).toEqual(['300.0', '500.0']);
+    expect(row(t, 'total tokens/s (tokens/s)')!.slice(1, 4)).toEqual(['1800.0', '2500.0', '+38.9%']);
+    expect(row(t, 'reserved, not used (tokens)')!.slice(1, 3)).toEqual(['0', '300']);
+    expect(row(t, 'p50 time to first token (ms)')!.slice(1, 3)).toEqual(['300.0', '300.0']);
+    expect(row(t, 'p99 time to first token (ms)')!.slice(1, 3)).toEqual(['600.0', '600.0']);
+    expect(row(t, 'p50 time per output token (ms)')!.slice(1, 3)).toEqual(['20.00', '20.00']);
+    expect(row(t, 'p99 inter-token latency (ms)')!.slice(1, 3)).toEqual(['40.00', '40.00']);
+    // The 429 came from the tokens quota: that row shows; the requests and concurrent quotas gave none.
+    expect(row(t, '429s from the tokens quota (attempts)')!.slice(1, 3)).toEqual(['1', '0']);
+    expect(labels(t)).not.toContain('429s from the requests quota (attempts)');
+    expect(t.remarks.join(' ')).toContain('429s from the requests quota, 429s from the concurrent quota');
+    // Every row carries its unit.
+    for (const l of labels(t)) expect(l).toMatch(/\([^)]+\)$/);
+  });
+
+  it('answers that did not stream leave the timing rows out, named as not measured', () => {
+    const r = run('x', [sized(variant('a', { ok: 4 }), { prompt: 10, output: 10, streamed: false }), sized(variant('b', { ok: 4 }), { prompt: 10, output: 10, streamed: false })]);
+    const t = comparison(single(r), r);
+    expect(labels(t)).not.toContain('p50 time to first token (ms)');
+    expect(t.remarks.find((x) => x.startsWith('left out, not measured'))).toContain('mean time to first token, p50 time to first token, p99 time to first token, p50 time per output token, mean inter-token latency');
+    expect(labels(t)).toContain('output tokens/s (tokens/s)');
+  });
+
+  it('published token figures are checked like any other row', () => {
+    const a = sized(variant('a', { ok: 4 }), { prompt: 4000, output: 1000 });
+    const r = run('x', [a]);
+    const res = results({ runs: [r], baseline: 'a', reference: { x: { a: { outputTokensPerS: 480, itlP50Ms: 30 } } } });
+    const checks = checkFigures(res);
+    expect(checks.map((c) => [c.row.key, c.verdict])).toEqual([
+      ['outputTokensPerS', 'reproduced'],
+      ['itlP50Ms', 'off'],
+    ]);
+  });
+});
+
+describe('a serving sweep', () => {
+  /** A sweep over concurrency of one option, with these output tokens/s and TTFT p50 per point. */
+  function serving(points: [number, number, number][]): Results {
+    const runs = points.map(([c, out, ttft]) => {
+      const v = sized(variant('default', { ok: 4 }), { prompt: 1000, output: 2 * out });
+      v.metrics.ttftMs = { mean: ttft, p50: ttft, p90: ttft, p99: ttft };
+      return { ...run(`workload.concurrency=${c}`, [v]), point: { 'workload.concurrency': c } };
+    });
+    return results({ runs, baseline: 'default', reference: {}, sweep: { fields: ['workload.concurrency'], dimensions: 1 } });
+  }
+
+  it('answers where to run: the smallest concurrency within 5% of the most output tokens/s, the point before, and the peak', () => {
+    const res = serving([
+      [1, 50, 400],
+      [10, 400, 500],
+      [50, 900, 800],
+      [100, 960, 6000],
+      [200, 1000, 60000],
+    ]);
+    const t = answerTable(res)!;
+    expect(t.title).toContain('where to run');
+    expect(t.header.slice(0, 3)).toEqual(['', 'workload.concurrency', 'output tokens/s']);
+    expect(t.rows).toEqual([
+      ['run here', '100', '960.0', '96.0', '6000.0', '20.0'],
+      ['one step less', '50', '900.0', '90.0', '800.0', '20.0'],
+      ['the most output tokens/s', '200', '1000.0', '100.0', '60000.0', '20.0'],
+    ]);
+    // The peak itself at the first point within 5%: no "most" row of its own.
+    const flat = answerTable(serving([[1, 100, 1], [2, 1000, 2], [3, 990, 3]]))!;
+    expect(flat.rows.map((x) => x[0])).toEqual(['run here', 'one step less']);
+  });
+
+  it('a sweep of two options is still answered by the best option at each point', () => {
+    const res = serving([[1, 50, 400], [10, 400, 500]]);
+    for (const r of res.runs) r.variants.push(sized(variant('other', { ok: 2 }), { prompt: 1, output: 1 }));
+    expect(answerTable(res)!.title).toContain('the best option at each point');
+  });
+
+  it("the sweep's summary gives each variant's output tokens/s beside its requests/s", () => {
+    const t = sweepTable(serving([[1, 50, 400], [10, 400, 500]]));
+    expect(t.header).toContain('default (output tokens/s)');
+    expect(t.rows.map((r) => r[2])).toEqual(['50.0', '400.0']);
   });
 });

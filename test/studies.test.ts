@@ -139,6 +139,90 @@ describe('the document results as scenarios', () => {
   });
 });
 
+describe('the token studies', () => {
+  const PER_MIN = { requests: 500, tokens: 30_000 };
+  const KEYS = 4;
+  /** The run's own tokens per successful request, and the ceiling min(RPM, TPM ÷ that) × keys in requests/s. */
+  const ceiling = (m: Results['runs'][number]['variants'][number]['metrics']): number => {
+    const perRequest = (m.tokens!.prompt + m.tokens!.output) / m.ok;
+    return (Math.min(PER_MIN.requests, PER_MIN.tokens / perRequest) * KEYS) / 60;
+  };
+
+  it('token-quotas: the request-only limiter collects 429s from the tokens quota; charging as the provider does avoids them', () => {
+    const r = results('token-quotas');
+    const v = (name: string) => r.runs[0]!.variants.find((x) => x.name === name)!.metrics;
+    const only = v('requests only');
+    // The 429s come from the tokens quota, none from the requests quota, and they are every 429 there is.
+    expect(only.rateLimitedBy!.tokens).toBeGreaterThan(0);
+    expect(only.rateLimitedBy!.requests).toBe(0);
+    expect(only.rateLimitedBy!.tokens).toBe(only.attemptOutcomes.rateLimited);
+    expect(only.ok + only.rateLimitedBy!.tokens).toBe(only.requests);
+    // Counting tokens only when an answer ends misses the provider's reservations in flight: 429s too.
+    const actual = v('tokens on actual use');
+    expect(actual.rateLimitedBy!.tokens).toBeGreaterThan(actual.requests / 2);
+    // Charged as the provider charges them: nothing refused, everything through.
+    for (const name of ['requests + tokens', 'provider token bucket', 'chat mix (dataset)']) {
+      expect(v(name).attemptOutcomes.rateLimited, name).toBe(0);
+      expect(v(name).ok, name).toBe(v(name).requests);
+      expect(v(name).tokens!.reservedUnused, name).toBeGreaterThan(0);
+    }
+    // The notes carry the run's own arithmetic.
+    const reserve = v('requests + tokens');
+    const perRequest = (reserve.tokens!.prompt + reserve.tokens!.output) / reserve.ok;
+    expect(r.notes!.join(' ')).toContain(`÷ ${reserve.ok.toLocaleString('en-US')} = ${perRequest.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} tokens`);
+    expect(r.notes!.join(' ')).toContain(`${ceiling(reserve).toFixed(3)} requests/s`);
+  });
+
+  it('token-quotas: long enough that the first window is a small share; buckets meet the ceiling within 2%, the exact window loses only its unused room', () => {
+    const r = results('token-quotas');
+    const v = (name: string) => r.runs[0]!.variants.find((x) => x.name === name)!;
+    const reserve = v('requests + tokens');
+    const m = reserve.metrics;
+    // A sliding window admits up to one extra window at the start: at least 100 windows keeps that under 1%.
+    expect(m.totalTimeMs! / 60_000).toBeGreaterThan(100);
+    // With token buckets on both sides, throughput meets min(RPM, TPM ÷ tokens per request) within 2%.
+    const bucket = v('provider token bucket').metrics;
+    expect(Math.abs(bucket.throughputPerS! / ceiling(bucket) - 1)).toBeLessThan(0.02);
+    // An exact window never lets more through than the ceiling, and what it loses is the room its
+    // windows left unused: tokens/s = the keys' mean window content ÷ the window, within 2%.
+    for (const name of ['requests + tokens', 'chat mix (dataset)']) {
+      const x = v(name);
+      expect(x.metrics.throughputPerS!, name).toBeLessThan(ceiling(x.metrics));
+      const kw = x.series.tokens!.keyWindow!;
+      expect(kw.limit).toBe(PER_MIN.tokens);
+      // Whole windows only: leave out the first and last bucket (the run starting and draining).
+      const inside = Object.values(kw.byKey).flatMap((xs) => xs.slice(1, -1));
+      const held = inside.reduce((a, b) => a + b, 0) / inside.length;
+      expect(held, name).toBeLessThan(kw.limit);
+      const tokensPerS = (held * KEYS * 1000) / kw.windowMs;
+      expect(Math.abs(tokensPerS / x.metrics.tokens!.perS.total! - 1), name).toBeLessThan(0.02);
+    }
+  });
+
+  it('llm-serving: ITL rises with concurrency and tokens/s flattens, within 15% of the published table at every concurrency (TTFT too)', () => {
+    const r = results('llm-serving');
+    const points = r.runs.map((x) => ({ c: x.point!['workload.concurrency'] as number, m: x.variants[0]!.metrics, ref: r.reference[x.name]!.default! }));
+    expect(points.map((p) => p.c)).toEqual([1, 5, 25, 50, 100, 150, 200, 250]);
+    for (const { c, m, ref } of points) {
+      expect(Math.abs(m.itlMs!.mean! / ref.itlMeanMs! - 1), `ITL at ${c}`).toBeLessThan(0.15);
+      expect(Math.abs(m.tokens!.perS.output! / ref.outputTokensPerS! - 1), `output tokens/s at ${c}`).toBeLessThan(0.15);
+      // Fitted (a line through 1–50, maxSequences from 100–250), so a regression check as much as a fit.
+      expect(Math.abs(m.ttftMs!.mean! / ref.ttftMeanMs! - 1), `TTFT at ${c}`).toBeLessThan(0.15);
+    }
+    // The shape: ITL rises until the server's sequences are full, then stays; tokens/s flattens there;
+    // time to first token keeps growing (the wait for a slot).
+    for (let i = 1; i < points.length; i++) {
+      expect(points[i]!.m.ttftMs!.mean!).toBeGreaterThan(points[i - 1]!.m.ttftMs!.mean!);
+      expect(points[i]!.m.tokens!.perS.output!).toBeGreaterThan(points[i - 1]!.m.tokens!.perS.output! * 0.98);
+    }
+    for (let i = 1; i <= 4; i++) expect(points[i]!.m.itlMs!.mean!).toBeGreaterThan(points[i - 1]!.m.itlMs!.mean! * 1.1);
+    const flat = points.slice(4).map((p) => p.m.tokens!.perS.output!);
+    expect(Math.max(...flat) / Math.min(...flat)).toBeLessThan(1.02);
+    // The answer says where to run: the knee, 100, within 5% of the most output tokens/s.
+    expect(folder.stdout).toMatch(/run here\s+100\s+/);
+  });
+});
+
 /** What a person at a 1400 × 1000 window sees of a page, measured in the page itself. */
 interface PageLook {
   problems: string[];

@@ -220,3 +220,46 @@ export function pointList(results: Results, runs: readonly RunResult[]): string 
   flush();
   return `${axis} = ${parts.join(', ')}`;
 }
+
+/**
+ * A serving sweep: every point runs one option (nothing to pick) against a server, over a numeric
+ * swept value (concurrency), and the requests have sizes. There the answer is not which option
+ * wins but where to run: past the point where output tokens/s stops growing, more requests in
+ * flight only wait longer for their first token.
+ */
+export const SATURATED = 0.05;
+export const SERVING_BY = `output tokens/s: the smallest value within ${SATURATED * 100}% of the most (beyond it more requests in flight only wait longer for their first token)`;
+
+/** One point of a serving sweep as the answer shows it. */
+export interface ServingPoint {
+  run: RunResult;
+  x: number;
+  outputPerS: number;
+  ttftP50Ms: number | null;
+  itlP50Ms: number | null;
+}
+
+/** The knee of a serving sweep (the smallest swept value within SATURATED of the peak output tokens/s), the point before it, and the peak. */
+export interface ServingAnswer {
+  axis: string;
+  knee: ServingPoint;
+  before: ServingPoint | null;
+  peak: ServingPoint;
+}
+
+export function servingAnswer(results: Results): ServingAnswer | null {
+  const axis = sweepAxis(results);
+  if (axis === null || results.runs.length < 2) return null;
+  if (!results.runs.every((r) => options(r).length === 1 && r.variants.length === 1)) return null;
+  const points: ServingPoint[] = [];
+  for (const run of results.runs) {
+    const m = run.variants[0]!.metrics;
+    const out = m.tokens?.perS.output;
+    if (out === null || out === undefined) return null;
+    points.push({ run, x: run.point![axis] as number, outputPerS: out, ttftP50Ms: m.ttftMs?.p50 ?? null, itlP50Ms: m.itlMs?.p50 ?? null });
+  }
+  points.sort((a, b) => a.x - b.x);
+  const peak = points.reduce((a, b) => (b.outputPerS > a.outputPerS ? b : a));
+  const i = points.findIndex((p) => p.outputPerS >= (1 - SATURATED) * peak.outputPerS);
+  return { axis, knee: points[i]!, before: i > 0 ? points[i - 1]! : null, peak };
+}

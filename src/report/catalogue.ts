@@ -23,6 +23,8 @@ export interface MetricRow {
    * difference ("46 more", "51.40 s more"), never a percentage of almost nothing.
    */
   absolute?: 'count' | 'time';
+  /** A row about request sizes (tokens, streaming, 429s by quota): shown only in runs whose requests have sizes. */
+  tokens?: boolean;
 }
 
 const row = (
@@ -33,7 +35,7 @@ const row = (
   scale: number,
   digits: number,
   better: MetricRow['better'],
-  extra: Pick<MetricRow, 'always' | 'absolute'> = {},
+  extra: Pick<MetricRow, 'always' | 'absolute' | 'tokens'> = {},
 ): MetricRow => ({ key, label, unit, value, scale, digits, better, ...extra });
 
 /**
@@ -46,6 +48,11 @@ const ifLimited = (f: (m: VariantMetrics) => number | null) => (m: VariantMetric
 const attempts = (o: keyof OutcomeCounts) => (m: VariantMetrics): number => m.attemptOutcomes[o];
 const count = { absolute: 'count' } as const;
 const always = { always: true } as const;
+const sized = { tokens: true } as const;
+/** A token figure of a variant with sizes (null without: such a run shows no token rows at all). */
+const tok = (f: (t: NonNullable<VariantMetrics['tokens']>) => number | null) => (m: VariantMetrics): number | null => (m.tokens ? f(m.tokens) : null);
+const timing = (which: 'ttftMs' | 'tpotMs' | 'itlMs', stat: 'mean' | 'p50' | 'p99') => (m: VariantMetrics): number | null => m[which]?.[stat] ?? null;
+const limitedBy = (d: 'requests' | 'tokens' | 'concurrent') => (m: VariantMetrics): number | null => m.rateLimitedBy?.[d] ?? null;
 
 export const METRICS: readonly MetricRow[] = [
   // The Python review client's "总请求数": requests that got a key (the others gave up waiting).
@@ -63,11 +70,31 @@ export const METRICS: readonly MetricRow[] = [
   // One row per way a request or an attempt can end: a failure mode that happened always shows.
   row('ok', 'ok', 'requests', (m) => m.ok, 1, 0, 'higher', { always: true, absolute: 'count' }),
   row('rateLimited', '429 responses', 'attempts', attempts('rateLimited'), 1, 0, 'none'),
+  // The providers' 429s by the quota that gave them (a throttle fault's 429s are in none).
+  row('rateLimitedRequests', '429s from the requests quota', 'attempts', limitedBy('requests'), 1, 0, 'none', sized),
+  row('rateLimitedTokens', '429s from the tokens quota', 'attempts', limitedBy('tokens'), 1, 0, 'none', sized),
+  row('rateLimitedConcurrent', '429s from the concurrent quota', 'attempts', limitedBy('concurrent'), 1, 0, 'none', sized),
   row('serverError', '5xx responses', 'attempts', attempts('serverError'), 1, 0, 'none'),
   row('timeout', 'timeouts', 'attempts', attempts('timeout'), 1, 0, 'none'),
   row('connectFailed', 'connect failures', 'attempts', attempts('connectFailed'), 1, 0, 'none'),
   row('unavailable', 'no healthy provider', 'attempts', attempts('unavailable'), 1, 0, 'none'),
   row('gaveUp', 'gave up waiting for a key', 'requests', (m) => m.outcomes.gaveUp, 1, 0, 'none'),
+  // Tokens of successful requests, and per second of total time (as throughput is).
+  row('promptTokens', 'prompt tokens', 'tokens', tok((t) => t.prompt), 1, 0, 'none', { tokens: true, always: true }),
+  row('outputTokens', 'output tokens', 'tokens', tok((t) => t.output), 1, 0, 'none', { tokens: true, always: true }),
+  row('promptTokensPerS', 'prompt tokens/s', 'tokens/s', tok((t) => t.perS.prompt), 1, 1, 'higher', { tokens: true, always: true }),
+  row('outputTokensPerS', 'output tokens/s', 'tokens/s', tok((t) => t.perS.output), 1, 1, 'higher', { tokens: true, always: true }),
+  row('totalTokensPerS', 'total tokens/s', 'tokens/s', tok((t) => t.perS.total), 1, 1, 'higher', { tokens: true, always: true }),
+  // charge: reserve — max_tokens held in a quota beyond what the answer used, until it ended.
+  row('reservedUnusedTokens', 'reserved, not used', 'tokens', tok((t) => t.reservedUnused), 1, 0, 'none', sized),
+  // Streamed answers only: first token from reaching the provider, then the pace of the rest.
+  row('ttftMeanMs', 'mean time to first token', 'ms', timing('ttftMs', 'mean'), 1, 1, 'lower', sized),
+  row('ttftP50Ms', 'p50 time to first token', 'ms', timing('ttftMs', 'p50'), 1, 1, 'lower', sized),
+  row('ttftP99Ms', 'p99 time to first token', 'ms', timing('ttftMs', 'p99'), 1, 1, 'lower', sized),
+  row('tpotP50Ms', 'p50 time per output token', 'ms', timing('tpotMs', 'p50'), 1, 2, 'lower', sized),
+  row('itlMeanMs', 'mean inter-token latency', 'ms', timing('itlMs', 'mean'), 1, 2, 'lower', sized),
+  row('itlP50Ms', 'p50 inter-token latency', 'ms', timing('itlMs', 'p50'), 1, 2, 'lower', sized),
+  row('itlP99Ms', 'p99 inter-token latency', 'ms', timing('itlMs', 'p99'), 1, 2, 'lower', sized),
   row('keyWaitMeanMs', 'mean key wait', 's', (m) => m.phasesMs.keyWait.mean, 1e-3, 3, 'lower'),
   row('clientsCreated', 'clients created', 'count', (m) => m.connections.clientsCreated, 1, 0, 'none'),
   row('clientsReused', 'clients reused', 'count', (m) => m.connections.clientsReused, 1, 0, 'none'),
@@ -199,7 +226,11 @@ export function healthRows(run: RunResult): MetricRow[] {
   return rows;
 }
 
-/** Every row a run's table can have, in the order it shows them. */
+/** Some variant of the run has request sizes (workload.tokens or a dataset): its table has token rows. */
+export const hasSizes = (run: RunResult): boolean => run.variants.some((v) => v.metrics.tokens !== undefined);
+
+/** Every row a run's table can have, in the order it shows them (token rows only in a run with sizes). */
 export function rowsOf(run: RunResult, base: VariantResult): MetricRow[] {
-  return [...METRICS, ...parallelRows(run, base), ...providerRows(run), ...healthRows(run)];
+  const sizes = hasSizes(run);
+  return [...METRICS.filter((m) => sizes || !m.tokens), ...parallelRows(run, base), ...providerRows(run), ...healthRows(run)];
 }

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results, RunResult, VariantMetrics, VariantResult } from '../metrics/results.js';
-import { checkFigures, sweepAxis, TOLERANCE, type Verdict, withinTolerance } from './answer.js';
+import { checkFigures, comparable, sweepAxis, TOLERANCE, type Verdict, withinTolerance } from './answer.js';
 
 export { sweepAxis } from './answer.js';
 import { METRICS, type MetricRow } from './catalogue.js';
@@ -262,34 +262,172 @@ function single(size: 'half' | 'full', spec: Loose): TopLevelSpec {
   } as unknown as TopLevelSpec;
 }
 
-/** Latency distribution per variant: share of successful requests done within x (log x). Left out when every variant's latency is one value. */
-export function latencyCdfChart(run: RunResult, pal: Palette = palette([run])): TopLevelSpec | null {
-  const withData = run.variants.filter((v) => (v.latencyCdf ?? []).some(([, ms]) => ms > 0));
+/** What a distribution chart says: its titles, the field its x values go in, and the words of its axes and tooltip. */
+interface CdfText {
+  title: string;
+  subtitle: string;
+  field: string;
+  xTitle: string;
+  yTitle: string;
+  tip: string;
+  within: string;
+}
+
+/**
+ * A distribution per variant from `[percentile, ms]` pairs: the share of samples within x, x in
+ * seconds on a log axis. Null when no variant has a sample, when every variant's is one value (a
+ * vertical line), or when the variants lie within 5% of each other at every percentile (one line
+ * on a log axis).
+ */
+function cdfChart(run: RunResult, pal: Palette, cdf: (v: VariantResult) => readonly [number, number][], t: CdfText): TopLevelSpec | null {
+  const withData = run.variants.filter((v) => cdf(v).some(([, ms]) => ms > 0));
   if (withData.length === 0) return null;
   const flat = withData.every((v) => {
-    const ms = v.latencyCdf.map(([, x]) => x);
+    const ms = cdf(v).map(([, x]) => x);
     return Math.max(...ms) <= Math.min(...ms) * 1.01;
   });
-  // Within 5% at every percentile the lines lie on each other on a log axis.
-  if (flat || (withData.length === run.variants.length && nearlySame(withData.map((v) => v.latencyCdf.map(([, ms]) => ms)), 0.05))) return null;
-  const values = withData.flatMap((v) => v.latencyCdf.filter(([, ms]) => ms > 0).map(([p, ms]) => ({ variant: v.name, latencyS: seconds(ms), share: p / 100 })));
+  if (flat || (withData.length === run.variants.length && nearlySame(withData.map((v) => cdf(v).map(([, ms]) => ms)), 0.05))) return null;
+  const values = withData.flatMap((v) => cdf(v).filter(([, ms]) => ms > 0).map(([p, ms]) => ({ variant: v.name, [t.field]: seconds(ms), share: p / 100 })));
   const names = withData.map((v) => v.name);
   return single('half', {
-    title: { text: 'How long successful requests took', subtitle: 'Share of successful requests finished within a time after they arrived' },
+    title: { text: t.title, subtitle: t.subtitle },
     height: 170,
     data: { values },
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
     encoding: {
-      x: { field: 'latencyS', type: 'quantitative', scale: { type: 'log', nice: false }, title: 'latency from arrival to success (s, log scale)' },
-      y: { field: 'share', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'finished within (%)' },
+      x: { field: t.field, type: 'quantitative', scale: { type: 'log', nice: false }, title: t.xTitle },
+      y: { field: 'share', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: t.yTitle },
       color: { field: 'variant', type: 'nominal', sort: names, title: 'variant', scale: scaleOf(pal.variants, names) },
       tooltip: [
         { field: 'variant', type: 'nominal' },
-        { field: 'latencyS', type: 'quantitative', title: 'latency (s)', format: '.3f' },
-        { field: 'share', type: 'quantitative', title: 'finished within (%)', format: '.1%' },
+        { field: t.field, type: 'quantitative', title: t.tip, format: '.3f' },
+        { field: 'share', type: 'quantitative', title: t.within, format: '.1%' },
       ],
     },
   });
+}
+
+/** Latency distribution per variant: share of successful requests done within x (log x). Left out when every variant's latency is one value. */
+export function latencyCdfChart(run: RunResult, pal: Palette = palette([run])): TopLevelSpec | null {
+  return cdfChart(run, pal, (v) => v.latencyCdf ?? [], {
+    title: 'How long successful requests took',
+    subtitle: 'Share of successful requests finished within a time after they arrived',
+    field: 'latencyS',
+    xTitle: 'latency from arrival to success (s, log scale)',
+    yTitle: 'finished within (%)',
+    tip: 'latency (s)',
+    within: 'finished within (%)',
+  });
+}
+
+/** Time to first token per variant (ttftCdf): share of streamed answers whose first token came within x (log x). Only with streamed answers. */
+export function ttftCdfChart(run: RunResult, pal: Palette = palette([run])): TopLevelSpec | null {
+  return cdfChart(run, pal, (v) => v.ttftCdf ?? [], {
+    title: 'Time to first token',
+    subtitle: 'Share of streamed answers whose first token came within a time after reaching the provider (slot wait + prefill)',
+    field: 'ttftS',
+    xTitle: 'time to first token (s, log scale)',
+    yTitle: 'first token within (%)',
+    tip: 'time to first token (s)',
+    within: 'within (%)',
+  });
+}
+
+/** What the tokens-over-time chart draws, in order, each with its own colour. */
+export const TOKEN_FLOWS: readonly { key: 'output' | 'total'; label: string; color: string }[] = [
+  { key: 'output', label: 'output tokens/s', color: '#e45756' },
+  { key: 'total', label: 'total tokens/s (prompt + output)', color: '#4c78a8' },
+];
+
+/**
+ * Tokens per second of successful requests over time (series.tokens), output and total (prompt +
+ * output), a panel per variant on one bucket width. Only with request sizes; not when nothing
+ * succeeded or every variant draws alike.
+ */
+export function tokensChart(run: RunResult): TopLevelSpec | null {
+  if (!run.variants.some((v) => v.series.tokens)) return null;
+  const width = commonWidth(run, 60);
+  const per = run.variants.map((v) => {
+    const t = v.series.tokens;
+    if (!t) return [];
+    const total = t.promptPerS.map((p, i) => p + (t.outputPerS[i] ?? 0));
+    return [
+      ...rebin(v, t.outputPerS, width, 'mean').map((b) => ({ timeS: b.startS, flow: TOKEN_FLOWS[0]!.label, perS: b.value })),
+      ...rebin(v, total, width, 'mean').map((b) => ({ timeS: b.startS, flow: TOKEN_FLOWS[1]!.label, perS: b.value })),
+    ];
+  });
+  if (per.every((rows) => rows.every((r) => r.perS === 0)) || allSame(per)) return null;
+  return timeFacets(run, {
+    title: 'Tokens per second over time',
+    subtitle: [`Tokens of the requests that succeeded, by when they ended: output, and prompt + output, per second (mean over each ${width / 1000} s)`],
+    values: per.flatMap((rows, i) => rows.map((r) => ({ variant: run.variants[i]!.name, ...r }))),
+    height: 100,
+    main: {
+      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'timeS', type: 'quantitative', scale: { domainMin: 0 }, title: 'time since start (s)' },
+        y: { field: 'perS', type: 'quantitative', title: 'tokens per second (tokens/s)' },
+        color: { field: 'flow', type: 'nominal', title: 'tokens', sort: TOKEN_FLOWS.map((f) => f.label), scale: { domain: TOKEN_FLOWS.map((f) => f.label), range: TOKEN_FLOWS.map((f) => f.color) } },
+        tooltip: [
+          { field: 'variant', type: 'nominal' },
+          { field: 'flow', type: 'nominal', title: 'tokens' },
+          { field: 'timeS', type: 'quantitative', title: 'from (s)' },
+          { field: 'perS', type: 'quantitative', title: 'tokens/s', format: '.1f' },
+        ],
+      },
+    },
+  });
+}
+
+/**
+ * Each key's tokens in its quota's trailing window (series.tokens.keyWindow, by admission time,
+ * as the provider's window counts them) against the quota's limit, drawn as a rule: a panel per
+ * variant, a line per key. Only with a tokens quota, and not when no key used any.
+ */
+export function keyWindowChart(run: RunResult): TopLevelSpec | null {
+  const windows = run.variants.map((v) => v.series.tokens?.keyWindow);
+  const first = windows.find((w) => w !== undefined);
+  if (!first) return null;
+  const keys = [...new Set(windows.flatMap((w) => Object.keys(w?.byKey ?? {})))];
+  const values = run.variants.flatMap((v, i) => {
+    const w = windows[i];
+    if (!w) return [];
+    return Object.entries(w.byKey).flatMap(([key, xs]) => xs.map((tokens, b) => ({ variant: v.name, key, timeS: seconds((b + 1) * v.series.bucketMs), tokens })));
+  });
+  if (values.every((x) => x.tokens === 0)) return null;
+  const limits = run.variants.flatMap((v, i) => (windows[i] ? [{ variant: v.name, limit: windows[i].limit }] : []));
+  const windowS = seconds(first.windowMs);
+  const spec = timeFacets(run, {
+    title: "Each key's tokens in its quota window over time",
+    subtitle: [`Tokens each API key's requests used in the ${windowS} s before each moment (by when they were admitted), against the quota (dashed line: ${first.limit} tokens per ${windowS} s)`],
+    values: [...values, ...limits.map((l) => ({ ...l, isLimit: true }))],
+    height: 110,
+    main: {
+      layer: [
+        {
+          transform: [{ filter: 'datum.isLimit !== true' }],
+          mark: { type: 'line', strokeWidth: 1.25 },
+          encoding: {
+            x: { field: 'timeS', type: 'quantitative', scale: { domainMin: 0 }, title: 'time since start (s)' },
+            y: { field: 'tokens', type: 'quantitative', title: `tokens in the last ${windowS} s (tokens)` },
+            color: { field: 'key', type: 'nominal', title: 'API key', sort: keys, scale: { scheme: 'tableau10' } },
+            tooltip: [
+              { field: 'variant', type: 'nominal' },
+              { field: 'key', type: 'nominal', title: 'key' },
+              { field: 'timeS', type: 'quantitative', title: 'at (s)' },
+              { field: 'tokens', type: 'quantitative', title: 'tokens in the window' },
+            ],
+          },
+        },
+        {
+          transform: [{ filter: 'datum.isLimit === true' }],
+          mark: { type: 'rule', color: '#b3261e', strokeDash: [5, 4], strokeWidth: 1.5 },
+          encoding: { y: { field: 'limit', type: 'quantitative' }, tooltip: [{ field: 'limit', type: 'quantitative', title: 'quota (tokens per window)' }] },
+        },
+      ],
+    },
+  });
+  return spec;
 }
 
 /** Attempts per second by outcome, stacked bars, one panel per variant on one bucket width (series.attempts); empty intervals left out. */
@@ -571,6 +709,30 @@ export function limiterChart(run: RunResult, pal: Palette = palette([run])): Top
   } as unknown as TopLevelSpec;
 }
 
+/** Units of the fields a sweep usually varies, for its x axis; any other field says its values are as the scenario writes them. */
+const SWEPT_UNITS: Record<string, string> = {
+  'workload.concurrency': 'requests in flight',
+  'workload.requests': 'requests',
+  'keys.count': 'keys',
+  seed: 'seed',
+};
+export const sweptTitle = (axis: string): string => `${axis} (${SWEPT_UNITS[axis] ?? 'as written'})`;
+
+/** Items joined with "; " into lines of at most `width` characters (an item longer than that has a line of its own), the first line led by `lead`, the last ending in a full stop. */
+export function wrapList(lead: string, items: readonly string[], width: number): string[] {
+  const lines: string[] = [];
+  let line = lead;
+  for (const [i, item] of items.entries()) {
+    const piece = item + (i === items.length - 1 ? '.' : ';');
+    if (line.length > lead.length && line.length + 1 + piece.length > width) {
+      lines.push(line);
+      line = piece;
+    } else line = line === lead ? lead + piece : `${line} ${piece}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
 /** A name broken into lines of at most `width` characters at spaces (axis labels wrap instead of overlapping). */
 export function wrap(name: string, width = 22): string[] {
   const lines: string[] = [];
@@ -667,16 +829,27 @@ export function runsChart(results: Results, pal: Palette = palette(results.runs)
   }
   const marks = results.marks ?? [];
   const xMarks = marks.flatMap((k) => ('x' in k ? [k] : []));
+  // The published figures of each point (reference:), drawn beside the simulated lines, in the table's units.
+  const published = comparable(results)
+    ? results.runs.flatMap((r) =>
+        Object.entries(results.reference[r.name] ?? {}).flatMap(([variant, figures]) =>
+          rows.flatMap((m) => (figures[m.key] === undefined ? [] : [{ x: r.point![axis] as number, run: r.name, variant, metric: m.key, value: Number((figures[m.key]! * m.scale).toFixed(m.digits)) }])),
+        ),
+      )
+    : [];
   const rule = { type: 'rule', strokeDash: [5, 4], color: '#b3261e', strokeWidth: 1.5 };
   const markTip = [{ field: 'label', type: 'nominal', title: 'mark' }];
-  const x = { field: 'x', type: 'quantitative', title: axis, scale: { zero: false } };
+  const x = { field: 'x', type: 'quantitative', title: sweptTitle(axis), scale: { zero: false } };
   const cols = 3;
   return {
     $schema: SCHEMA,
     config: CONFIG,
     title: {
       text: `Each metric against ${axis}`,
-      subtitle: [`The tables’ numbers at every point of the sweep, one line per variant`, ...marks.map((k) => `dashed: ${'x' in k ? `${axis} = ${k.x}` : `${k.metric} = ${k.y}`}: ${k.label}`)],
+      subtitle: [
+        `The tables’ numbers at every point of the sweep, one line per variant${published.length ? '; hollow diamonds: the published figures' : ''}`,
+        ...marks.map((k) => `dashed: ${'x' in k ? `${axis} = ${k.x}` : `${k.metric} = ${k.y}`}: ${k.label}`),
+      ],
     },
     data: { values },
     columns: cols,
@@ -697,7 +870,25 @@ export function runsChart(results: Results, pal: Palette = palette(results.runs)
           ],
         },
       };
+      const pubHere = published.filter((p) => p.metric === m.key);
       const rules = [
+        ...(pubHere.length
+          ? [
+              {
+                data: { values: pubHere },
+                mark: { type: 'point', shape: 'diamond', filled: false, size: 70, strokeWidth: 1.5, color: '#1f2328' },
+                encoding: {
+                  x: { field: 'x', type: 'quantitative' },
+                  y: { field: 'value', type: 'quantitative' },
+                  tooltip: [
+                    { field: 'run', type: 'nominal' },
+                    { field: 'variant', type: 'nominal' },
+                    { field: 'value', type: 'quantitative', title: `published ${title}` },
+                  ],
+                },
+              },
+            ]
+          : []),
         ...(xMarks.length ? [{ data: { values: xMarks }, mark: rule, encoding: { x: { field: 'x', type: 'quantitative' }, tooltip: markTip } }] : []),
         ...(yMarks.length ? [{ data: { values: yMarks }, mark: rule, encoding: { y: { field: 'y', type: 'quantitative' }, tooltip: markTip } }] : []),
       ];
@@ -745,7 +936,8 @@ export function publishedChart(results: Results): TopLevelSpec | null {
       text: 'Published against simulated',
       subtitle: [
         'Hollow: the published figure, with the tolerance around it shaded; filled: the simulated one, coloured by verdict.',
-        ...(runs.length > 1 ? [`Runs: ${runs.map((r, i) => `${i + 1} = ${r}`).join('; ')}.`] : []),
+        // Lines of at most ~160 characters: a sweep's run names are long, and a subtitle does not wrap by itself.
+        ...(runs.length > 1 ? wrapList('Runs: ', runs.map((r, i) => `${i + 1} = ${r}`), 160) : []),
       ],
     },
     data: { values },
@@ -787,6 +979,9 @@ export function runCharts(run: RunResult, pal: Palette = palette([run])): TopLev
   return [
     outcomesChart(run),
     latencyCdfChart(run, pal),
+    ttftCdfChart(run, pal),
+    tokensChart(run),
+    keyWindowChart(run),
     phasesChart(run),
     providerShareChart(run, pal),
     limiterChart(run, pal),

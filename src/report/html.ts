@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results } from '../metrics/results.js';
 import { projectRoot } from '../core/paths.js';
-import { BEST_BY, checkFigures, comparable, describeCheck, type FigureCheck, publishedSummary, tally, TOLERANCE_TEXT } from './answer.js';
+import { BEST_BY, checkFigures, comparable, describeCheck, type FigureCheck, publishedSummary, SERVING_BY, servingAnswer, tally, TOLERANCE_TEXT } from './answer.js';
 import { chartSize, palette, publishedChart, runCharts, runsChart } from './charts.js';
 import { redact } from './redact.js';
 import { answerTable, comparison, referencedRuns, sweepTable, type Table } from './table.js';
@@ -113,10 +113,13 @@ function answerHtml(results: Results, chart: (spec: TopLevelSpec) => string): st
   const t = answerTable(results);
   if (!t) return '';
   const conditions = [...new Set(results.runs.flatMap((r) => r.variants.filter((v) => v.condition).map((v) => v.name)))];
-  const lead = `<p class="lead">Main metric: <strong>${escapeHtml(BEST_BY)}</strong> — of the options that complete the most requests (success rates within 1 percentage point of the best count as equal), the one with the highest throughput wins.${
-    conditions.length ? ` Conditions, compared but never picked: ${conditions.map((c) => `<em>${escapeHtml(c)}</em>`).join(', ')}.` : ''
-  }</p>`;
-  const hasPicks = results.runs.some((r) => r.variants.length > 1);
+  const serving = servingAnswer(results) !== null;
+  const lead = serving
+    ? `<p class="lead">One server, one option: the answer is where to run it. Main metric: <strong>${escapeHtml(SERVING_BY)}</strong>.</p>`
+    : `<p class="lead">Main metric: <strong>${escapeHtml(BEST_BY)}</strong> — of the options that complete the most requests (success rates within 1 percentage point of the best count as equal), the one with the highest throughput wins.${
+        conditions.length ? ` Conditions, compared but never picked: ${conditions.map((c) => `<em>${escapeHtml(c)}</em>`).join(', ')}.` : ''
+      }</p>`;
+  const hasPicks = serving || results.runs.some((r) => r.variants.length > 1);
   const table = hasPicks ? tableHtml({ ...t, remarks: [] }) : '';
   let published = '';
   const summary = publishedSummary(results);
@@ -174,7 +177,9 @@ ${results.notes.map((n) => `<p>${escapeHtml(n.trim()).replace(/\n/g, '<br>')}</p
   const across = runsChart(results, pal);
   // A sweep shows its summary first, full sections only for the points with published figures,
   // and every point's table folded away (a point's charts are one `--set` run away).
-  const shownRuns = results.sweep ? referencedRuns(results) : results.runs;
+  // A serving sweep (one option per point) has nothing to compare within a point: its sweep chart
+  // and the published-against-simulated chart carry every point, and the tables stay folded.
+  const shownRuns = results.sweep ? (servingAnswer(results) ? [] : referencedRuns(results)) : results.runs;
   if (results.sweep) {
     const summary = sweepTable(results);
     const every = results.runs

@@ -1,5 +1,5 @@
 import type { Results, RunResult } from '../metrics/results.js';
-import { BEST_BY, bestVariant, checkFigures, comparable, describeCheck, pointList, publishedSummary, runAnswer } from './answer.js';
+import { BEST_BY, bestVariant, checkFigures, comparable, describeCheck, pointList, publishedSummary, runAnswer, SERVING_BY, servingAnswer, type ServingPoint } from './answer.js';
 import { change, isAbsolute, type MetricRow, rowsOf } from './catalogue.js';
 
 /** One table: header and rows of cells, rendered as text, markdown or HTML. */
@@ -107,15 +107,26 @@ const cell = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify
 export function sweepTable(results: Results): Table {
   const fields = results.sweep?.fields ?? [];
   const variants = results.runs[0]?.variants ?? [];
-  const header = [...fields, ...variants.map((v) => `${v.name}${v.condition ? ' [condition]' : ''} (req/s)`), 'best', 'best: success rate (%)', 'best: mean latency (s)'];
+  // With request sizes, each variant's output tokens/s beside its requests/s.
+  const sized = results.runs.some((r) => r.variants.some((v) => v.metrics.tokens !== undefined));
+  const name = (v: { name: string; condition?: true }): string => `${v.name}${v.condition ? ' [condition]' : ''}`;
+  const header = [
+    ...fields,
+    ...variants.flatMap((v) => [`${name(v)} (req/s)`, ...(sized ? [`${name(v)} (output tokens/s)`] : [])]),
+    'best',
+    'best: success rate (%)',
+    'best: mean latency (s)',
+  ];
   const rows = results.runs.map((run) => {
     const best = bestVariant(run);
     const m = best?.metrics;
     return [
       ...fields.map((f) => cell(run.point?.[f])),
-      ...variants.map(({ name }) => {
-        const t = run.variants.find((v) => v.name === name)?.metrics.throughputPerS;
-        return t === null || t === undefined ? '–' : t.toFixed(2);
+      ...variants.flatMap(({ name }) => {
+        const m = run.variants.find((v) => v.name === name)?.metrics;
+        const t = m?.throughputPerS;
+        const o = m?.tokens?.perS.output;
+        return [t === null || t === undefined ? '–' : t.toFixed(2), ...(sized ? [o === null || o === undefined ? '–' : o.toFixed(1)] : [])];
       }),
       best?.name ?? '–',
       m?.successRate === null || m === undefined ? '–' : (m.successRate * 100).toFixed(1),
@@ -137,7 +148,7 @@ export function answerTable(results: Results): Table | null {
   // Something is compared: two options, or an option beside a condition.
   const picks = results.runs.some((r) => r.variants.length > 1);
   const summary = publishedSummary(results);
-  if (!picks && summary === null) return null;
+  if (!picks && summary === null && servingAnswer(results) === null) return null;
   const remarks: string[] = [];
   const conditions = [...new Set(results.runs.flatMap((r) => r.variants.filter((v) => v.condition).map((v) => v.name)))];
   if (conditions.length) remarks.push(`compared, never picked (conditions, not options): ${conditions.join(', ')}`);
@@ -146,6 +157,20 @@ export function answerTable(results: Results): Table | null {
   const manyRuns = new Set(checks.map((c) => c.run)).size > 1;
   for (const c of checks.filter((x) => x.verdict === 'contradicted')) remarks.push(`  contradicted: ${describeCheck(c, manyRuns)}`);
   for (const c of checks.filter((x) => x.verdict === 'off' || x.verdict === 'missing')) remarks.push(`  ${c.verdict === 'off' ? 'off' : 'not measured'}: ${describeCheck(c, manyRuns)}`);
+  const serving = servingAnswer(results);
+  if (serving) {
+    const { axis, knee, before, peak } = serving;
+    const ms = (v: number | null): string => (v === null ? '–' : v.toFixed(1));
+    const line = (what: string, p: ServingPoint): string[] => [what, String(p.x), p.outputPerS.toFixed(1), ((p.outputPerS / peak.outputPerS) * 100).toFixed(1), ms(p.ttftP50Ms), ms(p.itlP50Ms)];
+    const rows = [line('run here', knee), ...(before ? [line('one step less', before)] : []), ...(peak !== knee ? [line('the most output tokens/s', peak)] : [])];
+    return {
+      title: `The answer: where to run, by ${SERVING_BY}`,
+      header: ['', axis, 'output tokens/s', 'of the most (%)', 'p50 time to first token (ms)', 'p50 inter-token latency (ms)'],
+      rows,
+      notes: [],
+      remarks,
+    };
+  }
   if (results.sweep) {
     const wins = new Map<string, RunResult[]>();
     for (const run of results.runs) {
