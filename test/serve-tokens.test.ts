@@ -1,7 +1,8 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serve, type Serving } from '../src/providers/server.js';
-import type { Provider, Serving as ServingModel } from '../src/scenario/types.js';
+import type { Serving as ServingModel } from '../src/providers/spec.js';
+import type { Provider } from '../src/scenario/types.js';
 import { scenario } from './helpers/scenario.js';
 
 /** A provider of the test scenario with these fields. */
