@@ -322,6 +322,23 @@ describe('gatesim serve streams without a serving model, and breaks a failed str
     }
   });
 
+  it('an answer of 10,000,000 tokens due at once goes out as the client reads it; a client that leaves ends it', async () => {
+    // 10 M events of ~180 bytes would be 1.8 GB in one string: the server writes them in pieces as the socket drains.
+    const srv = await start({ latency: { dist: 'constant', value: 1 } });
+    try {
+      let read = 0;
+      const r = await sse(srv, { model: 'm', messages: MESSAGES, max_tokens: 10_000_000, stream: true }, {}, () => ++read === 1000);
+      expect(r.events).toHaveLength(1000);
+      expect(r.events.every((e) => contentOf(e) !== undefined)).toBe(true);
+      await vi.waitFor(() => expect(srv.streams()).toEqual({ open: 0, timers: 0 }), { timeout: 30_000, interval: 10 });
+      const next = await post(srv, { model: 'm', messages: MESSAGES, max_tokens: 2 });
+      expect(next.statusCode).toBe(200);
+      await next.body.dump();
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('a failure after the head is an error event and no [DONE]', async () => {
     const srv = await start({ serving: servingModel(20, 5), capacity: 64, failure: 1 });
     try {

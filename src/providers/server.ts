@@ -160,8 +160,13 @@ interface Pending {
   /** When the first token is due and the time per token after it (scenario ms; NaN without a serving model: all at the end). */
   firstAt: number;
   tpot: number;
-  /** Tokens written so far. */
+  /** Tokens written so far, and tokens due (written as the socket takes them). */
   sent: number;
+  due: number;
+  /** Waiting for the socket to drain before writing more. */
+  waiting: boolean;
+  /** What ends the stream once every due token is written (the answer came). */
+  ending: string | undefined;
   /** The wall clock's timer for the next write, or -1. */
   timer: number;
   /** What every chunk of this stream starts with (id, created, model). */
@@ -180,6 +185,8 @@ const error = (res: ServerResponse, status: number, message: string, type: strin
 
 // Chunks of a stream: the first token carries the role, as OpenAI's first chunk does; tokens after it a leading space.
 const TOKEN_END = '"},"finish_reason":null}]}\n\n';
+/** Most token events in one write: a long answer due at once goes out in pieces, as the socket drains. */
+const WRITE_TOKENS = 256;
 const FAILED = `data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } })}\n\n`;
 
 /**
@@ -203,7 +210,7 @@ class Endpoint implements ReplySink {
   private readonly pending = new Map<number, Pending>();
   private nextToken = 1;
   /** Streams with a head written and no end yet, and the timers they hold. */
-  streams = 0;
+  private readonly open = new Set<Pending>();
   timers = 0;
   private readonly kTick: number;
   /** The quotas a stream's head reports (reused). */
@@ -276,22 +283,20 @@ class Endpoint implements ReplySink {
     const token = this.nextToken++;
     const id = `chatcmpl-gatesim-${token}`;
     const created = Math.floor(Date.now() / 1000);
-    const p: Pending = { res, key, chat, id, created, head: false, firstAt: NaN, tpot: NaN, sent: 0, timer: -1, prefix: '' };
+    const p: Pending = { res, key, chat, id, created, head: false, firstAt: NaN, tpot: NaN, sent: 0, due: 0, waiting: false, ending: undefined, timer: -1, prefix: '' };
     if (chat.stream) p.prefix = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(chat.model)},"choices":[`;
     this.pending.set(token, p);
-    res.on('close', () => this.left(token));
+    res.on('close', () => this.left(token, p));
     this.totals.requests++;
     // Without max_tokens nothing is reserved beyond the answer itself.
     this.model.send(token, key, chat.promptTokens, chat.outputTokens, chat.maxTokens ?? chat.outputTokens);
   }
 
   /** The connection closed: a request still pending is forgotten, and its stream's timer stopped. */
-  private left(token: number): void {
-    const p = this.pending.get(token);
-    if (!p) return;
+  private left(token: number, p: Pending): void {
     this.pending.delete(token);
     this.stopTimer(p);
-    if (p.head) this.streams--;
+    this.open.delete(p);
   }
 
   live(token: number): boolean {
@@ -310,7 +315,7 @@ class Endpoint implements ReplySink {
     p.res.writeHead(200, headers);
     p.res.flushHeaders();
     p.head = true;
-    this.streams++;
+    this.open.add(p);
     p.firstAt = firstTokenAt;
     p.tpot = tpotMs;
     if (firstTokenAt === firstTokenAt && p.chat.outputTokens > 0) this.schedule(p, token, firstTokenAt);
@@ -328,34 +333,55 @@ class Endpoint implements ReplySink {
     this.timers--;
   }
 
-  /** A stream's timer: writes every token due by now (and within a wall millisecond of it), then waits for the next. */
+  /** Streams open now. */
+  get streams(): number {
+    return this.open.size;
+  }
+
+  /** A stream's timer: every token due by now (and within a wall millisecond of it) is written, then it waits for the next. */
   private tick(token: number): void {
     const p = this.pending.get(token);
     if (!p) return;
     p.timer = -1;
     this.timers--;
     const soon = this.clock.now() + 1 / this.clock.scale;
-    let upTo = p.sent;
-    while (upTo < p.chat.outputTokens && p.firstAt + upTo * p.tpot <= soon) upTo++;
-    this.writeTokens(p, upTo);
-    if (p.sent < p.chat.outputTokens) this.schedule(p, token, p.firstAt + p.sent * p.tpot);
+    while (p.due < p.chat.outputTokens && p.firstAt + p.due * p.tpot <= soon) p.due++;
+    this.pump(p);
+    if (p.due < p.chat.outputTokens) this.schedule(p, token, p.firstAt + p.due * p.tpot);
   }
 
-  /** Writes tokens up to (not including) number `upTo`, each its own event, in one write. */
-  private writeTokens(p: Pending, upTo: number): void {
-    if (upTo <= p.sent) return;
-    let out = '';
-    for (let i = p.sent; i < upTo; i++) {
-      out += i === 0 ? `${p.prefix}{"index":0,"delta":{"role":"assistant","content":"tok${TOKEN_END}` : `${p.prefix}{"index":0,"delta":{"content":" tok${TOKEN_END}`;
+  /**
+   * Writes the tokens due, each its own event, at most WRITE_TOKENS to a write and no more while
+   * the socket has not drained (a client reading slowly holds the rest here, not in memory); then
+   * the stream's ending, once the answer has come.
+   */
+  private pump(p: Pending): void {
+    if (p.waiting) return;
+    while (p.sent < p.due) {
+      if (p.res.destroyed) return;
+      const upTo = Math.min(p.due, p.sent + WRITE_TOKENS);
+      let out = '';
+      for (let i = p.sent; i < upTo; i++) {
+        out += i === 0 ? `${p.prefix}{"index":0,"delta":{"role":"assistant","content":"tok${TOKEN_END}` : `${p.prefix}{"index":0,"delta":{"content":" tok${TOKEN_END}`;
+      }
+      p.sent = upTo;
+      if (!p.res.write(out)) {
+        p.waiting = true;
+        p.res.once('drain', () => {
+          p.waiting = false;
+          this.pump(p);
+        });
+        return;
+      }
     }
-    p.sent = upTo;
-    p.res.write(out);
+    if (p.ending !== undefined) this.endStream(p, p.ending);
   }
 
   /** The last write of a stream, then its end. */
   private endStream(p: Pending, last: string): void {
     this.stopTimer(p);
-    this.streams--;
+    this.open.delete(p);
+    p.ending = undefined;
     if (!p.res.destroyed) p.res.end(last);
   }
 
@@ -372,10 +398,12 @@ class Endpoint implements ReplySink {
       // A stream: its tokens all due now; a failure after the head breaks it off without [DONE].
       if (outcome === Outcome.ok) {
         this.totals.ok++;
-        this.writeTokens(p, chat.outputTokens);
+        this.stopTimer(p);
         let last = `${p.prefix}{"index":0,"delta":{},"finish_reason":"${finish}"}]}\n\n`;
         if (chat.includeUsage) last += `${p.prefix}],"usage":{"prompt_tokens":${prompt},"completion_tokens":${output},"total_tokens":${prompt + output}}}\n\n`;
-        this.endStream(p, `${last}data: [DONE]\n\n`);
+        p.due = chat.outputTokens;
+        p.ending = `${last}data: [DONE]\n\n`;
+        this.pump(p);
       } else if (outcome === Outcome.connectFailed) {
         this.totals.refused++;
         this.endStream(p, '');
