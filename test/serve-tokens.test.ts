@@ -308,6 +308,23 @@ describe('gatesim serve streams (stream: true)', () => {
   });
 });
 
+describe('gatesim serve: a reset mid-stream', () => {
+  it('breaks the streams in progress off with an error event, and frees their timers', async () => {
+    const srv = await start({ serving: servingModel(10, 50), capacity: 64 });
+    try {
+      const r = await sse(srv, { model: 'm', messages: MESSAGES, max_tokens: 1000, stream: true }, {}, (e) => {
+        if (contentOf(e) === 'tok') srv.reset();
+      });
+      const last = JSON.parse(r.events.at(-1)!.data) as ErrorBody;
+      expect(last.error.type).toBe('server_error');
+      expect(r.events.some((e) => e.data === '[DONE]')).toBe(false);
+      expect(srv.streams()).toEqual({ open: 0, timers: 0 });
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe('gatesim serve streams without a serving model, and breaks a failed stream off', () => {
   it('without a serving model the whole answer streams when the model answers', async () => {
     const srv = await start({ latency: { dist: 'constant', value: 200 } });
