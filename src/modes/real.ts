@@ -182,7 +182,11 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     keyNames: secrets.map(fingerprint),
     pool: makePool,
     connections: () => new DirectConnections(pooled, s.providers.length, keys.count),
-    providers: (sink) => s.providers.map((p) => new HttpProvider(p, secrets, pooled, s.request, clock, sink, sockets)),
+    providers: (sink) => {
+      // What the mock model is told in simulation (MockOptions), real mode's client is told here.
+      const options = { sized: s.workload.tokens !== undefined, stream: s.request.stream };
+      return s.providers.map((p) => new HttpProvider(p, secrets, pooled, s.request, clock, sink, sockets, options));
+    },
     trackRemaps: false,
     onDone: () => finish(),
   });
@@ -258,12 +262,13 @@ export type Cooldown = NonNullable<VariantResult['cooldown']>;
 
 /**
  * Wall ms until the windows a scenario knows of have cleared: the longest of its client-side
- * limit (`keys.limit` with its guard, which the provider's own limit is presumed to match) and
- * the providers' own `limit`s, at the time scale.
+ * windows (`keys.limit`, requests and tokens, with its guard, which the provider's own limit is
+ * presumed to match) and the providers' own windows of requests and tokens, at the time scale.
  */
 export function windowsWallMs(s: Scenario, scale: number, guardWallMs: number): number {
-  let ms = s.keys.limit ? (s.keys.limit.windowMs + s.keys.guardMs) * scale + guardWallMs : 0;
-  for (const p of s.providers) if (p.limit) ms = Math.max(ms, p.limit.windowMs * scale);
+  const client = Math.max(s.keys.limit?.windowMs ?? 0, s.keys.tokens?.windowMs ?? 0);
+  let ms = client > 0 ? (client + s.keys.guardMs) * scale + guardWallMs : 0;
+  for (const p of s.providers) ms = Math.max(ms, (p.limit?.windowMs ?? 0) * scale, (p.tokens?.windowMs ?? 0) * scale);
   return ms;
 }
 

@@ -1,12 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Outcome, type OutcomeCode } from '../core/outcome.js';
+import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
+import { MAX_TOKENS } from '../sim/dist.js';
 import { stream } from '../sim/random.js';
 import { WallClock } from '../sim/wall-clock.js';
 import type { Provider } from './spec.js';
 import { MockProvider } from './mock.js';
-import type { ReplySink } from './port.js';
+import { blankUsage, type ReplySink, type Usage } from './port.js';
+import { countWords, DEFAULT_OUTPUT_TOKENS, formatDuration, OUTPUT_TOKENS_HEADER, rateLimitHeaders, windowWords, wordsOf } from './wire.js';
 import { RESET_HEADER, RESET_PATH, SERVE_HEADER } from './reset.js';
 
 /** Options of `gatesim serve`. */
@@ -60,9 +62,115 @@ export interface ServeTotals {
 
 const zero = (): Totals => ({ requests: 0, ok: 0, rateLimited: 0, serverError: 0, refused: 0, keys: 0, evicted: 0 });
 
+/** A chat completion request as `gatesim serve` reads it: its sizes (a word is a token) and how to answer. */
+export interface ChatRequest {
+  model: string;
+  /** Whitespace-separated words over every message's text. */
+  promptTokens: number;
+  /** `max_completion_tokens`, else `max_tokens`; undefined when neither is given. */
+  maxTokens: number | undefined;
+  /** The answer's length: `x-gatesim-output-tokens`, else max_tokens, else 16. */
+  outputTokens: number;
+  stream: boolean;
+  /** `stream_options.include_usage`: a last chunk carries usage (as OpenAI sends it). */
+  includeUsage: boolean;
+}
+
+/** A request `gatesim serve` cannot take: 400 with this message, naming the parameter. */
+export class BadRequest extends Error {
+  constructor(
+    message: string,
+    readonly param: string | null,
+  ) {
+    super(message);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : String(JSON.stringify(v) ?? v).slice(0, 40));
+const wholeTokens = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TOKENS;
+
+/**
+ * Reads an OpenAI chat completion body (already parsed, at most 1 MiB) and the output header:
+ * prompt tokens are the words of every message's `content` (a string, or `text` parts); the rest
+ * is bounded by MAX_TOKENS. Throws BadRequest, OpenAI-style, naming what is wrong.
+ */
+export function readChat(body: unknown, outputHeader: string | string[] | undefined): ChatRequest {
+  if (!isObject(body) || typeof body.model !== 'string' || !Array.isArray(body.messages)) {
+    throw new BadRequest('Expected a JSON object with "model" (string) and "messages" (array).', null);
+  }
+  let prompt = 0;
+  body.messages.forEach((m: unknown, i: number) => {
+    if (!isObject(m)) throw new BadRequest(`messages[${i}]: expected an object, got ${shown(m)}`, `messages[${i}]`);
+    const content = m.content;
+    if (typeof content === 'string') prompt += countWords(content);
+    else if (Array.isArray(content)) {
+      content.forEach((part: unknown, j: number) => {
+        if (!isObject(part)) throw new BadRequest(`messages[${i}].content[${j}]: expected a content part object, got ${shown(part)}`, `messages[${i}].content[${j}]`);
+        if (part.type !== 'text') return; // images, audio: no words
+        if (typeof part.text !== 'string') throw new BadRequest(`messages[${i}].content[${j}].text: expected a string, got ${shown(part.text)}`, `messages[${i}].content[${j}].text`);
+        prompt += countWords(part.text);
+      });
+    } else if (content !== undefined && content !== null) {
+      throw new BadRequest(`messages[${i}].content: expected a string or an array of content parts, got ${shown(content)}`, `messages[${i}].content`);
+    }
+  });
+  const max = (name: 'max_completion_tokens' | 'max_tokens'): number | undefined => {
+    const v = body[name];
+    if (v === undefined || v === null) return undefined;
+    if (!wholeTokens(v)) throw new BadRequest(`${name}: expected a whole number from 0 to ${MAX_TOKENS}, got ${shown(v)}`, name);
+    return v;
+  };
+  const completion = max('max_completion_tokens');
+  const maxTokens = completion ?? max('max_tokens');
+  let output = maxTokens ?? DEFAULT_OUTPUT_TOKENS;
+  const header = Array.isArray(outputHeader) ? outputHeader[0] : outputHeader;
+  if (header !== undefined) {
+    const bound = maxTokens ?? MAX_TOKENS;
+    const n = /^\s*\d{1,8}\s*$/.test(header) ? Number(header) : NaN;
+    if (!(n <= bound)) {
+      const what = maxTokens === undefined ? String(MAX_TOKENS) : `max_tokens (${maxTokens})`;
+      throw new BadRequest(`${OUTPUT_TOKENS_HEADER}: expected a whole number from 0 to ${what}, got ${shown(header)}`, OUTPUT_TOKENS_HEADER);
+    }
+    output = n;
+  }
+  const stream = body.stream ?? false;
+  if (stream !== null && typeof stream !== 'boolean') throw new BadRequest(`stream: expected true or false, got ${shown(stream)}`, 'stream');
+  const options = body.stream_options;
+  let includeUsage = false;
+  if (options !== undefined && options !== null) {
+    if (stream !== true) throw new BadRequest('stream_options: only allowed when stream is true', 'stream_options');
+    if (!isObject(options)) throw new BadRequest(`stream_options: expected an object, got ${shown(options)}`, 'stream_options');
+    const inc = options.include_usage ?? false;
+    if (typeof inc !== 'boolean') throw new BadRequest(`stream_options.include_usage: expected true or false, got ${shown(inc)}`, 'stream_options.include_usage');
+    includeUsage = inc;
+  }
+  return { model: body.model, promptTokens: prompt, maxTokens, outputTokens: output, stream: stream === true, includeUsage };
+}
+
+/** One request from its arrival to its answer; a streamed one also holds where its stream stands. */
 interface Pending {
   res: ServerResponse;
-  model: string;
+  key: number;
+  chat: ChatRequest;
+  id: string;
+  created: number;
+  /** Streams: the head was written (so errors go in the stream, not as a status). */
+  head: boolean;
+  /** When the first token is due and the time per token after it (scenario ms; NaN without a serving model: all at the end). */
+  firstAt: number;
+  tpot: number;
+  /** Tokens written so far, and tokens due (written as the socket takes them). */
+  sent: number;
+  due: number;
+  /** Waiting for the socket to drain before writing more. */
+  waiting: boolean;
+  /** What ends the stream once every due token is written (the answer came). */
+  ending: string | undefined;
+  /** The wall clock's timer for the next write, or -1. */
+  timer: number;
+  /** What every chunk of this stream starts with (id, created, model). */
+  prefix: string;
 }
 
 const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
@@ -72,15 +180,27 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 };
 
-const error = (res: ServerResponse, status: number, message: string, type: string, headers?: Record<string, string>): void =>
-  json(res, status, { error: { message, type, code: null } }, headers);
+const error = (res: ServerResponse, status: number, message: string, type: string, headers?: Record<string, string>, param: string | null = null, code: string | null = null): void =>
+  json(res, status, { error: { message, type, param, code } }, headers);
+
+// Chunks of a stream: the first token carries the role, as OpenAI's first chunk does; tokens after it a leading space.
+const TOKEN_END = '"},"finish_reason":null}]}\n\n';
+/** Most token events in one write: a long answer due at once goes out in pieces, as the socket drains. */
+const WRITE_TOKENS = 256;
+const FAILED = `data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } })}\n\n`;
 
 /**
  * One provider of the scenario behind HTTP: the same MockProvider model as the simulation, on the
- * wall clock. Keys are told apart by their Authorization header, numbered in order of first sight.
- * The header itself is not kept (a client could send thousands of 8 KB ones): its SHA-256 is, and
- * at most `maxKeys` of them, least recently used first out — an evicted key's number and a fresh
- * window go to the next new key.
+ * wall clock, told each request's sizes. Keys are told apart by their Authorization header,
+ * numbered in order of first sight. The header itself is not kept (a client could send thousands
+ * of 8 KB ones): its SHA-256 is, and at most `maxKeys` of them, least recently used first out — an
+ * evicted key's number and a fresh window go to the next new key.
+ *
+ * A streamed answer's head goes out when the model starts serving it, with the quotas as they
+ * stand then; its tokens go out as the model's serving times say — the first at its time to first
+ * token, then one per tpot — each its own `data:` event, those due within one wall millisecond in
+ * one write, on one timer per stream at a time. Without a serving model the whole answer streams
+ * when the model answers.
  */
 class Endpoint implements ReplySink {
   readonly totals: Totals = zero();
@@ -89,6 +209,12 @@ class Endpoint implements ReplySink {
   private readonly keys = new Map<string, number>();
   private readonly pending = new Map<number, Pending>();
   private nextToken = 1;
+  /** Streams with a head written and no end yet, and the timers they hold. */
+  private readonly open = new Set<Pending>();
+  timers = 0;
+  private readonly kTick: number;
+  /** The quotas a stream's head reports (reused). */
+  private readonly headUsage: Usage = blankUsage();
 
   constructor(
     readonly spec: Provider,
@@ -96,7 +222,8 @@ class Endpoint implements ReplySink {
     seed: number,
     private readonly maxKeys: number,
   ) {
-    this.model = new MockProvider(spec, 0, clock, stream(seed, `provider:${spec.name}`), this);
+    this.model = new MockProvider(spec, 0, clock, stream(seed, `provider:${spec.name}`), this, { sized: true, stream: true });
+    this.kTick = clock.on((token) => this.tick(token));
   }
 
   /** The key number of an Authorization header, remembering it as the most recently used. */
@@ -120,10 +247,14 @@ class Endpoint implements ReplySink {
     return key;
   }
 
-  /** Ends every request still waiting for this endpoint (a reset replaced it). */
+  /** Ends every request still waiting for this endpoint (a reset replaced it; its clock's timers are gone). */
   drop(): void {
-    for (const p of this.pending.values()) error(p.res, 503, 'The server was reset while this request waited.', 'server_error');
+    for (const p of this.pending.values()) {
+      if (p.head) this.endStream(p, FAILED);
+      else error(p.res, 503, 'The server was reset while this request waited.', 'server_error');
+    }
     this.pending.clear();
+    this.timers = 0;
   }
 
   chat(req: IncomingMessage, res: ServerResponse, body: string): void {
@@ -139,51 +270,174 @@ class Endpoint implements ReplySink {
       error(res, 400, 'The request body is not valid JSON.', 'invalid_request_error');
       return;
     }
-    const p = parsed as { model?: unknown; messages?: unknown };
-    if (!p || typeof p !== 'object' || typeof p.model !== 'string' || !Array.isArray(p.messages)) {
-      error(res, 400, 'Expected a JSON object with "model" (string) and "messages" (array).', 'invalid_request_error');
+    let chat: ChatRequest;
+    try {
+      chat = readChat(parsed, req.headers[OUTPUT_TOKENS_HEADER]);
+    } catch (e) {
+      if (!(e instanceof BadRequest)) throw e;
+      error(res, 400, e.message, 'invalid_request_error', undefined, e.param, 'invalid_value');
       return;
     }
     if (res.destroyed) return; // the client left during the handshake wait
     const key = this.keyOf(auth);
     const token = this.nextToken++;
-    this.pending.set(token, { res, model: p.model });
-    res.on('close', () => this.pending.delete(token));
+    const id = `chatcmpl-gatesim-${token}`;
+    const created = Math.floor(Date.now() / 1000);
+    const p: Pending = { res, key, chat, id, created, head: false, firstAt: NaN, tpot: NaN, sent: 0, due: 0, waiting: false, ending: undefined, timer: -1, prefix: '' };
+    if (chat.stream) p.prefix = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(chat.model)},"choices":[`;
+    this.pending.set(token, p);
+    res.on('close', () => this.left(token, p));
     this.totals.requests++;
-    this.model.send(token, key);
+    // Without max_tokens nothing is reserved beyond the answer itself.
+    this.model.send(token, key, chat.promptTokens, chat.outputTokens, chat.maxTokens ?? chat.outputTokens);
+  }
+
+  /** The connection closed: a request still pending is forgotten, and its stream's timer stopped. */
+  private left(token: number, p: Pending): void {
+    this.pending.delete(token);
+    this.stopTimer(p);
+    this.open.delete(p);
   }
 
   live(token: number): boolean {
     return this.pending.has(token);
   }
 
-  started(): void {}
+  /** The model starts serving: a stream's head goes out now, and its first token is scheduled. */
+  started(token: number, firstTokenAt = NaN, tpotMs = NaN): void {
+    const p = this.pending.get(token);
+    if (!p || !p.chat.stream || p.res.destroyed) return;
+    const headers = rateLimitHeaders(this.model.quotaOf(p.key, blankUsage(this.headUsage)), this.clock.scale, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      [SERVE_HEADER]: '1',
+    });
+    p.res.writeHead(200, headers);
+    p.res.flushHeaders();
+    p.head = true;
+    this.open.add(p);
+    p.firstAt = firstTokenAt;
+    p.tpot = tpotMs;
+    if (firstTokenAt === firstTokenAt && p.chat.outputTokens > 0) this.schedule(p, token, firstTokenAt);
+  }
 
-  reply(token: number, outcome: OutcomeCode, retryAfterMs: number): void {
+  private schedule(p: Pending, token: number, at: number): void {
+    p.timer = this.clock.at(at, this.kTick, token);
+    this.timers++;
+  }
+
+  private stopTimer(p: Pending): void {
+    if (p.timer < 0) return;
+    this.clock.cancel(p.timer);
+    p.timer = -1;
+    this.timers--;
+  }
+
+  /** Streams open now. */
+  get streams(): number {
+    return this.open.size;
+  }
+
+  /** A stream's timer: every token due by now (and within a wall millisecond of it) is written, then it waits for the next. */
+  private tick(token: number): void {
+    const p = this.pending.get(token);
+    if (!p) return;
+    p.timer = -1;
+    this.timers--;
+    const soon = this.clock.now() + 1 / this.clock.scale;
+    while (p.due < p.chat.outputTokens && p.firstAt + p.due * p.tpot <= soon) p.due++;
+    this.pump(p);
+    if (p.due < p.chat.outputTokens) this.schedule(p, token, p.firstAt + p.due * p.tpot);
+  }
+
+  /**
+   * Writes the tokens due, each its own event, at most WRITE_TOKENS to a write and no more while
+   * the socket has not drained (a client reading slowly holds the rest here, not in memory); then
+   * the stream's ending, once the answer has come.
+   */
+  private pump(p: Pending): void {
+    if (p.waiting) return;
+    while (p.sent < p.due) {
+      if (p.res.destroyed) return;
+      const upTo = Math.min(p.due, p.sent + WRITE_TOKENS);
+      let out = '';
+      for (let i = p.sent; i < upTo; i++) {
+        out += i === 0 ? `${p.prefix}{"index":0,"delta":{"role":"assistant","content":"tok${TOKEN_END}` : `${p.prefix}{"index":0,"delta":{"content":" tok${TOKEN_END}`;
+      }
+      p.sent = upTo;
+      if (!p.res.write(out)) {
+        p.waiting = true;
+        p.res.once('drain', () => {
+          p.waiting = false;
+          this.pump(p);
+        });
+        return;
+      }
+    }
+    if (p.ending !== undefined) this.endStream(p, p.ending);
+  }
+
+  /** The last write of a stream, then its end. */
+  private endStream(p: Pending, last: string): void {
+    this.stopTimer(p);
+    this.open.delete(p);
+    p.ending = undefined;
+    if (!p.res.destroyed) p.res.end(last);
+  }
+
+  reply(token: number, outcome: OutcomeCode, retryAfterMs: number, limitedBy: DimensionCode = Dimension.none, usage?: Usage): void {
     const p = this.pending.get(token);
     if (!p) return;
     this.pending.delete(token);
     const res = p.res;
+    const chat = p.chat;
+    const prompt = usage && usage.promptTokens === usage.promptTokens ? usage.promptTokens : chat.promptTokens;
+    const output = usage && usage.outputTokens === usage.outputTokens ? usage.outputTokens : chat.outputTokens;
+    const finish = chat.maxTokens !== undefined && output >= chat.maxTokens ? 'length' : 'stop';
+    if (p.head) {
+      // A stream: its tokens all due now; a failure after the head breaks it off without [DONE].
+      if (outcome === Outcome.ok) {
+        this.totals.ok++;
+        this.stopTimer(p);
+        let last = `${p.prefix}{"index":0,"delta":{},"finish_reason":"${finish}"}]}\n\n`;
+        if (chat.includeUsage) last += `${p.prefix}],"usage":{"prompt_tokens":${prompt},"completion_tokens":${output},"total_tokens":${prompt + output}}}\n\n`;
+        p.due = chat.outputTokens;
+        p.ending = `${last}data: [DONE]\n\n`;
+        this.pump(p);
+      } else if (outcome === Outcome.connectFailed) {
+        this.totals.refused++;
+        this.endStream(p, '');
+        res.socket?.destroy();
+      } else {
+        this.totals.serverError++;
+        this.endStream(p, FAILED);
+      }
+      return;
+    }
+    const headers = usage ? rateLimitHeaders(usage, this.clock.scale, {}) : {};
     switch (outcome) {
       case Outcome.ok:
         this.totals.ok++;
         json(res, 200, {
-          id: `chatcmpl-gatesim-${token}`,
+          id: p.id,
           object: 'chat.completion',
-          created: Math.floor(Date.now() / 1000),
-          model: p.model,
-          choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-        });
+          created: p.created,
+          model: chat.model,
+          choices: [{ index: 0, message: { role: 'assistant', content: wordsOf(output) }, finish_reason: finish }],
+          usage: { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output },
+        }, headers);
         return;
       case Outcome.rateLimited: {
         this.totals.rateLimited++;
-        // Retry-after in wall time: whole seconds as HTTP says, and milliseconds as OpenAI sends.
         const wallMs = Math.max(0, retryAfterMs * this.clock.scale);
-        error(res, 429, 'Rate limit reached for this key.', 'rate_limit_exceeded', {
-          'retry-after': String(Math.ceil(wallMs / 1000)),
-          'retry-after-ms': String(Math.ceil(wallMs)),
-        });
+        // Retry-after in wall time: whole seconds as HTTP says, and milliseconds as OpenAI sends.
+        // A concurrency 429 has none: room comes when one of the key's answers ends, which no clock says.
+        if (limitedBy !== Dimension.concurrent) {
+          headers['retry-after'] = String(Math.ceil(wallMs / 1000));
+          headers['retry-after-ms'] = String(Math.ceil(wallMs));
+        }
+        const [message, type] = this.limitMessage(chat, limitedBy, usage, wallMs);
+        error(res, 429, message, type, headers, null, 'rate_limit_exceeded');
         return;
       }
       case Outcome.connectFailed:
@@ -193,8 +447,27 @@ class Endpoint implements ReplySink {
         return;
       default:
         this.totals.serverError++;
-        error(res, 500, 'The server had an error while processing your request.', 'server_error');
+        error(res, 500, 'The server had an error while processing your request.', 'server_error', headers);
     }
+  }
+
+  /** A 429's message and `error.type` as OpenAI words them, for the quota that said no. */
+  private limitMessage(chat: ChatRequest, limitedBy: DimensionCode, u: Usage | undefined, wallMs: number): [string, string] {
+    const again = `Please try again in ${formatDuration(wallMs)}.`;
+    const used = (limit: number, remaining: number): string => (u && limit === limit ? `Limit ${limit}, Used ${Math.max(0, limit - Math.floor(remaining))}` : 'Limit reached');
+    const s = this.spec;
+    if (limitedBy === Dimension.requests) {
+      return [`Rate limit reached for ${chat.model} on requests per ${windowWords(s.limit!.windowMs, 'requests')}: ${used(u?.limitRequests ?? NaN, u?.remainingRequests ?? NaN)}, Requested 1. ${again}`, 'requests'];
+    }
+    if (limitedBy === Dimension.tokens) {
+      const max = chat.maxTokens ?? chat.outputTokens;
+      const requested = s.charge === 'prompt' ? chat.promptTokens : s.charge === 'actual' ? 1 : chat.promptTokens + max;
+      return [`Rate limit reached for ${chat.model} on tokens per ${windowWords(s.tokens!.windowMs, 'tokens')}: ${used(u?.limitTokens ?? NaN, u?.remainingTokens ?? NaN)}, Requested ${requested}. ${again}`, 'tokens'];
+    }
+    if (limitedBy === Dimension.concurrent) {
+      return [`Rate limit reached for ${chat.model} on concurrent requests: Limit ${s.concurrent}, In flight ${s.concurrent}. Try again when one of this key's requests has ended.`, 'concurrent'];
+    }
+    return ['Rate limit reached for this key.', 'rate_limit_exceeded'];
   }
 }
 
@@ -230,6 +503,8 @@ export interface Serving {
   totals(): ServeTotals;
   /** What `POST /gatesim/reset` does: every window, queue and counter starts afresh, the clock at 0. */
   reset(): void;
+  /** Streams open now (head written, not ended) and the timers they hold: both 0 once every client has gone. */
+  streams(): { open: number; timers: number };
   close(): Promise<void>;
 }
 
@@ -417,6 +692,15 @@ export async function serve(providers: readonly Provider[], opts: ServeOptions):
     server,
     totals,
     reset,
+    streams: () => {
+      let open = 0;
+      let timers = 0;
+      for (const e of state.endpoints.values()) {
+        open += e.streams;
+        timers += e.timers;
+      }
+      return { open, timers };
+    },
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(minute);
