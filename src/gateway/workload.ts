@@ -65,6 +65,8 @@ export class WorkloadSource {
   stopped = false;
   private issued = 0;
   private arrived = 0;
+  /** When the latest scheduled arrival is due (open model). */
+  private nextArrivalAt = 0;
   private inFlight = 0;
   private readonly gate = new Fifo();
   private readonly requests: number;
@@ -98,7 +100,10 @@ export class WorkloadSource {
   start(sink: RequestSink): void {
     this.sink = sink;
     if (this.open) {
-      if (this.requests > 0) this.clock.after(0, this.kArrival, 0);
+      if (this.requests > 0) {
+        this.nextArrivalAt = this.clock.now();
+        this.clock.at(this.nextArrivalAt, this.kArrival, 0);
+      }
       return;
     }
     const workers = Math.min(this.cap, this.requests);
@@ -126,7 +131,11 @@ export class WorkloadSource {
     if (++this.arrived < this.requests) {
       const a = this.open!;
       const gap = a.process === 'poisson' ? -Math.log(1 - this.random()) / a.perMs : 1 / a.perMs;
-      this.clock.after(gap, this.kArrival, 0);
+      // From when this arrival was due, not from when its timer fired: on the wall clock a late
+      // timer would otherwise push every later arrival back, and the rate would drift below the
+      // scenario's (in virtual time the two are the same instant).
+      this.nextArrivalAt += gap;
+      this.clock.at(this.nextArrivalAt, this.kArrival, 0);
     }
     if (this.inFlight >= this.cap) this.gate.push(now);
     else this.startNext(-1, now);
