@@ -31,14 +31,16 @@ export class Headers implements Adaptive {
   readonly window: Window | undefined;
   readonly maxInFlight = Infinity;
   private readonly gate: HeadersGate;
-  private requestsPerMs = NaN;
-  private tokensPerMs = NaN;
+  private readonly requests: Figure;
+  private readonly tokens: Figure;
   /** Mean tokens per answered request (prompt + output); NaN until one came. */
   private tokensPer = NaN;
   private answers = 0;
 
   constructor(ceiling: Window | undefined) {
     this.gate = new HeadersGate();
+    this.requests = new Figure(this.gate.requests);
+    this.tokens = new Figure(this.gate.tokens);
     this.window = gated(ceiling, this.gate);
   }
 
@@ -54,15 +56,8 @@ export class Headers implements Adaptive {
         this.answers++;
         this.tokensPer = this.answers === 1 ? used : this.tokensPer + (used - this.tokensPer) / Math.min(this.answers, 100);
       }
-      if (f.limitRequests > 0 && f.remainingRequests === f.remainingRequests) {
-        this.requestsPerMs = refill(f.limitRequests, f.remainingRequests, f.resetRequestsMs, this.requestsPerMs);
-        this.gate.requests.set(now, f.remainingRequests, this.requestsPerMs, f.limitRequests);
-      }
-      const per = this.tokensPer > 0 ? this.tokensPer : 1;
-      if (f.limitTokens > 0 && f.remainingTokens === f.remainingTokens) {
-        this.tokensPerMs = refill(f.limitTokens, f.remainingTokens, f.resetTokensMs, this.tokensPerMs);
-        this.gate.tokens.set(now, f.remainingTokens / per, this.tokensPerMs / per, f.limitTokens / per);
-      }
+      this.requests.said(now, f.limitRequests, f.remainingRequests, f.resetRequestsMs, 1);
+      this.tokens.said(now, f.limitTokens, f.remainingTokens, f.resetTokensMs, this.tokensPer > 0 ? this.tokensPer : 1);
     }
     if (outcome === Outcome.rateLimited) {
       // Nothing more until the provider said; without its word, until the reset its figures gave.
@@ -72,17 +67,56 @@ export class Headers implements Adaptive {
     return this.gate.nextAdmitAt(now) < before;
   }
 
-  /** The refill rate the figures imply (the tighter of requests and tokens), per minute. */
+  /** The rate the figures leave this key (the tighter of requests and tokens), per minute. */
   believed(): number {
     const perMin = Math.min(this.gate.requests.rate, this.gate.tokens.rate) * MINUTE_MS;
     return perMin < Infinity ? perMin : NaN;
   }
 }
 
-/** The refill rate a figure implies: what is used of the limit comes back by the reset. */
-function refill(limit: number, remaining: number, resetMs: number, last: number): number {
-  if (remaining < limit && resetMs > 0) return (limit - remaining) / resetMs;
-  return last === last ? last : limit / MINUTE_MS;
+/** Others' use of a shared quota is averaged over about this long (ms): the evidence of one answer is a whole unit or two. */
+const OTHERS_MS = 10_000;
+/** Left unspent of what the provider said remains (a share of its limit, at least 1): a tenant's request between two answers takes it, not us. */
+const RESERVE = 0.01;
+
+/**
+ * One dimension's figures (requests, or tokens counted in requests of `per` tokens) → its bucket.
+ * The refill the figures imply, (L − R) / D, is the quota's whole; on a quota shared with other
+ * tenants (an organisation's) part of it goes to them. Between two answers the bucket predicts
+ * the level from its own sends; what the provider reports below that prediction, others used. Its
+ * rate, smoothed over answers, comes off the refill.
+ */
+class Figure {
+  /** The quota's refill the figures imply (per ms, before others' use), and others' use of it. */
+  private grossPerMs = NaN;
+  private othersPerMs = 0;
+  private lastAt = NaN;
+
+  constructor(private readonly pacer: Pacer) {}
+
+  said(now: number, limit: number, remaining: number, resetMs: number, per: number): void {
+    if (!(limit > 0) || remaining !== remaining) return;
+    const level = remaining / per;
+    const cap = limit / per;
+    const reserve = Math.max(1, cap * RESERVE);
+    if (this.lastAt === this.lastAt && now > this.lastAt) {
+      const dt = now - this.lastAt;
+      const predicted = this.pacer.levelAt(now) + reserve;
+      // Only a level below its cap tells: a full quota hides what anyone used. The bucket already
+      // took off what it thought others use; what it missed comes on top.
+      if (predicted < cap && level < cap) {
+        const seen = (predicted - level) / dt + (this.othersPerMs > 0 ? this.othersPerMs : 0);
+        this.othersPerMs += (dt / (dt + OTHERS_MS)) * (seen - this.othersPerMs);
+      }
+    }
+    // Remaining is whole, the level under it is not: used − 1 < L − R ≤ used, so the rate is only
+    // read when the used part is large enough for that to matter little (a tenth of the limit).
+    if (limit - remaining >= limit / 10 && resetMs > 0) this.grossPerMs = (limit - remaining) / resetMs / per;
+    else if (this.grossPerMs !== this.grossPerMs) this.grossPerMs = limit / MINUTE_MS / per;
+    const net = this.grossPerMs - (this.othersPerMs > 0 ? this.othersPerMs : 0);
+    this.pacer.set(now, level - reserve, net > 0 ? net : 0, cap - reserve);
+    this.lastAt = now;
+  }
 }
 
 /**
