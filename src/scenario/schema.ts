@@ -532,7 +532,10 @@ export const variantSchema = overrideSchema.extend({
   condition: z.boolean().optional().describe(
     'This variant changes the world (a quota removed, a provider down), not a choice a user makes: it is compared, never picked as the best (default false)',
   ),
-}).meta({ id: 'variant', description: 'A name, whether it is a condition, and any scenario field (except name and seed) overriding the base' });
+  oracle: z.boolean().optional().describe(
+    'This variant is told the truth at each moment (a limit stepping with the provider\'s quota): every other variant of its run gets its throughput as a share of this one\'s, metrics.oracleShare (default false; at most one per file)',
+  ),
+}).meta({ id: 'variant', description: 'A name, whether it is a condition or the oracle, and any scenario field (except name and seed) overriding the base' });
 
 /** A problem found by `nameProblems`, at a path of the raw file. */
 export interface NameProblem {
@@ -631,7 +634,9 @@ export const fileSchema = z
     name: z.string().describe('Scenario name (required)'),
     seed: seedSchema.default(1).describe('Random seed (default 1; --seed overrides)'),
     ...overridable,
-    variants: z.array(variantSchema).min(1).optional()
+    variants: z.array(variantSchema).min(1)
+      .refine((vs) => vs.filter((v) => v.oracle === true).length <= 1, { error: 'expected at most one variant with oracle: true' })
+      .optional()
       .describe('Alternatives compared side by side, each { name, …fields overriding the base } (default: one, "default")'),
     baseline: z.string().optional().describe('The variant others are compared against (default: the first variant)'),
     runs: z.array(overrideSchema).min(1).optional()
