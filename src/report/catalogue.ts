@@ -1,4 +1,5 @@
 import type { OutcomeCounts, RunResult, VariantMetrics, VariantResult } from '../metrics/results.js';
+import { adaptiveRows } from './adaptive.js';
 
 /**
  * The rows of a comparison table. `key` is also the name a scenario's `reference:` uses, in the
@@ -201,5 +202,5 @@ export function healthRows(run: RunResult): MetricRow[] {
 
 /** Every row a run's table can have, in the order it shows them. */
 export function rowsOf(run: RunResult, base: VariantResult): MetricRow[] {
-  return [...METRICS, ...parallelRows(run, base), ...providerRows(run), ...healthRows(run)];
+  return [...METRICS, ...parallelRows(run, base), ...providerRows(run), ...healthRows(run), ...adaptiveRows(run)];
 }

@@ -4,6 +4,7 @@ import { checkFigures, sweepAxis, TOLERANCE, type Verdict, withinTolerance } fro
 
 export { sweepAxis } from './answer.js';
 import { METRICS, type MetricRow } from './catalogue.js';
+import { adaptiveChart } from './adaptive.js';
 
 /**
  * The report's charts: one small function per chart, each a vega-lite spec built from results.json
@@ -793,6 +794,7 @@ export function runCharts(run: RunResult, pal: Palette = palette([run])): TopLev
     healthChart(run, pal),
     admissionsChart(run),
     inFlightChart(run, pal),
+    adaptiveChart(run, pal),
   ].filter((s): s is TopLevelSpec => s !== null);
 }
 
