@@ -110,8 +110,9 @@ class Figure {
       }
     }
     // Remaining is whole, the level under it is not: used − 1 < L − R ≤ used, so the rate is only
-    // read when the used part is large enough for that to matter little (a tenth of the limit).
-    if (limit - remaining >= limit / 10 && resetMs > 0) this.grossPerMs = (limit - remaining) / resetMs / per;
+    // read when the used part is large enough for that to matter little (a tenth of the limit, and
+    // at least 10 units or half of a small limit).
+    if (limit - remaining >= Math.max(limit / 10, Math.min(10, limit / 2)) && resetMs > 0) this.grossPerMs = (limit - remaining) / resetMs / per;
     else if (this.grossPerMs !== this.grossPerMs) this.grossPerMs = limit / MINUTE_MS / per;
     const net = this.grossPerMs - (this.othersPerMs > 0 ? this.othersPerMs : 0);
     this.pacer.set(now, level - reserve, net > 0 ? net : 0, cap - reserve);
