@@ -56,7 +56,7 @@ export interface VariantMetrics extends Partial<TokenMetrics> {
   /** How evenly attempts spread over providers, and (consistent-hash) how clients moved. */
   balance: BalanceMetrics;
   /** `store`: real mode on a shared store (Redis) — which, failOpen, errors, decisions made locally. */
-  limiter: { checks: number; wastedChecks: number; wakeups: number; entriesPeak: number; store?: StoreReport };
+  limiter: { checks: number; wastedChecks: number; wakeups: number; entriesPeak: number; store?: StoreReport; localRejects?: number };
   /** Closed model: the workers sending requests (null in the open model). Absent in results from before it existed. */
   workers?: number | null;
   /** Limits nobody told the client: what the key pool believed against the provider's true quota (present when a limiter learns or the quota changes). */

@@ -12,7 +12,7 @@ import type { Adaptive, Figures } from '../../src/limiters/adaptive/adaptive.js'
 import { Pacer } from '../../src/limiters/adaptive/pacer.js';
 import { SreThrottle } from '../../src/limiters/adaptive/sre-throttle.js';
 import { TokenBucket } from '../../src/limiters/token-bucket.js';
-import { Stepped, steppedWindow } from '../../src/limiters/stepped.js';
+import { steppedWindow, type Stepped } from '../../src/limiters/stepped.js';
 import { slidingLog } from '../../src/limiters/sliding-log.js';
 import { KeyPool } from '../../src/keys/key-pool.js';
 import type { Keys } from '../../src/scenario/types.js';
