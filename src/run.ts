@@ -10,12 +10,26 @@ export type Progress = (run: string, variant: string, stats: SimStats & { wallMs
 
 /** A variant's entry in results: its result, marked when the plan calls it a condition (compared, never the best). */
 function entry(result: VariantResult, v: PlanVariant): VariantResult {
-  return v.condition ? { ...result, condition: true } : result;
+  const marked = v.condition ? { ...result, condition: true as const } : result;
+  return v.oracle ? { ...marked, oracle: true } : marked;
 }
 
-/** A run's entry in results: its name, its sweep point, its variants. */
+/** A run's entry in results: its name, its sweep point, its variants (each with its throughput as a share of the oracle's, when one is marked). */
 function runEntry(run: Plan['runs'][number], variants: VariantResult[]): RunResult {
-  return { name: run.name, ...(run.point ? { point: run.point } : {}), variants };
+  return { name: run.name, ...(run.point ? { point: run.point } : {}), variants: withOracleShare(variants) };
+}
+
+/** Every variant but the oracle gets metrics.oracleShare: its throughput ÷ the oracle's (null when the oracle got none through). */
+function withOracleShare(variants: VariantResult[]): VariantResult[] {
+  const oracle = variants.find((v) => v.oracle);
+  if (!oracle) return variants;
+  const base = oracle.metrics.throughputPerS;
+  return variants.map((v) => {
+    if (v === oracle) return v;
+    const mine = v.metrics.throughputPerS;
+    const share = base !== null && base > 0 && mine !== null ? Math.round((mine / base) * 1e4) / 1e4 : null;
+    return { ...v, metrics: { ...v.metrics, oracleShare: share } };
+  });
 }
 
 /** The runs of the plan, each variant's result given by `variant(runIndex, variantIndex)`. */

@@ -15,6 +15,25 @@ import { Dispatcher } from './dispatcher.js';
 import { HealthMonitor } from './health.js';
 import { RetryPolicy } from './retry.js';
 import { WorkloadSource } from './workload.js';
+import type { AdaptiveFacts } from '../metrics/adaptive.js';
+import { learns } from '../limiters/index.js';
+
+/**
+ * Believed against true limits, for a scenario where they can differ: a key limiter that learns,
+ * or a quota that steps or is shared with other tenants. The truth is the first provider with a
+ * requests limit; the belief is the learning limiters' log, or the fixed limit the keys were told.
+ */
+function adaptiveFacts(s: Scenario, pool: PoolFacts): AdaptiveFacts | undefined {
+  const p = s.providers.find((x) => x.limit);
+  const changing = learns(s.keys.limiter) || s.keys.steps || s.providers.some((x) => x.steps || x.tenants);
+  if (!p?.limit || !changing) return undefined;
+  const beliefs = pool.beliefs;
+  return {
+    truth: { limit: p.limit, steps: p.steps, tenants: p.tenants, scope: p.scope, keys: s.keys.count },
+    belief: beliefs ? { kind: 'learnt', ...beliefs } : s.keys.limit ? { kind: 'told', limit: s.keys.limit, steps: s.keys.steps } : undefined,
+    localRejects: pool.stats.localRejects,
+  };
+}
 
 /** A provider port that counts what it saw (the mock model, the HTTP client). */
 export type CountingPort = ProviderPort & { readonly stats: ProviderStats };
@@ -142,6 +161,7 @@ export function assemble(s: Scenario, mode: ModeParts): Gateway {
         endMs,
         faults: s.providers.map((p) => p.faults),
         tokenQuota: s.keys.tokens ?? s.providers.find((p) => p.tokens)?.tokens,
+        adaptive: adaptiveFacts(s, dispatcher.pool),
       }),
   };
 }

@@ -109,6 +109,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
 
   private readonly kRefused: number;
   private readonly kUnavailable: number;
+  private readonly kRejected: number;
   private readonly kTimeout: number;
   private readonly kRetry: number;
 
@@ -133,6 +134,10 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.kRefused = this.clock.on((token) => this.refused(token));
     this.kUnavailable = this.clock.on((token) => {
       if (this.live(token)) this.end(low(token, SLOTS), Outcome.unavailable, 0);
+    });
+    // A learning limiter's local rejection (sre-throttle): a 429 that never left the client.
+    this.kRejected = this.clock.on((token) => {
+      if (this.live(token)) this.end(token % SLOTS, Outcome.rateLimited, 0);
     });
     this.kTimeout = this.clock.on((token) => this.timedOut(token));
     this.kRetry = this.clock.on((slot) => this.retryNow(slot));
@@ -217,7 +222,8 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.rec.spent(this.id[slot]!, Phase.KeyWait, now - this.since[slot]!);
     this.rec.admission(key, now);
     this.admittedAt[slot] = now;
-    const p = this.pick(slot, now);
+    const rejected = this.pool.rejects?.(key) === true;
+    const p = rejected ? NONE : this.pick(slot, now);
     this.key[slot] = key;
     this.provider[slot] = p;
     const token = this.token[slot]!;
@@ -227,7 +233,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
       this.state[slot] = State.Handshake;
       this.hasConn[slot] = 0;
       this.timer[slot] = -1;
-      this.clock.after(0, this.kUnavailable, token);
+      this.clock.after(0, rejected ? this.kRejected : this.kUnavailable, token);
       return;
     }
     this.providerLoad[p]!++;
@@ -329,7 +335,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
       if (outcome === Outcome.ok) this.rec.answered(id, usage.firstTokenAt - this.atProviderSince[slot]!, usage.tpotMs, this.output[slot]!, this.streamedGaps[slot] === 1);
       this.rec.quota(this.key[slot]!, usage);
     }
-    this.end(slot, outcome, retryAfterMs);
+    this.end(slot, outcome, retryAfterMs, usage);
   }
 
   /** Real mode: a gap between two tokens of a streamed answer. */
@@ -356,7 +362,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   }
 
   /** Closes the attempt: phases, connection, key, balancer, record; then retry or finish. */
-  private end(slot: number, outcome: OutcomeCode, retryAfterMs: number): void {
+  private end(slot: number, outcome: OutcomeCode, retryAfterMs: number, usage?: Usage): void {
     const now = this.clock.now();
     const id = this.id[slot]!;
     const spent = now - this.since[slot]!;
@@ -384,6 +390,8 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     if (this.charge !== undefined) this.settleTokens(slot, key, outcome);
     // What a successful answer used, counted at its key's admission (as a provider's window counts it).
     if (outcome === Outcome.ok && this.rec.tokens) this.rec.used(key, this.admittedAt[slot]!, this.prompt[slot]! + this.output[slot]!);
+    // What the provider answered, for a limiter that learns (before the release, which may wake waiters).
+    if (p !== NONE) this.pool.observe?.(key, outcome, now - this.sentAt[slot]!, retryAfterMs, usage);
     this.pool.release(key);
     if (p !== NONE) {
       this.providerLoad[p]!--;

@@ -5,6 +5,8 @@ import type { StoreReport } from './store/store.js';
 import { MemoryKeys } from './store/memory.js';
 import { Waiters } from './waiters.js';
 import { grown } from '../core/typed.js';
+import type { OutcomeCode } from '../core/outcome.js';
+import type { Figures } from '../limiters/adaptive/adaptive.js';
 
 /** What the key pool tells its owner. `waiter` is the owner's id for a waiting request. */
 export interface KeyPoolSink {
@@ -22,6 +24,8 @@ export interface KeyPoolStats {
   wakeups: number;
   /** Most entries any one key's window held at once. */
   entriesPeak: number;
+  /** Admissions a learning limiter rejected locally (sre-throttle); absent with a fixed limiter. */
+  localRejects?: number;
   /** Real mode on a shared store: which, and how it behaved (absent: this process's memory). */
   store?: StoreReport;
 }
@@ -37,6 +41,14 @@ export interface Pool {
   settle?(key: number, at: number, reserved: number, actual: number): void;
   /** Tokens used, counted when the answer ends (charge: actual). */
   charge?(key: number, tokens: number): void;
+  /**
+   * What a provider answered an attempt with `key`: outcome, latency (sent → answer), a 429's
+   * retry-after, and its usage and x-ratelimit figures (read during the call only). A learning
+   * limiter learns from it; a fixed one ignores it.
+   */
+  observe?(key: number, outcome: OutcomeCode, latencyMs: number, retryAfterMs: number, usage: Figures | undefined): void;
+  /** Right after `key` was granted: true when its learning limiter rejects the request locally (it is not sent). */
+  rejects?(key: number): boolean;
 }
 
 /**
@@ -54,6 +66,8 @@ export class KeyPool implements Pool {
   private wakeTimer = -1;
   private wakeAt = Infinity;
   private readonly kWake: number;
+  /** A learning limiter runs the keys: answers are observed (false: observe and rejects return at once). */
+  private readonly learning: boolean;
 
   constructor(
     private readonly spec: Keys,
@@ -62,6 +76,8 @@ export class KeyPool implements Pool {
     private readonly sink: KeyPoolSink,
   ) {
     this.keys = new MemoryKeys(spec, random);
+    this.learning = this.keys.adaptive !== undefined;
+    if (this.learning) this.stats.localRejects = 0;
     this.kWake = clock.on(() => this.onWake());
     this.waiters = new Waiters(clock, spec.acquireTimeoutMs, spec.wait, {
       timedOut: (w) => {
@@ -114,6 +130,25 @@ export class KeyPool implements Pool {
 
   charge(key: number, tokens: number): void {
     this.keys.charge(key, this.clock.now(), tokens);
+  }
+
+  observe(key: number, outcome: OutcomeCode, latencyMs: number, retryAfterMs: number, usage: Figures | undefined): void {
+    if (!this.learning) return;
+    const now = this.clock.now();
+    // A limit that rose, or a gate that opens sooner: the wake-up moves to the new earliest time.
+    if (this.keys.observe(key, now, outcome, latencyMs, retryAfterMs, usage) && this.spec.wait.mode === 'notify' && this.waiters.count > 0) this.schedule(now);
+  }
+
+  rejects(key: number): boolean {
+    if (!this.learning || !this.keys.admitted(key, this.clock.now())) return false;
+    this.stats.localRejects!++;
+    return true;
+  }
+
+  /** What the learning limiters believed, change by change (undefined with a fixed limiter). */
+  get beliefs(): { at: Float64Array; key: Int32Array; perMin: Float64Array } | undefined {
+    if (!this.learning) return undefined;
+    return { at: this.keys.believedAt.view(), key: this.keys.believedKey.view(), perMin: this.keys.believedPerMin.view() };
   }
 
   /** The request using `key` is done with it (matters for exclusive keys). */

@@ -2,6 +2,7 @@ import type { Named } from '../core/registry.js';
 import type { Charge } from '../core/outcome.js';
 import type { Rate } from '../core/units.js';
 import type { KeyChoiceName } from './choice.js';
+import type { QuotaStep } from '../limiters/stepped.js';
 
 /** How a request waits for a key: woken when one can be admitted (notify), or re-checking on a timer (poll). */
 export type WaitMode = { mode: 'notify' } | { mode: 'poll'; intervalMs: number };
@@ -33,6 +34,8 @@ export interface Keys {
   env?: string;
   /** Client-side limit of requests per key; undefined = no limit. */
   limit: Rate | undefined;
+  /** How that limit changes over the run (an oracle told the truth at each moment; each period starts empty). */
+  steps?: QuotaStep[];
   /** Client-side limit of tokens per key (needs requests with sizes: `workload.tokens`). */
   tokens?: Rate;
   /** Requests one key may have in flight at once (`exclusive` is 1). */

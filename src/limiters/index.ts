@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { MAX_BUCKETS, MAX_BURST, MIN_TIMER_MS } from '../core/limits.js';
 import { create, entry, type Named } from '../core/registry.js';
-import { duration, intIn, type Rate } from '../core/units.js';
+import { MAX_COUNT } from '../core/limits.js';
+import { duration, intIn, positiveUpTo, type Rate } from '../core/units.js';
 import { bucketPublished } from './bucket-published.js';
 import { bucketWindow } from './bucket-window.js';
 import { fixedWindow } from './fixed-window.js';
@@ -11,6 +12,12 @@ import { slidingLog } from './sliding-log.js';
 import { tokenBucket } from './token-bucket.js';
 import { uniformInterval } from './uniform-interval.js';
 import type { Window } from './window.js';
+import type { Adaptive } from './adaptive/adaptive.js';
+import { aimd } from './adaptive/aimd.js';
+import { gradient } from './adaptive/gradient.js';
+import { headers } from './adaptive/headers.js';
+import { sreThrottle } from './adaptive/sre-throttle.js';
+import type { Random } from '../sim/random.js';
 
 /**
  * How a limiter runs as the Redis store's Lua script: the script's name for it and its three
@@ -32,6 +39,64 @@ const burst = z.strictObject({
 });
 
 const none = z.strictObject({});
+
+const ratio = (what: string) =>
+  z.number({ error: 'expected a number from 0.01 to 0.99' }).min(0.01, { error: 'expected a number from 0.01 to 0.99' }).max(0.99, { error: 'expected a number from 0.01 to 0.99' })
+    .default(0.9).describe(`${what} (default 0.9, from 0.01 to 0.99)`);
+const limitValue = (what: string) => positiveUpTo(MAX_COUNT).describe(`${what}; at most ${MAX_COUNT}`);
+/** A learning limiter's period: at least 1ms, as every interval that drives its decisions. */
+const period = (what: string, floor: number) =>
+  duration.refine((ms) => ms >= floor, { error: `expected a duration of at least ${floor}ms (${what})` });
+
+const aimdOptions = z.strictObject({
+  mode: z.enum(['rate', 'concurrency']).default('rate').describe('rate: requests per minute, paced; concurrency: requests in flight (default rate)'),
+  initialLimit: limitValue('The limit it starts from, in requests per minute (rate) or in flight (concurrency) (default 60/min or 10, within min…max)').optional(),
+  minLimit: limitValue('It never goes below (default 1)').default(1),
+  maxLimit: limitValue("It never goes above (default: keys.limit's rate in rate mode, else 1000000)").optional(),
+  backoffRatio: ratio('Multiplied by on a 429 or 5xx, at most once per window'),
+  increase: limitValue("Added after each window with successes, no 429 or 5xx and at least half the limit used, in the limit's unit (default 1)").default(1),
+  window: period('the limit changes at most once per window each way', MIN_TIMER_MS).prefault('1s').describe('The success window, at least 1ms (default 1s)'),
+  burst: intIn(1, MAX_BURST).default(1).describe(`Rate mode: requests paced out at once after an idle spell (default 1, at most ${MAX_BURST})`),
+});
+type AimdOptions = z.output<typeof aimdOptions>;
+const aimdCheck = (o: AimdOptions, ctx: z.RefinementCtx): void => {
+  if (o.maxLimit !== undefined && o.minLimit > o.maxLimit) ctx.addIssue({ code: 'custom', path: ['minLimit'], message: `expected minLimit ≤ maxLimit, got ${o.minLimit} > ${o.maxLimit}` });
+};
+
+const gradientOptions = z.strictObject({
+  initialLimit: intIn(1, MAX_COUNT).default(20).describe(`Concurrency it starts from (default 20, at most ${MAX_COUNT})`),
+  minLimit: intIn(1, MAX_COUNT).default(1).describe('It never goes below (default 1)'),
+  maxConcurrency: intIn(1, MAX_COUNT).default(200).describe(`It never goes above (default 200, at most ${MAX_COUNT})`),
+  smoothing: z.number({ error: 'expected a number above 0 and at most 1' }).gt(0, { error: 'expected a number above 0 and at most 1' }).max(1, { error: 'expected a number above 0 and at most 1' })
+    .default(0.2).describe('Share of each new estimate the limit takes, above 0 and at most 1 (default 0.2)'),
+  queueSize: z.number({ error: `expected a number from 0 to ${MAX_COUNT}` }).min(0, { error: `expected a number from 0 to ${MAX_COUNT}` }).max(MAX_COUNT, { error: `expected a number from 0 to ${MAX_COUNT}` })
+    .default(4).describe('Requests allowed to queue beyond the estimate while latency holds (default 4)'),
+  longWindow: intIn(1, MAX_COUNT).default(600).describe('Samples the long-term latency averages over (default 600)'),
+  backoffRatio: ratio('Multiplied by on a 429 or 5xx, at most once per long-term latency'),
+});
+const gradientCheck = (o: z.output<typeof gradientOptions>, ctx: z.RefinementCtx): void => {
+  if (o.minLimit > o.maxConcurrency) ctx.addIssue({ code: 'custom', path: ['minLimit'], message: `expected minLimit ≤ maxConcurrency, got ${o.minLimit} > ${o.maxConcurrency}` });
+};
+
+/** sre-throttle counts in 60 buckets of window / 60: a bucket of at least 1 ms. */
+const SRE_MIN_WINDOW_MS = 60 * MIN_TIMER_MS;
+const sreOptions = z.strictObject({
+  K: z.number({ error: 'expected a number from 1 to 100' }).min(1, { error: 'expected a number from 1 to 100' }).max(100, { error: 'expected a number from 1 to 100' })
+    .default(2).describe('Requests let through per accepted one, from 1 to 100 (default 2, the SRE book\'s)'),
+  window: period('it counts in 60 buckets of window / 60', SRE_MIN_WINDOW_MS).prefault('2m')
+    .describe(`Over how long requests and accepts are counted, at least ${SRE_MIN_WINDOW_MS}ms (default 2m)`),
+});
+
+/** What a learning limiter is built from: the key's ceiling (keys.limit's window, if any) and its rate, and a seeded stream. */
+export interface LearnContext {
+  ceiling: Window | undefined;
+  ceilingRate: Rate | undefined;
+  random: Random;
+}
+
+/** A learning entry's window for the contract suite: the limiter under `limit` as its ceiling (an exact sliding log), before any answer. */
+const untaught = (limit: Rate, learn: (c: LearnContext) => Adaptive): Window =>
+  learn({ ceiling: slidingLog(limit, {}), ceilingRate: limit, random: () => 0 }).window!;
 
 /**
  * Every limiter, under the name a scenario uses (`keys.limiter`). An entry: its options, whether
@@ -82,7 +147,48 @@ export const limiters = {
     redis: (n: number, w: number, o: z.output<typeof burst>) => ({ limiter: 'gcra', params: [w / n, o.burst ?? n, 0] as [number, number, number] }),
   }),
   'fixed-window': entry({ options: none, weighted: true, create: (limit: Rate) => fixedWindow(limit, {}) }),
+  // Limiters that learn (src/limiters/adaptive/): no keys.limit needed; with one, they adapt under it.
+  aimd: entry({
+    options: aimdOptions,
+    check: aimdCheck,
+    weighted: false,
+    learn: (c: LearnContext, o: AimdOptions) => aimd(o, c.ceiling, c.ceilingRate),
+    create: (limit: Rate, o: AimdOptions) => untaught(limit, (c) => aimd(o, c.ceiling, c.ceilingRate)),
+  }),
+  gradient: entry({
+    options: gradientOptions,
+    check: gradientCheck,
+    weighted: false,
+    learn: (c: LearnContext, o: z.output<typeof gradientOptions>) => gradient(o, c.ceiling),
+    create: (limit: Rate, o: z.output<typeof gradientOptions>) => untaught(limit, (c) => gradient(o, c.ceiling)),
+  }),
+  'sre-throttle': entry({
+    options: sreOptions,
+    weighted: false,
+    learn: (c: LearnContext, o: z.output<typeof sreOptions>) => sreThrottle(o, c.ceiling, c.random),
+    create: (limit: Rate, o: z.output<typeof sreOptions>) => untaught(limit, (c) => sreThrottle(o, c.ceiling, c.random)),
+  }),
+  headers: entry({
+    options: none,
+    weighted: false,
+    learn: (c: LearnContext) => headers(c.ceiling),
+    create: (limit: Rate) => untaught(limit, (c) => headers(c.ceiling)),
+  }),
 };
+
+type Learner = (c: LearnContext, options: never) => Adaptive;
+
+/** Does this limiter learn from answers (an entry with `learn`)? */
+export const learns = (choice: Named): boolean => typeof (limiters as Record<string, { learn?: Learner }>)[choice.type]?.learn === 'function';
+
+/** The learning limiters' names. */
+export const learningNames = (): string[] => Object.keys(limiters).filter((n) => learns({ type: n, options: {} }));
+
+/** A key's learning limiter for a choice that learns (undefined for a fixed one). */
+export function createAdaptive(choice: Named, c: LearnContext): Adaptive | undefined {
+  const learn = (limiters as Record<string, { learn?: Learner }>)[choice.type]?.learn;
+  return learn ? learn(c, choice.options as never) : undefined;
+}
 
 /** Can this limiter weigh admissions (a tokens quota)? */
 export const weighted = (choice: Named): boolean => (limiters as Record<string, { weighted: boolean }>)[choice.type]?.weighted === true;

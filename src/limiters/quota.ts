@@ -15,8 +15,8 @@ export class Quota {
   constructor(
     readonly requests: Window | undefined,
     readonly tokens: Window | undefined,
-    /** The most requests in flight at once (Infinity: not counted). */
-    readonly maxInFlight: number,
+    /** The most requests in flight at once (Infinity: not counted); a learning limiter moves it. */
+    public maxInFlight: number,
   ) {}
 
   /** May an admission charging `tokens` (0: the tokens window only has to have room) go now? */

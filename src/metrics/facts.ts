@@ -37,6 +37,8 @@ export interface ConnectionStats {
 export interface PoolFacts {
   readonly admitted: Float64Array;
   readonly stats: KeyPoolStats;
+  /** A learning limiter's beliefs, change by change: when, which key, requests per minute (absent: a fixed limiter). */
+  readonly beliefs?: { at: Float64Array; key: Int32Array; perMin: Float64Array } | undefined;
 }
 
 export type { ProviderStats };

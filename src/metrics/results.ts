@@ -56,9 +56,37 @@ export interface VariantMetrics extends Partial<TokenMetrics> {
   /** How evenly attempts spread over providers, and (consistent-hash) how clients moved. */
   balance: BalanceMetrics;
   /** `store`: real mode on a shared store (Redis) — which, failOpen, errors, decisions made locally. */
-  limiter: { checks: number; wastedChecks: number; wakeups: number; entriesPeak: number; store?: StoreReport };
+  limiter: { checks: number; wastedChecks: number; wakeups: number; entriesPeak: number; store?: StoreReport; localRejects?: number };
   /** Closed model: the workers sending requests (null in the open model). Absent in results from before it existed. */
   workers?: number | null;
+  /** Limits nobody told the client: what the key pool believed against the provider's true quota (present when a limiter learns or the quota changes). */
+  adaptive?: AdaptiveMetrics;
+  /** This variant's throughput ÷ the oracle variant's of its run (absent: no oracle, or this is it). */
+  oracleShare?: number | null;
+}
+
+/** Believed against true limits (requests per minute; times in ms). */
+export interface AdaptiveMetrics {
+  /** The provider quota's window: "a window" in the convergence figures. */
+  windowMs: number;
+  /** true: a learning limiter decided (its beliefs are logged); false: a fixed limit it was told. */
+  learns: boolean;
+  /** Each change of the true rate (the start included): the rate then, and how long until the believed total came within 10% of it and stayed so for a window (null: never before the next change or the end). */
+  changes: { atMs: number; truePerMin: number; convergedAfterMs: number | null }[];
+  /** The longest stretch the believed total spent above the true rate (null: nothing believed). */
+  longestAboveMs: number | null;
+  /** Requests a learning limiter rejected locally (sre-throttle): rateLimited attempts with no provider, also in attemptOutcomes.rateLimited. */
+  localRejects?: number;
+}
+
+/** Believed against true limits per bucket (requests per minute, time-weighted means). */
+export interface AdaptiveSeries {
+  /** What our keys together may send: the provider's quota at the time, less other tenants' share. */
+  truePerMin: number[];
+  /** What the key pool believed, the keys added up (null: nothing believed in the bucket). */
+  believedPerMin: (number | null)[];
+  /** Each key's belief. */
+  byKey: Record<string, (number | null)[]>;
 }
 
 /** Mean and nearest-rank percentiles of a timing (ms; null: nothing measured). */
@@ -167,6 +195,8 @@ export interface Series {
   providers: Record<string, ProviderSeries>;
   /** With request sizes: tokens per second and each key's token window. */
   tokens?: TokenSeries;
+  /** Believed against true limits (with metrics.adaptive). */
+  adaptive?: AdaptiveSeries;
 }
 
 export interface VariantResult {
@@ -193,6 +223,8 @@ export interface VariantResult {
   cooldown?: { ms: number; wallMs: number; by: 'reset' | 'wait' | 'reset+wait' | 'none' };
   /** Real mode: `--max-duration` ended this variant before its workload did (unfinished requests ended gaveUp). */
   truncated?: true;
+  /** The oracle of its run: told the truth at each moment; the others' metrics.oracleShare are against it. */
+  oracle?: true;
 }
 
 export interface RunResult {

@@ -8,6 +8,7 @@ import type { VariantResult } from './results.js';
 import { CDF_POINTS, latencyCdf, okLatencies, series, summarize } from './summary.js';
 import { tokenMetrics, tokenSeries, ttftCdf, ttftSorted } from './tokens.js';
 import type { Rate } from '../core/units.js';
+import { adaptiveResult, type AdaptiveFacts } from './adaptive.js';
 
 /** What a finished run (simulated or real) hands over to become one variant of results.json. */
 export interface RunEnd {
@@ -29,6 +30,8 @@ export interface RunEnd {
   faults?: readonly (readonly Fault[])[];
   /** The tokens quota whose window the key series are drawn against (the keys', else the first provider's). */
   tokenQuota?: Rate;
+  /** Believed against true limits (a learning limiter, or a quota that changes). */
+  adaptive?: AdaptiveFacts;
 }
 
 /** One variant's metrics, series and latency CDF: the same assembly for both modes. */
@@ -49,6 +52,8 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
   const metrics = { ...base, ...(t ? tokenMetrics(e.recorder, t, e.keyNames, total, ttft) : {}), providers, balance, workers: e.workers };
   const shared = series(e.recorder, e.keyNames, total);
   const buckets = shared.t.length;
+  const adaptive = e.adaptive && adaptiveResult(e.adaptive, e.keyNames, total, shared.bucketMs, buckets);
+  if (adaptive) metrics.adaptive = adaptive.metrics;
   const result: VariantResult = {
     name,
     metrics,
@@ -56,6 +61,7 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
       ...shared,
       providers: providerSeries(e.recorder, e.providerNames, e.health.changes, shared.bucketMs, buckets, e.endMs),
       ...(t ? { tokens: tokenSeries(e.recorder, t, e.keyNames, shared.bucketMs, buckets, e.tokenQuota) } : {}),
+      ...(adaptive ? { adaptive: adaptive.series } : {}),
     },
     latencyCdf: latencyCdf(ok),
   };

@@ -4,6 +4,7 @@ import { KeyPool } from '../keys/key-pool.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { VariantResult } from '../metrics/results.js';
 import { MockProvider } from '../providers/mock.js';
+import { learns } from '../limiters/index.js';
 import { Engine } from '../sim/engine.js';
 import { stream } from '../sim/random.js';
 import type { Scenario } from '../scenario/types.js';
@@ -29,7 +30,7 @@ export function simulate(s: Scenario, name: string): { result: VariantResult; st
     pool: (sink) => new KeyPool(s.keys, engine, stream(s.seed, 'keys'), sink),
     connections: (sink) => new Connections(s.connections === 'pooled', s.providers.map((p) => p.connect), s.keys.count, engine, sink),
     providers: (sink) => {
-      const options = { sized: s.workload.tokens !== undefined, stream: s.request.stream };
+      const options = { sized: s.workload.tokens !== undefined, stream: s.request.stream, figures: learns(s.keys.limiter) };
       return s.providers.map((p) => new MockProvider(p, s.keys.count, engine, stream(s.seed, `provider:${p.name}`), sink, options));
     },
     trackRemaps: true,

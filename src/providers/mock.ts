@@ -1,6 +1,7 @@
 import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
 import { createWindow } from '../limiters/index.js';
 import { Quota } from '../limiters/quota.js';
+import { steppedWindow } from '../limiters/stepped.js';
 import type { Clock } from '../sim/clock.js';
 import { sampler, type Sampler } from '../sim/dist.js';
 import type { Random } from '../sim/random.js';
@@ -16,6 +17,8 @@ export interface MockOptions {
   sized: boolean;
   /** Answers stream (request.stream): usage says when the first token arrived. */
   stream: boolean;
+  /** Answers carry the quotas' x-ratelimit figures even without sizes (a client limiter learns from them). */
+  figures?: boolean;
 }
 
 const SILENT: MockOptions = { sized: false, stream: false };
@@ -89,6 +92,32 @@ export class MockProvider implements ProviderPort {
     if (this.quoted) for (let k = 0; k < (this.shared ? 1 : keys); k++) this.quotas.push(this.newQuota());
     this.kDone = clock.on((job) => this.done(job));
     this.kReject = clock.on((job) => this.rejected(job));
+    const tenants = spec.tenants ?? [];
+    if (tenants.length > 0) {
+      this.kTenant = clock.on((i) => this.tenant(i));
+      tenants.forEach((t, i) => clock.at(t.fromMs, this.kTenant, i));
+    }
+  }
+
+  /**
+   * Another tenant's requests on the organisation's quota: each counts in it, admitted or not (the
+   * quota is shared, and the provider serves its other customers as it sees fit), so the tenant
+   * takes its share whatever we do; `over` counts those the quota had no room for.
+   */
+  readonly tenantRequests = { sent: 0, over: 0 };
+  private kTenant = -1;
+
+  /** One request of tenant `i`, then the next one 1 / rate later while it lasts (never in our results). */
+  private tenant(i: number): void {
+    const t = this.spec.tenants![i]!;
+    const now = this.clock.now();
+    if (now >= t.toMs) return;
+    const w = this.quota(0).requests!;
+    if (!w.admits(now)) this.tenantRequests.over++;
+    // Recorded even without room: a bucket goes into debt (we wait it out); a log keeps its newest entries.
+    w.record(now);
+    this.tenantRequests.sent++;
+    this.clock.at(now + 1 / t.perMs, this.kTenant, i);
   }
 
   get name(): string {
@@ -114,7 +143,7 @@ export class MockProvider implements ProviderPort {
     const s = this.spec;
     const algorithm = s.algorithm ?? { type: 'sliding-log', options: {} };
     return new Quota(
-      s.limit ? createWindow(algorithm, s.limit) : undefined,
+      s.limit ? steppedWindow(s.limit, s.steps, (r) => createWindow(algorithm, r)) : undefined,
       s.tokens ? createWindow(algorithm, s.tokens) : undefined,
       s.concurrent ?? Infinity,
     );
@@ -246,12 +275,12 @@ export class MockProvider implements ProviderPort {
     const key = this.jobKey[j]!;
     if (this.admitted(j)) this.settle(j, outcome);
     this.jobFree.push(j);
-    if (!this.options.sized) {
+    if (!this.options.sized && !this.options.figures) {
       this.sink.reply(token, outcome, retryAfterMs, limitedBy);
       return;
     }
     const u = blankUsage(this.usage);
-    if (outcome === Outcome.ok) {
+    if (outcome === Outcome.ok && this.options.sized) {
       u.promptTokens = this.jobPrompt[j]!;
       u.outputTokens = this.jobOutput[j]!;
       // Only a streamed answer shows its tokens' timing; otherwise the client sees the whole answer at once.
@@ -289,8 +318,9 @@ export class MockProvider implements ProviderPort {
   private quotaFigures(u: Usage, q: Quota): void {
     const now = this.clock.now();
     if (q.requests) {
-      u.limitRequests = q.requests.capacity();
+      // remaining first: a stepping quota's capacity is the period's that was last asked about.
       u.remainingRequests = q.requests.remaining(now);
+      u.limitRequests = q.requests.capacity();
       u.resetRequestsMs = q.requests.resetAt(now) - now;
     }
     if (q.tokens) {

@@ -3,6 +3,14 @@ import type { Rate } from '../core/units.js';
 import type { Charge } from '../core/outcome.js';
 import type { Dist } from '../sim/dist.js';
 import type { Fault } from './faults.js';
+import type { QuotaStep } from '../limiters/stepped.js';
+
+/** Another tenant of a shared quota: a request every 1 / `perMs` ms from `fromMs` until `toMs`. */
+export interface Tenant {
+  perMs: number;
+  fromMs: number;
+  toMs: number;
+}
 
 /** One provider as the scenario resolves it (what the mock model, the HTTP client and serve need). */
 export interface Provider {
@@ -17,6 +25,10 @@ export interface Provider {
   capacity: number;
   /** The provider's own limit of requests (per key, or per organisation with `scope: all`) → 429 + retry-after. */
   limit: Rate | undefined;
+  /** How its requests limit changes over the run (each period's window starts empty). */
+  steps?: QuotaStep[];
+  /** Other tenants of the organisation's quota (`scope: all`): their requests count in it, not in our results. */
+  tenants?: Tenant[];
   /** Its limit of tokens. */
   tokens?: Rate;
   /** Requests it serves at once per key (or per organisation). */

@@ -1,4 +1,5 @@
 import type { OutcomeCounts, RunResult, VariantMetrics, VariantResult } from '../metrics/results.js';
+import { adaptiveRows } from './adaptive.js';
 
 /**
  * The rows of a comparison table. `key` is also the name a scenario's `reference:` uses, in the
@@ -232,5 +233,5 @@ export const hasSizes = (run: RunResult): boolean => run.variants.some((v) => v.
 /** Every row a run's table can have, in the order it shows them (token rows only in a run with sizes). */
 export function rowsOf(run: RunResult, base: VariantResult): MetricRow[] {
   const sizes = hasSizes(run);
-  return [...METRICS.filter((m) => sizes || !m.tokens), ...parallelRows(run, base), ...providerRows(run), ...healthRows(run)];
+  return [...METRICS.filter((m) => sizes || !m.tokens), ...parallelRows(run, base), ...providerRows(run), ...healthRows(run), ...adaptiveRows(run)];
 }

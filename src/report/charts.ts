@@ -4,6 +4,7 @@ import { checkFigures, comparable, sweepAxis, TOLERANCE, type Verdict, withinTol
 
 export { sweepAxis } from './answer.js';
 import { METRICS, type MetricRow } from './catalogue.js';
+import { adaptiveChart } from './adaptive.js';
 
 /**
  * The report's charts: one small function per chart, each a vega-lite spec built from results.json
@@ -988,6 +989,7 @@ export function runCharts(run: RunResult, pal: Palette = palette([run])): TopLev
     healthChart(run, pal),
     admissionsChart(run),
     inFlightChart(run, pal),
+    adaptiveChart(run, pal),
   ].filter((s): s is TopLevelSpec => s !== null);
 }
 

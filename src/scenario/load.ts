@@ -51,7 +51,7 @@ interface Layer { value: unknown; docPath: Path; sets: SetOp[] }
 /** Top-level fields that belong to the file, not to a scenario (never merged, never overridden). */
 const FILE_ONLY = ['$schema', 'seed', 'variants', 'runs', 'baseline', 'reference', 'sweep', 'notes', 'marks'];
 /** Fields of a variant entry that are not scenario fields. */
-const VARIANT_ONLY = ['name', 'condition'];
+const VARIANT_ONLY = ['name', 'condition', 'oracle'];
 /** Path segments that would reach a prototype instead of a field. */
 const PROTO = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -165,10 +165,11 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
     }
     const opsHere = [...sets, ...pointSets];
     const base: Layer = { value: omit(pointRaw, FILE_ONLY), docPath: [], sets: opsHere };
-    const entries = (key: 'runs' | 'variants'): { name: string; condition?: true; layer?: Layer }[] =>
-      (pointRaw[key] as { name: string; condition?: boolean }[] | undefined)?.map((entry, i) => ({
+    const entries = (key: 'runs' | 'variants'): { name: string; condition?: true; oracle?: true; layer?: Layer }[] =>
+      (pointRaw[key] as { name: string; condition?: boolean; oracle?: boolean }[] | undefined)?.map((entry, i) => ({
         name: entry.name,
         ...(entry.condition === true ? { condition: true as const } : {}),
+        ...(entry.oracle === true ? { oracle: true as const } : {}),
         layer: { value: omit(entry, VARIANT_ONLY), docPath: [key, i], sets: opsHere.filter((s) => s.path[0] === key) },
       })) ?? [{ name: 'default' }];
     for (const run of entries('runs')) {
@@ -196,7 +197,7 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
           }
           // on failure a placeholder: fail() below throws before the plan escapes
           const scenario = parsed.success ? ({ ...parsed.data, seed: pointSeed } satisfies Scenario) : (undefined as never);
-          return { name: variant.name, ...(variant.condition ? { condition: true } : {}), scenario };
+          return { name: variant.name, ...(variant.condition ? { condition: true } : {}), ...(variant.oracle ? { oracle: true } : {}), scenario };
         }),
       });
     }

@@ -10,12 +10,13 @@ import { named, type Named } from '../core/registry.js';
 import { faultKindNames, faultKinds } from '../providers/faults.js';
 import { distribution, tokenDistribution } from '../sim/dist.js';
 import { MAX_DATASET_ROWS } from './dataset.js';
-import { limiterNames, limiters, redisForm, weighted } from '../limiters/index.js';
+import { learningNames, learns, limiterNames, limiters, redisForm, weighted } from '../limiters/index.js';
 import { keyChoiceNames } from '../keys/choice.js';
 import { storeKinds } from '../keys/store/kinds.js';
 import type { Fault, Health, Keys, KeyStore, Provider, RequestTemplate, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
 import type { Charge } from '../core/outcome.js';
-import type { Serving } from '../providers/spec.js';
+import type { Serving, Tenant } from '../providers/spec.js';
+import type { QuotaStep } from '../limiters/stepped.js';
 import { didYouMean, show } from './errors.js';
 import { isReferenceKey, referenceKeys } from '../core/reference-keys.js';
 import { sweepPathProblems, sweepPoints } from './sweep.js';
@@ -104,10 +105,29 @@ const limiterChoice = named(limiters, 'limiter');
 const charge = z.enum(['reserve', 'actual', 'prompt']).default('reserve')
   .describe('When tokens count: reserve (prompt + max_tokens when admitted, corrected to actual use at the end, as OpenAI documents), actual (what was used, at the end) or prompt (default reserve)');
 
+/** Steps a quota may take in a run: each is a window per key (or per organisation) kept from its moment on. */
+export const MAX_STEPS = 100;
+
+const steps = z
+  .array(z.strictObject({
+    at: duration.describe('When the step happens, from the start of the run (required)'),
+    requests: rate.describe('Requests per window from then on, such as 200/min (required)'),
+  }))
+  .min(1, { error: 'expected at least one step { at, requests }' })
+  .max(MAX_STEPS, { error: (iss) => `expected at most ${MAX_STEPS} steps, got ${(iss.input as unknown[]).length}` })
+  .superRefine((list, ctx) => {
+    list.forEach((st, i) => {
+      const before = i === 0 ? 0 : list[i - 1]!.at;
+      if (!(st.at > before)) ctx.addIssue({ code: 'custom', path: [i, 'at'], message: `expected a time after ${i === 0 ? 'the start (0)' : `the step before (${before}ms)`}, got ${st.at}ms` });
+    });
+  })
+  .transform((list): QuotaStep[] => list.map((st) => ({ atMs: st.at, requests: st.requests })));
+
 /** A quota in one or more dimensions: a rate (requests), or `{ requests, tokens, concurrent, charge }` (a provider's adds `algorithm` and `scope`). */
 function quota(provider: boolean) {
   const dims = {
     requests: rate.optional().describe('Requests per window, such as 500/min'),
+    steps: steps.optional().describe(`How the requests limit changes: [{ at: 2m, requests: 200/min }, …], times increasing, at most ${MAX_STEPS}; each period's window starts empty (default: it never changes)`),
     tokens: tokenRate.optional().describe('Tokens per window, such as 30000/min (requests need sizes: workload.tokens)'),
     concurrent: intIn(1, MAX_COUNT).optional().describe(`Requests in flight at once (at most ${MAX_COUNT})`),
     charge,
@@ -125,11 +145,14 @@ function quota(provider: boolean) {
       if (typeof q === 'object' && 'charge' in q && q.requests === undefined && q.tokens === undefined && q.concurrent === undefined) {
         ctx.addIssue({ code: 'custom', message: 'expected at least one of requests, tokens or concurrent' });
       }
+      if (typeof q === 'object' && 'charge' in q && q.steps && q.requests === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['steps'], message: 'expected requests beside steps (the limit before the first step)' });
+      }
     })
     .transform((q) =>
       'count' in q
         ? { requests: q, charge: 'reserve' as const }
-        : (q as { requests?: Rate; tokens?: Rate; concurrent?: number; charge: Charge; algorithm?: Named; scope?: 'key' | 'all' }),
+        : (q as { requests?: Rate; steps?: QuotaStep[]; tokens?: Rate; concurrent?: number; charge: Charge; algorithm?: Named; scope?: 'key' | 'all' }),
     );
 }
 
@@ -162,6 +185,9 @@ const keys = z
       const able = limiterNames.filter((n) => redisForm({ type: n, options: {} }));
       ctx.addIssue({ code: 'custom', path: ['limiter'], message: `expected a limiter the Redis store runs (${able.join(' | ')}) with keys.store: redis, got ${JSON.stringify(requests.type)}` });
     }
+    if (k.store.kind === 'redis' && learns(requests)) {
+      ctx.addIssue({ code: 'custom', path: ['limiter'], message: `expected keys.store: memory with a limiter that learns (${requests.type} learns from this process's answers; the Redis store shares fixed limits only)` });
+    }
     if (k.store.kind === 'redis' && (k.limit?.tokens || k.limit?.concurrent)) {
       ctx.addIssue({ code: 'custom', path: ['store'], message: 'expected keys.store: memory with a tokens or concurrent limit (the Redis store shares request limits only)' });
     }
@@ -172,6 +198,7 @@ const keys = z
   .transform(({ acquireTimeout, guard, store, limit, tokenLimiter, ...k }): Keys => ({
     ...k,
     limit: limit?.requests,
+    ...(limit?.steps ? { steps: limit.steps } : {}),
     ...(limit?.tokens ? { tokens: limit.tokens, charge: limit.charge } : {}),
     ...(limit?.tokens && tokenLimiter ? { tokenLimiter } : {}),
     ...(limit?.concurrent !== undefined ? { concurrent: limit.concurrent } : {}),
@@ -222,6 +249,25 @@ const serving = z
   })
   .transform((s): Serving => ({ ttft: s.ttft, tpot: { ...(s.tpot.dist ? { dist: s.tpot.dist } : {}), base: s.tpot.base, perSequence: s.tpot.perSequence }, maxSequences: s.maxSequences }));
 
+/** Other tenants per provider: each schedules its own requests. */
+export const MAX_TENANTS = 100;
+/** A tenant's requests in all (rate × its span): each is an event, like one of ours. */
+const MAX_TENANT_REQUESTS = MAX_REQUESTS;
+
+const tenant = z
+  .strictObject({
+    rate: arrivalRate.describe('Its requests per time, such as 150/min (from 1/8760h to 1000000/s)'),
+    from: duration.prefault('0ms').describe('When it starts (default 0)'),
+    to: duration.describe('When it stops (required: its requests are bounded)'),
+  })
+  .superRefine((t, ctx) => {
+    if (!(t.to > t.from)) ctx.addIssue({ code: 'custom', path: ['to'], message: `expected a time after from (${t.from}ms), got ${t.to}ms` });
+    else if (t.rate * (t.to - t.from) > MAX_TENANT_REQUESTS) {
+      ctx.addIssue({ code: 'custom', path: ['rate'], message: `expected rate × (to − from) ≤ ${MAX_TENANT_REQUESTS} requests, got ${Math.round(t.rate * (t.to - t.from))}` });
+    }
+  })
+  .transform((t): Tenant => ({ perMs: t.rate, fromMs: t.from, toMs: t.to }));
+
 const provider = z
   .strictObject({
     name: z.string().min(1).describe('Provider name (required, unique)'),
@@ -254,10 +300,19 @@ const provider = z
       .prefault({})
       .describe('Connection setup (default: instant, unlimited)'),
     faults: z.array(fault).default([]).describe('Faults injected into this provider (default none)'),
+    tenants: z.array(tenant).min(1).max(MAX_TENANTS, { error: `expected at most ${MAX_TENANTS} tenants` }).optional()
+      .describe(`Other tenants of the organisation's quota (limit.scope: all), at most ${MAX_TENANTS}: [{ rate: 150/min, from: 8m, to: 11m }], each a request every 1/rate counted in the quota when it admits it, never in the results (default none)`),
   })
   .superRefine((p, ctx) => {
     // A serving model times every answer itself; any other provider needs a latency.
     if (!p.serving && p.latency === undefined) ctx.addIssue({ code: 'custom', path: ['latency'], message: 'required field missing' });
+    const algorithm = p.limit && typeof p.limit === 'object' && 'algorithm' in p.limit ? p.limit.algorithm : undefined;
+    if (algorithm && learns(algorithm)) {
+      ctx.addIssue({ code: 'custom', path: ['limit', 'algorithm'], message: `expected a fixed limiter for a provider's quota (not one that learns: ${learningNames().join(' | ')}), got ${JSON.stringify(algorithm.type)}` });
+    }
+    if (p.tenants && !(p.limit && typeof p.limit === 'object' && 'scope' in p.limit && p.limit.scope === 'all' && p.limit.requests)) {
+      ctx.addIssue({ code: 'custom', path: ['tenants'], message: 'expected limit: { requests, scope: all } with tenants (another tenant shares the organisation\'s requests quota)' });
+    }
     if (p.serving && p.capacity !== undefined) ctx.addIssue({ code: 'custom', path: ['capacity'], message: 'expected either capacity or serving.maxSequences, not both (a serving model serves maxSequences at once)' });
   })
   .transform((p): Provider => ({
@@ -269,6 +324,8 @@ const provider = z
     failure: p.failure,
     capacity: p.serving ? p.serving.maxSequences : (p.capacity ?? Infinity),
     limit: p.limit?.requests,
+    ...(p.limit?.steps ? { steps: p.limit.steps } : {}),
+    ...(p.tenants ? { tenants: p.tenants } : {}),
     ...(p.limit?.tokens ? { tokens: p.limit.tokens, charge: p.limit.charge } : {}),
     ...(p.limit?.concurrent !== undefined ? { concurrent: p.limit.concurrent } : {}),
     ...(p.limit?.algorithm ? { algorithm: p.limit.algorithm } : {}),
@@ -369,9 +426,11 @@ const overridable = {
 /** Window entries a key holds under a limiter: sliding-log keeps the last N times, the bucket counters one per bucket. */
 function entriesPerKey(k: Keys): number {
   if (!k.limit) return 0;
-  if (k.limiter.type === 'sliding-log') return k.limit.count;
-  if (k.limiter.type.startsWith('bucket-')) return (k.limiter.options.buckets as number | undefined) ?? 6;
-  return 1;
+  // A stepping limit keeps a window per period; a learning limiter's ceiling is a sliding log.
+  const counts = [k.limit.count, ...(k.steps ?? []).map((s) => s.requests.count)].reduce((a, b) => a + b, 0);
+  if (k.limiter.type === 'sliding-log' || learns(k.limiter)) return counts;
+  if (k.limiter.type.startsWith('bucket-')) return ((k.limiter.options.buckets as number | undefined) ?? 6) * (1 + (k.steps?.length ?? 0));
+  return 1 + (k.steps?.length ?? 0);
 }
 
 /**
@@ -417,7 +476,7 @@ function sizeProblems(s: Pick<Scenario, 'workload' | 'keys' | 'providers' | 'ret
   // Each provider with a limit keeps an exact sliding log per key.
   let held = 0;
   for (const [i, p] of s.providers.entries()) {
-    held += p.limit ? keys * p.limit.count : 0;
+    held += p.limit ? keys * [p.limit, ...(p.steps ?? []).map((st) => st.requests)].reduce((a, r) => a + r.count, 0) : 0;
     if (held > MAX_WINDOW_ENTRIES) {
       issue(['providers', i, 'limit'], `expected keys.count × the providers' limit counts ≤ ${MAX_WINDOW_ENTRIES} (a provider keeps the last N times of each key), got ${held} up to this provider`);
       break;
@@ -476,7 +535,10 @@ export const variantSchema = overrideSchema.extend({
   condition: z.boolean().optional().describe(
     'This variant changes the world (a quota removed, a provider down), not a choice a user makes: it is compared, never picked as the best (default false)',
   ),
-}).meta({ id: 'variant', description: 'A name, whether it is a condition, and any scenario field (except name and seed) overriding the base' });
+  oracle: z.boolean().optional().describe(
+    'This variant is told the truth at each moment (a limit stepping with the provider\'s quota): every other variant of its run gets its throughput as a share of this one\'s, metrics.oracleShare (default false; at most one per file)',
+  ),
+}).meta({ id: 'variant', description: 'A name, whether it is a condition or the oracle, and any scenario field (except name and seed) overriding the base' });
 
 /** A problem found by `nameProblems`, at a path of the raw file. */
 export interface NameProblem {
@@ -575,7 +637,9 @@ export const fileSchema = z
     name: z.string().describe('Scenario name (required)'),
     seed: seedSchema.default(1).describe('Random seed (default 1; --seed overrides)'),
     ...overridable,
-    variants: z.array(variantSchema).min(1).optional()
+    variants: z.array(variantSchema).min(1)
+      .refine((vs) => vs.filter((v) => v.oracle === true).length <= 1, { error: 'expected at most one variant with oracle: true' })
+      .optional()
       .describe('Alternatives compared side by side, each { name, …fields overriding the base } (default: one, "default")'),
     baseline: z.string().optional().describe('The variant others are compared against (default: the first variant)'),
     runs: z.array(overrideSchema).min(1).optional()

@@ -125,7 +125,7 @@ export function sweepPoints(sweep: Record<string, unknown>): { points: SweepPoin
 /** Fields of the file itself: the same at every point, so sweeping them would change nothing (or break names). */
 const FILE_FIELDS = new Set(['name', 'description', '$schema', 'runs', 'baseline', 'reference', 'sweep', 'notes', 'marks']);
 /** Fields of a variant entry that are not scenario fields: baseline and reference use the name. */
-const VARIANT_FIELDS = new Set(['name', 'condition']);
+const VARIANT_FIELDS = new Set(['name', 'condition', 'oracle']);
 /** Path segments that would reach a prototype instead of a field. */
 const PROTO = new Set(['__proto__', 'constructor', 'prototype']);
 

@@ -100,6 +100,12 @@ export interface PlanVariant {
    * compared, never picked as the best. Present only when the file says `condition: true`.
    */
   condition?: true;
+  /**
+   * The variant told the truth at each moment (a fixed limit that steps with the provider's quota):
+   * every other variant of its run gets its throughput as a share of this one's. Present only when
+   * the file says `oracle: true`.
+   */
+  oracle?: true;
   scenario: Scenario;
 }
 

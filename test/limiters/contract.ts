@@ -351,7 +351,8 @@ export function windowContract<P>(s: Subject<P>): void {
             ends[w]!++;
             grants++;
             byKey[key]!.push(e.now());
-            if (k.exclusive) e.after(k.holdMs, kRelease, key);
+            // Every request ends and releases its key, as the dispatcher does (a key bounded in flight needs it).
+            e.after(k.holdMs, kRelease, key);
           };
           const pool = new KeyPool(spec, e, stream(1, 'keys'), { granted: grant, gaveUp: (w) => ends[w]!++ });
           const kRelease = e.on((key) => pool.release(key));

@@ -113,4 +113,41 @@ export const subjects: { [K in LimiterName]: Subject<any> } = {
       expectWindowBound(ledger, limit.windowMs, 2 * limit.count);
     },
   } satisfies Subject<Record<string, never>>,
+  // Learning limiters, before any answer, under keys.limit as their ceiling (an exact sliding log):
+  // the ceiling's bound holds whatever the gate does; aimd's rate gate adds its pacer.
+  aimd: {
+    name: 'aimd',
+    create: through('aimd'),
+    options: fc.record({
+      mode: fc.constantFrom('rate' as const, 'concurrency' as const),
+      initialLimit: fc.integer({ min: 1, max: 600 }),
+      burst: fc.integer({ min: 1, max: 6 }),
+    }),
+    weighted: false,
+    capacity: (limit, o) => (o.mode === 'rate' ? Math.min(limit.count, o.burst) : limit.count),
+    maxFootprint: (limit) => limit.count + 2,
+    burst: (limit, o) => (o.mode === 'rate' ? Math.min(limit.count, o.burst) : limit.count),
+    bound: (limit, o, ledger) => {
+      expectWindowBound(ledger, limit.windowMs, limit.count);
+      // The pacer: at most burst + rate·T in any interval T, at the initial limit (per minute, under the ceiling's rate).
+      if (o.mode === 'rate') expectRateBound(ledger, o.burst, Math.min(o.initialLimit / 60_000, limit.count / limit.windowMs));
+    },
+  } satisfies Subject<{ mode: 'rate' | 'concurrency'; initialLimit: number; burst: number }>,
+  gradient: ceilingOnly('gradient', fc.record({ initialLimit: fc.integer({ min: 1, max: 50 }) })),
+  'sre-throttle': ceilingOnly('sre-throttle', fc.record({ K: fc.double({ min: 1, max: 4, noNaN: true }) })),
+  headers: ceilingOnly('headers', fc.constant({})),
 };
+
+/** A learning limiter whose gate, before any answer, admits anything: only the ceiling decides. */
+function ceilingOnly<P extends object>(name: LimiterName, options: fc.Arbitrary<P>): Subject<P> {
+  return {
+    name,
+    create: through(name),
+    options,
+    weighted: false,
+    capacity: (limit) => limit.count,
+    maxFootprint: (limit) => limit.count + 5,
+    burst: (limit) => limit.count,
+    bound: (limit, _o, ledger) => expectWindowBound(ledger, limit.windowMs, limit.count),
+  };
+}

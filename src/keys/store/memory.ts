@@ -2,8 +2,12 @@ import type { Clock } from '../../sim/clock.js';
 import type { Random } from '../../sim/random.js';
 import type { Keys } from '../spec.js';
 import type { Rate } from '../../core/units.js';
-import { createWindow } from '../../limiters/index.js';
+import { createAdaptive, createWindow, learns } from '../../limiters/index.js';
+import type { Adaptive, Figures } from '../../limiters/adaptive/adaptive.js';
+import type { OutcomeCode } from '../../core/outcome.js';
+import { F64Column, I32Column } from '../../core/typed.js';
 import { Quota } from '../../limiters/quota.js';
+import { steppedWindow } from '../../limiters/stepped.js';
 import type { Grants, PoolStore } from './store.js';
 import { keyChoices, type Chooser, type KeyState } from '../choice.js';
 
@@ -23,6 +27,15 @@ export class MemoryKeys implements KeyState {
   private readonly choose: Chooser;
   /** The tokens the decision in progress charges (0: the tokens window only has to have room). */
   private weight = 0;
+  /** Per key, its learning limiter (`keys.limiter` that learns); undefined for a fixed limiter. */
+  readonly adaptive: Adaptive[] | undefined;
+  /** The bound on requests in flight the spec sets (exclusive, concurrent), under any learnt one. */
+  private readonly baseInFlight: number;
+  /** Each change of a key's believed rate: when, which key, requests per minute (the results' series). */
+  readonly believedAt = new F64Column(64);
+  readonly believedKey = new I32Column(64);
+  readonly believedPerMin = new F64Column(64);
+  private lastBelieved: Float64Array;
 
   constructor(
     private readonly spec: Keys,
@@ -35,11 +48,58 @@ export class MemoryKeys implements KeyState {
     this.choose = keyChoices[spec.choice].create(random);
     const guarded = (r: Rate): Rate => ({ count: r.count, windowMs: r.windowMs + spec.guardMs });
     const tokens = spec.tokens ? guarded(spec.tokens) : undefined;
+    this.baseInFlight = maxInFlight;
+    this.lastBelieved = new Float64Array(spec.count).fill(NaN);
+    const tokenWindow = () => (tokens ? createWindow(spec.tokenLimiter ?? spec.limiter, tokens) : undefined);
+    if (learns(spec.limiter)) {
+      // keys.limit, when given, is the ceiling it learns under: an exact sliding log of it.
+      const ceiling = spec.limit ? guarded(spec.limit) : undefined;
+      const log = (r: Rate) => createWindow({ type: 'sliding-log', options: {} }, guarded(r));
+      this.adaptive = Array.from({ length: spec.count }, () => createAdaptive(spec.limiter, {
+        ceiling: spec.limit && steppedWindow(spec.limit, spec.steps, log),
+        ceilingRate: ceiling,
+        random,
+      })!);
+      this.quotas = this.adaptive.map((a) => new Quota(a.window, tokenWindow(), Math.min(maxInFlight, a.maxInFlight)));
+      return;
+    }
     this.quotas = Array.from({ length: spec.count }, () => new Quota(
-      spec.limit ? createWindow(spec.limiter, guarded(spec.limit)) : undefined,
-      tokens ? createWindow(spec.tokenLimiter ?? spec.limiter, tokens) : undefined,
+      spec.limit ? steppedWindow(spec.limit, spec.steps, (r) => createWindow(spec.limiter, guarded(r))) : undefined,
+      tokenWindow(),
       maxInFlight,
     ));
+  }
+
+  /**
+   * An answer of `key` (an attempt that reached a provider ended): its learning limiter learns from
+   * it, the key's bound on requests in flight follows, and a changed belief is logged. True when
+   * the key may admit more or sooner than before (waiters should look again).
+   */
+  observe(key: number, now: number, outcome: OutcomeCode, latencyMs: number, retryAfterMs: number, figures: Figures | undefined): boolean {
+    const a = this.adaptive![key]!;
+    const q = this.quotas[key]!;
+    const more = a.observe(now, outcome, latencyMs, retryAfterMs, figures, q.inFlight);
+    const bound = a.maxInFlight < this.baseInFlight ? a.maxInFlight : this.baseInFlight;
+    if (bound !== q.maxInFlight) q.maxInFlight = bound;
+    this.logBelief(key, now, a.believed(now));
+    return more;
+  }
+
+  /** The admission of `key` just recorded: true when its learning limiter rejects it locally. */
+  admitted(key: number, now: number): boolean {
+    const rejected = this.adaptive![key]!.admitted(now);
+    // sre-throttle's belief moves with its counts, as requests go out.
+    this.logBelief(key, now, this.adaptive![key]!.believed(now));
+    return rejected;
+  }
+
+  private logBelief(key: number, now: number, perMin: number): void {
+    const last = this.lastBelieved[key]!;
+    if (perMin === last || (perMin !== perMin && last !== last)) return;
+    this.lastBelieved[key] = perMin;
+    this.believedAt.push(now);
+    this.believedKey.push(key);
+    this.believedPerMin.push(perMin);
   }
 
   admissible(k: number, now: number): boolean {
