@@ -153,7 +153,8 @@ export async function runPlansParallel(plans: readonly Plan[], jobs: number, pro
 /**
  * The same plan against live endpoints: every run × variant in turn on the wall clock (scaled).
  * Before each variant after the first, a cooldown (reset or wait) lets the providers' windows
- * clear, so no variant inherits another's quota use; each variant records its cooldown.
+ * clear, so no variant inherits another's quota use; before the first, a gatesim serve is reset
+ * when it can be (its clock then starts with the run); each variant records what was done.
  * `--max-duration` truncates a variant and the next one still runs; an interruption (signal)
  * stops at the variant it hit and marks the results partial.
  */
@@ -169,7 +170,7 @@ export async function runPlanReal(plan: Plan, opts: RealOptions, progress?: (run
     const variants: VariantResult[] = [];
     for (const v of run.variants) {
       const name = `${run.name} / ${v.name}`;
-      const cooldown: Cooldown = previous ? await coolDown(previous, v.scenario, name, opts) : { ms: 0, wallMs: 0, by: 'none' };
+      const cooldown: Cooldown = await coolDown(previous, v.scenario, name, opts);
       if (opts.signal.aborted) {
         partial = true;
         break;

@@ -162,9 +162,10 @@ describe('sim and real agree (serve on loopback, time-scaled)', () => {
       expect(r.mode).toBe('real');
       expect(r.timeScale).toBe(AGREE_SCALE);
       expect(r.runs[0]!.variants.map((v) => [v.name, v.cooldown?.by])).toEqual([
-        ['pooled', 'none'],
+        ['pooled', 'reset'],
         ['fresh', 'reset'],
       ]);
+      expect(run.stderr).toContain(`before default / pooled: reset gatesim serve at ${own.url} (a fresh start`);
       expect(run.stderr).toContain(`cooldown before default / fresh: reset gatesim serve at ${own.url}`);
       expect(schemaErrors(r)).toBe('');
       // An attempt waits its turn a few times in each process's event loop (the client: connect,

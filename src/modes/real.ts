@@ -8,6 +8,7 @@ import type { Keys } from '../keys/spec.js';
 import { MemoryStore } from '../keys/store/memory.js';
 import { StorePool } from '../keys/store/pool.js';
 import { RedisStore, StoreError } from '../keys/store/redis.js';
+import { learns } from '../limiters/index.js';
 import type { VariantResult } from '../metrics/results.js';
 import { HttpProvider, type SocketCounter } from '../providers/http.js';
 import { isGatesimServe, resetServe, RESET_ENV, RESET_TOKEN_RE } from '../providers/reset.js';
@@ -184,7 +185,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     connections: () => new DirectConnections(pooled, s.providers.length, keys.count),
     providers: (sink) => {
       // What the mock model is told in simulation (MockOptions), real mode's client is told here.
-      const options = { sized: s.workload.tokens !== undefined, stream: s.request.stream };
+      const options = { sized: s.workload.tokens !== undefined, stream: s.request.stream, figures: learns(s.keys.limiter) };
       return s.providers.map((p) => new HttpProvider(p, secrets, pooled, s.request, clock, sink, sockets, options));
     },
     trackRemaps: false,
@@ -294,12 +295,13 @@ async function pause(wallMs: number, signal: AbortSignal, progress: RealProgress
  * reset token and providers that answer as gatesim serve, resets them; otherwise waits until the
  * windows either variant knows of are clear. `--cooldown` replaces all of this with its own wait.
  */
-export async function coolDown(prev: Scenario, next: Scenario, name: string, opts: RealOptions): Promise<Cooldown> {
+export async function coolDown(prev: Scenario | undefined, next: Scenario, name: string, opts: RealOptions): Promise<Cooldown> {
   const wait = async (wallMs: number, by: Cooldown['by']): Promise<Cooldown> => {
     await pause(wallMs, opts.signal, opts.progress);
     return { ms: wallMs / opts.timeScale, wallMs, by };
   };
   if (opts.cooldownWallMs === 0) return { ms: 0, wallMs: 0, by: 'none' };
+  if (prev === undefined) return freshStart(next, name, opts);
   if (opts.cooldownWallMs !== undefined) {
     opts.say?.(`  cooldown before ${name}: ${(opts.cooldownWallMs / 1000).toFixed(1)} s (--cooldown)`);
     return wait(opts.cooldownWallMs, 'wait');
@@ -326,4 +328,31 @@ export async function coolDown(prev: Scenario, next: Scenario, name: string, opt
     `  cooldown before ${name}: ${(windows / 1000).toFixed(1)} s for the providers' windows to clear (--cooldown 0 skips it${token ? '' : `; a gatesim serve is reset instead when ${RESET_ENV} is set`})`,
   );
   return wait(windows, 'wait');
+}
+
+/**
+ * Before the first variant: with a reset token and providers that answer as gatesim serve, resets
+ * them too, so the run meets a fresh server — whatever ran against it before — and the server's
+ * clock starts with the variant: a quota that steps at 2m (or another tenant that starts at 1m)
+ * steps at 2m of the run, as in simulation, not at 2m after the server started. Nothing to wait for
+ * otherwise: without a reset a user who started the server just now has a fresh one already.
+ */
+async function freshStart(next: Scenario, name: string, opts: RealOptions): Promise<Cooldown> {
+  const none: Cooldown = { ms: 0, wallMs: 0, by: 'none' };
+  const token = resetTokenFromEnv(opts.env);
+  const urls = [...new Set(next.providers.map((p) => p.url!))];
+  const timed = next.providers.some((p) => (p.steps?.length ?? 0) > 0 || (p.tenants?.length ?? 0) > 0);
+  if (!token) {
+    if (timed) opts.say?.(`  ${name}: a provider's quota changes over time; its server's clock started before this run unless it is reset (set ${RESET_ENV} on both sides)`);
+    return none;
+  }
+  if (!(await Promise.all(urls.map((u) => isGatesimServe(u)))).every(Boolean)) return none;
+  const origins = [...new Set(urls.map((u) => new URL(u).origin))];
+  const failed = (await Promise.all(origins.map(async (o) => ({ o, why: await resetServe(o, token) })))).filter((r) => r.why !== null);
+  if (failed.length > 0) {
+    opts.say?.(`  before ${name}: reset of ${failed.map((f) => `${f.o} failed (${f.why})`).join(', ')}`);
+    return none;
+  }
+  opts.say?.(`  before ${name}: reset gatesim serve at ${origins.join(', ')} (a fresh start: its clock and quotas begin with the run)`);
+  return { ms: 0, wallMs: 0, by: 'reset' };
 }

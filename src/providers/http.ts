@@ -48,6 +48,8 @@ export interface HttpOptions {
   sized: boolean;
   /** Ask for server-sent events (request.stream), with stream_options.include_usage. */
   stream: boolean;
+  /** Read the x-ratelimit headers and a 429's quota even without sizes (a client limiter learns from them). */
+  figures?: boolean;
 }
 
 /** Largest answer body read whole (a non-streamed answer, for its usage): beyond it the rest is not read. */
@@ -232,10 +234,17 @@ export class HttpProvider implements ProviderPort {
   private async read(token: number, res: Dispatcher.ResponseData): Promise<void> {
     let outcome: OutcomeCode = classify(res.statusCode);
     const retry = outcome === Outcome.rateLimited ? retryAfterMs(res.headers, this.clock.scale) : 0;
-    const { sized, stream } = this.options;
+    const { sized, stream, figures } = this.options;
     if (!sized && !stream) {
-      await res.body.dump();
-      return this.done(token, outcome, retry, Dimension.none, false);
+      if (!figures) {
+        await res.body.dump();
+        return this.done(token, outcome, retry, Dimension.none, false);
+      }
+      // A learning limiter reads the provider's word on every answer: its quotas' figures, a 429's quota.
+      const limitedBy = outcome === Outcome.rateLimited ? limitedByOf(parse(await readText(res.body, MAX_ERROR_BYTES))) : Dimension.none;
+      if (outcome !== Outcome.rateLimited) await res.body.dump();
+      readRateLimitHeaders(res.headers, this.clock.scale, blankUsage(this.usage));
+      return this.done(token, outcome, retry, limitedBy, true);
     }
     let limitedBy: DimensionCode = Dimension.none;
     const got = { promptTokens: NaN, outputTokens: NaN, firstAt: NaN, tpot: NaN };
@@ -271,7 +280,7 @@ export class HttpProvider implements ProviderPort {
       u.firstTokenAt = got.firstAt;
       u.tpotMs = got.tpot;
     }
-    this.done(token, outcome, retry, limitedBy, sized);
+    this.done(token, outcome, retry, limitedBy, sized || stream || figures === true);
   }
 
   /** The dispatcher gave up on the attempt (timeout): stop waiting for it. */
