@@ -93,3 +93,13 @@ describe('quantiles on large inputs (radix select)', () => {
     );
   });
 });
+
+describe('signed zeros', () => {
+  it('the minimum and maximum order −0 before +0, as the sort does, whichever comes first', () => {
+    for (const xs of [[0, -0], [-0, 0]]) {
+      const q = quantiles(Float64Array.from(xs), [0, 100]);
+      expect(Object.is(q.min, -0)).toBe(true);
+      expect(Object.is(q.max, 0)).toBe(true);
+    }
+  });
+});

@@ -129,8 +129,9 @@ export function quantiles(values: Float64Array, ps: readonly number[]): { min: n
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
+    // −0 orders before +0, as the sort does.
+    if (v < min || (v === min && v === 0 && 1 / v < 0)) min = v;
+    if (v > max || (v === max && v === 0 && 1 / v > 0)) max = v;
   }
   if (n >= RADIX_MIN) return { min, max, at: radixSelect(values, ps.map((p) => rankIndex(n, p))) };
   const a = Float64Array.from(values);
