@@ -18,6 +18,19 @@ const burstOf = (count: number, o: Burst): number => o.burst ?? count;
 const burstArb: fc.Arbitrary<Burst> = fc.oneof(fc.constant({}), fc.record({ burst: fc.integer({ min: 1, max: 6 }) }));
 const through = (name: LimiterName) => (limit: Rate, options: object) => createWindow(choose(limiters, name, options as Record<string, unknown>), limit);
 
+/** A limiter that is a bucket of `burst` (default N) refilling at N per W: token-bucket and gcra. */
+const bucketSubject = (name: 'token-bucket' | 'gcra') =>
+  ({
+    name,
+    create: through(name),
+    options: burstArb,
+    weighted: true,
+    capacity: (limit, o) => burstOf(limit.count, o),
+    maxFootprint: () => 2,
+    burst: (limit, o, w) => Math.floor(burstOf(limit.count, o) / w),
+    bound: (limit, o, ledger) => expectRateBound(ledger, burstOf(limit.count, o), limit.count / limit.windowMs),
+  }) satisfies Subject<Burst>;
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const subjects: { [K in LimiterName]: Subject<any> } = {
   'sliding-log': {
@@ -78,26 +91,9 @@ export const subjects: { [K in LimiterName]: Subject<any> } = {
       if (ledger.every((x) => x.r === 1 && x.a === 1)) expect(maxInWindow(ledger.map((x) => x.t), limit.windowMs)).toBeLessThanOrEqual(limit.count);
     },
   } satisfies Subject<Record<string, never>>,
-  'token-bucket': {
-    name: 'token-bucket',
-    create: through('token-bucket'),
-    options: burstArb,
-    weighted: true,
-    capacity: (limit, o) => burstOf(limit.count, o),
-    maxFootprint: () => 2,
-    burst: (limit, o, w) => Math.floor(burstOf(limit.count, o) / w),
-    bound: (limit, o, ledger) => expectRateBound(ledger, burstOf(limit.count, o), limit.count / limit.windowMs),
-  } satisfies Subject<Burst>,
-  gcra: {
-    name: 'gcra',
-    create: through('gcra'),
-    options: burstArb,
-    weighted: true,
-    capacity: (limit, o) => burstOf(limit.count, o),
-    maxFootprint: () => 2,
-    burst: (limit, o, w) => Math.floor(burstOf(limit.count, o) / w),
-    bound: (limit, o, ledger) => expectRateBound(ledger, burstOf(limit.count, o), limit.count / limit.windowMs),
-  } satisfies Subject<Burst>,
+  // Two algorithms, one contract: a bucket of `burst` refilling at N per W.
+  'token-bucket': bucketSubject('token-bucket'),
+  gcra: bucketSubject('gcra'),
   'fixed-window': {
     name: 'fixed-window',
     create: through('fixed-window'),
