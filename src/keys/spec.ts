@@ -42,6 +42,8 @@ export interface Keys {
   concurrent?: number;
   /** How tokens are charged (present with `tokens`). */
   charge?: Charge;
+  /** The limits also enforced over this shorter period, scaled (limit.quantum; absent: none). */
+  quantumMs?: number;
   /** The limiter of the tokens quota when it differs from `limiter` (which then runs the requests quota). */
   tokenLimiter?: Named;
   /**
