@@ -102,6 +102,7 @@ describe('quantum', () => {
     expect(errorsOf(file('{ requests: 600/min, quantum: 1m }'))).toMatch(/s\.yaml:5:\d+: providers\.0\.limit\.quantum: expected a quantum shorter than the requests window \(60000ms\), got 60000ms/);
     expect(errorsOf(file('{ requests: 6/min, quantum: 1s }'))).toMatch(/expected a quantum long enough to admit one of 6 requests per 60000ms \(at least 10000ms\), got 1000ms/);
     expect(errorsOf(file('{ requests: 600/min, steps: [{ at: 1m, requests: 60/min }], quantum: 1s }'))).toMatch(/expected no quantum beside steps/);
+    expect(errorsOf(file('{ requests: 1000000/min, quantum: 0.5ms }'))).toMatch(/expected a quantum of at least 1ms, got 0.5ms/);
     const ok = parseScenario(`workload: { requests: 10, tokens: { prompt: 10, output: 10 } }\n${file('{ requests: 600/min, tokens: 60000/min, quantum: 1s, refused: free }')}`, 's.yaml').runs[0]!.variants[0]!.scenario;
     expect(ok.providers[0]).toMatchObject({ quantumMs: 1_000, refused: 'free' });
     expect(errorsOf(`keys:\n  limit: { requests: 60/min, refused: free }\n${file('10/min')}`)).toMatch(/keys\.limit/);

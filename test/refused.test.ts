@@ -224,3 +224,23 @@ describe('a retry storm costs what it costs at the provider', () => {
     expect(counts.totalTimeMs!).toBeGreaterThan(1.2 * free.totalTimeMs!);
   });
 });
+
+describe('keys.cooldown: none (a client that ignores retry-after, as the seeds\' scripts do)', () => {
+  it('hands a key out again at once after a 429, where the default waits for the retry-after', () => {
+    const run = (cooldown: 'none' | undefined) => {
+      const base = scenario(
+        { workload: { requests: 40, concurrency: 4, think: { dist: 'constant', value: 0 }, arrivals: undefined, clients: 10 } },
+        { latency: { dist: 'constant', value: 100 }, limit: { count: 2, windowMs: 60_000 } },
+      );
+      return simulate({ ...base, keys: { ...base.keys, ...(cooldown ? { cooldown } : {}) } }, 'x').result.metrics;
+    };
+    const cooled = run(undefined);
+    const ignoring = run('none');
+    // Ignoring retry-after: the workers burn through every request in 429s within a second.
+    expect(ignoring.attemptOutcomes.rateLimited).toBe(38);
+    expect(ignoring.totalTimeMs!).toBeLessThan(1_000);
+    // Cooling: each 429 holds the key until the minute has room, so requests wait for it instead.
+    expect(cooled.attemptOutcomes.rateLimited).toBeLessThan(ignoring.attemptOutcomes.rateLimited / 4);
+    expect(cooled.ok).toBeGreaterThan(ignoring.ok);
+  });
+});

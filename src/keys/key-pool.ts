@@ -179,7 +179,7 @@ export class KeyPool implements Pool {
         freed = actual < reserved;
       } else if (charge === 'actual') this.keys.charge(key, now, used);
     }
-    if (refused && end.retryAfterMs > 0) this.keys.cool(key, now + end.retryAfterMs);
+    if (refused && end.retryAfterMs > 0 && spec.cooldown !== 'none') this.keys.cool(key, now + end.retryAfterMs);
     // A limit that rose, or a gate that opens sooner: the wake-up moves to the new earliest time.
     if (this.learning && end.sent && this.keys.observe(key, now, end.outcome, end.latencyMs, end.retryAfterMs, end.usage)) freed = true;
     if (this.keys.release(key)) freed = true;

@@ -58,6 +58,8 @@ export interface Keys {
   exclusive: boolean;
   wait: WaitMode;
   acquireTimeoutMs: number;
+  /** `none`: a 429 does not cool its key (a client that ignores retry-after); absent: it does, until the retry-after. */
+  cooldown?: 'none';
   /** Where the pool's state lives; absent means memory (the default, and always in simulation). */
   store?: KeyStore;
 }

@@ -158,6 +158,7 @@ function quota(provider: boolean) {
       if (typeof q === 'object' && 'charge' in q && q.quantum !== undefined) {
         const quantum = q.quantum;
         if (q.steps) ctx.addIssue({ code: 'custom', path: ['quantum'], message: 'expected no quantum beside steps (a stepping quota is enforced over its window only)' });
+        if (quantum < 1) ctx.addIssue({ code: 'custom', path: ['quantum'], message: `expected a quantum of at least 1ms, got ${quantum}ms` });
         for (const [dim, r] of [['requests', q.requests], ['tokens', q.tokens]] as const) {
           if (r === undefined) continue;
           if (!(quantum < r.windowMs)) ctx.addIssue({ code: 'custom', path: ['quantum'], message: `expected a quantum shorter than the ${dim} window (${r.windowMs}ms), got ${quantum}ms` });
@@ -192,6 +193,9 @@ const keys = z
     exclusive: z.boolean().default(false).describe('A key serves one request at a time (default false)'),
     wait: wait.prefault('notify').describe('How a request waits for a key: notify, or { poll: interval } (default notify)'),
     acquireTimeout: duration.prefault('5m').describe('Give up waiting for a key after this long (default 5m)'),
+    cooldown: z.enum(['retry-after', 'none']).default('retry-after').describe(
+      "What a provider's 429 does to its key: retry-after (default) — it is not handed out again before the 429's retry-after; none — it is handed out again at once, as a client that ignores retry-after (the seeds' Python clients)",
+    ),
     store: store.prefault('memory')
       .describe('Where the pool keeps its state: memory (default) or { redis: URL, prefix, failOpen } shared across processes (real mode; the simulation always uses memory)'),
   })
@@ -213,8 +217,10 @@ const keys = z
       ctx.addIssue({ code: 'custom', path: ['limiter'], message: `expected a limiter that weighs admissions for the tokens limit (${limiterNames.filter((n) => weighted({ type: n, options: {} })).join(' | ')}), got ${JSON.stringify(tokens.type)}` });
     }
   })
-  .transform(({ acquireTimeout, guard, store, limit, tokenLimiter, ...k }): Keys => ({
+  .transform(({ acquireTimeout, guard, store, limit, tokenLimiter, cooldown, ...k }): Keys => ({
     ...k,
+    // retry-after is the absence of the field: resolved scenarios (and results) look as before
+    ...(cooldown === 'none' ? { cooldown } : {}),
     limit: limit?.requests,
     ...(limit?.steps ? { steps: limit.steps } : {}),
     ...(limit?.tokens ? { tokens: limit.tokens, charge: limit.charge } : {}),
