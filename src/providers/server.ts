@@ -8,8 +8,9 @@ import { WallClock } from '../sim/wall-clock.js';
 import type { Provider } from './spec.js';
 import { MockProvider } from './mock.js';
 import { blankUsage, type ReplySink, type Usage } from './port.js';
-import { countWords, DEFAULT_OUTPUT_TOKENS, formatDuration, OUTPUT_TOKENS_HEADER, rateLimitHeaders, windowWords, wordsOf } from './wire.js';
+import { countWords, DEFAULT_OUTPUT_TOKENS, formatDuration, OUTPUT_TOKENS_HEADER, rateLimitHeaders, windowWords } from './wire.js';
 import { RESET_HEADER, RESET_PATH, SERVE_HEADER } from './reset.js';
+import { AnswerWriter, type AnswerStats } from './answer.js';
 
 /** Options of `gatesim serve`. */
 export interface ServeOptions {
@@ -221,6 +222,7 @@ class Endpoint implements ReplySink {
     private readonly clock: WallClock,
     seed: number,
     private readonly maxKeys: number,
+    private readonly answers: AnswerWriter,
   ) {
     this.model = new MockProvider(spec, 0, clock, stream(seed, `provider:${spec.name}`), this, { sized: true, stream: true });
     this.kTick = clock.on((token) => this.tick(token));
@@ -418,14 +420,14 @@ class Endpoint implements ReplySink {
     switch (outcome) {
       case Outcome.ok:
         this.totals.ok++;
-        json(res, 200, {
-          id: p.id,
-          object: 'chat.completion',
-          created: p.created,
-          model: chat.model,
-          choices: [{ index: 0, message: { role: 'assistant', content: wordsOf(output) }, finish_reason: finish }],
-          usage: { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output },
-        }, headers);
+        // The JSON that JSON.stringify would write, the words in pieces as the socket takes them (answer.ts).
+        this.answers.write(
+          res,
+          { 'content-type': 'application/json', [SERVE_HEADER]: '1', ...headers },
+          `{"id":"${p.id}","object":"chat.completion","created":${p.created},"model":${JSON.stringify(chat.model)},"choices":[{"index":0,"message":{"role":"assistant","content":"`,
+          output,
+          `"},"finish_reason":"${finish}"}],"usage":{"prompt_tokens":${prompt},"completion_tokens":${output},"total_tokens":${prompt + output}}}`,
+        );
         return;
       case Outcome.rateLimited: {
         this.totals.rateLimited++;
@@ -505,6 +507,8 @@ export interface Serving {
   reset(): void;
   /** Streams open now (head written, not ended) and the timers they hold: both 0 once every client has gone. */
   streams(): { open: number; timers: number };
+  /** Non-streamed answers being written now and the bytes they hold (bounded per answer; all 0 once their clients have gone). */
+  answers(): AnswerStats;
   close(): Promise<void>;
 }
 
@@ -532,10 +536,12 @@ export async function serve(providers: readonly Provider[], opts: ServeOptions):
   if (!Number.isInteger(maxKeys) || maxKeys < MAX_KEYS.min || maxKeys > MAX_KEYS.max) {
     throw new RangeError(`maxKeys must be an integer from ${MAX_KEYS.min} to ${MAX_KEYS.max}, got ${maxKeys}`);
   }
+  // Outlives resets: an answer being written when one comes is finished (its model already answered).
+  const answers = new AnswerWriter();
   const build = (): State => {
     const clock = new WallClock(opts.timeScale);
     const endpoints = new Map<string, Endpoint>();
-    for (const p of providers) endpoints.set(p.name, new Endpoint(p, clock, opts.seed, maxKeys));
+    for (const p of providers) endpoints.set(p.name, new Endpoint(p, clock, opts.seed, maxKeys, answers));
     return { clock, endpoints, only: providers.length === 1 ? endpoints.get(providers[0]!.name)! : undefined };
   };
   let state = build();
@@ -701,6 +707,7 @@ export async function serve(providers: readonly Provider[], opts: ServeOptions):
       }
       return { open, timers };
     },
+    answers: () => answers.stats(),
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(minute);
