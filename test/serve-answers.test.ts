@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ANSWER_PIECE_BYTES } from '../src/providers/answer.js';
-import { serve, type Serving } from '../src/providers/server.js';
+import { MAX_MODEL_CHARS, serve, type Serving } from '../src/providers/server.js';
 import { scenario } from './helpers/scenario.js';
 
 const MESSAGES = [{ role: 'user', content: 'one two three' }];
@@ -82,6 +82,17 @@ describe('gatesim serve: non-streamed answers', () => {
     }
     await vi.waitFor(() => expect(srv.answers()).toEqual({ open: 0, waiting: 0, buffered: 0 }), { timeout: 30_000, interval: 10 });
     expect(srv.totals().providers.main!.ok).toBeGreaterThanOrEqual(5);
+  });
+
+  it(`refuse a model name over ${MAX_MODEL_CHARS} characters (every answer repeats it, a stream in each event), streamed or not`, async () => {
+    for (const stream of [false, true]) {
+      const long = await post(srv, { model: 'm'.repeat(MAX_MODEL_CHARS + 1), messages: MESSAGES, max_tokens: 256, stream });
+      expect(long.statusCode).toBe(400);
+      expect(await long.body.json()).toEqual({ error: { message: `model: expected at most ${MAX_MODEL_CHARS} characters, got ${MAX_MODEL_CHARS + 1}`, type: 'invalid_request_error', param: 'model', code: 'invalid_value' } });
+      const fits = await post(srv, { model: 'm'.repeat(MAX_MODEL_CHARS), messages: MESSAGES, max_tokens: 2, stream });
+      expect(fits.statusCode).toBe(200);
+      expect(await fits.body.text()).toContain(`"model":"${'m'.repeat(MAX_MODEL_CHARS)}"`);
+    }
   });
 
   it('a client that reads slowly gets the whole answer', async () => {

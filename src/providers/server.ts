@@ -92,6 +92,13 @@ const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.
 const wholeTokens = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TOKENS;
 
 /**
+ * Longest `model` a request may name. Every answer repeats it — a non-streamed one in its head, a
+ * stream in each of its events, up to 256 to a write — so a 1 MB name made each stream write
+ * 256 MB (four such streams took serve from 98 MB to 2.16 GB). Real model names are tens of characters.
+ */
+export const MAX_MODEL_CHARS = 256;
+
+/**
  * Reads an OpenAI chat completion body (already parsed, at most 1 MiB) and the output header:
  * prompt tokens are the words of every message's `content` (a string, or `text` parts); the rest
  * is bounded by MAX_TOKENS. Throws BadRequest, OpenAI-style, naming what is wrong.
@@ -100,6 +107,7 @@ export function readChat(body: unknown, outputHeader: string | string[] | undefi
   if (!isObject(body) || typeof body.model !== 'string' || !Array.isArray(body.messages)) {
     throw new BadRequest('Expected a JSON object with "model" (string) and "messages" (array).', null);
   }
+  if (body.model.length > MAX_MODEL_CHARS) throw new BadRequest(`model: expected at most ${MAX_MODEL_CHARS} characters, got ${body.model.length}`, 'model');
   let prompt = 0;
   body.messages.forEach((m: unknown, i: number) => {
     if (!isObject(m)) throw new BadRequest(`messages[${i}]: expected an object, got ${shown(m)}`, `messages[${i}]`);
