@@ -29,6 +29,7 @@ export const CATALOGUE_KEYS: readonly string[] = [
   'connectFailed',
   'unavailable',
   'gaveUp',
+  'tooLarge',
   'promptTokens',
   'outputTokens',
   'promptTokensPerS',
