@@ -7,16 +7,12 @@
  * a key file or a password file pointed at by mistake included.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { MAX_DATASET_BYTES, MAX_DATASET_COLUMNS, MAX_DATASET_ROWS } from '../core/limits.js';
+// A row's tokens: at most the token distributions' own bound.
+import { MAX_TOKENS as MAX_ROW_TOKENS } from '../sim/dist.js';
 import { CsvError, eachCsvRecord } from './csv.js';
 
-/** Rows a dataset may hold: two Int32 columns of a million rows are 8 MB. */
-export const MAX_DATASET_ROWS = 1_000_000;
-/** Bytes read of a dataset at most (a million rows of JSON fit). */
-export const MAX_DATASET_BYTES = 64 * 1024 * 1024;
-/** Columns a CSV row may have: a 64 MiB line of commas would otherwise be 64 M cells. */
-export const MAX_DATASET_COLUMNS = 1000;
-/** Tokens one row may give (the token distributions' own bound). */
-const MAX_ROW_TOKENS = 10_000_000;
+export { MAX_DATASET_BYTES, MAX_DATASET_COLUMNS, MAX_DATASET_ROWS };
 
 export interface Dataset {
   prompt: Int32Array;
