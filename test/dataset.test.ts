@@ -172,7 +172,9 @@ describe('dataset files: messages name the row and the problem, never the conten
     );
   });
 
-  it('a row of more columns than the bound is refused by its line, without building them', () => {
+  it('a row of as many columns as the bound loads; one more is refused by its line, without building them; broken quoting is named', () => {
+    const filler = ','.repeat(MAX_DATASET_COLUMNS - 2);
+    expect(parse(`prompt_tokens,output_tokens${filler}\n1,2${filler}\n`)).toEqual({ prompt: [1], output: [2] });
     expect(parse(`prompt_tokens,output_tokens\n1,2${','.repeat(MAX_DATASET_COLUMNS)}\n`)).toBe(`f:2: expected CSV (RFC 4180), got more than ${MAX_DATASET_COLUMNS} columns`);
     expect(parse('prompt_tokens,output_tokens\n"1,2\n3,4\n')).toBe('f:2: expected CSV (RFC 4180), got a quoted field that is never closed');
     expect(parse('prompt_tokens,output_tokens\n1"2,3\n')).toBe('f:2: expected CSV (RFC 4180), got a double quote inside an unquoted field (quote the field and write the quote as "")');
