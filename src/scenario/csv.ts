@@ -1,12 +1,11 @@
+import { parse } from 'csv-parse/sync';
+
 /**
- * CSV records as RFC 4180 writes them, for `workload.dataset`: fields separated by commas, records
- * by CRLF, LF or CR; a field in double quotes may hold commas, line breaks and `""` for a quote; a
- * byte-order mark at the start is dropped; lines with nothing but spaces are skipped. Each record
- * comes with the line it starts on, for messages.
- *
- * This file is the whole of what gatesim asks of a CSV parser. csv-parse gives the same records
- * with `parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true })`
- * (`info.lines` is the line); moving to it, or to another parser, changes this file only.
+ * CSV records as RFC 4180 writes them, for `workload.dataset`, read by csv-parse: fields separated
+ * by commas, records by CRLF, LF or CR; a field in double quotes may hold commas, line breaks and
+ * `""` for a quote; a byte-order mark at the start is dropped; lines with nothing but spaces are
+ * skipped. Each record comes with the line it starts on, for messages. This file is the whole of
+ * what gatesim asks of a CSV parser.
  */
 
 /** A text that is not CSV: the line where the problem is, and what was found there (never the text itself). */
@@ -19,17 +18,30 @@ export class CsvError extends Error {
   }
 }
 
-const QUOTE = 34;
-const COMMA = 44;
+/** csv-parse's error codes in our words (its messages quote the text, which ours never do). */
+const WORDS: Record<string, string> = {
+  CSV_QUOTE_NOT_CLOSED: 'a quoted field that is never closed',
+  CSV_INVALID_CLOSING_QUOTE: 'text after the closing quote of a field (a quote inside a field is written "")',
+  INVALID_OPENING_QUOTE: 'a double quote inside an unquoted field (quote the field and write the quote as "")',
+};
+
+interface Info {
+  /** Bytes read through the end of this record (its line break included). */
+  bytes: number;
+  /** Empty lines skipped so far. */
+  empty_lines: number;
+}
+
 const LF = 10;
 const CR = 13;
 
-/** Line breaks (CRLF, LF or a lone CR, each one) in `text` from `from` up to `to`. */
-function breaks(text: string, from: number, to: number): number {
+/** Line breaks (CRLF, LF or a lone CR, each one) in `b` from byte `from` up to `to`: csv-parse's own line count takes a CRLF inside quotes for two. */
+function breaks(b: Buffer, from: number, to: number): number {
   let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c === LF || (c === CR && text.charCodeAt(i + 1) !== LF)) n++;
+  const end = Math.min(to, b.length);
+  for (let i = from; i < end; i++) {
+    const c = b[i];
+    if (c === LF || (c === CR && b[i + 1] !== LF)) n++;
   }
   return n;
 }
@@ -40,57 +52,25 @@ function breaks(text: string, from: number, to: number): number {
  * unquoted field, or a record of more than `maxColumns` cells.
  */
 export function eachCsvRecord(text: string, maxColumns: number, onRecord: (cells: string[], line: number) => void): void {
-  const n = text.length;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
-  while (i < n) {
-    const start = line;
-    const cells: string[] = [];
-    let quoted = false;
-    for (;;) {
-      let cell: string;
-      if (text.charCodeAt(i) === QUOTE) {
-        quoted = true;
-        const opened = line;
-        cell = '';
-        let from = i + 1;
-        for (;;) {
-          const q = text.indexOf('"', from);
-          if (q < 0) throw new CsvError(opened, 'a quoted field that is never closed');
-          line += breaks(text, from, q);
-          if (text.charCodeAt(q + 1) === QUOTE) {
-            cell += text.slice(from, q + 1);
-            from = q + 2;
-            continue;
-          }
-          cell += text.slice(from, q);
-          i = q + 1;
-          break;
-        }
-        const c = text.charCodeAt(i);
-        if (i < n && c !== COMMA && c !== LF && c !== CR) throw new CsvError(line, 'text after the closing quote of a field (a quote inside a field is written "")');
-      } else {
-        let j = i;
-        for (; j < n; j++) {
-          const c = text.charCodeAt(j);
-          if (c === COMMA || c === LF || c === CR) break;
-          if (c === QUOTE) throw new CsvError(line, 'a double quote inside an unquoted field (quote the field and write the quote as "")');
-        }
-        cell = text.slice(i, j);
-        i = j;
-      }
-      if (cells.length === maxColumns) throw new CsvError(start, `more than ${maxColumns} columns`);
-      cells.push(cell);
-      const c = text.charCodeAt(i);
-      if (c === COMMA) {
-        i++;
-        continue;
-      }
-      if (c === CR) i += text.charCodeAt(i + 1) === LF ? 2 : 1;
-      else if (c === LF) i++;
-      line++;
-      break;
-    }
-    if (cells.length > 1 || quoted || cells[0]!.trim() !== '') onRecord(cells, start);
+  const buf = Buffer.from(text, 'utf8');
+  let rows: { record: string[]; info: Info }[];
+  try {
+    rows = parse(buf, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true }) as unknown as { record: string[]; info: Info }[];
+  } catch (e) {
+    const err = e as { code?: string; bytes_records?: number; empty_lines?: number };
+    // The failing record starts after the last whole one (and any empty lines since).
+    throw new CsvError(1 + breaks(buf, 0, err.bytes_records ?? 0), WORDS[err.code ?? ''] ?? 'text that is not CSV');
+  }
+  // The line a record starts on: the line breaks through the end of the one before, and the empty lines skipped since.
+  let end = 0;
+  let before = 0;
+  let empty = 0;
+  for (const { record, info } of rows) {
+    const start = 1 + before + (info.empty_lines - empty);
+    before += breaks(buf, end, info.bytes);
+    end = info.bytes;
+    if (record.length > maxColumns) throw new CsvError(start, `more than ${maxColumns} columns`);
+    if (record.length === 1 && record[0]!.trim() === '') continue;
+    onRecord(record, start);
   }
 }
