@@ -69,6 +69,7 @@ export function eachCsvRecord(text: string, maxColumns: number, onRecord: (cells
     const start = 1 + before + (info.empty_lines - empty);
     before += breaks(buf, end, info.bytes);
     end = info.bytes;
+    empty = info.empty_lines;
     if (record.length > maxColumns) throw new CsvError(start, `more than ${maxColumns} columns`);
     if (record.length === 1 && record[0]!.trim() === '') continue;
     onRecord(record, start);
