@@ -7,14 +7,25 @@ import { redactUrl } from '../../core/secrets.js';
 import { RELEASE, TAKE } from './lua.js';
 import type { Grants, PoolStore } from './store.js';
 
-/** Redis could not be reached, refused the credentials (`auth`) or the pool's setup: one line for the user. */
+/** Redis could not be reached, refused the credentials (`auth`), was no Redis at all (`notRedis`) or refused the pool's setup: one line for the user. */
 export class StoreError extends Error {
   constructor(
     message: string,
     readonly auth = false,
+    readonly notRedis = false,
   ) {
     super(message);
   }
+}
+
+/**
+ * What answered when it was not Redis, in a few words (ioredis says `Protocol error, got "H" as
+ * reply type byte. Please report this.`); undefined when the error is not that.
+ */
+export function protocolProblem(e: Error | undefined): string | undefined {
+  const m = /^Protocol error, got "([\s\S])" as reply type byte/.exec(e?.message ?? '');
+  if (!m) return undefined;
+  return m[1] === 'H' ? 'an HTTP server answered there' : 'what answered there does not speak the Redis protocol';
 }
 
 /** What an authentication error from Redis means, in a few words; undefined when it is not one. */
@@ -125,6 +136,12 @@ export class RedisStore implements PoolStore {
         client.disconnect();
         throw new StoreError(`keys.store: authentication failed at Redis ${redactUrl(opts.url)} (${auth})`, true);
       }
+      // Neither does a server of another kind at that address.
+      const other = protocolProblem(first) ?? protocolProblem(e as Error);
+      if (other) {
+        client.disconnect();
+        throw new StoreError(`keys.store: ${redactUrl(opts.url)} is not a Redis server (${other}); check the host and port in keys.store.redis`, false, true);
+      }
       if (failOpen) {
         store = new RedisStore(spec, opts, client);
         store.lastError = first ?? (e as Error);
@@ -204,6 +221,8 @@ function newClient(opts: RedisStoreOptions): Redis {
 
 /** An ioredis error as a few words (its code when it has one). */
 export function describe(e: Error): string {
+  const other = protocolProblem(e);
+  if (other) return `not Redis: ${other}`;
   const code = (e as NodeJS.ErrnoException).code;
   return code ? `${code}${/timed? ?out/i.test(e.message) ? ', timed out' : ''}` : e.message.split('\n')[0]!;
 }
