@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LongTimer, MAX_TIMER_MS, longTimeout, sleep } from '../src/core/long-timer.js';
+import { deadline, LongTimer, MAX_TIMER_MS, longTimeout, sleep } from '../src/core/long-timer.js';
 import { WallClock } from '../src/sim/wall-clock.js';
 
 /** Node's warnings emitted while a test runs (a TimeoutOverflowWarning is the one these tests are about). */
@@ -79,6 +79,28 @@ describe('long waits are exact', () => {
     await turns(1);
     stop.abort();
     await slept;
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe('deadline: a signal for the whole of an exchange', () => {
+  it('aborts when its wait runs out (expired), or when the parent aborts (not expired), and done() lets go of both', async () => {
+    const ran = deadline(10);
+    await new Promise((r) => ran.signal.addEventListener('abort', r, { once: true }));
+    expect(ran.expired).toBe(true);
+
+    const parent = new AbortController();
+    const cut = deadline(MAX_TIMER_MS * 4, parent.signal);
+    parent.abort();
+    expect(cut.signal.aborted).toBe(true);
+    expect(cut.expired).toBe(false);
+
+    const parent2 = new AbortController();
+    const kept = deadline(10, parent2.signal);
+    kept.done();
+    parent2.abort();
+    await turns(4);
+    expect(kept.signal.aborted).toBe(false);
     expect(warnings).toEqual([]);
   });
 });

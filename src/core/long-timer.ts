@@ -75,3 +75,39 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/** A signal that aborts after `ms` or when `parent` does, whichever comes first; `done()` lets go of both. */
+export interface Deadline {
+  signal: AbortSignal;
+  /** The wait ran out (not the parent). */
+  readonly expired: boolean;
+  done(): void;
+}
+
+/**
+ * A deadline as an AbortSignal. Not `AbortSignal.any([parent, AbortSignal.timeout(ms)])`: Node may
+ * collect a timeout signal nothing else holds before it fires, and the exchange it guards then
+ * waits for ever (seen here on a second reset). The timer here holds the controller until it fires
+ * or `done()` is called.
+ */
+export function deadline(ms: number, parent?: AbortSignal): Deadline {
+  const c = new AbortController();
+  let expired = false;
+  const timer = longTimeout(() => {
+    expired = true;
+    c.abort(new Error(`no complete answer within ${ms} ms`));
+  }, ms);
+  const onParent = (): void => c.abort(parent!.reason);
+  if (parent?.aborted) onParent();
+  else parent?.addEventListener('abort', onParent, { once: true });
+  return {
+    signal: c.signal,
+    get expired() {
+      return expired;
+    },
+    done: () => {
+      timer.cancel();
+      parent?.removeEventListener('abort', onParent);
+    },
+  };
+}
