@@ -42,7 +42,8 @@ async function hostile(routes: Record<string, Route>, host = '127.0.0.1'): Promi
   const server = createServer((req, res) => {
     req.resume();
     res.on('error', () => {});
-    const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
+    // A path under /p<N> is the same route: many providers on one server, each at its own URL.
+    const route = `${req.method} ${(req.url ?? '').split('?')[0]!.replace(/^\/p\d+\//, '/')}`;
     seen.set(route, (seen.get(route) ?? 0) + 1);
     const token = req.headers['x-gatesim-reset'];
     if (typeof token === 'string') tokens.push(token);
@@ -374,6 +375,22 @@ providers: [{ name: h, latency: 10ms }]
     expect(srv.seen.get('POST /gatesim/reset')).toBeUndefined();
     expect(srv.tokens).toEqual([]);
     expect(r.stderr).toContain(`no reset: GATESIM_RESET_TOKEN goes only to a gatesim serve on loopback (127.0.0.0/8, ::1, localhost), and http://0.0.0.0:${port} is not`);
+  }, 60_000);
+
+  it('twelve providers on one serve: each asked, one reset, no Node warning (an AbortSignal holds 10 listeners before Node warns)', async () => {
+    const srv = await start({ 'GET /v1/models': claimsServe, 'POST /gatesim/reset': claimsServe, 'POST /v1/chat/completions': completion });
+    const providers = Array.from({ length: 12 }, (_, i) => `{ name: p${i}, latency: 10ms, url: "${srv.url}/p${i}/v1" }`).join(', ');
+    const f = file('twelve', `
+name: twelve
+workload: { requests: 12, concurrency: 4 }
+keys: { env: GATESIM_KEYS }
+providers: [${providers}]
+`);
+    const r = await real(f, srv.url, ['--set', `providers.0.url=${srv.url}/p0/v1`], { GATESIM_RESET_TOKEN: TOKEN }).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(srv.seen.get('GET /v1/models')).toBe(12);
+    expect(srv.seen.get('POST /gatesim/reset')).toBe(1);
+    expect(r.stderr).not.toMatch(/Warning/);
   }, 60_000);
 
   it('the same server at 127.0.0.1 is reset with it', async () => {

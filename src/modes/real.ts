@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { LongTimer, longTimeout, sleep } from '../core/long-timer.js';
 import { printErr } from '../core/output.js';
 import { addSecret, addUrlSecrets } from '../core/secrets.js';
@@ -340,10 +341,21 @@ async function resetAll(providers: readonly Scenario['providers'][number][], tok
     opts.say?.(`  before ${name}: no reset: ${RESET_ENV} goes only to a gatesim serve on loopback (127.0.0.0/8, ::1, localhost), and ${remote.map((u) => new URL(u).origin).join(', ')} is not`);
     return undefined;
   }
-  if (!(await Promise.all(urls.map((u) => isGatesimServe(u, opts.signal)))).every(Boolean)) return undefined;
-  const origins = [...new Set(urls.map((u) => new URL(u).origin))];
-  const results = await Promise.all(origins.map(async (o) => ({ o, why: await resetServe(o, token, opts.signal) })));
-  return { origins, failed: results.filter((r) => r.why !== null).map((r) => `${r.o} failed (${r.why})`) };
+  // One signal of this phase's own for the exchanges' deadlines to hang on (up to 1,000 providers at
+  // once: more than an AbortSignal's 10 listeners, which Node would warn of on the run's signal).
+  const phase = new AbortController();
+  setMaxListeners(0, phase.signal);
+  const stop = (): void => phase.abort();
+  opts.signal.addEventListener('abort', stop, { once: true });
+  if (opts.signal.aborted) stop();
+  try {
+    if (!(await Promise.all(urls.map((u) => isGatesimServe(u, phase.signal)))).every(Boolean)) return undefined;
+    const origins = [...new Set(urls.map((u) => new URL(u).origin))];
+    const results = await Promise.all(origins.map(async (o) => ({ o, why: await resetServe(o, token, phase.signal) })));
+    return { origins, failed: results.filter((r) => r.why !== null).map((r) => `${r.o} failed (${r.why})`) };
+  } finally {
+    opts.signal.removeEventListener('abort', stop);
+  }
 }
 
 /**
