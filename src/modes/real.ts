@@ -331,14 +331,15 @@ export async function coolDown(prev: Scenario | undefined, next: Scenario, name:
  * Resets every gatesim serve behind `providers` with `token`, if they all are one: undefined when
  * not (nothing was reset), else the origins and what failed (`origin failed (why)`). The token goes
  * only to a server on this machine's loopback at a URL the scenario names: a provider elsewhere
- * gets no reset, whatever it claims to be (said once on stderr). Each exchange ends within
+ * gets no reset, whatever it claims to be (a line on stderr says so). Each exchange ends within
  * EXCHANGE_DEADLINE_MS, and at once when the run's signal aborts.
  */
 async function resetAll(providers: readonly Scenario['providers'][number][], token: string, name: string, opts: RealOptions): Promise<{ origins: string[]; failed: string[] } | undefined> {
   const urls = [...new Set(providers.map((p) => p.url!))];
   const remote = urls.filter((u) => !isLoopbackUrl(u));
   if (remote.length > 0) {
-    opts.say?.(`  before ${name}: no reset: ${RESET_ENV} goes only to a gatesim serve on loopback (127.0.0.0/8, ::1, localhost), and ${remote.map((u) => new URL(u).origin).join(', ')} is not`);
+    const origin = (u: string): string => URL.canParse(u) ? new URL(u).origin : u;
+    opts.say?.(`  before ${name}: no reset: ${RESET_ENV} goes only to a gatesim serve on loopback (127.0.0.0/8, ::1, localhost), and ${remote.map(origin).join(', ')} is not`);
     return undefined;
   }
   // One signal of this phase's own for the exchanges' deadlines to hang on (up to 1,000 providers at
