@@ -10,6 +10,7 @@ import type { Keys } from '../src/keys/spec.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { stream } from '../src/sim/random.js';
 import { gatesim, tmp } from './helpers/cli.js';
+import { redisServer, startRedis } from './helpers/redis.js';
 
 // A Redis URL that points at something else: what answered is said in our words, in one line.
 const dir = tmp('gatesim-not-redis-');
@@ -66,5 +67,30 @@ describe('a Redis URL that reaches something else', () => {
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).notRedis).toBe(true);
     expect((err as Error).message).toBe(`keys.store: ${url} is not a Redis server (what answered there does not speak the Redis protocol); check the host and port in keys.store.redis`);
+  });
+});
+
+const withRedis = redisServer.bin ? describe : describe.skip;
+
+withRedis('a Redis store timeout longer than Node timers hold (2^31 − 1 ms)', () => {
+  it('keys.store.timeout: 8760h: commands are answered, none times out at once, no Node warning', async () => {
+    const redis = await startRedis();
+    const warned: string[] = [];
+    const onWarning = (w: Error): void => void warned.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const keys: Keys = { count: 1, limit: { count: 2, windowMs: 60_000 }, guardMs: 0, limiter: { type: 'sliding-log', options: {} }, choice: 'least-used', exclusive: false, wait: { mode: 'notify' }, acquireTimeoutMs: Infinity };
+      const store = await RedisStore.connect(keys, { url: redis.url, prefix: 'long', timeoutMs: 365 * 24 * 3_600_000, scale: 1, fingerprints: ['key-0000aaaa'], random: stream(1, 'keys') });
+      const first = await store.take(1);
+      const second = await store.take(1);
+      const third = await store.take(1);
+      expect([first.keys, second.keys, third.keys]).toEqual([[0], [0], []]);
+      await store.close();
+      await new Promise((r) => setImmediate(r));
+      expect(warned).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await redis.stop();
+    }
   });
 });
