@@ -104,3 +104,14 @@ describe('deadline: a signal for the whole of an exchange', () => {
     expect(warnings).toEqual([]);
   });
 });
+
+describe('every wall-clock wait goes through the long timer', () => {
+  it('no setTimeout in src/ but the helper, the wall clock (below 2^31 ms only) and a 1 s progress delay', async () => {
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));
+    const using = files('src').filter((f) => f.endsWith('.ts') && /\bsetTimeout\(/.test(readFileSync(f, 'utf8')));
+    expect(using.sort()).toEqual(['src/core/long-timer.ts', 'src/progress.ts', 'src/sim/wall-clock.ts']);
+    expect(readFileSync('src/progress.ts', 'utf8')).toMatch(/setTimeout\(\(\) => \{[\s\S]*?\}, 1000\)/);
+  });
+});
