@@ -1,8 +1,8 @@
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { MAX_DURATION_MS } from '../core/limits.js';
 import { deadline } from '../core/long-timer.js';
-import { MAX_TOKENS } from '../sim/dist.js';
 import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
+import { MAX_TOKENS } from '../sim/dist.js';
 import type { WallClock } from '../sim/wall-clock.js';
 import { AnswerScan } from './answer-scan.js';
 import type { Provider, RequestTemplate } from './spec.js';
@@ -269,14 +269,14 @@ export class HttpProvider implements ProviderPort {
     const retry = outcome === Outcome.rateLimited ? retryAfterMs(res.headers, this.clock.scale) : 0;
     const { sized, stream, figures } = this.options;
     if (!sized && !stream) {
-      if (outcome === Outcome.ok && (await scanAnswer(res.body)) === undefined) outcome = Outcome.serverError;
-      if (!figures) {
-        if (outcome !== Outcome.ok) await res.body.dump();
-        return this.done(token, outcome, retry, Dimension.none, false);
-      }
+      // A 200 is read for what it is (a chat completion or a serverError); an error body only for a 429's quota.
+      let limitedBy: DimensionCode = Dimension.none;
+      if (outcome === Outcome.ok) {
+        if ((await scanAnswer(res.body)) === undefined) outcome = Outcome.serverError;
+      } else if (figures && outcome === Outcome.rateLimited) limitedBy = limitedByOf(parse(await readText(res.body, MAX_ERROR_BYTES)));
+      else await res.body.dump();
+      if (!figures) return this.done(token, outcome, retry, Dimension.none, false);
       // A learning limiter reads the provider's word on every answer: its quotas' figures, a 429's quota.
-      const limitedBy = outcome === Outcome.rateLimited ? limitedByOf(parse(await readText(res.body, MAX_ERROR_BYTES))) : Dimension.none;
-      if (outcome !== Outcome.rateLimited && outcome !== Outcome.ok) await res.body.dump();
       readRateLimitHeaders(res.headers, this.clock.scale, blankUsage(this.usage));
       return this.done(token, outcome, retry, limitedBy, true);
     }
