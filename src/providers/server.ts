@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { longTimeout } from '../core/long-timer.js';
 import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
 import { MAX_TOKENS } from '../sim/dist.js';
 import { stream } from '../sim/random.js';
@@ -9,8 +10,11 @@ import type { Provider } from './spec.js';
 import { MockProvider } from './mock.js';
 import { blankUsage, type ReplySink, type Usage } from './port.js';
 import { countWords, DEFAULT_OUTPUT_TOKENS, formatDuration, OUTPUT_TOKENS_HEADER, rateLimitHeaders, TOO_LARGE, windowWords } from './wire.js';
-import { RESET_HEADER, RESET_PATH, SERVE_HEADER } from './reset.js';
+import { RESET_HEADER, RESET_PATH, resetTokenProblem, SERVE_HEADER } from './reset.js';
 import { AnswerWriter, type AnswerStats } from './answer.js';
+import { isLoopback, ResetGuard } from './reset-guard.js';
+
+export { isLoopback };
 
 /** Options of `gatesim serve`. */
 export interface ServeOptions {
@@ -490,20 +494,6 @@ class Endpoint implements ReplySink {
   }
 }
 
-/** Is `address` (a socket's remoteAddress) on this machine's loopback: 127.0.0.0/8, ::1 or IPv4-mapped 127.x? */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
-}
-
-/** Compares a presented token with the expected one in time independent of where they differ. */
-function sameToken(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
 /** One line of totals per provider: what the per-minute log and the last line on stopping say. */
 export function formatTotals(t: ServeTotals): string {
   const parts = Object.entries(t.providers).map(
@@ -549,6 +539,8 @@ interface State {
  * provider afresh, so a study of several variants needs no wait between them.
  */
 export async function serve(providers: readonly Provider[], opts: ServeOptions): Promise<Serving> {
+  const weak = opts.resetToken === undefined ? undefined : resetTokenProblem(opts.resetToken);
+  if (weak) throw new RangeError(`resetToken: ${weak}`);
   const maxKeys = opts.maxKeys ?? MAX_KEYS.default;
   if (!Number.isInteger(maxKeys) || maxKeys < MAX_KEYS.min || maxKeys > MAX_KEYS.max) {
     throw new RangeError(`maxKeys must be an integer from ${MAX_KEYS.min} to ${MAX_KEYS.max}, got ${maxKeys}`);
@@ -608,14 +600,11 @@ export async function serve(providers: readonly Provider[], opts: ServeOptions):
     return { endpoint: state.only, path: url };
   };
 
+  const guard = new ResetGuard(opts.resetToken);
   const resetRoute = (req: IncomingMessage, res: ServerResponse): void => {
     req.resume();
-    if (req.method !== 'POST') return error(res, 405, `Use POST ${RESET_PATH}.`, 'invalid_request_error', { allow: 'POST' });
-    if (!opts.resetToken) return error(res, 404, 'Reset is off on this server.', 'invalid_request_error');
-    if (!isLoopback(req.socket.remoteAddress)) return error(res, 403, 'Reset is accepted from loopback only.', 'permission_error');
-    const given = req.headers[RESET_HEADER];
-    if (typeof given !== 'string' || given === '') return error(res, 401, `Reset needs the server's token in ${RESET_HEADER}.`, 'invalid_request_error');
-    if (!sameToken(given, opts.resetToken)) return error(res, 403, 'Wrong reset token.', 'permission_error');
+    const refused = guard.check(req.method, req.socket.remoteAddress, req.headers[RESET_HEADER]);
+    if (refused) return error(res, refused.status, refused.message, refused.type, refused.headers);
     reset();
     json(res, 200, { reset: true, resets });
   };
@@ -663,7 +652,7 @@ export async function serve(providers: readonly Provider[], opts: ServeOptions):
       if (tooLarge) return;
       const body = Buffer.concat(chunks).toString('utf8');
       const wait = (readyAt.get(req.socket) ?? 0) - performance.now();
-      if (wait > 0) setTimeout(() => endpoint.chat(req, res, body), wait);
+      if (wait > 0) longTimeout(() => endpoint.chat(req, res, body), wait);
       else endpoint.chat(req, res, body);
     });
   };
