@@ -1,5 +1,6 @@
 import type { Results, RunResult, VariantResult } from '../metrics/results.js';
 import { direction, type MetricRow, rowsOf } from './catalogue.js';
+import { type AxisKind, axisKind, axisValue } from './axis.js';
 
 /**
  * The answer a study's page and tables open with: per run, which option wins on the main metric
@@ -183,12 +184,24 @@ export function publishedSummary(results: Results): string | null {
 
 /**
  * The swept field a sweep's charts put on a numeric x axis: the field of a one-dimension sweep
- * (the first of a zip) whose values are all numbers. Null otherwise (the runs are categories).
+ * (the first of a zip) whose values are all numbers, or all rates, or all durations (axis.ts).
+ * Null otherwise (the runs are categories).
  */
 export function sweepAxis(results: Results): string | null {
+  return sweepAxisKind(results)?.field ?? null;
+}
+
+/** The swept field on the x axis and how its values read as numbers, or null. */
+export function sweepAxisKind(results: Results): { field: string; axis: AxisKind } | null {
   const field = results.sweep?.dimensions === 1 ? results.sweep.fields[0] : undefined;
   if (field === undefined) return null;
-  return results.runs.every((r) => typeof r.point?.[field] === 'number') ? field : null;
+  const axis = axisKind(results.runs.map((r) => r.point?.[field]));
+  return axis ? { field, axis } : null;
+}
+
+/** A sweep point's x: its swept value as a number on the axis `a` (sweepAxisKind's, which said every point has one). */
+export function pointX(a: { field: string; axis: AxisKind }, run: RunResult): number {
+  return axisValue(run.point![a.field], a.axis);
 }
 
 /** Sweep points as a short list: "field = 1–9, 12, 20–40" on a numeric axis, else "a, b, c" or "a … z and 10 between". */
@@ -205,9 +218,9 @@ export function pointList(results: Results, runs: readonly RunResult[]): string 
   let prev = -1;
   const flush = (): void => {
     if (start < 0) return;
-    const a = all[start]!.point![axis] as number;
-    const b = all[prev]!.point![axis] as number;
-    parts.push(start === prev ? String(a) : `${a}–${b}`);
+    const a = String(all[start]!.point![axis]);
+    const b = String(all[prev]!.point![axis]);
+    parts.push(start === prev ? a : `${a}–${b}`);
   };
   for (const r of runs) {
     const i = all.indexOf(r);
@@ -248,15 +261,16 @@ export interface ServingAnswer {
 }
 
 export function servingAnswer(results: Results): ServingAnswer | null {
-  const axis = sweepAxis(results);
-  if (axis === null || results.runs.length < 2) return null;
+  const ax = sweepAxisKind(results);
+  const axis = ax?.field ?? null;
+  if (ax === null || axis === null || results.runs.length < 2) return null;
   if (!results.runs.every((r) => options(r).length === 1 && r.variants.length === 1)) return null;
   const points: ServingPoint[] = [];
   for (const run of results.runs) {
     const m = run.variants[0]!.metrics;
     const out = m.tokens?.perS.output;
     if (out === null || out === undefined) return null;
-    points.push({ run, x: run.point![axis] as number, outputPerS: out, ttftP50Ms: m.ttftMs?.p50 ?? null, itlP50Ms: m.itlMs?.p50 ?? null });
+    points.push({ run, x: pointX(ax, run), outputPerS: out, ttftP50Ms: m.ttftMs?.p50 ?? null, itlP50Ms: m.itlMs?.p50 ?? null });
   }
   points.sort((a, b) => a.x - b.x);
   const peak = points.reduce((a, b) => (b.outputPerS > a.outputPerS ? b : a));

@@ -66,7 +66,7 @@ export function vendorScripts(): string[] {
 
 const MODES: Record<string, string> = { sim: 'simulation (virtual time)', real: 'real (wall clock, HTTP)' };
 
-function utc(d: Date): string {
+export function utc(d: Date): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
@@ -282,7 +282,7 @@ ${vendorTags}
 }
 
 /** Draws every chart; `window.gatesimCharts` resolves to the vega views once all are drawn (the browser test waits on it). */
-const BOOT = `
+export const BOOT = `
 (function () {
   var options = { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } };
   var holders = Array.prototype.slice.call(document.querySelectorAll('[data-spec]'));
@@ -301,7 +301,7 @@ const BOOT = `
 })();
 `;
 
-const CSS = `
+export const CSS = `
 :root { --ink: #1f2328; --muted: #6a737d; --line: #d8dee4; --soft: #f6f8fa; --accent: #0b5cad; --warn: #b3261e; --good: #2e7d32; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: #fff; }
