@@ -75,3 +75,8 @@ export const MAX_VALUES = 1_000_000;
 export const MAX_SIMULATIONS = 10_000;
 /** Simulations × values of the file: the checking work of loading it (~1 µs per value). */
 export const MAX_CHECKED_VALUES = 5_000_000;
+
+/** A goal's text (`goal:` or `--goal`): long enough for every metric twice, short enough to read in one line. */
+export const MAX_GOAL_TEXT = 1000;
+/** Constraints of one goal. */
+export const MAX_GOAL_CONSTRAINTS = 20;

@@ -39,6 +39,20 @@ export interface VariantMetrics extends Partial<TokenMetrics> {
   attemptOutcomes: OutcomeCounts;
   successRate: number | null;
   throughputPerS: number | null;
+  /**
+   * Requests per second that succeeded and met every SLO of the scenario (`slo:`), over the total
+   * time, as DistServe defines goodput; without SLOs, the throughput of successes. Absent in
+   * results from before it existed.
+   */
+  goodputPerS?: number | null;
+  /** The share of requests that succeeded and met every SLO (null: no requests). */
+  sloAttainment?: number | null;
+  /**
+   * Admissions beyond a key's own configured requests limit: an admission at t counts when its
+   * key's admissions in (t − W, t] (itself included) are more than N, for the limit N per W in
+   * force at t (a stepping limit's window starts empty at each step). 0 without a limit.
+   */
+  quotaViolations?: number;
   totalTimeMs: number | null;
   /** Latency of successful requests, from arrival to final outcome. */
   latencyMs: LatencyStats;
