@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkGoal, describeFailure, describeGoal, parseGoal } from '../src/metrics/goal.js';
-import { parseVary, runSearch, type Vary } from '../src/study/search-run.js';
+import { describeGoal, parseGoal } from '../src/metrics/goal.js';
+import { judgeBy, parseVary, runSearch, type Vary } from '../src/study/search-run.js';
 
 /**
  * The capacity question where arithmetic knows the answer: N keys each limited by `sliding-log` to
@@ -13,10 +13,7 @@ import { parseVary, runSearch, type Vary } from '../src/study/search-run.js';
  * on the bound within its step, simulated in this process (no threads).
  */
 const goal = parseGoal('maximise goodput subject to 429s = 0, p99 key wait <= 1s');
-const judge = (m: Parameters<typeof checkGoal>[1]) => {
-  const c = checkGoal(goal, m);
-  return { met: c.met, value: c.value, failed: c.failed.map(describeFailure) };
-};
+const judge = judgeBy(goal);
 
 function scenario(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'gatesim-search-'));
@@ -52,7 +49,7 @@ providers:
     expect([v.value, v.next]).toEqual([33.3, 33.4]);
     // No probe drew a 429: the bound is the keys' wait, as the arithmetic says.
     expect(v.probes.every((p) => p.runs.every((x) => x.metrics.attemptOutcomes.rateLimited === 0))).toBe(true);
-    expect(v.probes.find((p) => p.value === 33.4)!.runs[0]!.failed.join(' ')).toMatch(/p99 key wait/);
+    expect(v.probes.find((p) => p.value === 33.4)!.runs[0]!.failed.map((f) => f.constraint)).toEqual(['p99 key wait ≤ 1s']);
   });
 
   it('with tokens: N keys × T tokens/min gives N·T/(60·tokens per request) req/s', async () => {

@@ -80,3 +80,8 @@ export const MAX_CHECKED_VALUES = 5_000_000;
 export const MAX_GOAL_TEXT = 1000;
 /** Constraints of one goal. */
 export const MAX_GOAL_CONSTRAINTS = 20;
+
+/** `gatesim search --seeds K`: simulations per probe. */
+export const MAX_SEARCH_SEEDS = 100;
+/** `gatesim search`: grid points between LOW and HIGH (LOW..HIGH ÷ step); bisection takes ~log2 of it probes (30 at most). */
+export const MAX_SEARCH_GRID = 1_000_000_000;

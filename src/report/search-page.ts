@@ -11,12 +11,19 @@ import { BOOT, CSS, escapeHtml, scriptJson, tableHtml, utc, vendorScripts, type 
 import { redact } from './redact.js';
 import type { Table } from './table.js';
 
-/** One simulation of a probe: its seed, whether it met the goal, the goal's metric, the constraints it failed (in words), its metrics. */
+/** A constraint a simulation missed: the constraint as the goal writes it, the value measured (null: not measured) in the metric's unit, and by how much it missed (null: not measured). */
+export interface SearchMiss {
+  constraint: string;
+  actual: string | null;
+  by: number | null;
+}
+
+/** One simulation of a probe: its seed, whether it met the goal, the goal's metric, the constraints it missed, its metrics. */
 export interface SearchRunJson {
   seed: number;
   met: boolean;
   value: number | null;
-  failed: string[];
+  failed: SearchMiss[];
   metrics: VariantMetrics;
 }
 
@@ -106,23 +113,36 @@ export function searchAnswerTable(r: SearchResults): Table {
     rows,
     notes: [],
     remarks,
+    textColumns: [3],
   };
+}
+
+/** What a probe missed, per constraint: in how many seeds, and the worst value measured ("429s = 0%: 2 of 3, up to 0.067%"). */
+function missed(p: SearchProbeJson): string {
+  const by = new Map<string, SearchMiss[]>();
+  for (const m of p.runs.flatMap((x) => x.failed)) by.set(m.constraint, [...(by.get(m.constraint) ?? []), m]);
+  if (by.size === 0) return '–';
+  return [...by]
+    .map(([c, ms]) => {
+      const worst = ms.reduce((a, b) => ((b.by ?? Infinity) > (a.by ?? Infinity) ? b : a));
+      return `${c}: ${ms.length} of ${p.runs.length}, ${worst.actual === null ? 'not measured' : `${ms.length > 1 ? 'up to ' : ''}${worst.actual}`}`;
+    })
+    .join('; ');
 }
 
 /** Every probe, per variant in the order probed: the value, how many seeds held, the goal's metric, what failed. */
 export function searchProbesTable(r: SearchResults): Table {
   const rows = r.variants.flatMap((v) =>
-    v.probes.map((p) => {
-      const failed = [...new Set(p.runs.flatMap((x) => x.failed))];
-      return [v.name, String(p.order), showSearchValue(r.vary, p.value), `${p.heldIn} of ${p.runs.length}`, fmt(p.mean), failed.length ? failed.join('; ') : '–'];
-    }),
+    v.probes.map((p) => [v.name, String(p.order), showSearchValue(r.vary, p.value), `${p.heldIn} of ${p.runs.length}`, fmt(p.mean), missed(p)]),
   );
   return {
     title: `Every probe (${rows.length}), in the order probed`,
-    header: ['variant', '#', r.vary.field, 'goal held in', `${r.goal.metric} (${r.goal.unit})`, 'failed'],
+    header: ['variant', '#', r.vary.field, 'goal held in', `${r.goal.metric} (${r.goal.unit})`, 'missed (seeds, worst)'],
     rows,
     notes: [],
     remarks: [],
+    keyColumns: 3,
+    textColumns: [5],
   };
 }
 

@@ -11,6 +11,10 @@ export interface Table {
   notes: string[];
   /** Plain lines under the table: what it left out, and why. */
   remarks: string[];
+  /** Leading columns that name a row (default 1): a table cut to the terminal's width repeats them in every block. */
+  keyColumns?: number;
+  /** Columns of words rather than numbers, aligned left in text (the first always is). */
+  textColumns?: number[];
 }
 
 export { healthRows, parallelRows, providerRows } from './catalogue.js';
@@ -135,7 +139,7 @@ export function sweepTable(results: Results): Table {
   });
   const conditions = variants.filter((v) => v.condition).map((v) => v.name);
   const remarks = conditions.length ? [`never the best (conditions, not options): ${conditions.join(', ')}`] : [];
-  return { title: `${results.runs.length} points: throughput of each variant, and the best by ${BEST_BY}`, header, rows, notes: [], remarks };
+  return { title: `${results.runs.length} points: throughput of each variant, and the best by ${BEST_BY}`, header, rows, notes: [], remarks, keyColumns: Math.max(1, fields.length) };
 }
 
 /**
@@ -210,13 +214,73 @@ export function tablesOf(results: Results): Table[] {
   return answer ? [answer, ...rest] : rest;
 }
 
-export function toText(t: Table): string {
-  const widths = t.header.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  const out = [t.title, line(t.header), widths.map((w) => '─'.repeat(w)).join('  '), ...t.rows.map(line)];
-  for (const n of t.notes) out.push(`≠ ${n}`);
-  out.push(...t.remarks);
+/** Text broken at spaces into lines of at most `width` characters (a word longer than that is cut). */
+export function wrapText(text: string, width: number): string[] {
+  if (text.length <= width) return [text];
+  const lines: string[] = [];
+  let line = '';
+  for (let word of text.split(' ')) {
+    while (word.length > width) {
+      if (line) lines.push(line);
+      lines.push(word.slice(0, width));
+      word = word.slice(width);
+      line = '';
+    }
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+/** The narrowest a wrapped column gets: a number and a short word fit. */
+const MIN_COLUMN = 12;
+
+/**
+ * A table as terminal text, no line longer than `width` (default: no limit). A table too wide is
+ * cut into blocks of columns, each repeating the key columns (a sweep's swept values, a table's
+ * metric) so every block reads alone; a cell too long for what is left beside them wraps at
+ * spaces; the title and remarks wrap too.
+ */
+export function toText(t: Table, width = Infinity): string {
+  const n = t.header.length;
+  const keys = Math.max(1, Math.min(t.keyColumns ?? 1, n));
+  const natural = t.header.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i]!.length)));
+  const keyWidth = natural.slice(0, keys).reduce((a, w) => a + w + 2, 0);
+  const cap = Math.max(MIN_COLUMN, width - keyWidth);
+  const widths = natural.map((w, i) => (i < keys ? Math.min(w, Math.max(MIN_COLUMN, width)) : Math.min(w, cap)));
+  const span = (cols: number[]): number => cols.reduce((a, i) => a + widths[i]!, 0) + 2 * (cols.length - 1);
+  const keyCols = Array.from({ length: keys }, (_, i) => i);
+  const groups: number[][] = [];
+  for (let i = keys; i < n; i++) {
+    const cur = groups.at(-1);
+    if (cur && span([...keyCols, ...cur, i]) <= width) cur.push(i);
+    else groups.push([i]);
+  }
+  if (groups.length === 0) groups.push([]);
+  const render = (cols: number[]): string[] => {
+    const line = (cells: string[]): string[] => {
+      const wrapped = cols.map((i) => wrapText(cells[i]!, widths[i]!));
+      const height = Math.max(...wrapped.map((w) => w.length));
+      return Array.from({ length: height }, (_, l) =>
+        wrapped.map((w, j) => (j === 0 || t.textColumns?.includes(cols[j]!) ? (w[l] ?? '').padEnd(widths[cols[j]!]!) : (w[l] ?? '').padStart(widths[cols[j]!]!))).join('  ').trimEnd(),
+      );
+    };
+    return [...line(t.header), cols.map((i) => '─'.repeat(widths[i]!)).join('  '), ...t.rows.flatMap(line)];
+  };
+  const out = wrapText(t.title, width);
+  groups.forEach((g, i) => {
+    if (i > 0) out.push('');
+    out.push(...render([...keyCols, ...g]));
+  });
+  const para = (text: string): string[] => {
+    const indent = /^ */.exec(text)![0];
+    return wrapText(text.trimStart(), Math.max(MIN_COLUMN, width - indent.length)).map((l, i) => (i === 0 ? indent : `${indent}  `) + l);
+  };
+  for (const note of t.notes) out.push(...para(`≠ ${note}`));
+  for (const r of t.remarks) out.push(...para(r));
   return out.join('\n');
 }
 

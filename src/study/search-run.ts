@@ -7,11 +7,12 @@
 import type { VariantMetrics, VariantResult } from '../metrics/results.js';
 import { simulate } from '../modes/simulate.js';
 import { redact } from '../report/redact.js';
-import type { SearchProbeJson, SearchResults, SearchRunJson } from '../report/search-page.js';
+import type { SearchMiss, SearchProbeJson, SearchResults, SearchRunJson } from '../report/search-page.js';
 import { showSearchValue } from '../report/search-page.js';
 import { loadScenario } from '../scenario/load.js';
 import type { Plan, Scenario } from '../scenario/types.js';
 import { parseRate } from '../core/units.js';
+import { checkGoal, describeConstraint, formatGoalValue, type Goal } from '../metrics/goal.js';
 import { openPool } from './pool.js';
 import { confidence, defaultStep, replicationSeeds, search, searchProblems, type Check } from './search.js';
 
@@ -57,9 +58,21 @@ const tidy = (v: number): number => Number(v.toPrecision(12));
 /** The text `--set` gets for a value of the field. */
 export const setText = (vary: Vary, v: number): string => (vary.rate ? `${v}/s` : String(v));
 
-/** What one simulation says of the goal, with the failed constraints in words. */
+/** A goal as a search's judge: met or not, the goal's metric, each constraint missed with its measured value. */
+export function judgeBy(goal: Goal): (m: VariantMetrics) => Judged {
+  return (m) => {
+    const c = checkGoal(goal, m);
+    return {
+      met: c.met,
+      value: c.value,
+      failed: c.failed.map((f) => ({ constraint: describeConstraint(f.constraint), actual: f.actual === null ? null : formatGoalValue(f.constraint.metric, f.actual), by: f.by })),
+    };
+  };
+}
+
+/** What one simulation says of the goal, with the constraints it missed. */
 export interface Judged extends Check {
-  failed: string[];
+  failed: SearchMiss[];
 }
 
 export interface SearchSpec {

@@ -11,6 +11,7 @@
  * below some bound and fail above it (more arrivals, more 429s); with `smallest`, the reverse
  * (fewer keys, more 429s).
  */
+import { MAX_SEARCH_GRID } from '../core/limits.js';
 
 /** What one simulation says of the goal: met or not, and the goal's metric (null: not measured). */
 export interface Check {
@@ -86,7 +87,7 @@ export function searchProblems(o: SearchOptions): string[] {
 }
 
 /** Grid points at most (bisection needs log2 of it, ~30 probes). */
-export const MAX_GRID = 1_000_000_000;
+export const MAX_GRID = MAX_SEARCH_GRID;
 
 /** Decimal digits of a step (0.05 → 2), so grid values print as written rather than 0.30000000000000004. */
 const digits = (step: number): number => {
