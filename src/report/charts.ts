@@ -1027,17 +1027,13 @@ export function searchChart(o: { title: string; subtitle: string[]; xTitle: stri
         mark: { type: 'line', strokeWidth: 1.5 },
         encoding: { x, y: { field: 'y', type: 'quantitative', title: o.yTitle }, color: colour, order: { field: 'x' } },
       },
-      {
+      // Filled where the goal held in every seed, hollow where it failed in some.
+      ...[true, false].map((ok) => ({
         data: { values: points },
-        mark: { type: 'point', size: 60, strokeWidth: 1.5 },
-        encoding: {
-          x,
-          y: { field: 'y', type: 'quantitative' },
-          color: colour,
-          fill: { condition: { test: 'datum.ok', field: 'variant', type: 'nominal', sort: names, legend: null, scale: colour.scale }, value: 'white' },
-          tooltip,
-        },
-      },
+        transform: [{ filter: ok ? 'datum.ok' : '!datum.ok' }],
+        mark: { type: 'point', size: 60, strokeWidth: 1.5, filled: ok, ...(ok ? {} : { fill: 'white' }) },
+        encoding: { x, y: { field: 'y', type: 'quantitative' }, color: colour, tooltip },
+      })),
       ...(o.bounds.length
         ? [{
             data: { values: o.bounds },

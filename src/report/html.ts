@@ -81,7 +81,7 @@ const COMPACT_CELL = /^(\S+) (\(.+\))$/;
 export function tableHtml(t: Table, caption?: string): string {
   const kind = (h: string, i: number): string =>
     i === 0 ? 'metric' : h.endsWith('(published)') ? 'num published' : h.includes(' vs ') ? 'num gain' : 'num';
-  const kinds = t.header.map(kind);
+  const kinds = t.header.map((h, i) => (t.textColumns?.includes(i) ? 'text' : kind(h, i)));
   const head = t.header.map((h, i) => `<th scope="col" class="${kinds[i]}">${escapeHtml(h)}</th>`).join('');
   const mark = (html: string): string => html.replace(/ ?≠/g, ' <span class="ne" title="This difference goes the other way from the published figures">≠</span>');
   const body = t.rows
@@ -340,7 +340,9 @@ table.comparison tbody tr:nth-child(even) { background: var(--soft); }
 table.comparison tbody th { text-align: left; font-weight: 500; white-space: normal; min-width: 14em; max-width: 22em; }
 table.comparison .chg { display: inline-block; white-space: nowrap; font-size: 12px; color: var(--muted); }
 .num { text-align: right; }
+table.comparison td.text { white-space: normal; min-width: 16em; }
 th.num { text-align: right; }
+table.comparison td.text { white-space: normal; min-width: 16em; }
 .published { color: var(--muted); font-style: italic; }
 thead .published { font-weight: 500; }
 .gain { border-left: 1px solid var(--line); }

@@ -196,7 +196,8 @@ export function searchHtml(r: SearchResults, facts: Pick<PageFacts, 'generatedAt
   const answers = r.variants
     .map((v) => {
       const m = atAnswer(v)?.mean ?? null;
-      return `<div class="bound${v.status === 'found' ? '' : ` ${v.status}`}"><p class="variant">${escapeHtml(v.name)}</p><p class="value">${escapeHtml(answerCell(r, v))}</p><p class="metric">${escapeHtml(r.goal.metric)} there: ${escapeHtml(fmt(m))} ${escapeHtml(r.goal.unit)}</p><p class="confidence">${escapeHtml(v.confidence)}</p></div>`;
+      const metric = m === null ? '' : `<p class="metric">${escapeHtml(r.goal.metric)} there: ${escapeHtml(fmt(m))} ${escapeHtml(r.goal.unit)}</p>`;
+      return `<div class="bound${v.status === 'found' ? '' : ` ${v.status}`}"><p class="variant">${escapeHtml(v.name)}</p><p class="value">${escapeHtml(answerCell(r, v))}</p>${metric}<p class="confidence">${escapeHtml(v.confidence)}</p></div>`;
     })
     .join('\n');
   const facts2: [string, string][] = [
@@ -254,12 +255,12 @@ ${vendorScripts().map((code) => `<script>${code}</script>`).join('\n')}
 }
 
 const SEARCH_CSS = `
-.bounds { display: flex; flex-wrap: wrap; gap: 12px 16px; margin: 8px 0 4px; }
-.bound { border: 1px solid var(--line); border-left: 4px solid var(--good); border-radius: 6px; padding: 8px 14px; min-width: 14em; max-width: 100%; }
+.bounds { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: 8px 12px; margin: 8px 0 4px; }
+.bound { border: 1px solid var(--line); border-left: 4px solid var(--good); border-radius: 6px; padding: 4px 10px; min-width: 0; }
 .bound.none { border-left-color: var(--warn); }
 .bound.all { border-left-color: var(--accent); }
 .bound p { margin: 0; }
 .bound .variant { font-weight: 600; overflow-wrap: anywhere; }
-.bound .value { font-size: 26px; font-weight: 700; font-variant-numeric: tabular-nums; }
-.bound .metric, .bound .confidence { font-size: 13px; color: var(--muted); max-width: 40ch; }
+.bound .value { font-size: 21px; line-height: 1.3; font-weight: 700; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+.bound .metric, .bound .confidence { font-size: 12px; line-height: 1.35; color: var(--muted); }
 `;
