@@ -48,7 +48,9 @@ describe('units', () => {
     expect(rate.parse('10/s')).toEqual({ count: 10, windowMs: 1000 });
     expect(rate.parse('100/h')).toEqual({ count: 100, windowMs: 3_600_000 });
     expect(rate.parse('5/10s')).toEqual({ count: 5, windowMs: 10_000 });
-    for (const bad of ['1.5/s', '0/s', '3/0s', '3 per min', 3]) expect(rate.safeParse(bad).success).toBe(false);
+    // A bare number is per second (so --set takes `2` where a rate goes).
+    expect(rate.parse(3)).toEqual({ count: 3, windowMs: 1000 });
+    for (const bad of ['1.5/s', '0/s', '3/0s', '3 per min', 0, -3, 1.5]) expect(rate.safeParse(bad).success).toBe(false);
   });
 
   it('parses arrival rates to requests per ms, fractional counts allowed', () => {

@@ -39,7 +39,7 @@ const workload = z
     arrivals: z
       .strictObject({
         process: z.enum(['poisson', 'constant']).default('poisson').describe('Arrival process (default poisson)'),
-        rate: arrivalRate.describe('Arrival rate such as 20/s (fractional counts allowed: 0.9/s)'),
+        rate: arrivalRate.describe('Arrival rate such as 20/s or 120/min (fractional counts allowed: 0.9/s; a bare number is per second)'),
       })
       .optional()
       .describe('Open model: requests arrive at this rate instead of coming from workers (default: closed model)'),
