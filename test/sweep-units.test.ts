@@ -3,7 +3,8 @@ import { runPlan } from '../src/run.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { axisKind, axisTitle, axisValue } from '../src/report/axis.js';
 import { runsChart, sweepAxis } from '../src/report/charts.js';
-import { sweepTable, toText } from '../src/report/table.js';
+import { splitColumns, sweepTable, toText } from '../src/report/table.js';
+import { htmlReport } from '../src/report/html.js';
 
 const BASE = `name: s
 workload: { requests: 60, arrivals: { rate: 1/s } }
@@ -61,5 +62,21 @@ describe('a sweep of values with units reads as numbers on an axis', () => {
     expect(headers.length).toBeGreaterThan(1);
     for (const h of headers) expect(h).toMatch(/^workload\.arrivals\.rate\s+keys\.count/);
     for (const row of t.rows) for (const cell of row) expect(text).toContain(cell);
+  });
+
+  it('the page shows a wide sweep table as blocks of at most 8 columns beside the swept values, never one that runs off the right', () => {
+    const results = runPlan(parseScenario(`${BASE.replace('variants:', 'variants:\n  - { name: gcra, keys: { limiter: gcra } }\n  - { name: fixed-window, keys: { limiter: fixed-window } }\n  - { name: uniform, keys: { limiter: uniform-interval } }')}sweep:\n  workload.arrivals.rate: [0.5/s, 1/s]\n`, 's.yaml'));
+    const t = sweepTable(results);
+    expect(t.header.length).toBeGreaterThan(9);
+    const blocks = splitColumns(t, 8);
+    expect(blocks.length).toBe(Math.ceil((t.header.length - 1) / 8));
+    for (const b of blocks) {
+      expect(b.header[0]).toBe('workload.arrivals.rate');
+      expect(b.header.length).toBeLessThanOrEqual(9);
+    }
+    expect(blocks.flatMap((b) => b.header.slice(1))).toEqual(t.header.slice(1));
+    const html = htmlReport(results, { generatedAt: new Date(0), version: 'test' });
+    const sweep = html.slice(html.indexOf('id="across-runs"'));
+    expect(sweep.split('<table class="comparison">').length - 1).toBeGreaterThanOrEqual(blocks.length);
   });
 });

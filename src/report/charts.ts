@@ -834,7 +834,8 @@ export function runsChart(results: Results, pal: Palette = palette(results.runs)
     : [];
   const rule = { type: 'rule', strokeDash: [5, 4], color: '#b3261e', strokeWidth: 1.5 };
   const markTip = [{ field: 'label', type: 'nominal', title: 'mark' }];
-  const x = { field: 'x', type: 'quantitative', title: axisTitle(axis, ax!.axis), scale: { zero: false } };
+  // A few round ticks: a narrow panel of many points would print its labels into each other.
+  const x = { field: 'x', type: 'quantitative', title: axisTitle(axis, ax!.axis), scale: { zero: false }, axis: { tickCount: 5, labelOverlap: 'greedy' } };
   const cols = 3;
   return {
     $schema: SCHEMA,

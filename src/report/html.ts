@@ -7,7 +7,10 @@ import { projectRoot } from '../core/paths.js';
 import { BEST_BY, checkFigures, comparable, describeCheck, type FigureCheck, publishedSummary, SERVING_BY, servingAnswer, tally, TOLERANCE_TEXT } from './answer.js';
 import { chartSize, palette, publishedChart, runCharts, runsChart } from './charts.js';
 import { redact } from './redact.js';
-import { answerTable, comparison, referencedRuns, sweepTable, type Table } from './table.js';
+import { answerTable, comparison, referencedRuns, splitColumns, sweepTable, type Table } from './table.js';
+
+/** Columns beside the key columns a table on the page has at most: more go to a block under it, so nothing is cut off at the right. */
+const PAGE_COLUMNS = 8;
 
 /** What the page shows besides results.json: facts about this generation, not about the run. */
 export interface PageFacts {
@@ -188,7 +191,7 @@ ${results.notes.map((n) => `<p>${escapeHtml(n.trim()).replace(/\n/g, '<br>')}</p
     sections.push(`<section class="run" id="across-runs">
 <h2>The sweep</h2>
 <p class="sweep-fields">${results.runs.length} points over ${results.sweep.fields.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ')}; the best option at each point by ${escapeHtml(BEST_BY)}.</p>
-${tableHtml(summary, summary.title)}
+${splitColumns(summary, PAGE_COLUMNS).map((b) => tableHtml(b, b.title || undefined)).join('\n')}
 <div class="charts">
 ${across ? chart(across) : ''}
 </div>
@@ -338,6 +341,8 @@ table.comparison thead th { position: sticky; top: 0; background: #fff; border-b
 table.comparison td.num { white-space: normal; }
 table.comparison tbody tr:nth-child(even) { background: var(--soft); }
 table.comparison tbody th { text-align: left; font-weight: 500; white-space: normal; min-width: 14em; max-width: 22em; }
+.table-wrap + .table-wrap, ul + .table-wrap { margin-top: 12px; }
+table.comparison thead th.metric { max-width: none; white-space: nowrap; }
 table.comparison .chg { display: inline-block; white-space: nowrap; font-size: 12px; color: var(--muted); }
 .num { text-align: right; }
 table.comparison td.text { white-space: normal; min-width: 16em; }

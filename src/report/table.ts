@@ -214,6 +214,33 @@ export function tablesOf(results: Results): Table[] {
   return answer ? [answer, ...rest] : rest;
 }
 
+/**
+ * A wide table as several narrower ones, each with the key columns and at most `max` others, in
+ * order (the page shows them one under another instead of a table that scrolls out of sight).
+ * The title and remarks stay with the first and the last.
+ */
+export function splitColumns(t: Table, max: number): Table[] {
+  const keys = Math.max(1, Math.min(t.keyColumns ?? 1, t.header.length));
+  const rest = t.header.length - keys;
+  if (rest <= max) return [t];
+  const blocks: Table[] = [];
+  for (let from = keys; from < t.header.length; from += max) {
+    const cols = [...Array.from({ length: keys }, (_, i) => i), ...Array.from({ length: Math.min(max, t.header.length - from) }, (_, i) => from + i)];
+    const pick = <T>(xs: readonly T[]): T[] => cols.map((i) => xs[i]!);
+    const last = from + max >= t.header.length;
+    blocks.push({
+      title: from === keys ? t.title : '',
+      header: pick(t.header),
+      rows: t.rows.map(pick),
+      notes: last ? t.notes : [],
+      remarks: last ? t.remarks : [],
+      keyColumns: keys,
+      ...(t.textColumns ? { textColumns: t.textColumns.map((c) => cols.indexOf(c)).filter((c) => c >= 0) } : {}),
+    });
+  }
+  return blocks;
+}
+
 /** Text broken at spaces into lines of at most `width` characters (a word longer than that is cut). */
 export function wrapText(text: string, width: number): string[] {
   if (text.length <= width) return [text];
