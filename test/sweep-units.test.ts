@@ -65,7 +65,7 @@ describe('a sweep of values with units reads as numbers on an axis', () => {
   });
 
   it('the page shows a wide sweep table as blocks of at most 8 columns beside the swept values, never one that runs off the right', () => {
-    const results = runPlan(parseScenario(`${BASE.replace('variants:', 'variants:\n  - { name: gcra, keys: { limiter: gcra } }\n  - { name: fixed-window, keys: { limiter: fixed-window } }\n  - { name: uniform, keys: { limiter: uniform-interval } }')}sweep:\n  workload.arrivals.rate: [0.5/s, 1/s]\n`, 's.yaml'));
+    const results = runPlan(parseScenario(`${BASE.replace('variants:', 'variants:\n  - { name: gcra, keys: { limiter: gcra } }\n  - { name: fixed-window, keys: { limiter: fixed-window } }\n  - { name: uniform, keys: { limiter: uniform-interval } }\n  - { name: bucket-window, keys: { limiter: bucket-window } }')}sweep:\n  workload.arrivals.rate: [0.5/s, 1/s]\n`, 's.yaml'));
     const t = sweepTable(results);
     expect(t.header.length).toBeGreaterThan(9);
     const blocks = splitColumns(t, 8);
