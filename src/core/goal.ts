@@ -174,12 +174,15 @@ export function parseObjective(text: string): Objective {
 
 const trim = (v: number, digits: number): string => String(Number(v.toFixed(digits)));
 
-/** A value of `metric` in its own unit, as a goal writes it: `0%`, `2s`, `350ms`, `1.5/s`, `3`. */
-export function formatGoalValue(metric: string, v: number): string {
+/**
+ * A value of `metric` in its own unit, as a goal writes it: `0%`, `2s`, `350ms`, `1.5/s`, `3`.
+ * `measured`: a measured value, shown to the digits that matter (a share to 0.1 pp above 1%).
+ */
+export function formatGoalValue(metric: string, v: number, measured = false): string {
   const unit = goalMetric(metric)?.unit ?? 'count';
   switch (unit) {
     case 'fraction':
-      return `${trim(v * 100, 3)}%`;
+      return `${trim(v * 100, measured && Math.abs(v) >= 0.01 ? 1 : 3)}%`;
     case 'ms':
       return Math.abs(v) >= 1000 ? `${trim(v / 1000, 3)}s` : `${trim(v, 3)}ms`;
     case 'perS':
@@ -192,7 +195,7 @@ export function formatGoalValue(metric: string, v: number): string {
 /** How far a value misses, in the metric's unit: "12.5 pp", "1.2s", "3". */
 export function formatGoalGap(metric: string, by: number): string {
   const unit = goalMetric(metric)?.unit ?? 'count';
-  return unit === 'fraction' ? `${trim(by * 100, 2)} pp` : formatGoalValue(metric, by);
+  return unit === 'fraction' ? `${trim(by * 100, Math.abs(by) >= 0.01 ? 1 : 3)} pp` : formatGoalValue(metric, by, true);
 }
 
 const OP_TEXT: Record<Constraint['op'], string> = { '<=': '≤', '>=': '≥', '<': '<', '>': '>', '=': '=' };
