@@ -19,6 +19,7 @@ import { distance } from './scenario/errors.js';
 import { htmlReport } from './report/html.js';
 import { writeIndex } from './report/index-page.js';
 import { loadScenario } from './scenario/load.js';
+import { GoalError, parseGoal, type Goal } from './metrics/goal.js';
 import { ScenarioError } from './scenario/errors.js';
 import { scenarioJsonSchema } from './scenario/schema.js';
 import { parseDuration } from './core/units.js';
@@ -67,6 +68,7 @@ const runOptions = {
   'max-duration': { type: 'number', default: 600, describe: 'real mode: end each variant after this many wall seconds (marked truncated; the next still runs)' },
   cooldown: { type: 'string', describe: "real mode: wait between variants (0 = none; default: reset a gatesim serve, else wait for the providers' windows)" },
   full: { type: 'boolean', default: false, describe: "large sweeps: write every point's series and latency CDF (results.json is compact otherwise)" },
+  goal: { type: 'string', describe: 'what the verdict ranks by, instead of the file\'s goal: "maximise goodput subject to 429s = 0, p99 ttft <= 2s" (docs/goals.md)' },
 } as const satisfies Record<string, Options>;
 
 type RunArgs = ArgumentsCamelCase<InferredOptionTypes<typeof runOptions>> & { file: string };
@@ -130,8 +132,19 @@ function checkScenarioPath(file: string): void {
 }
 
 /** The plan with only the variants named by --only (all when none is named). */
-function loadFile(file: string, argv: Pick<RunArgs, 'seed' | 'set'>): Plan {
-  return loadScenario(file, { seed: argv.seed, sets: argv.set ?? [] });
+function loadFile(file: string, argv: Pick<RunArgs, 'seed' | 'set' | 'goal'>): Plan {
+  const plan = loadScenario(file, { seed: argv.seed, sets: argv.set ?? [] });
+  return argv.goal === undefined ? plan : { ...plan, goal: goalFlag(argv.goal) };
+}
+
+/** `--goal TEXT` → the goal, or one line saying what is wrong with it. */
+function goalFlag(text: string): Goal {
+  try {
+    return parseGoal(text);
+  } catch (e) {
+    if (e instanceof GoalError) throw new UsageError(`--${e.message}`);
+    throw e;
+  }
 }
 
 /** The plan with only the variants named by --only (all when none is named). */
@@ -636,6 +649,7 @@ export async function main(args: string[]): Promise<void> {
           throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);
         }
         checkScale(argv.timeScale);
+        if (argv.goal !== undefined) goalFlag(argv.goal);
         checkRealFlags(argv);
         checkScenarioPath(argv.file);
         checkOut(argv.out);

@@ -121,8 +121,8 @@ function valueOf(m: GoalMetricName, text: string): number | string {
   }
 }
 
-/** One constraint's text → the constraint (throws GoalError naming the constraint by its position). */
-function parseConstraint(text: string, at: number): Constraint {
+/** One constraint's text → the constraint (throws GoalError naming the constraint by its position, from 1). */
+export function parseConstraint(text: string, at: number): Constraint {
   const where = `goal: constraint ${at}`;
   const m = CONSTRAINT_RE.exec(text);
   if (!m || m[1] === '') throw new GoalError(`${where}: expected METRIC OP VALUE such as "p99 latency <= 2s" or "429s = 0", got ${show(text)}`);
@@ -140,36 +140,49 @@ function parseConstraint(text: string, at: number): Constraint {
  * the default). Errors: one line (GoalError).
  */
 export function parseGoal(text: string): Goal {
+  if (typeof text !== 'string') throw new GoalError('goal: expected text such as "maximise goodput subject to 429s = 0"');
   if (text.length > MAX_GOAL_TEXT) throw new GoalError(`goal: expected at most ${MAX_GOAL_TEXT} characters, got ${text.length}`);
   let rest = text.trim();
-  let maximise: Objective = 'goodput';
-  const head = /^maximi[sz]e\s+(\S+)/i.exec(rest);
+  const maximise = parseObjectiveHead(rest);
+  if (maximise) rest = rest.slice(maximise.length).trim().replace(/^(subject\s+to|s\.t\.|with|where|:|,|;)\s*/i, '');
+  else rest = rest.replace(/^subject\s+to\s*/i, '');
+  const parts = rest === '' ? [] : rest.split(/\s*(?:,|;|\band\b)\s*/i);
+  if (parts.length > MAX_GOAL_CONSTRAINTS) throw new GoalError(`goal: expected at most ${MAX_GOAL_CONSTRAINTS} constraints, got ${parts.length}`);
+  return { maximise: maximise?.objective ?? 'goodput', constraints: parts.map((p, i) => parseConstraint(p, i + 1)) };
+}
+
+/** `maximise X` at the start of a goal: the objective and the length of the words read (undefined: the text does not start with maximise). */
+function parseObjectiveHead(text: string): { objective: Objective; length: number } | undefined {
+  const head = /^maximi[sz]e\s+(\S+)/i.exec(text);
   if (head) {
     const o = goalMetric(head[1]!.replace(/[,;:]$/, ''));
     if (!o || !objectives.includes(o.key as Objective)) {
       throw new GoalError(`goal: expected an objective after maximise (one of ${quote(objectives)}), got ${show(head[1]!)}`);
     }
-    maximise = o.key as Objective;
-    rest = rest.slice(head[0].length).trim();
-    rest = rest.replace(/^(subject\s+to|s\.t\.|with|where|:|,|;)\s*/i, '');
-  } else if (/^maximi[sz]e\b/i.test(rest)) {
-    throw new GoalError(`goal: expected an objective after maximise (one of ${quote(objectives)})`);
-  } else {
-    rest = rest.replace(/^subject\s+to\s*/i, '');
+    return { objective: o.key as Objective, length: head[0].length - (/[,;:]$/.test(head[1]!) ? 1 : 0) };
   }
-  const parts = rest === '' ? [] : rest.split(/\s*(?:,|;|\band\b)\s*/i);
-  if (parts.length > MAX_GOAL_CONSTRAINTS) throw new GoalError(`goal: expected at most ${MAX_GOAL_CONSTRAINTS} constraints, got ${parts.length}`);
-  return { maximise, constraints: parts.map((p, i) => parseConstraint(p, i + 1)) };
+  if (/^maximi[sz]e\b/i.test(text)) throw new GoalError(`goal: expected an objective after maximise (one of ${quote(objectives)})`);
+  return undefined;
+}
+
+/** An objective's name (any alias, any case: `goodput`, `tokens/s`, `success`) → the objective; GoalError otherwise. */
+export function parseObjective(text: string): Objective {
+  const o = goalMetric(text.trim());
+  if (!o || !objectives.includes(o.key as Objective)) throw new GoalError(`expected an objective (one of ${quote(objectives)}), got ${show(text)}`);
+  return o.key as Objective;
 }
 
 const trim = (v: number, digits: number): string => String(Number(v.toFixed(digits)));
 
-/** A value of `metric` in its own unit, as a goal writes it: `0%`, `2s`, `350ms`, `1.5/s`, `3`. */
-export function formatGoalValue(metric: string, v: number): string {
+/**
+ * A value of `metric` in its own unit, as a goal writes it: `0%`, `2s`, `350ms`, `1.5/s`, `3`.
+ * `measured`: a measured value, shown to the digits that matter (a share to 0.1 pp above 1%).
+ */
+export function formatGoalValue(metric: string, v: number, measured = false): string {
   const unit = goalMetric(metric)?.unit ?? 'count';
   switch (unit) {
     case 'fraction':
-      return `${trim(v * 100, 3)}%`;
+      return `${trim(v * 100, measured && Math.abs(v) >= 0.01 ? 1 : 3)}%`;
     case 'ms':
       return Math.abs(v) >= 1000 ? `${trim(v / 1000, 3)}s` : `${trim(v, 3)}ms`;
     case 'perS':
@@ -182,7 +195,7 @@ export function formatGoalValue(metric: string, v: number): string {
 /** How far a value misses, in the metric's unit: "12.5 pp", "1.2s", "3". */
 export function formatGoalGap(metric: string, by: number): string {
   const unit = goalMetric(metric)?.unit ?? 'count';
-  return unit === 'fraction' ? `${trim(by * 100, 2)} pp` : formatGoalValue(metric, by);
+  return unit === 'fraction' ? `${trim(by * 100, Math.abs(by) >= 0.01 ? 1 : 3)} pp` : formatGoalValue(metric, by, true);
 }
 
 const OP_TEXT: Record<Constraint['op'], string> = { '<=': '≤', '>=': '≥', '<': '<', '>': '>', '=': '=' };

@@ -126,7 +126,7 @@ export function describeFailure(f: FailedConstraint): string {
   const label = goalMetric(f.constraint.metric)?.label ?? f.constraint.metric;
   const goal = describeConstraint(f.constraint).slice(label.length + 1);
   if (f.actual === null || f.by === null) return `${label} not measured (goal ${goal})`;
-  return `${label} ${formatGoalValue(f.constraint.metric, f.actual)} (goal ${goal}, off by ${formatGoalGap(f.constraint.metric, f.by)})`;
+  return `${label} ${formatGoalValue(f.constraint.metric, f.actual, true)} (goal ${goal}, off by ${formatGoalGap(f.constraint.metric, f.by)})`;
 }
 
 /** "met" or "not met: 429s 30.1% (goal = 0%, off by 30.1 pp); …". */

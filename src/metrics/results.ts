@@ -1,4 +1,6 @@
 import type { StoreReport } from '../keys/store/store.js';
+import type { Goal } from '../core/goal.js';
+import type { GoalCheck } from './goal.js';
 
 /** The shape of results.json (`gatesim.results/v1`). Times in ms, rates as fractions, throughput per second. */
 
@@ -239,6 +241,8 @@ export interface VariantResult {
   truncated?: true;
   /** The oracle of its run: told the truth at each moment; the others' metrics.oracleShare are against it. */
   oracle?: true;
+  /** Whether it met the results' goal (absent in results from before goals). */
+  goal?: GoalCheck;
 }
 
 export interface RunResult {
@@ -275,6 +279,8 @@ export interface Results {
   notes?: string[];
   /** The scenario's reference lines (`marks:`) for the sweep charts. */
   marks?: Mark[];
+  /** The goal the verdict ranks by: the scenario's `goal:`, `--goal`, or the default (absent in results from before goals: the default). */
+  goal?: Goal & { text: string };
   /**
    * The command-line changes that make this run a different scenario from the file's (`--seed 3`,
    * `--set keys.count=8`; already redacted): when present and non-empty the published figures do

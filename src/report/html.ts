@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results } from '../metrics/results.js';
 import { projectRoot } from '../core/paths.js';
-import { BEST_BY, checkFigures, comparable, describeCheck, type FigureCheck, publishedSummary, SERVING_BY, servingAnswer, tally, TOLERANCE_TEXT } from './answer.js';
+import { bestBy, checkFigures, goalOf, comparable, describeCheck, type FigureCheck, publishedSummary, SERVING_BY, servingAnswer, tally, TOLERANCE_TEXT } from './answer.js';
 import { chartSize, palette, publishedChart, runCharts, runsChart } from './charts.js';
 import { redact } from './redact.js';
 import { answerTable, comparison, referencedRuns, splitColumns, sweepTable, type Table } from './table.js';
@@ -119,7 +119,7 @@ function answerHtml(results: Results, chart: (spec: TopLevelSpec) => string): st
   const serving = servingAnswer(results) !== null;
   const lead = serving
     ? `<p class="lead">One server, one option: the answer is where to run it. Main metric: <strong>${escapeHtml(SERVING_BY)}</strong>.</p>`
-    : `<p class="lead">Main metric: <strong>${escapeHtml(BEST_BY)}</strong> — of the options that complete the most requests (success rates within 1 percentage point of the best count as equal), the one with the highest throughput wins.${
+    : `<p class="lead">Ranked by <strong>${escapeHtml(bestBy(goalOf(results)))}</strong> — of the options that meet it, those completing about the most requests (within 1 percentage point), then the highest ${escapeHtml(goalOf(results).maximise)}; an option with as many successes and fewer 429s or quota violations always ranks above. Each run's table says which options meet the goal and, for the others, which constraint failed by how much.${
         conditions.length ? ` Conditions, compared but never picked: ${conditions.map((c) => `<em>${escapeHtml(c)}</em>`).join(', ')}.` : ''
       }</p>`;
   const hasPicks = serving || results.runs.some((r) => r.variants.length > 1);
@@ -190,7 +190,7 @@ ${results.notes.map((n) => `<p>${escapeHtml(n.trim()).replace(/\n/g, '<br>')}</p
       .join('\n');
     sections.push(`<section class="run" id="across-runs">
 <h2>The sweep</h2>
-<p class="sweep-fields">${results.runs.length} points over ${results.sweep.fields.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ')}; the best option at each point by ${escapeHtml(BEST_BY)}.</p>
+<p class="sweep-fields">${results.runs.length} points over ${results.sweep.fields.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ')}; the best option at each point by ${escapeHtml(bestBy(goalOf(results)))}.</p>
 ${splitColumns(summary, PAGE_COLUMNS).map((b) => tableHtml(b, b.title || undefined)).join('\n')}
 <div class="charts">
 ${across ? chart(across) : ''}

@@ -1,5 +1,8 @@
 import type { Results, RunResult } from '../metrics/results.js';
-import { BEST_BY, bestVariant, checkFigures, comparable, describeCheck, pointList, publishedSummary, runAnswer, SERVING_BY, servingAnswer, type ServingPoint } from './answer.js';
+import {
+  bestBy, bestVariant, checkFigures, comparable, describeCheck, goalOf, pointList, publishedSummary, runAnswer, SERVING_BY, servingAnswer, type ServingPoint,
+} from './answer.js';
+import { checkGoal, describeFailure, describeGoal, goalMetric, goalValue, type Goal } from '../metrics/goal.js';
 import { change, isAbsolute, type MetricRow, rowsOf } from './catalogue.js';
 
 /** One table: header and rows of cells, rendered as text, markdown or HTML. */
@@ -18,7 +21,7 @@ export interface Table {
 }
 
 export { healthRows, parallelRows, providerRows } from './catalogue.js';
-export { BEST_BY, bestVariant } from './answer.js';
+export { BEST_BY, bestBy, bestVariant } from './answer.js';
 
 const fmt = (row: MetricRow, v: number | null | undefined): string =>
   v === null || v === undefined ? '–' : (v * row.scale).toFixed(row.digits);
@@ -91,12 +94,23 @@ export function comparison(results: Results, run: RunResult): Table {
     }
     rows.push(cells);
   }
+  const goal = goalOf(results);
+  const checks = run.variants.map((v) => checkGoal(goal, v.metrics));
+  rows.push([
+    'meets the goal (yes / no: constraints missed)',
+    ...run.variants.flatMap((v, i) => [checks[i]!.met ? 'yes' : `no: ${checks[i]!.failed.length}`, ...(withRef.has(v.name) ? ['–'] : [])]),
+    ...(compact ? [] : others.flatMap((v) => ['–', ...(withRef.has(v.name) && withRef.has(base.name) ? ['–'] : [])])),
+  ]);
   const remarks: string[] = [];
   if (!published && results.reference[run.name]) {
     remarks.push(`published figures left out: they describe the scenario as written, and this run changed it (${results.changed!.join(' ')})`);
   }
   if (zero.length) remarks.push(`left out, zero in every variant: ${zero.join(', ')}`);
   if (absent.length) remarks.push(`left out, not measured in any variant: ${absent.join(', ')}`);
+  remarks.push(`goal: ${describeGoal(goal)}`);
+  run.variants.forEach((v, i) => {
+    if (!checks[i]!.met) remarks.push(`  ${v.name}: not met — ${checks[i]!.failed.map(describeFailure).join('; ')}`);
+  });
   const title = compact ? `${run.name} — (brackets: change vs ${base.name})` : run.name;
   return { title, header, rows, notes, remarks };
 }
@@ -104,42 +118,65 @@ export function comparison(results: Results, run: RunResult): Table {
 /** A swept value as the sweep table shows it. */
 const cell = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? '–');
 
+/** The goal's objective as a column title: "goodput (req/s)". */
+function objectiveTitle(goal: Goal): string {
+  const unit = goal.maximise === 'tokensPerS' ? 'tokens/s' : goal.maximise === 'successRate' ? '%' : 'req/s';
+  return `${goalMetric(goal.maximise)?.label ?? goal.maximise} (${unit})`;
+}
+
+/** The goal's objective of a variant as a cell: "1.23", "99.0" (a share in %), "–". */
+function objectiveCell(goal: Goal, v: number | null): string {
+  if (v === null) return '–';
+  return goal.maximise === 'successRate' ? (v * 100).toFixed(1) : v.toFixed(2);
+}
+
 /**
- * A sweep's summary: a row per point with its swept values, every variant's throughput, and the
- * best option there (by BEST_BY; a condition is never the best) with its success rate and mean latency.
+ * A sweep's summary: a row per point with its swept values; per variant the goal's objective,
+ * marked ✓ where the variant meets the goal and ✗ where it does not, and its 429s as a share of its
+ * attempts (output tokens/s beside them with request sizes); then the best option there (by the
+ * goal; a condition is never the best), whether it meets the goal, its success rate and mean latency.
  */
 export function sweepTable(results: Results): Table {
   const fields = results.sweep?.fields ?? [];
   const variants = results.runs[0]?.variants ?? [];
-  // With request sizes, each variant's output tokens/s beside its requests/s.
-  const sized = results.runs.some((r) => r.variants.some((v) => v.metrics.tokens !== undefined));
+  const goal = goalOf(results);
+  // With request sizes, each variant's output tokens/s beside its objective.
+  const sized = goal.maximise !== 'tokensPerS' && results.runs.some((r) => r.variants.some((v) => v.metrics.tokens !== undefined));
   const name = (v: { name: string; condition?: true }): string => `${v.name}${v.condition ? ' [condition]' : ''}`;
   const header = [
     ...fields,
-    ...variants.flatMap((v) => [`${name(v)} (req/s)`, ...(sized ? [`${name(v)} (output tokens/s)`] : [])]),
+    ...variants.flatMap((v) => [`${name(v)}: ${objectiveTitle(goal)}`, `${name(v)}: 429s (%)`, ...(sized ? [`${name(v)} (output tokens/s)`] : [])]),
     'best',
+    'best: meets the goal',
     'best: success rate (%)',
     'best: mean latency (s)',
   ];
   const rows = results.runs.map((run) => {
-    const best = bestVariant(run);
+    const best = bestVariant(run, goal);
     const m = best?.metrics;
     return [
       ...fields.map((f) => cell(run.point?.[f])),
       ...variants.flatMap(({ name }) => {
         const m = run.variants.find((v) => v.name === name)?.metrics;
-        const t = m?.throughputPerS;
-        const o = m?.tokens?.perS.output;
-        return [t === null || t === undefined ? '–' : t.toFixed(2), ...(sized ? [o === null || o === undefined ? '–' : o.toFixed(1)] : [])];
+        if (!m) return ['–', '–', ...(sized ? ['–'] : [])];
+        const check = checkGoal(goal, m);
+        const o = m.tokens?.perS.output;
+        return [
+          `${objectiveCell(goal, check.value)} ${check.met ? '✓' : '✗'}`,
+          ((goalValue('rateLimited', m) ?? 0) * 100).toFixed(1),
+          ...(sized ? [o === null || o === undefined ? '–' : o.toFixed(1)] : []),
+        ];
       }),
       best?.name ?? '–',
+      m === undefined ? '–' : checkGoal(goal, m).met ? 'yes' : 'no',
       m?.successRate === null || m === undefined ? '–' : (m.successRate * 100).toFixed(1),
       m?.latencyMs.mean === null || m === undefined ? '–' : (m.latencyMs.mean / 1000).toFixed(3),
     ];
   });
   const conditions = variants.filter((v) => v.condition).map((v) => v.name);
-  const remarks = conditions.length ? [`never the best (conditions, not options): ${conditions.join(', ')}`] : [];
-  return { title: `${results.runs.length} points: throughput of each variant, and the best by ${BEST_BY}`, header, rows, notes: [], remarks, keyColumns: Math.max(1, fields.length) };
+  const remarks = [`✓ meets the goal, ✗ does not; goal: ${describeGoal(goal)}`];
+  if (conditions.length) remarks.push(`never the best (conditions, not options): ${conditions.join(', ')}`);
+  return { title: `${results.runs.length} points: ${objectiveTitle(goal)} and 429s of each variant, and the best by the goal`, header, rows, notes: [], remarks, keyColumns: Math.max(1, fields.length) };
 }
 
 /**
@@ -153,6 +190,7 @@ export function answerTable(results: Results): Table | null {
   const picks = results.runs.some((r) => r.variants.length > 1);
   const summary = publishedSummary(results);
   if (!picks && summary === null && servingAnswer(results) === null) return null;
+  const goal = goalOf(results);
   const remarks: string[] = [];
   const conditions = [...new Set(results.runs.flatMap((r) => r.variants.filter((v) => v.condition).map((v) => v.name)))];
   if (conditions.length) remarks.push(`compared, never picked (conditions, not options): ${conditions.join(', ')}`);
@@ -177,27 +215,32 @@ export function answerTable(results: Results): Table | null {
   }
   if (results.sweep) {
     const wins = new Map<string, RunResult[]>();
+    const met = new Map<string, number>();
     for (const run of results.runs) {
-      const best = bestVariant(run)?.name ?? '–';
+      const a = runAnswer(run, goal);
+      const best = a.winner?.name ?? '–';
       wins.set(best, [...(wins.get(best) ?? []), run]);
+      if (a.check?.met) met.set(best, (met.get(best) ?? 0) + 1);
     }
-    const rows = [...wins].map(([name, points]) => [name, `${points.length} of ${results.runs.length}`, pointList(results, points)]);
-    return { title: `The answer: the best option at each point, by ${BEST_BY}`, header: ['best', 'points', 'where'], rows, notes: [], remarks };
+    const rows = [...wins].map(([name, points]) => [name, `${points.length} of ${results.runs.length}`, `${met.get(name) ?? 0} of ${points.length}`, pointList(results, points)]);
+    return { title: `The answer: the best option at each point, by ${bestBy(goal)}`, header: ['best', 'points', 'meets the goal at', 'where'], rows, notes: [], remarks };
   }
   const rows = results.runs.map((run) => {
-    const a = runAnswer(run);
+    const a = runAnswer(run, goal);
     const m = a.winner?.metrics;
     return [
       run.name,
       a.winner?.name ?? '–',
-      m?.throughputPerS === null || m === undefined ? '–' : m.throughputPerS.toFixed(2),
+      a.check === null ? '–' : a.check.met ? 'yes' : 'no',
+      a.check === null ? '–' : objectiveCell(goal, a.check.value),
+      m === undefined ? '–' : ((goalValue('rateLimited', m) ?? 0) * 100).toFixed(1),
       m?.successRate === null || m === undefined ? '–' : (m.successRate * 100).toFixed(1),
       a.margin,
     ];
   });
   return {
-    title: `The answer: the best option of each run, by ${BEST_BY}`,
-    header: ['run', 'best', 'throughput (req/s)', 'success rate (%)', 'by how much'],
+    title: `The answer: the best option of each run, by ${bestBy(goal)}`,
+    header: ['run', 'best', 'meets the goal', objectiveTitle(goal), '429s (% of attempts)', 'success rate (%)', 'by how much'],
     rows,
     notes: [],
     remarks,
