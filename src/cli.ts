@@ -507,7 +507,7 @@ async function searchFile(argv: SearchArgs): Promise<void> {
   const vary = parseVary(Array.isArray(argv.vary) ? String(argv.vary.at(-1)) : argv.vary);
   if (typeof vary === 'string') throw new UsageError(`--vary: ${vary}`);
   const base = loadFile(argv.file, argv);
-  let goal = (base as { goal?: typeof DEFAULT_GOAL }).goal ?? DEFAULT_GOAL;
+  let goal = base.goal ?? DEFAULT_GOAL;
   if (argv.goal !== undefined) {
     try {
       goal = parseGoal(Array.isArray(argv.goal) ? String(argv.goal.at(-1)) : argv.goal);
