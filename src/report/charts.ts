@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results, RunResult, VariantMetrics, VariantResult } from '../metrics/results.js';
-import { checkFigures, comparable, pointX, sweepAxis, sweepAxisKind, TOLERANCE, type Verdict, withinTolerance } from './answer.js';
+import { checkFigures, comparable, pointX, sweepAxisKind, TOLERANCE, type Verdict, withinTolerance } from './answer.js';
 import { axisTitle } from './axis.js';
 
 export { sweepAxis } from './answer.js';
