@@ -10,7 +10,7 @@ import { defaultJobs } from './study/pool.js';
 import { RealModeError } from './modes/errors.js';
 import { formatTotals, MAX_KEYS, serve, type Serving } from './providers/server.js';
 import { RESET_ENV, RESET_TOKEN_RE } from './providers/reset.js';
-import { markdownReport, tablesOf, toMarkdown, toText, type Table } from './report/table.js';
+import { markdownReport, tablesOf, toMarkdown, toText, type Table, wrapText } from './report/table.js';
 import type { Results } from './metrics/results.js';
 import type { Plan } from './scenario/types.js';
 import { checkOut, jsonChunks, openInBrowser, packageVersion, PathError, printErr, printOut, quietOnClosedPipes, reportDir, writeAll } from './core/output.js';
@@ -37,8 +37,15 @@ class UsageError extends Error {
 
 const shown = (f: string): string => relative(process.cwd(), f) || f;
 
-/** Columns stdout's tables may take: the terminal's width, 80 when stdout is not a terminal. */
-const terminalWidth = (): number => process.stdout.columns || 80;
+/**
+ * Columns stdout's tables may take: the terminal's width; when stdout is not a terminal, `COLUMNS`
+ * (a whole number from 40 to 10,000, as shells export it), else 80.
+ */
+function terminalWidth(): number {
+  if (process.stdout.columns) return process.stdout.columns;
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env >= 40 && env <= 10_000 ? env : 80;
+}
 
 const isFolder = (f: string): boolean => existsSync(f) && statSync(f).isDirectory();
 
@@ -99,7 +106,9 @@ function writeResults(argv: RunArgs, results: Results, started: number, index = 
   if (argv.format === 'json') for (const chunk of json) printOut(chunk);
   else if (argv.format !== 'none') {
     const render = argv.format === 'markdown' ? toMarkdown : (t: Table) => toText(t, terminalWidth());
-    const notes = results.notes?.length ? `\n\n${results.notes.map((n) => `note: ${n.trim()}`).join('\n')}` : '';
+    // Notes wrap like the tables (markdown keeps each on one line).
+    const note = (n: string): string => (argv.format === 'markdown' ? `note: ${n.trim()}` : wrapText(`note: ${n.trim().replace(/\s+/g, ' ')}`, terminalWidth()).join('\n'));
+    const notes = results.notes?.length ? `\n\n${results.notes.map(note).join('\n')}` : '';
     printOut(tablesOf(results).map(render).join('\n\n') + notes + '\n');
   }
   if (!argv.quiet) {
@@ -481,11 +490,11 @@ const SEARCH_THREADS_WORTH = 100_000;
 
 const SEARCH_EXAMPLES = `Examples:
   npm run sim -- search scenarios/capacity.yaml \\
-      --vary workload.arrivals.rate=0.5/s..12/s
+      --vary workload.arrivals.rate=0.1/s..4/s
       the most requests per second each key limiter carries with no 429s
   npm run sim -- search scenarios/capacity.yaml --smallest \\
-      --vary keys.count=1..16 --set workload.arrivals.rate=5/s
-      the fewest keys that carry 5 requests per second
+      --vary keys.count=1..16 --set workload.arrivals.rate=2/s
+      the fewest keys that carry 2 requests per second
   npm run sim -- search FILE --vary workload.concurrency=1..64 \\
       --goal "maximise throughput subject to p99 latency <= 2s"
       the most workers with p99 latency within 2 s`;
@@ -576,7 +585,7 @@ const EXAMPLES = `Examples:
   npm run sim -- report reports/high-concurrency/results.json
       redraw that report's page from its results
   npm run sim -- search scenarios/capacity.yaml \\
-      --vary workload.arrivals.rate=0.5/s..12/s
+      --vary workload.arrivals.rate=0.1/s..4/s
       the most requests per second with no 429s, for each limiter
   npm run sim -- schema > scenarios/scenario.schema.json
       write the JSON Schema of scenario files

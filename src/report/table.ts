@@ -347,7 +347,8 @@ export function toText(t: Table, width = Infinity): string {
   });
   const para = (text: string): string[] => {
     const indent = /^ */.exec(text)![0];
-    return wrapText(text.trimStart(), Math.max(MIN_COLUMN, width - indent.length)).map((l, i) => (i === 0 ? indent : `${indent}  `) + l);
+    // Continuation lines are indented two more: every line keeps within the width.
+    return wrapText(text.trimStart(), Math.max(MIN_COLUMN, width - indent.length - 2)).map((l, i) => (i === 0 ? indent : `${indent}  `) + l);
   };
   for (const note of t.notes) out.push(...para(`≠ ${note}`));
   for (const r of t.remarks) out.push(...para(r));

@@ -175,7 +175,7 @@ export function confidence(a: Pick<SearchAnswer, 'status' | 'value' | 'next' | '
   const of = `${a.seeds} seed${a.seeds === 1 ? '' : 's'}`;
   const held = a.value === null ? '' : `held in ${a.seeds} of ${of} at ${show(a.value)}`;
   const failed = a.next === null ? '' : `failed in ${a.failedAtNext} of ${of} at ${show(a.next)}`;
-  if (a.status === 'none') return `${failed} (the near end of the range): no value in the range holds`;
-  if (a.status === 'all') return `${held} (the far end of the range): the bound lies beyond it`;
+  if (a.status === 'none') return `${failed}, the end of the range where it holds most easily: no value in the range holds`;
+  if (a.status === 'all') return `${held}, the end of the range where it holds least easily: the bound lies beyond it`;
   return `${held}, ${failed}, the next step`;
 }
