@@ -59,7 +59,7 @@ describe('the verdict by the goal', () => {
     const a = runAnswer(r);
     expect(a.winner?.name).toBe('aimd');
     expect(a.check?.met).toBe(false);
-    expect(a.margin).toBe('no option meets the goal; the closest, not met: 429s 8% (goal = 0%, off by 8 pp)');
+    expect(a.margin).toBe('no option meets the goal; the closest misses 429s 8% (goal = 0%, off by 8 pp)');
     const t = answerTable(results({ runs: [r], baseline: 'aimd', reference: {} }))!;
     expect(t.rows[0]!.slice(0, 3)).toEqual(['default', 'aimd', 'no']);
   });
