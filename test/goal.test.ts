@@ -4,6 +4,10 @@ import {
   DEFAULT_GOAL, GOAL_METRICS, GoalError, checkGoal, describeCheck, describeGoal, objectives, parseGoal, shortfall, type Goal,
 } from '../src/metrics/goal.js';
 import { variant } from './helpers/results.js';
+import { parseScenario } from '../src/scenario/load.js';
+import { ScenarioError } from '../src/scenario/errors.js';
+import { runPlan } from '../src/run.js';
+import { validateResults } from '../src/metrics/validate.js';
 
 describe('parseGoal', () => {
   it('reads an objective and constraints with units into canonical numbers', () => {
@@ -124,6 +128,7 @@ describe('checkGoal', () => {
 
   it('a constraint on something not measured is not met', () => {
     const v = variant('c', { ok: 4 });
+    delete v.metrics.quotaViolations; // results from before quota violations were measured
     const check = checkGoal(parseGoal('p99 ttft <= 2s, quota violations = 0'), v.metrics);
     expect(check.failed.map((f) => [f.constraint.metric, f.actual, f.by])).toEqual([['ttftP99', null, null], ['quotaViolations', null, null]]);
     expect(describeCheck(check)).toBe('not met: p99 TTFT not measured (goal ≤ 2s); quota violations not measured (goal = 0)');
@@ -137,5 +142,53 @@ describe('checkGoal', () => {
     const sf = (v: typeof few) => shortfall(checkGoal(DEFAULT_GOAL, v.metrics), v.metrics);
     expect(sf(few)).toBeCloseTo(0.1, 9);
     expect(sf(many)).toBeCloseTo(0.5, 9);
+  });
+});
+
+describe('goal: and slo: in a scenario', () => {
+  const head = 'name: g\nproviders: [{ name: p, latency: { dist: constant, value: 100ms } }]\n';
+  const errorsOf = (text: string): string[] => {
+    try {
+      parseScenario(text, 's.yaml');
+    } catch (e) {
+      if (e instanceof ScenarioError) return e.lines;
+      throw e;
+    }
+    throw new Error('expected a ScenarioError');
+  };
+
+  it('reads the goal as text or as { maximise, constraints }, and the SLOs in ms', () => {
+    const plan = parseScenario(`${head}goal: maximise throughput subject to p99 latency <= 2s\nslo: { latency: 1.5s, ttft: 300ms }\nworkload: { tokens: { prompt: 10, output: 5 } }\n`, 's.yaml');
+    expect(plan.goal).toEqual({ maximise: 'throughput', constraints: [{ metric: 'latencyP99', op: '<=', value: 2000 }] });
+    expect(plan.runs[0]!.variants[0]!.scenario.slo).toEqual({ latencyMs: 1500, ttftMs: 300 });
+    const obj = parseScenario(`${head}goal:\n  maximise: success\n  constraints: ["429s = 0", "gave up = 0"]\n`, 's.yaml');
+    expect(obj.goal).toEqual({ maximise: 'successRate', constraints: [{ metric: 'rateLimited', op: '=', value: 0 }, { metric: 'gaveUp', op: '=', value: 0 }] });
+    // No goal: the plan carries none (the default applies when results are made).
+    expect(parseScenario(head, 's.yaml').goal).toBeUndefined();
+  });
+
+  it('a bad goal or SLO is one line naming the file, line, column and field', () => {
+    expect(errorsOf(`${head}goal: maximise goodput subject to p99 latency <= 2\n`)).toEqual([
+      's.yaml:3:7: goal: constraint 1 (latencyP99): expected a duration such as 2s or 500ms, got "2"',
+    ]);
+    expect(errorsOf(`${head}goal:\n  maximise: speed\n`)).toEqual([
+      's.yaml:4:13: goal.maximise: expected an objective (one of goodput | throughput | tokensPerS | successRate), got "speed"',
+    ]);
+    expect(errorsOf(`${head}goal:\n  constraints: ["429s = 0", "p99 latnecy <= 2s"]\n`)[0]).toMatch(/^s\.yaml:4:29: goal\.constraints\.1: unknown metric "p99 latnecy"; expected one of goodput/);
+    expect(errorsOf(`${head}slo: { latency: 0 }\n`)).toEqual(['s.yaml:3:17: slo.latency: expected a positive duration such as 2s or 300ms, got 0']);
+    expect(errorsOf(`${head}slo: { ttft: 2s }\n`)).toEqual(['s.yaml:3:14: slo.ttft: an SLO on time to first token needs workload.tokens or workload.dataset (requests have no size without them)']);
+    expect(errorsOf(`${head}slo: { latency: 2s, p99: 1s }\n`)[0]).toMatch(/^s\.yaml:3:21: slo\.p99: unknown field "p99"/);
+  });
+
+  it('records the goal used and each variant\'s check in results.json, which validates', () => {
+    const plan = parseScenario(`${head}goal: maximise goodput subject to p99 latency <= 150ms\nworkload: { requests: 20, concurrency: 2 }\nvariants:\n  - { name: fast }\n  - { name: slow, providers: [{ name: p, latency: { dist: constant, value: 200ms } }] }\n`, 's.yaml');
+    const results = runPlan(plan);
+    expect(results.goal).toEqual({ text: 'maximise goodput subject to p99 latency ≤ 150ms', maximise: 'goodput', constraints: [{ metric: 'latencyP99', op: '<=', value: 150 }] });
+    const [fast, slow] = results.runs[0]!.variants;
+    expect(fast!.goal).toEqual({ met: true, value: fast!.metrics.goodputPerS, failed: [] });
+    expect(slow!.goal).toEqual({ met: false, value: slow!.metrics.goodputPerS, failed: [{ constraint: { metric: 'latencyP99', op: '<=', value: 150 }, actual: 200, by: 50 }] });
+    expect(validateResults(JSON.parse(JSON.stringify(results)))).toBeNull();
+    // The default goal when the file names none.
+    expect(runPlan(parseScenario(head, 's.yaml')).goal?.text).toBe('maximise goodput subject to 429s = 0%, quota violations = 0');
   });
 });

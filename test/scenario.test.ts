@@ -497,10 +497,10 @@ describe('variants[].condition', () => {
     ]);
   });
 
-  it('marks parallel-workers’ "no rate limit" variant, in every point of its sweep', () => {
+  it('marks parallel-workers’ "no rate limit" and "serial" (which ignores the stated 3/min) variants, in every point of its sweep', () => {
     const plan = loadScenario(join(root, 'scenarios/parallel-workers.yaml'));
     for (const run of plan.runs) {
-      expect(run.variants.filter((v) => v.condition).map((v) => v.name)).toEqual(['no rate limit']);
+      expect(run.variants.filter((v) => v.condition).map((v) => v.name)).toEqual(['no rate limit', 'serial']);
     }
     const schema = scenarioJsonSchema() as { $defs: { variant: { properties: { condition: { description: string } } } } };
     expect(schema.$defs.variant.properties.condition.description).toMatch(/^This variant changes the world/);

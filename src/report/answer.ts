@@ -1,6 +1,6 @@
 import type { Results, RunResult, VariantMetrics, VariantResult } from '../metrics/results.js';
 import {
-  DEFAULT_GOAL, checkGoal, describeCheck as describeGoalCheck, describeFailure, describeGoal, goalMetric, goalValue, shortfall, type Goal, type GoalCheck,
+  DEFAULT_GOAL, checkGoal, describeFailure, describeGoal, goalMetric, goalValue, shortfall, type Goal, type GoalCheck,
 } from '../metrics/goal.js';
 import { direction, type MetricRow, rowsOf } from './catalogue.js';
 import { type AxisKind, axisKind, axisValue } from './axis.js';
@@ -174,7 +174,7 @@ export function runAnswer(run: RunResult, goal: Goal = DEFAULT_GOAL): RunAnswer 
   if (w && !(w.v.metrics.ok > 0)) return { ...base, winner: null, runnerUp: null, check: null, margin: 'no option got a request through' };
   if (!w) return { ...base, winner: null, runnerUp: null, check: null, margin: 'no option: every variant is a condition' };
   let margin: string;
-  if (!w.check.met) margin = `${r ? 'no option meets the goal; the closest' : 'the only option'}, ${describeGoalCheck(w.check)}`;
+  if (!w.check.met) margin = `${r ? 'no option meets the goal; the closest misses' : 'the only option; it misses'} ${w.check.failed.map(describeFailure).join('; ')}`;
   else if (!r) margin = 'the only option';
   else if (!r.check.met) margin = `meets the goal; ${r.v.name} does not (${r.check.failed.map(describeFailure).join('; ')})`;
   else margin = marginOver(goal, w, r);
