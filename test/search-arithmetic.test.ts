@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeGoal, parseGoal } from '../src/metrics/goal.js';
 import { judgeBy, parseVary, runSearch, type Vary } from '../src/study/search-run.js';
+import { searchAnswerTable, searchChartOf, searchProbesTable } from '../src/report/search-page.js';
 
 /**
  * The capacity question where arithmetic knows the answer: N keys each limited by `sliding-log` to
@@ -50,6 +51,15 @@ providers:
     // No probe drew a 429: the bound is the keys' wait, as the arithmetic says.
     expect(v.probes.every((p) => p.runs.every((x) => x.metrics.attemptOutcomes.rateLimited === 0))).toBe(true);
     expect(v.probes.find((p) => p.value === 33.4)!.runs[0]!.failed.map((f) => f.constraint)).toEqual(['p99 key wait ≤ 1s']);
+    // The answer as the tables and the chart state it: the value with its unit, the confidence, the miss.
+    const told = searchAnswerTable(r);
+    expect(told.title).toBe('The answer: the largest workload.arrivals.rate (requests per s) where the goal holds');
+    expect(told.rows[0]!.slice(0, 2)).toEqual(['default', '33.3/s']);
+    expect(told.rows[0]![3]).toBe('held in 1 of 1 seed at 33.3/s, failed in 1 of 1 seed at 33.4/s, the next step');
+    expect(searchProbesTable(r).rows.find((row) => row[2] === '33.4/s')![5]).toMatch(/^p99 key wait ≤ 1s: 1 of 1, \d/);
+    const chart = JSON.parse(JSON.stringify(searchChartOf(r))) as { layer: { data: { values: { x: number }[] }; mark: { type: string } }[] };
+    expect(chart.layer.at(-1)!.mark.type).toBe('rule');
+    expect(chart.layer.at(-1)!.data.values).toEqual([{ variant: 'default', x: 33.3 }]);
   });
 
   it('with tokens: N keys × T tokens/min gives N·T/(60·tokens per request) req/s', async () => {

@@ -357,7 +357,7 @@ export function toText(t: Table, width = Infinity): string {
 
 export function toMarkdown(t: Table): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
-  const out = [`### ${esc(t.title)}`, '', `| ${t.header.map(esc).join(' | ')} |`, `|${t.header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const out = [`### ${esc(t.title)}`, '', `| ${t.header.map(esc).join(' | ')} |`, `|${t.header.map((_, i) => (i === 0 || t.textColumns?.includes(i) ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const r of t.rows) out.push(`| ${r.map(esc).join(' | ')} |`);
   if (t.notes.length) out.push('', ...t.notes.map((n) => `- ≠ ${esc(n)}`));
   if (t.remarks.length) out.push('', ...t.remarks.map((n) => (n.startsWith('  ') ? `  - ${esc(n.trim())}` : `- ${esc(n)}`)));
