@@ -101,4 +101,17 @@ providers:
     expect(r.vary.step).toBe(1);
     expect(r.seeds).toEqual([1, 2]);
   });
+
+  it('refuses to search a field a variant sets itself (its own value would win at every probe)', async () => {
+    const file = scenario(`name: own
+workload: { requests: 100, arrivals: { rate: 1/s } }
+providers: [{ name: p, latency: 100ms }]
+variants:
+  - { name: a }
+  - { name: fixed, workload: { arrivals: { rate: 2/s } } }
+`);
+    await expect(answer(file, 'workload.arrivals.rate=1/s..4/s', 0.1)).rejects.toThrow(
+      /variant fixed sets workload\.arrivals\.rate itself, so the search cannot vary it there/,
+    );
+  });
 });

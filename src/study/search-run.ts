@@ -10,6 +10,7 @@ import { redact } from '../report/redact.js';
 import type { SearchMiss, SearchProbeJson, SearchResults, SearchRunJson } from '../report/search-page.js';
 import { showSearchValue } from '../report/search-page.js';
 import { loadScenario } from '../scenario/load.js';
+import { readYaml } from '../scenario/yaml.js';
 import type { Plan, Scenario } from '../scenario/types.js';
 import { parseRate } from '../core/units.js';
 import { checkGoal, describeConstraint, formatGoalValue, type Goal } from '../metrics/goal.js';
@@ -99,6 +100,20 @@ export interface SearchSpec {
 /** A problem with the search as asked (bad range, step, variant): thrown as one line. */
 export class SearchError extends Error {}
 
+/** Names of the file's variants that set `field` themselves (a variant's own value wins over --set). */
+function variantsSetting(source: string, field: string): string[] {
+  const read = readYaml(source);
+  if (!read.ok) return [];
+  const variants = (read.value as { variants?: unknown }).variants;
+  if (!Array.isArray(variants)) return [];
+  const path = field.split('.');
+  const has = (v: unknown, i: number): boolean => {
+    if (i === path.length) return true;
+    return typeof v === 'object' && v !== null && Object.hasOwn(v, path[i]!) && has((v as Record<string, unknown>)[path[i]!], i + 1);
+  };
+  return variants.filter((v) => has(v, 0)).map((v) => String((v as { name?: unknown }).name));
+}
+
 /** The file loaded with the varied field at `value` (the field set after the command line's --sets). */
 function planAt(spec: SearchSpec, value: number | null): Plan {
   const sets = value === null ? spec.sets : [...spec.sets, `${spec.vary.field}=${setText(spec.vary, value)}`];
@@ -114,6 +129,11 @@ export async function runSearch(spec: SearchSpec): Promise<SearchResults> {
     if (!names.includes(n)) throw new SearchError(`--only ${n}: expected a variant name (one of ${names.join(' | ')})`);
   }
   const variants = base.runs[0]!.variants.filter((v) => !spec.only?.length || spec.only.includes(v.name));
+  // A variant that sets the field itself keeps its own value (variants apply after --set): the search could not move it.
+  const own = variantsSetting(base.source, spec.vary.field).filter((n) => variants.some((v) => v.name === n));
+  if (own.length) {
+    throw new SearchError(`${spec.file}: variant ${own.join(', ')} sets ${spec.vary.field} itself, so the search cannot vary it there; remove it from the variant, or leave the variant out with --only`);
+  }
   const step = spec.step ?? defaultStep(spec.vary.low, spec.vary.high, spec.vary.integer);
   if (spec.vary.integer && !Number.isInteger(step)) throw new SearchError(`--step: ${spec.vary.field} takes whole numbers, expected a whole step, got ${step}`);
   const seeds = replicationSeeds(base.seed, spec.seeds);
