@@ -44,6 +44,10 @@ describe('a sweep of values with units reads as numbers on an axis', () => {
     expect(d).toEqual({ kind: 'duration' });
     expect(['250ms', '1s', '2m'].map((v) => axisValue(v, d))).toEqual([0.25, 1, 120]);
     expect(axisTitle('providers.0.latency', d)).toBe('providers.0.latency (s)');
+    // Sizes are counts of tokens; capacities count requests at once.
+    expect(axisTitle('workload.tokens.prompt', { kind: 'number' })).toBe('workload.tokens.prompt (tokens)');
+    expect(axisTitle('providers.0.capacity', { kind: 'number' })).toBe('providers.0.capacity (requests at once)');
+    expect(axisTitle('keys.count', { kind: 'number' })).toBe('keys.count (keys)');
     // A distribution, or a mix of a rate and a duration, stays a category.
     expect(axisKind([{ dist: 'constant', value: 1 }, '1s'])).toBeNull();
     expect(axisKind(['1/s', '1s'])).toBeNull();

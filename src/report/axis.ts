@@ -20,6 +20,13 @@ const COUNT_UNITS: Record<string, string> = {
   seed: 'seed',
 };
 
+/** Units of count fields by how their path ends (`providers.0.capacity`, `workload.tokens.prompt`). */
+const SUFFIX_UNITS: [RegExp, string][] = [
+  [/(^|\.)(prompt|output|maxTokens)$/, 'tokens'],
+  [/(^|\.)(capacity|maxSequences|concurrent)$/, 'requests at once'],
+  [/(^|\.)attempts$/, 'attempts'],
+];
+
 /** The window unit a rate is written in (`/min`, `/10s` → s, `/m` → min), or undefined. */
 function rateUnit(text: string): 'ms' | 's' | 'min' | 'h' | undefined {
   const m = RATE_UNIT.exec(text.trim());
@@ -55,7 +62,7 @@ export function axisValue(v: unknown, axis: AxisKind): number {
 export function axisTitle(field: string, axis: AxisKind): string {
   if (axis.kind === 'rate') return `${field} (${/(^|\.)tokens$/.test(field) ? 'tokens' : 'requests'} per ${axis.per})`;
   if (axis.kind === 'duration') return `${field} (s)`;
-  return `${field} (${COUNT_UNITS[field] ?? 'as written'})`;
+  return `${field} (${COUNT_UNITS[field] ?? SUFFIX_UNITS.find(([re]) => re.test(field))?.[1] ?? 'as written'})`;
 }
 
 /** A value with its unit as a line of text shows it: `2.5/s`, `30 s`, `8`. */
