@@ -505,7 +505,7 @@ const SEARCH_EXAMPLES = `Examples:
  * OUT/<scenario>-search/ (search.json, search.md, index.html) and prints the answer first.
  */
 async function searchFile(argv: SearchArgs): Promise<void> {
-  const { judgeBy, parseVary, runSearch, SearchError } = await import('./study/search-run.js');
+  const { judgeBy, parseVary, runSearch, SearchError, searchProblem } = await import('./study/search-run.js');
   const { describeGoal, DEFAULT_GOAL, GoalError, goalMetric, parseGoal } = await import('./metrics/goal.js');
   const { searchHtml, searchMarkdown, searchTables } = await import('./report/search-page.js');
   if (argv.smallest && argv.largest) throw new UsageError('--smallest and --largest: expected one of them');
@@ -516,6 +516,8 @@ async function searchFile(argv: SearchArgs): Promise<void> {
   const vary = parseVary(Array.isArray(argv.vary) ? String(argv.vary.at(-1)) : argv.vary);
   if (typeof vary === 'string') throw new UsageError(`--vary: ${vary}`);
   const base = loadFile(argv.file, argv);
+  const problem = searchProblem(base, vary.field, argv.only ?? []);
+  if (problem) throw new UsageError(problem);
   let goal = base.goal ?? DEFAULT_GOAL;
   if (argv.goal !== undefined) {
     try {

@@ -114,6 +114,25 @@ function variantsSetting(source: string, field: string): string[] {
   return variants.filter((v) => has(v, 0)).map((v) => String((v as { name?: unknown }).name));
 }
 
+/**
+ * Why a loaded file cannot be searched over `field` (one line), or undefined: a sweep or runs, an
+ * unknown variant in `only`, or a variant that sets the field itself.
+ */
+export function searchProblem(base: Plan, field: string, only: readonly string[]): string | undefined {
+  if (base.sweep) return `${base.file}: expected a file without sweep: (search varies ${field} itself)`;
+  if (base.runs.length > 1) return `${base.file}: expected a file without runs: (search answers for each variant of one run)`;
+  const names = base.runs[0]!.variants.map((v) => v.name);
+  for (const n of only) {
+    if (!names.includes(n)) return `--only ${n}: expected a variant name (one of ${names.join(' | ')})`;
+  }
+  // A variant that sets the field itself keeps its own value (variants apply after --set): the search could not move it.
+  const own = variantsSetting(base.source, field).filter((n) => only.length === 0 || only.includes(n));
+  if (own.length) {
+    return `${base.file}: variant ${own.join(', ')} sets ${field} itself, so the search cannot vary it there; remove it from the variant, or leave the variant out with --only`;
+  }
+  return undefined;
+}
+
 /** The file loaded with the varied field at `value` (the field set after the command line's --sets). */
 function planAt(spec: SearchSpec, value: number | null): Plan {
   const sets = value === null ? spec.sets : [...spec.sets, `${spec.vary.field}=${setText(spec.vary, value)}`];
@@ -122,18 +141,9 @@ function planAt(spec: SearchSpec, value: number | null): Plan {
 
 export async function runSearch(spec: SearchSpec): Promise<SearchResults> {
   const base = planAt(spec, null);
-  if (base.sweep) throw new SearchError(`${spec.file}: expected a file without sweep: (search varies ${spec.vary.field} itself)`);
-  if (base.runs.length > 1) throw new SearchError(`${spec.file}: expected a file without runs: (search answers for each variant of one run)`);
-  const names = base.runs[0]!.variants.map((v) => v.name);
-  for (const n of spec.only ?? []) {
-    if (!names.includes(n)) throw new SearchError(`--only ${n}: expected a variant name (one of ${names.join(' | ')})`);
-  }
+  const problem = searchProblem(base, spec.vary.field, spec.only ?? []);
+  if (problem) throw new SearchError(problem);
   const variants = base.runs[0]!.variants.filter((v) => !spec.only?.length || spec.only.includes(v.name));
-  // A variant that sets the field itself keeps its own value (variants apply after --set): the search could not move it.
-  const own = variantsSetting(base.source, spec.vary.field).filter((n) => variants.some((v) => v.name === n));
-  if (own.length) {
-    throw new SearchError(`${spec.file}: variant ${own.join(', ')} sets ${spec.vary.field} itself, so the search cannot vary it there; remove it from the variant, or leave the variant out with --only`);
-  }
   const step = spec.step ?? defaultStep(spec.vary.low, spec.vary.high, spec.vary.integer);
   if (spec.vary.integer && !Number.isInteger(step)) throw new SearchError(`--step: ${spec.vary.field} takes whole numbers, expected a whole step, got ${step}`);
   const seeds = replicationSeeds(base.seed, spec.seeds);
