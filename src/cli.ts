@@ -560,7 +560,9 @@ async function searchFile(argv: SearchArgs): Promise<void> {
   }
   const dir = `${reportDir(argv.out, argv.file)}-search`;
   const json = `${JSON.stringify(results, null, 2)}\n`;
-  const summary = { schema: 'gatesim.summary/v1', scenario: `${results.scenario} (search ${vary.field})`, description: results.description, mode: 'sim', seed: results.seed, runs: results.variants.reduce((n, v) => n + v.probes.length, 0), variants: results.variants.length };
+  // The reports index reads this: one run per variant searched, its probes named in the title.
+  const probes = results.variants.reduce((n, v) => n + v.probes.length, 0);
+  const summary = { schema: 'gatesim.summary/v1', scenario: `${results.scenario}: search over ${vary.field} (${probes} probes × ${results.seeds.length} seeds)`, description: results.description, mode: 'sim', seed: results.seed, runs: 1, variants: results.variants.length };
   const written = writeAll(dir, {
     'search.json': json,
     'search.md': searchMarkdown(results, toMarkdown),
