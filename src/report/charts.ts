@@ -1007,12 +1007,13 @@ export interface SearchPoint {
  * (filled where the goal held in every seed, hollow where it failed), and each variant's bound as
  * a dashed rule in its colour.
  */
-export function searchChart(o: { title: string; subtitle: string[]; xTitle: string; yTitle: string; points: readonly SearchPoint[]; bounds: readonly { variant: string; x: number }[] }): TopLevelSpec | null {
+export function searchChart(o: { title: string; subtitle: string[]; xTitle: string; yTitle: string; integer: boolean; points: readonly SearchPoint[]; bounds: readonly { variant: string; x: number }[] }): TopLevelSpec | null {
   const points = o.points.filter((p) => p.y !== null);
   if (points.length === 0) return null;
   const names = [...new Set(o.points.map((p) => p.variant))];
   const colour = { field: 'variant', type: 'nominal', sort: names, title: 'variant', scale: scaleOf(new Map(names.map((n, i) => [n, VARIANT_COLOURS[i % VARIANT_COLOURS.length]!])), names) };
-  const x = { field: 'x', type: 'quantitative', title: o.xTitle, scale: { zero: false } };
+  // A count (keys, workers) has whole ticks only.
+  const x = { field: 'x', type: 'quantitative', title: o.xTitle, scale: { zero: false }, ...(o.integer ? { axis: { format: 'd', tickMinStep: 1 } } : {}) };
   const tooltip = [
     { field: 'variant', type: 'nominal' },
     { field: 'x', type: 'quantitative', title: o.xTitle },

@@ -169,6 +169,7 @@ export function searchChartOf(r: SearchResults): TopLevelSpec | null {
       `Dashed: each variant's bound, ${searchQuestion(r)}`,
     ],
     xTitle,
+    integer: r.vary.integer,
     yTitle: `${r.goal.metric} (${r.goal.unit})`,
     points,
     bounds,
