@@ -15,7 +15,7 @@ import { limitArb, traceArb } from './limiters/contract.js';
  * (in log order) that are still in its window — a + W > t, and not before the start of the limit's
  * period at t — are more than the limit's N at t.
  */
-function bruteForce(times: number[], keys: number[], limit: Rate, steps: QuotaStep[] = []): number {
+function bruteForce(times: number[], keys: number[], limit: Rate, steps: QuotaStep[] = [], weights?: number[]): number {
   let out = 0;
   for (let j = 0; j < times.length; j++) {
     const t = times[j]!;
@@ -23,7 +23,7 @@ function bruteForce(times: number[], keys: number[], limit: Rate, steps: QuotaSt
     let from = -Infinity;
     for (const s of steps) if (s.atMs <= t) [r, from] = [s.requests, s.atMs];
     let n = 0;
-    for (let i = 0; i <= j; i++) if (keys[i] === keys[j] && times[i]! + r.windowMs > t && times[i]! >= from) n++;
+    for (let i = 0; i <= j; i++) if (keys[i] === keys[j] && times[i]! + r.windowMs > t && times[i]! >= from) n += weights ? weights[i]! : 1;
     if (n > r.count) out++;
   }
   return out;
@@ -49,6 +49,18 @@ describe('quota violations', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('weighted (a tokens limit): the tokens in the window, summed, against T', () => {
+    fc.assert(
+      fc.property(logArb(2), fc.record({ count: fc.integer({ min: 1, max: 5_000 }), windowMs: fc.integer({ min: 1, max: 2_000 }) }), fc.integer(), (log, limit, seed) => {
+        const weights = log.times.map((_, i) => ((seed + i * 7919) >>> 0) % 2_000 + 1);
+        expect(quotaViolations(log.times, log.keys, 2, limit, undefined, weights)).toBe(bruteForce(log.times, log.keys, limit, [], weights));
+      }),
+      { numRuns: 300 },
+    );
+    // 100 tokens per 10 ms: 60 + 30 fit, the next 20 does not; at t = 10 the first 60 have left.
+    expect(quotaViolations([0, 1, 2, 10], [0, 0, 0, 0], 1, { count: 100, windowMs: 10 }, undefined, [60, 30, 20, 5])).toBe(1);
   });
 
   it('are 0 without a limit or without admissions, and each admission past N in one window counts once', () => {
@@ -108,6 +120,31 @@ variants:
     // Each of its 450 admissions beyond the 201 a key's 3/min allow is a violation.
     expect(bucket!.ok).toBe(450);
     expect(bucket!.quotaViolations).toBe(249);
+  });
+});
+
+describe('quota violations of a tokens limit, through the gateway', () => {
+  it('sliding-log keeps its tokens limit exactly; a token bucket of a minute\'s burst does not', () => {
+    const plan = parseScenario(
+      `name: t
+workload: { requests: 400, concurrency: 50, tokens: { prompt: 900, output: 100, maxTokens: 200 } }
+keys: { count: 2, limit: { requests: 1000/min, tokens: 20000/min, charge: reserve } }
+providers: [{ name: p, latency: { dist: constant, value: 100ms } }]
+variants:
+  - { name: log, keys: { limiter: sliding-log } }
+  - { name: bucket, keys: { limiter: token-bucket } }
+  - { name: prompt, keys: { limiter: sliding-log, limit: { requests: 1000/min, tokens: 20000/min, charge: prompt } } }
+`,
+      't.yaml',
+    );
+    const got = Object.fromEntries(plan.runs[0]!.variants.map((v) => [v.name, simulate(v.scenario, v.name).result.metrics]));
+    expect(got.log!.ok).toBe(400);
+    expect(got.log!.quotaViolations).toBe(0);
+    // Full from the start, a bucket of 20,000 refills 20,000 more within the first minute: about
+    // twice the 20 answers of 1,000 tokens a key's minute holds (reservations of 1,100 admit fewer).
+    expect(got.bucket!.quotaViolations).toBeGreaterThan(20);
+    // charge: prompt — what the limiter counted is not kept: not measured as violations.
+    expect(got.prompt!.quotaViolations).toBe(0);
   });
 });
 

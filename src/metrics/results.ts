@@ -52,7 +52,9 @@ export interface VariantMetrics extends Partial<TokenMetrics> {
   /**
    * Admissions beyond a key's own configured requests limit: an admission at t counts when its
    * key's admissions in (t − W, t] (itself included) are more than N, for the limit N per W in
-   * force at t (a stepping limit's window starts empty at each step). 0 without a limit.
+   * force at t (a stepping limit's window starts empty at each step); plus, for a tokens limit
+   * charged `reserve`, admissions whose window's tokens come to more than its T (metrics/quota.ts).
+   * 0 without a limit.
    */
   quotaViolations?: number;
   totalTimeMs: number | null;

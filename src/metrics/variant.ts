@@ -4,7 +4,8 @@ import type { ProviderStats } from '../providers/port.js';
 import type { Fault, Slo } from '../scenario/types.js';
 import type { QuotaStep } from '../limiters/stepped.js';
 import { goodput } from './slo.js';
-import { quotaViolations } from './quota.js';
+import { quotaViolations, tokenViolations } from './quota.js';
+import type { Charge } from '../core/outcome.js';
 import { providerMetrics, providerSeries } from './providers.js';
 import type { Recorder } from './recorder.js';
 import type { VariantResult } from './results.js';
@@ -35,8 +36,11 @@ export interface RunEnd {
   tokenQuota?: Rate;
   /** Per-request SLOs goodput counts against (absent: every success counts). */
   slo?: Slo;
-  /** The keys' own configured requests limit (and its steps), which quota violations are counted against (absent: no limit, none). */
-  keyLimit?: { limit: Rate | undefined; steps?: readonly QuotaStep[] | undefined };
+  /**
+   * The keys' own configured limits, which quota violations are counted against (absent: no limit,
+   * none): requests (and their steps), and tokens with how they are charged.
+   */
+  keyLimit?: { limit: Rate | undefined; steps?: readonly QuotaStep[] | undefined; tokens?: Rate | undefined; charge?: Charge | undefined };
   /** Believed against true limits (a learning limiter, or a quota that changes). */
   adaptive?: AdaptiveFacts;
 }
@@ -59,7 +63,9 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
   const rec = e.recorder;
   const extra = {
     ...goodput(rec, e.slo, total),
-    quotaViolations: quotaViolations(rec.admissionAt.view(), rec.admissionKey.view(), e.keyNames.length, e.keyLimit?.limit, e.keyLimit?.steps),
+    quotaViolations:
+      quotaViolations(rec.admissionAt.view(), rec.admissionKey.view(), e.keyNames.length, e.keyLimit?.limit, e.keyLimit?.steps) +
+      tokenViolations(rec, e.keyNames.length, e.keyLimit),
   };
   const metrics = { ...withGoodput(base, extra), ...(t ? tokenMetrics(e.recorder, t, e.keyNames, total, ttft) : {}), providers, balance, workers: e.workers };
   const shared = series(e.recorder, e.keyNames, total);
