@@ -13,7 +13,8 @@ describe('--goal on the command line', () => {
 
   it("replaces the file's goal: results record it and the answer ranks by it", async () => {
     const dir = tmp('gatesim-goal-');
-    const r = await gatesim([file(dir), '--out', join(dir, 'out'), '-q', '--goal', 'maximise success subject to p99 latency <= 50ms']);
+    // COLUMNS: stdout is a pipe, so its tables would wrap at 80; this reads the answer's title on one line.
+    const r = await gatesim([file(dir), '--out', join(dir, 'out'), '-q', '--goal', 'maximise success subject to p99 latency <= 50ms'], { env: { COLUMNS: '1000' } });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const results = JSON.parse(readFileSync(join(dir, 'out', 'g', 'results.json'), 'utf8')) as Results;
