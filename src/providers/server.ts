@@ -8,8 +8,9 @@ import { WallClock } from '../sim/wall-clock.js';
 import type { Provider } from './spec.js';
 import { MockProvider } from './mock.js';
 import { blankUsage, type ReplySink, type Usage } from './port.js';
-import { countWords, DEFAULT_OUTPUT_TOKENS, formatDuration, OUTPUT_TOKENS_HEADER, rateLimitHeaders, TOO_LARGE, windowWords, wordsOf } from './wire.js';
+import { countWords, DEFAULT_OUTPUT_TOKENS, formatDuration, OUTPUT_TOKENS_HEADER, rateLimitHeaders, TOO_LARGE, windowWords } from './wire.js';
 import { RESET_HEADER, RESET_PATH, SERVE_HEADER } from './reset.js';
+import { AnswerWriter, type AnswerStats } from './answer.js';
 
 /** Options of `gatesim serve`. */
 export interface ServeOptions {
@@ -91,6 +92,13 @@ const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.
 const wholeTokens = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TOKENS;
 
 /**
+ * Longest `model` a request may name. Every answer repeats it — a non-streamed one in its head, a
+ * stream in each of its events, up to 256 to a write — so a 1 MB name made each stream write
+ * 256 MB (four such streams took serve from 98 MB to 2.16 GB). Real model names are tens of characters.
+ */
+export const MAX_MODEL_CHARS = 256;
+
+/**
  * Reads an OpenAI chat completion body (already parsed, at most 1 MiB) and the output header:
  * prompt tokens are the words of every message's `content` (a string, or `text` parts); the rest
  * is bounded by MAX_TOKENS. Throws BadRequest, OpenAI-style, naming what is wrong.
@@ -99,6 +107,7 @@ export function readChat(body: unknown, outputHeader: string | string[] | undefi
   if (!isObject(body) || typeof body.model !== 'string' || !Array.isArray(body.messages)) {
     throw new BadRequest('Expected a JSON object with "model" (string) and "messages" (array).', null);
   }
+  if (body.model.length > MAX_MODEL_CHARS) throw new BadRequest(`model: expected at most ${MAX_MODEL_CHARS} characters, got ${body.model.length}`, 'model');
   let prompt = 0;
   body.messages.forEach((m: unknown, i: number) => {
     if (!isObject(m)) throw new BadRequest(`messages[${i}]: expected an object, got ${shown(m)}`, `messages[${i}]`);
@@ -221,6 +230,7 @@ class Endpoint implements ReplySink {
     private readonly clock: WallClock,
     seed: number,
     private readonly maxKeys: number,
+    private readonly answers: AnswerWriter,
   ) {
     this.model = new MockProvider(spec, 0, clock, stream(seed, `provider:${spec.name}`), this, { sized: true, stream: true });
     this.kTick = clock.on((token) => this.tick(token));
@@ -418,14 +428,14 @@ class Endpoint implements ReplySink {
     switch (outcome) {
       case Outcome.ok:
         this.totals.ok++;
-        json(res, 200, {
-          id: p.id,
-          object: 'chat.completion',
-          created: p.created,
-          model: chat.model,
-          choices: [{ index: 0, message: { role: 'assistant', content: wordsOf(output) }, finish_reason: finish }],
-          usage: { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output },
-        }, headers);
+        // The JSON that JSON.stringify would write, the words in pieces as the socket takes them (answer.ts).
+        this.answers.write(
+          res,
+          { 'content-type': 'application/json', [SERVE_HEADER]: '1', ...headers },
+          `{"id":"${p.id}","object":"chat.completion","created":${p.created},"model":${JSON.stringify(chat.model)},"choices":[{"index":0,"message":{"role":"assistant","content":"`,
+          output,
+          `"},"finish_reason":"${finish}"}],"usage":{"prompt_tokens":${prompt},"completion_tokens":${output},"total_tokens":${prompt + output}}}`,
+        );
         return;
       case Outcome.rateLimited: {
         this.totals.rateLimited++;
@@ -514,6 +524,8 @@ export interface Serving {
   reset(): void;
   /** Streams open now (head written, not ended) and the timers they hold: both 0 once every client has gone. */
   streams(): { open: number; timers: number };
+  /** Non-streamed answers being written now and the bytes they hold (bounded per answer; all 0 once their clients have gone). */
+  answers(): AnswerStats;
   close(): Promise<void>;
 }
 
@@ -541,10 +553,12 @@ export async function serve(providers: readonly Provider[], opts: ServeOptions):
   if (!Number.isInteger(maxKeys) || maxKeys < MAX_KEYS.min || maxKeys > MAX_KEYS.max) {
     throw new RangeError(`maxKeys must be an integer from ${MAX_KEYS.min} to ${MAX_KEYS.max}, got ${maxKeys}`);
   }
+  // Outlives resets: an answer being written when one comes is finished (its model already answered).
+  const answers = new AnswerWriter();
   const build = (): State => {
     const clock = new WallClock(opts.timeScale);
     const endpoints = new Map<string, Endpoint>();
-    for (const p of providers) endpoints.set(p.name, new Endpoint(p, clock, opts.seed, maxKeys));
+    for (const p of providers) endpoints.set(p.name, new Endpoint(p, clock, opts.seed, maxKeys, answers));
     return { clock, endpoints, only: providers.length === 1 ? endpoints.get(providers[0]!.name)! : undefined };
   };
   let state = build();
@@ -710,6 +724,7 @@ export async function serve(providers: readonly Provider[], opts: ServeOptions):
       }
       return { open, timers };
     },
+    answers: () => answers.stats(),
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(minute);
