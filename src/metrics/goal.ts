@@ -129,6 +129,18 @@ export function describeFailure(f: FailedConstraint): string {
   return `${label} ${formatGoalValue(f.constraint.metric, f.actual, true)} (goal ${goal}, off by ${formatGoalGap(f.constraint.metric, f.by)})`;
 }
 
+/**
+ * A miss where the goal is stated nearby: "p99 latency 2.5s (off by 500ms)"; against a bound of 0
+ * the value is the miss: "429s 30.1%"; "p99 TTFT not measured".
+ */
+export function describeMiss(f: FailedConstraint): string {
+  const label = goalMetric(f.constraint.metric)?.label ?? f.constraint.metric;
+  if (f.actual === null || f.by === null) return `${label} not measured`;
+  const value = `${label} ${formatGoalValue(f.constraint.metric, f.actual, true)}`;
+  const zero = f.constraint.value === 0 && (f.constraint.op === '=' || f.constraint.op === '<=');
+  return zero ? value : `${value} (off by ${formatGoalGap(f.constraint.metric, f.by)})`;
+}
+
 /** "met" or "not met: 429s 30.1% (goal = 0%, off by 30.1 pp); …". */
 export function describeCheck(check: GoalCheck): string {
   return check.met ? 'met' : `not met: ${check.failed.map(describeFailure).join('; ')}`;
