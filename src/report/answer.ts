@@ -122,7 +122,7 @@ export interface RunAnswer {
   runnerUp: VariantResult | null;
   /** The winner's goal check (null without a winner). */
   check: GoalCheck | null;
-  /** "+12.5 pp success rate over x", "+47.3% goodput over x", "meets the goal; x does not (…)", "no option meets the goal; closest …". */
+  /** "+12.5 pp success rate over x", "+47.3% goodput over x", "meets the goal; x misses 429s 12%", "no option meets the goal; the closest misses …". */
   margin: string;
   /** Variants compared but not picked. */
   conditions: VariantResult[];
