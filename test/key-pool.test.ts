@@ -1,9 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KeyPool } from '../src/keys/key-pool.js';
+import { Outcome } from '../src/core/outcome.js';
+import { KeyPool, type AttemptEnd } from '../src/keys/key-pool.js';
 import { Engine } from '../src/sim/engine.js';
 import { stream } from '../src/sim/random.js';
 import type { Keys } from '../src/scenario/types.js';
+
+/** An attempt that ended well (no sizes: the waiter's id does not matter). */
+const ok: AttemptEnd = { outcome: Outcome.ok, sent: true, used: 0, latencyMs: 0, retryAfterMs: 0, usage: undefined };
 
 const spec = (over: Partial<Keys>): Keys => ({
   count: 3,
@@ -51,9 +55,9 @@ describe('key pool', () => {
     expect(p.acquire(0)).toBe(0);
     expect(p.acquire(1)).toBe(-1);
     expect(p.acquire(2)).toBe(-1);
-    p.release(0);
+    p.ended(0, 0, ok);
     expect(granted).toEqual([[1, 0, 0]]);
-    p.release(0);
+    p.ended(0, 0, ok);
     expect(granted).toEqual([
       [1, 0, 0],
       [2, 0, 0],

@@ -62,7 +62,7 @@ function timed(name: string, bucketMs: number, n: number, perBucket: number): Va
   v.series.bucketMs = bucketMs;
   v.series.t = Array.from({ length: n }, (_, i) => i * bucketMs);
   const zeros = new Array<number>(n).fill(0);
-  v.series.attempts = { ok: new Array<number>(n).fill(perBucket), rateLimited: zeros, serverError: zeros, timeout: zeros, connectFailed: zeros, gaveUp: zeros, unavailable: zeros };
+  v.series.attempts = { ok: new Array<number>(n).fill(perBucket), rateLimited: zeros, serverError: zeros, timeout: zeros, connectFailed: zeros, gaveUp: zeros, unavailable: zeros, tooLarge: zeros };
   v.series.admissions = { 'key-1': new Array<number>(n).fill(perBucket) };
   v.series.inFlight = new Array<number>(n).fill(1);
   v.series.providers = { alpha: { inFlight: new Array<number>(n).fill(1), healthy: new Array<number>(n).fill(1) }, beta: { inFlight: zeros, healthy: new Array<number>(n).fill(1) } };

@@ -17,7 +17,7 @@ function failing(name: string, outcome: 'serverError' | 'connectFailed' | 'timeo
   m.attempts = n;
   m.ok = 0;
   m.failed = n;
-  m.outcomes = { ok: 0, rateLimited: 0, serverError: 0, timeout: 0, connectFailed: 0, gaveUp: 0, unavailable: 0, [outcome]: n };
+  m.outcomes = { ok: 0, rateLimited: 0, serverError: 0, timeout: 0, connectFailed: 0, gaveUp: 0, unavailable: 0, tooLarge: 0, [outcome]: n };
   m.attemptOutcomes = { ...m.outcomes };
   m.successRate = 0;
   m.throughputPerS = 0;

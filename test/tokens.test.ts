@@ -68,13 +68,22 @@ describe('the serving model', () => {
 describe("a provider's quotas", () => {
   it('a tokens quota charged prompt + max_tokens refuses what would pass it, says so, and is corrected to use', () => {
     // 800 reserved per request against 1,000/min: the second of two at once gets a 429 from the tokens quota.
-    const s = sized(2, 2, mix(300, 100, 500), { tokens: perMin(1_000), charge: 'reserve' });
+    const s = sized(2, 2, mix(300, 100, 500), { tokens: perMin(1_000), charge: 'reserve', refused: 'free' });
     const { metrics } = simulate(s, 'x').result;
     expect(metrics.rateLimitedBy).toEqual({ requests: 0, tokens: 1, concurrent: 0 });
     expect(metrics.attemptOutcomes.rateLimited).toBe(1);
     expect(metrics.ok).toBe(1);
     // x-ratelimit: the 429 came at once (200 left of 1,000); the last answer, the success, after its 800 were settled to 400.
     expect(metrics.reportedQuota?.['key-1']).toMatchObject({ limitTokens: 1_000, remainingTokens: 600, limitRequests: null });
+  });
+
+  it('a refused request still counts (refused: counts, the default, as OpenAI documents): its 800 stay in the window', () => {
+    const s = sized(2, 2, mix(300, 100, 500), { tokens: perMin(1_000), charge: 'reserve' });
+    const { metrics } = simulate(s, 'x').result;
+    expect(metrics.attemptOutcomes.rateLimited).toBe(1);
+    expect(metrics.ok).toBe(1);
+    // 400 used by the success and the refused request's 800: 1,200 counted of 1,000, nothing left.
+    expect(metrics.reportedQuota?.['key-1']).toMatchObject({ limitTokens: 1_000, remainingTokens: 0 });
   });
 
   it('with retries honouring retry-after, every request gets through once the window has room', () => {

@@ -8,9 +8,15 @@ export const Outcome = {
   gaveUp: 5,
   /** No provider was healthy when the attempt needed one. */
   unavailable: 6,
+  /**
+   * The request charges more than a quota can ever admit (its tokens above the window's capacity):
+   * refused at once and never retried, by the key pool before sending or by the provider as
+   * OpenAI answers it ("Request too large … Limit …, Requested …").
+   */
+  tooLarge: 7,
 } as const;
 export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
-export const outcomeNames = ['ok', 'rateLimited', 'serverError', 'timeout', 'connectFailed', 'gaveUp', 'unavailable'] as const;
+export const outcomeNames = ['ok', 'rateLimited', 'serverError', 'timeout', 'connectFailed', 'gaveUp', 'unavailable', 'tooLarge'] as const;
 
 /** Which quota answered a 429 (x-ratelimit's dimensions, and concurrency); none for a 429 no quota gave (a throttle fault). */
 export const Dimension = { none: -1, requests: 0, tokens: 1, concurrent: 2 } as const;

@@ -30,6 +30,7 @@ export const CATALOGUE_KEYS: readonly string[] = [
   'connectFailed',
   'unavailable',
   'gaveUp',
+  'tooLarge',
   'promptTokens',
   'outputTokens',
   'promptTokensPerS',

@@ -136,7 +136,6 @@ export function assemble(s: Scenario, mode: ModeParts): Gateway {
     inFlight,
     timeoutsMs: s.providers.map((p) => p.timeoutMs),
     fallback: s.retry.fallback,
-    ...(s.keys.tokens ? { charge: s.keys.charge ?? 'reserve' } : {}),
     onDone: mode.onDone,
   });
   return {

@@ -1,10 +1,9 @@
 import { NONE, type Balancer, type Route } from '../balancers/balancer.js';
 import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
 import { grown, low } from '../core/typed.js';
-import type { KeyPoolSink, Pool } from '../keys/key-pool.js';
+import { TOO_LARGE, type AttemptEnd, type KeyPoolSink, type Pool } from '../keys/key-pool.js';
 import { Phase, type Recorder } from '../metrics/recorder.js';
 import { type ProviderPort, type ReplySink, type Usage } from '../providers/port.js';
-import type { Charge } from '../core/outcome.js';
 import type { Clock } from '../sim/clock.js';
 import { Connect, type ConnectionLayer, type ConnectionSink } from './connections.js';
 import type { HealthMonitor } from './health.js';
@@ -48,8 +47,6 @@ export interface DispatcherParts<P extends Pool, C extends ConnectionLayer, R ex
   timeoutsMs: readonly number[];
   /** A retry goes to another provider than the failed attempt's when a healthy one exists. */
   fallback: boolean;
-  /** How requests are charged to the keys' tokens quota (undefined: no tokens quota). */
-  charge?: Charge;
   /** Called once, when the last request has its final outcome (real mode waits for it). */
   onDone?: () => void;
 }
@@ -79,7 +76,6 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private readonly timeoutsMs: readonly number[];
   private readonly onDone: (() => void) | undefined;
   private readonly requests: number;
-  private readonly charge: Charge | undefined;
   private readonly route: Route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
 
   // Per slot.
@@ -100,7 +96,6 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private output = new Int32Array(64);
   private maxTokens = new Int32Array(64);
   private admittedAt = new Float64Array(64);
-  private reserved = new Float64Array(64);
   private atProviderSince = new Float64Array(64);
   private streamedGaps = new Uint8Array(64);
   private freeSlots: number[] = [];
@@ -112,6 +107,9 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private readonly kRejected: number;
   private readonly kTimeout: number;
   private readonly kRetry: number;
+  private readonly kTooLarge: number;
+  /** What the key pool hears when an attempt ends (one object, filled per attempt). */
+  private readonly ending: AttemptEnd = { outcome: Outcome.ok, sent: false, used: 0, latencyMs: 0, retryAfterMs: 0, usage: undefined };
 
   constructor(parts: DispatcherParts<P, C, R>) {
     this.clock = parts.clock;
@@ -125,7 +123,6 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.timeoutsMs = parts.timeoutsMs;
     this.onDone = parts.onDone;
     this.requests = parts.recorder.requests;
-    this.charge = parts.charge;
     // In dependency order: each part is built once, bound to this dispatcher.
     this.pool = parts.pool(this);
     this.connections = parts.connections(this);
@@ -141,6 +138,13 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     });
     this.kTimeout = this.clock.on((token) => this.timedOut(token));
     this.kRetry = this.clock.on((slot) => this.retryNow(slot));
+    // A request too large for a key's quota: refused before it waits or is sent, never retried.
+    this.kTooLarge = this.clock.on((token) => {
+      if (!this.live(token)) return;
+      const slot = low(token, SLOTS);
+      this.rec.spent(this.id[slot]!, Phase.KeyWait, this.clock.now() - this.since[slot]!);
+      this.finish(slot, Outcome.tooLarge);
+    });
   }
 
   /** Starts the health checks and the workload. */
@@ -209,12 +213,10 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.since[slot] = this.clock.now();
     this.token[slot] = ++this.attempts * SLOTS + slot;
     this.key[slot] = -1;
-    // What the attempt charges its key's tokens quota when admitted (charge: reserve or prompt).
-    const charge = this.charge;
-    const tokens = charge === 'reserve' ? this.prompt[slot]! + this.maxTokens[slot]! : charge === 'prompt' ? this.prompt[slot]! : 0;
-    this.reserved[slot] = charge === 'reserve' ? tokens : 0;
-    const key = this.pool.acquire(slot, tokens);
+    // The pool charges its quotas from the request's sizes, and refuses at once one too large for them.
+    const key = this.pool.acquire(slot, this.prompt[slot]!, this.maxTokens[slot]!);
     if (key >= 0) this.granted(slot, key);
+    else if (key === TOO_LARGE) this.clock.after(0, this.kTooLarge, this.token[slot]!);
   }
 
   granted(slot: number, key: number): void {
@@ -387,12 +389,20 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     // A timeout abandons the connection and a refused one (provider down) was reset: both close.
     if (this.hasConn[slot]) this.connections.release(key, p, outcome === Outcome.timeout || outcome === Outcome.connectFailed);
     this.hasConn[slot] = 0;
-    if (this.charge !== undefined) this.settleTokens(slot, key, outcome);
     // What a successful answer used, counted at its key's admission (as a provider's window counts it).
     if (outcome === Outcome.ok && this.rec.tokens) this.rec.used(key, this.admittedAt[slot]!, this.prompt[slot]! + this.output[slot]!);
-    // What the provider answered, for a limiter that learns (before the release, which may wake waiters).
-    if (p !== NONE) this.pool.observe?.(key, outcome, now - this.sentAt[slot]!, retryAfterMs, usage);
-    this.pool.release(key);
+    // The key pool does what the outcome costs the key (tokens settled, a 429's cooldown, what a
+    // learning limiter learns) and releases it, which may wake waiters.
+    const e = this.ending;
+    e.outcome = outcome;
+    e.sent = p !== NONE;
+    e.used = outcome === Outcome.ok ? this.prompt[slot]! + this.output[slot]! : 0;
+    e.latencyMs = now - this.sentAt[slot]!;
+    e.retryAfterMs = retryAfterMs;
+    e.usage = usage;
+    const back = this.pool.ended(slot, key, e);
+    e.usage = undefined;
+    if (back !== 0) this.rec.unused(back);
     if (p !== NONE) {
       this.providerLoad[p]!--;
       this.balancer.finished(p, outcome, now - this.sentAt[slot]!, now);
@@ -406,20 +416,6 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
       return;
     }
     this.finish(slot, outcome);
-  }
-
-  /**
-   * The attempt's tokens against its key's quota once its answer ends: a reservation is corrected to
-   * what the request used (its prompt and output when it succeeded; nothing when it failed), and with
-   * `charge: actual` what it used is counted now.
-   */
-  private settleTokens(slot: number, key: number, outcome: OutcomeCode): void {
-    const used = outcome === Outcome.ok ? this.prompt[slot]! + this.output[slot]! : 0;
-    if (this.charge === 'reserve') {
-      const reserved = this.reserved[slot]!;
-      this.pool.settle?.(key, this.admittedAt[slot]!, reserved, used);
-      this.rec.unused(reserved - used);
-    } else if (this.charge === 'actual') this.pool.charge?.(key, used);
   }
 
   private retryNow(slot: number): void {
@@ -455,7 +451,6 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.output = grown(this.output, cap);
     this.maxTokens = grown(this.maxTokens, cap);
     this.admittedAt = grown(this.admittedAt, cap);
-    this.reserved = grown(this.reserved, cap);
     this.atProviderSince = grown(this.atProviderSince, cap);
     this.streamedGaps = grown(this.streamedGaps, cap);
   }

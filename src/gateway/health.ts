@@ -93,7 +93,8 @@ export class HealthMonitor implements HealthFacts {
 
   /** An attempt on `p` ended. 429s say nothing about health; gaveUp never reaches a provider. */
   observe(p: number, outcome: OutcomeCode): void {
-    if (outcome === Outcome.rateLimited || outcome === Outcome.gaveUp) return;
+    // The provider's quota answering (a 429, a request too large for it) says nothing of its health.
+    if (outcome === Outcome.rateLimited || outcome === Outcome.gaveUp || outcome === Outcome.tooLarge) return;
     const ok = outcome === Outcome.ok;
     const now = this.clock.now();
     const passive = this.spec.passive;

@@ -5,7 +5,7 @@ import type { StoreReport } from './store/store.js';
 import { MemoryKeys } from './store/memory.js';
 import { Waiters } from './waiters.js';
 import { grown } from '../core/typed.js';
-import type { OutcomeCode } from '../core/outcome.js';
+import { Outcome, type OutcomeCode } from '../core/outcome.js';
 import type { Figures } from '../limiters/adaptive/adaptive.js';
 
 /** What the key pool tells its owner. `waiter` is the owner's id for a waiting request. */
@@ -30,23 +30,40 @@ export interface KeyPoolStats {
   store?: StoreReport;
 }
 
+/** `acquire`: no key now; `granted` or `gaveUp` follows. */
+export const WAIT = -1;
+/** `acquire`: the request charges more than a key's quota can ever admit; refused at once (outcome tooLarge). */
+export const TOO_LARGE = -2;
+
 /**
- * A key pool as the dispatcher drives it: `acquire` returns a key or -1 (then `granted` or `gaveUp`
- * follows). `tokens` is what the request charges its key's tokens quota when admitted (0: nothing then).
+ * How an attempt ended, as the key pool needs it: one object the dispatcher fills and reuses (no
+ * allocation per attempt). A learning limiter reads the answer's figures during the call only.
+ */
+export interface AttemptEnd {
+  outcome: OutcomeCode;
+  /** The attempt went to a provider (false: rejected locally, or no provider was healthy). */
+  sent: boolean;
+  /** Tokens the request used (prompt + output) when it succeeded; 0 otherwise. */
+  used: number;
+  /** Sent → answer (ms). */
+  latencyMs: number;
+  /** A 429's retry-after (ms; 0: none said). */
+  retryAfterMs: number;
+  /** The answer's usage and x-ratelimit figures (undefined: none). */
+  usage: Figures | undefined;
+}
+
+/**
+ * A key pool as the dispatcher drives it. `acquire` returns a key, WAIT (then `granted` or
+ * `gaveUp` follows) or TOO_LARGE; `ended` hands back the key with the attempt's outcome, and the
+ * pool does what that costs — tokens settled as its charge mode says, a 429's cooldown, what a
+ * learning limiter learns, the release. The dispatcher does no quota arithmetic.
  */
 export interface Pool {
-  acquire(waiter: number, tokens?: number): number;
-  release(key: number): void;
-  /** A reservation of `reserved` tokens admitted at `at` used `actual` (charge: reserve). */
-  settle?(key: number, at: number, reserved: number, actual: number): void;
-  /** Tokens used, counted when the answer ends (charge: actual). */
-  charge?(key: number, tokens: number): void;
-  /**
-   * What a provider answered an attempt with `key`: outcome, latency (sent → answer), a 429's
-   * retry-after, and its usage and x-ratelimit figures (read during the call only). A learning
-   * limiter learns from it; a fixed one ignores it.
-   */
-  observe?(key: number, outcome: OutcomeCode, latencyMs: number, retryAfterMs: number, usage: Figures | undefined): void;
+  /** `prompt` and `maxTokens`: the request's sizes (0 without): the pool charges its tokens quota from them. */
+  acquire(waiter: number, prompt?: number, maxTokens?: number): number;
+  /** `waiter`'s attempt with `key` ended as `end` says; returns the tokens its reservation was corrected down by. */
+  ended(waiter: number, key: number, end: AttemptEnd): number;
   /** Right after `key` was granted: true when its learning limiter rejects the request locally (it is not sent). */
   rejects?(key: number): boolean;
 }
@@ -61,8 +78,10 @@ export class KeyPool implements Pool {
   readonly stats: KeyPoolStats = { checks: 0, wastedChecks: 0, wakeups: 0, entriesPeak: 0 };
   private readonly keys: MemoryKeys;
   private readonly waiters: Waiters;
-  /** What each waiting request charges (by waiter id): a waiter is admitted only with room for it. */
+  /** What each request charges its key's tokens quota (by waiter id): a waiter is admitted only with room for it. */
   private weights = new Float64Array(64);
+  /** When each waiter's key admitted it (by waiter id): its reservation is corrected at that time. */
+  private admittedAt = new Float64Array(64);
   private wakeTimer = -1;
   private wakeAt = Infinity;
   private readonly kWake: number;
@@ -107,36 +126,68 @@ export class KeyPool implements Pool {
     return this.waiters.count;
   }
 
-  /** Takes a key for `waiter` now (returns it) or queues the waiter (returns -1; `granted` follows). */
-  acquire(waiter: number, tokens = 0): number {
+  /**
+   * Takes a key for `waiter` now (returns it), queues the waiter (returns WAIT; `granted` follows),
+   * or refuses a request too large for a key's quota (TOO_LARGE: it would wait at the head for ever).
+   */
+  acquire(waiter: number, prompt = 0, maxTokens = 0): number {
     const now = this.clock.now();
+    const charge = this.spec.tokens === undefined ? undefined : (this.spec.charge ?? 'reserve');
+    const tokens = charge === 'reserve' ? prompt + maxTokens : charge === 'prompt' ? prompt : 0;
+    if (tokens > 0 && this.keys.tooLarge(tokens)) return TOO_LARGE;
+    if (waiter >= this.weights.length) {
+      const size = Math.max(waiter + 1, this.weights.length * 2);
+      this.weights = grown(this.weights, size);
+      this.admittedAt = grown(this.admittedAt, size);
+    }
+    this.weights[waiter] = tokens;
     // Notify mode is FIFO: a newcomer does not overtake requests already waiting.
     if (this.spec.wait.mode === 'poll' || this.waiters.count === 0) {
       const key = this.take(now, tokens);
-      if (key >= 0) return key;
+      if (key >= 0) {
+        this.admittedAt[waiter] = now;
+        return key;
+      }
     }
-    if (waiter >= this.weights.length) this.weights = grown(this.weights, Math.max(waiter + 1, this.weights.length * 2));
-    this.weights[waiter] = tokens;
     this.waiters.enter(waiter);
     if (this.spec.wait.mode === 'notify') this.schedule(now);
-    return -1;
+    return WAIT;
   }
 
-  settle(key: number, at: number, reserved: number, actual: number): void {
-    this.keys.settle(key, at, reserved, actual, this.clock.now());
-    // A reservation corrected down frees room: a waiter may fit now.
-    if (actual < reserved && this.spec.wait.mode === 'notify' && this.waiters.count > 0) this.schedule(this.clock.now());
-  }
-
-  charge(key: number, tokens: number): void {
-    this.keys.charge(key, this.clock.now(), tokens);
-  }
-
-  observe(key: number, outcome: OutcomeCode, latencyMs: number, retryAfterMs: number, usage: Figures | undefined): void {
-    if (!this.learning) return;
+  /**
+   * What an attempt's end costs its key. Tokens: a reservation is corrected to what the request
+   * used — except a 429 from a provider, which keeps it (the provider counted the request: OpenAI's
+   * "unsuccessful requests contribute to your per-minute limit"); a request that never reached a
+   * provider, or failed otherwise, gives it back. `charge: actual` counts what was used now. A 429
+   * cools the key: it is not handed out before the 429's retry-after. A learning limiter learns
+   * from the answer. Then the key is released.
+   */
+  ended(waiter: number, key: number, end: AttemptEnd): number {
     const now = this.clock.now();
+    const spec = this.spec;
+    let back = 0;
+    let freed = false;
+    const refused = end.sent && end.outcome === Outcome.rateLimited;
+    if (spec.tokens !== undefined) {
+      const charge = spec.charge ?? 'reserve';
+      const used = end.outcome === Outcome.ok ? end.used : 0;
+      if (charge === 'reserve') {
+        const reserved = this.weights[waiter]!;
+        const actual = refused ? reserved : used;
+        if (actual !== reserved) this.keys.settle(key, this.admittedAt[waiter]!, reserved, actual, now);
+        back = reserved - actual;
+        freed = actual < reserved;
+      } else if (charge === 'actual') this.keys.charge(key, now, used);
+    }
+    if (refused && end.retryAfterMs > 0 && spec.cooldown !== 'none') this.keys.cool(key, now + end.retryAfterMs);
     // A limit that rose, or a gate that opens sooner: the wake-up moves to the new earliest time.
-    if (this.keys.observe(key, now, outcome, latencyMs, retryAfterMs, usage) && this.spec.wait.mode === 'notify' && this.waiters.count > 0) this.schedule(now);
+    if (this.learning && end.sent && this.keys.observe(key, now, end.outcome, end.latencyMs, end.retryAfterMs, end.usage)) freed = true;
+    if (this.keys.release(key)) freed = true;
+    if (this.spec.wait.mode === 'notify' && this.waiters.count > 0) {
+      if (freed) this.drain();
+      else if (refused) this.schedule(now);
+    }
+    return back;
   }
 
   rejects(key: number): boolean {
@@ -149,12 +200,6 @@ export class KeyPool implements Pool {
   get beliefs(): { at: Float64Array; key: Int32Array; perMin: Float64Array } | undefined {
     if (!this.learning) return undefined;
     return { at: this.keys.believedAt.view(), key: this.keys.believedKey.view(), perMin: this.keys.believedPerMin.view() };
-  }
-
-  /** The request using `key` is done with it (matters for exclusive keys). */
-  release(key: number): void {
-    if (!this.keys.release(key)) return;
-    if (this.spec.wait.mode === 'notify' && this.waiters.count > 0) this.drain();
   }
 
   /** Earliest time a key can change from inadmissible to admissible for the first waiter (Infinity: only a release can). */
@@ -205,6 +250,7 @@ export class KeyPool implements Pool {
       const key = this.take(now, this.weights[w]!);
       if (key < 0) break;
       this.waiters.leave(w);
+      this.admittedAt[w] = now;
       this.sink.granted(w, key);
     }
     if (this.waiters.head < 0) return;
@@ -215,12 +261,14 @@ export class KeyPool implements Pool {
 
   private onPoll(waiter: number): void {
     this.stats.wakeups++;
-    const key = this.take(this.clock.now(), this.weights[waiter]!);
+    const now = this.clock.now();
+    const key = this.take(now, this.weights[waiter]!);
     if (key < 0) {
       this.waiters.pollAgain(waiter);
       return;
     }
     this.waiters.leave(waiter);
+    this.admittedAt[waiter] = now;
     this.sink.granted(waiter, key);
   }
 }

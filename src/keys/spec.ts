@@ -42,6 +42,8 @@ export interface Keys {
   concurrent?: number;
   /** How tokens are charged (present with `tokens`). */
   charge?: Charge;
+  /** The limits also enforced over this shorter period, scaled (limit.quantum; absent: none). */
+  quantumMs?: number;
   /** The limiter of the tokens quota when it differs from `limiter` (which then runs the requests quota). */
   tokenLimiter?: Named;
   /**
@@ -56,6 +58,8 @@ export interface Keys {
   exclusive: boolean;
   wait: WaitMode;
   acquireTimeoutMs: number;
+  /** `none`: a 429 does not cool its key (a client that ignores retry-after); absent: it does, until the retry-after. */
+  cooldown?: 'none';
   /** Where the pool's state lives; absent means memory (the default, and always in simulation). */
   store?: KeyStore;
 }

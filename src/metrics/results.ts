@@ -28,6 +28,8 @@ export interface OutcomeCounts {
   connectFailed: number;
   gaveUp: number;
   unavailable: number;
+  /** Refused at once as larger than a quota can ever admit (never retried); absent in results from before it existed. */
+  tooLarge: number;
 }
 
 export interface VariantMetrics extends Partial<TokenMetrics> {

@@ -14,9 +14,9 @@ export interface RunFacts {
 }
 
 function counts(outcomes: Uint8Array): OutcomeCounts {
-  const c = [0, 0, 0, 0, 0, 0, 0];
+  const c = new Array<number>(outcomeNames.length).fill(0);
   for (let i = 0; i < outcomes.length; i++) c[outcomes[i]!]!++;
-  return { ok: c[0]!, rateLimited: c[1]!, serverError: c[2]!, timeout: c[3]!, connectFailed: c[4]!, gaveUp: c[5]!, unavailable: c[6]! };
+  return { ok: c[0]!, rateLimited: c[1]!, serverError: c[2]!, timeout: c[3]!, connectFailed: c[4]!, gaveUp: c[5]!, unavailable: c[6]!, tooLarge: c[7]! };
 }
 
 /** The latencies of successful requests, sorted, and their mean (summed in finishing order). */

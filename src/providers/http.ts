@@ -3,7 +3,7 @@ import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../cor
 import type { WallClock } from '../sim/wall-clock.js';
 import type { Provider, RequestTemplate } from './spec.js';
 import { blankUsage, type ProviderPort, type ProviderStats, type ReplySink, type Usage } from './port.js';
-import { limitedByOf, OUTPUT_TOKENS_HEADER, readRateLimitHeaders, wordsOf } from './wire.js';
+import { limitedByOf, tooLargeOf, OUTPUT_TOKENS_HEADER, readRateLimitHeaders, wordsOf } from './wire.js';
 
 /** Sockets opened, counted where they are opened (undici's connector), not assumed. */
 export interface SocketCounter {
@@ -270,7 +270,10 @@ export class HttpProvider implements ProviderPort {
     } else if (outcome === Outcome.ok) {
       readUsage(parse(await readText(res.body, MAX_ANSWER_BYTES)), got);
     } else if (outcome === Outcome.rateLimited) {
-      limitedBy = limitedByOf(parse(await readText(res.body, MAX_ERROR_BYTES)));
+      const body = parse(await readText(res.body, MAX_ERROR_BYTES));
+      limitedBy = limitedByOf(body);
+      // "Request too large": more than the quota ever admits; no retry-after helps.
+      if (tooLargeOf(body)) outcome = Outcome.tooLarge;
     } else await res.body.dump();
     const u = blankUsage(this.usage);
     readRateLimitHeaders(res.headers, this.clock.scale, u);

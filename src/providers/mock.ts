@@ -1,6 +1,6 @@
 import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
 import { createWindow } from '../limiters/index.js';
-import { Quota } from '../limiters/quota.js';
+import { Quota, quantumRate } from '../limiters/quota.js';
 import { steppedWindow } from '../limiters/stepped.js';
 import type { Clock } from '../sim/clock.js';
 import { sampler, type Sampler } from '../sim/dist.js';
@@ -106,6 +106,10 @@ export class MockProvider implements ProviderPort {
    */
   readonly tenantRequests = { sent: 0, over: 0 };
   private kTenant = -1;
+  /** A request the quota refuses still counts in it (limit.refused: counts, the default). */
+  private get countsRefused(): boolean {
+    return this.spec.refused !== 'free';
+  }
 
   /** One request of tenant `i`, then the next one 1 / rate later while it lasts (never in our results). */
   private tenant(i: number): void {
@@ -142,10 +146,13 @@ export class MockProvider implements ProviderPort {
   private newQuota(): Quota {
     const s = this.spec;
     const algorithm = s.algorithm ?? { type: 'sliding-log', options: {} };
+    const q = s.quantumMs;
     return new Quota(
       s.limit ? steppedWindow(s.limit, s.steps, (r) => createWindow(algorithm, r)) : undefined,
       s.tokens ? createWindow(algorithm, s.tokens) : undefined,
       s.concurrent ?? Infinity,
+      q !== undefined && s.limit ? createWindow(algorithm, quantumRate(s.limit, q)) : undefined,
+      q !== undefined && s.tokens ? createWindow(algorithm, quantumRate(s.tokens, q)) : undefined,
     );
   }
 
@@ -179,12 +186,16 @@ export class MockProvider implements ProviderPort {
       const quota = this.quota(key);
       const charge = this.spec.charge;
       const tokens = charge === 'reserve' ? prompt + maxTokens : charge === 'prompt' ? prompt : 0;
-      const no = quota.refuses(now, tokens);
+      // More than the quota can ever admit: refused at once, as OpenAI's "Request too large", counting nothing.
+      const large = tokens > 0 ? quota.tooLarge(tokens) : Dimension.none;
+      const no = large !== Dimension.none ? large : quota.refuses(now, tokens);
       if (no !== Dimension.none) {
-        this.jobOutcome[j] = Outcome.rateLimited;
+        this.jobOutcome[j] = large !== Dimension.none ? Outcome.tooLarge : Outcome.rateLimited;
         this.jobLimitedBy[j] = no;
+        // A refused request still counts in the quota (OpenAI: "unsuccessful requests contribute to your per-minute limit").
+        if (large === Dimension.none && this.countsRefused) quota.count(now, tokens);
         // Requests in flight free up when an answer ends, which a quota cannot foresee: no retry-after.
-        this.jobRetryAfter[j] = no === Dimension.concurrent ? 0 : quota.nextAdmitAt(now, tokens) - now;
+        this.jobRetryAfter[j] = no === Dimension.concurrent || large !== Dimension.none ? 0 : quota.nextAdmitAt(now, tokens) - now;
         this.clock.at(now, this.kReject, j);
         return;
       }

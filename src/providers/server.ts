@@ -8,7 +8,7 @@ import { WallClock } from '../sim/wall-clock.js';
 import type { Provider } from './spec.js';
 import { MockProvider } from './mock.js';
 import { blankUsage, type ReplySink, type Usage } from './port.js';
-import { countWords, DEFAULT_OUTPUT_TOKENS, formatDuration, OUTPUT_TOKENS_HEADER, rateLimitHeaders, windowWords, wordsOf } from './wire.js';
+import { countWords, DEFAULT_OUTPUT_TOKENS, formatDuration, OUTPUT_TOKENS_HEADER, rateLimitHeaders, TOO_LARGE, windowWords, wordsOf } from './wire.js';
 import { RESET_HEADER, RESET_PATH, SERVE_HEADER } from './reset.js';
 
 /** Options of `gatesim serve`. */
@@ -438,6 +438,15 @@ class Endpoint implements ReplySink {
         }
         const [message, type] = this.limitMessage(chat, limitedBy, usage, wallMs);
         error(res, 429, message, type, headers, null, 'rate_limit_exceeded');
+        return;
+      }
+      case Outcome.tooLarge: {
+        // As OpenAI answers a request above a quota's whole capacity: a 429 that no wait can cure.
+        this.totals.rateLimited++;
+        const s = this.spec;
+        const requested = s.charge === 'prompt' ? chat.promptTokens : chat.promptTokens + (chat.maxTokens ?? chat.outputTokens);
+        const message = `${TOO_LARGE} for ${chat.model} on tokens per ${windowWords(s.tokens!.windowMs, 'tokens')}: Limit ${s.tokens!.count}, Requested ${requested}. The input or output tokens must be reduced in order to run successfully.`;
+        error(res, 429, message, 'tokens', headers, null, 'rate_limit_exceeded');
         return;
       }
       case Outcome.connectFailed:

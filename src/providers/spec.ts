@@ -35,6 +35,13 @@ export interface Provider {
   concurrent?: number;
   /** How it charges tokens (present with `tokens`). */
   charge?: Charge;
+  /** Its limits also enforced over this shorter period, scaled (limit.quantum; absent: none). */
+  quantumMs?: number;
+  /**
+   * Whether a request its quota refuses still counts in it: `counts` (default, as OpenAI documents:
+   * "unsuccessful requests contribute to your per-minute limit") or `free`.
+   */
+  refused?: 'counts' | 'free';
   /** The algorithm of its quotas; absent: an exact sliding window (sliding-log). */
   algorithm?: Named;
   /** `all`: one quota shared by every key (an organisation's); absent: one per key. */

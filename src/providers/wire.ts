@@ -133,6 +133,15 @@ export const LIMIT_TYPES = ['requests', 'tokens', 'concurrent'] as const;
  * the wording of the message as OpenAI writes it (`… on tokens per min (TPM) …`, `… on requests per
  * day …`, `… concurrent requests …`); Dimension.none when it says neither.
  */
+/** How OpenAI's 429 for a request above a quota's whole capacity begins ("Request too large for gpt-4o … Limit 30000, Requested 49851 …"). */
+export const TOO_LARGE = 'Request too large';
+
+/** Is a 429's body OpenAI's "Request too large" (no wait helps: never retried)? */
+export function tooLargeOf(body: unknown): boolean {
+  const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
+  return typeof message === 'string' && message.startsWith(TOO_LARGE);
+}
+
 export function limitedByOf(body: unknown): DimensionCode {
   const error = (body as { error?: { type?: unknown; message?: unknown } } | null)?.error;
   if (!error || typeof error !== 'object') return Dimension.none;

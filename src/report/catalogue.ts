@@ -82,6 +82,8 @@ export const METRICS: readonly MetricRow[] = [
   row('connectFailed', 'connect failures', 'attempts', attempts('connectFailed'), 1, 0, 'none'),
   row('unavailable', 'no healthy provider', 'attempts', attempts('unavailable'), 1, 0, 'none'),
   row('gaveUp', 'gave up waiting for a key', 'requests', (m) => m.outcomes.gaveUp, 1, 0, 'none'),
+  // Larger than a quota can ever admit: refused at once by the key pool or the provider, never retried.
+  row('tooLarge', 'too large for a quota', 'requests', (m) => m.outcomes.tooLarge ?? 0, 1, 0, 'none', sized),
   // Tokens of successful requests, and per second of total time (as throughput is).
   row('promptTokens', 'prompt tokens', 'tokens', tok((t) => t.prompt), 1, 0, 'none', { tokens: true, always: true }),
   row('outputTokens', 'output tokens', 'tokens', tok((t) => t.output), 1, 0, 'none', { tokens: true, always: true }),

@@ -51,6 +51,7 @@ export const OUTCOMES: readonly { key: string; label: string; color: string }[] 
   { key: 'connectFailed', label: 'connect failure', color: '#6c757d' },
   { key: 'gaveUp', label: 'gave up (no key)', color: '#2f2f2f' },
   { key: 'unavailable', label: 'no healthy provider', color: '#9c6b3c' },
+  { key: 'tooLarge', label: 'too large for a quota', color: '#b5179e' },
 ];
 
 /** The phases of a request, in the order it meets them, each with its own colour. */
@@ -751,7 +752,7 @@ export function wrap(name: string, width = 22): string[] {
  * (min and max latency, clients and connections opened) stay in the tables.
  */
 function varyingRows(results: Results): MetricRow[] {
-  const failures = new Set(['rateLimited', 'serverError', 'timeout', 'connectFailed', 'unavailable', 'gaveUp']);
+  const failures = new Set(['rateLimited', 'serverError', 'timeout', 'connectFailed', 'unavailable', 'gaveUp', 'tooLarge']);
   return METRICS.filter((m) => {
     if (m.better === 'none' && !failures.has(m.key)) return false;
     const xs = results.runs.flatMap((r) => r.variants.map((v) => m.value(v.metrics)));

@@ -20,6 +20,7 @@ import type { Fault, Health, Keys, KeyStore, Provider, RequestTemplate, Retry, R
 import type { Charge } from '../core/outcome.js';
 import type { Serving, Tenant } from '../providers/spec.js';
 import type { QuotaStep } from '../limiters/stepped.js';
+import { quantumRate } from '../limiters/quota.js';
 import { didYouMean, show } from './errors.js';
 import { isReferenceKey, referenceKeys } from '../core/reference-keys.js';
 import { sweepPathProblems, sweepPoints } from './sweep.js';
@@ -134,10 +135,16 @@ function quota(provider: boolean) {
     tokens: tokenRate.optional().describe('Tokens per window, such as 30000/min (requests need sizes: workload.tokens)'),
     concurrent: intIn(1, MAX_COUNT).optional().describe(`Requests in flight at once (at most ${MAX_COUNT})`),
     charge,
+    quantum: duration.optional().describe(
+      'The same limits also enforced over this shorter period, the count scaled and rounded down: 600/min with quantum: 1s admits at most 10 in any second, as OpenAI quantises (at least 1ms, shorter than each window, and the scaled count at least 1; not with steps) (default: none)',
+    ),
   };
   const object = provider
     ? z.strictObject({
         ...dims,
+        refused: z.enum(['counts', 'free']).default('counts').describe(
+          'Whether a request this quota refuses still counts in it: counts (default: OpenAI documents that "unsuccessful requests contribute to your per-minute limit", so retrying at once only keeps the window full) or free',
+        ),
         algorithm: limiterChoice.optional().describe("The provider's limiter for its quotas, any registered one with its options (default sliding-log: an exact window)"),
         scope: z.enum(['key', 'all']).default('key').describe('key: a quota per API key; all: one quota for every key (an organisation\'s) (default key)'),
       })
@@ -151,11 +158,23 @@ function quota(provider: boolean) {
       if (typeof q === 'object' && 'charge' in q && q.steps && q.requests === undefined) {
         ctx.addIssue({ code: 'custom', path: ['steps'], message: 'expected requests beside steps (the limit before the first step)' });
       }
+      if (typeof q === 'object' && 'charge' in q && q.quantum !== undefined) {
+        const quantum = q.quantum;
+        if (q.steps) ctx.addIssue({ code: 'custom', path: ['quantum'], message: 'expected no quantum beside steps (a stepping quota is enforced over its window only)' });
+        if (quantum < 1) ctx.addIssue({ code: 'custom', path: ['quantum'], message: `expected a quantum of at least 1ms, got ${quantum}ms` });
+        for (const [dim, r] of [['requests', q.requests], ['tokens', q.tokens]] as const) {
+          if (r === undefined) continue;
+          if (!(quantum < r.windowMs)) ctx.addIssue({ code: 'custom', path: ['quantum'], message: `expected a quantum shorter than the ${dim} window (${r.windowMs}ms), got ${quantum}ms` });
+          else if (quantumRate(r, quantum).count < 1) {
+            ctx.addIssue({ code: 'custom', path: ['quantum'], message: `expected a quantum long enough to admit one of ${r.count} ${dim} per ${r.windowMs}ms (at least ${Math.ceil(r.windowMs / r.count)}ms), got ${quantum}ms` });
+          }
+        }
+      }
     })
     .transform((q) =>
       'count' in q
         ? { requests: q, charge: 'reserve' as const }
-        : (q as { requests?: Rate; steps?: QuotaStep[]; tokens?: Rate; concurrent?: number; charge: Charge; algorithm?: Named; scope?: 'key' | 'all' }),
+        : (q as { requests?: Rate; steps?: QuotaStep[]; tokens?: Rate; concurrent?: number; charge: Charge; quantum?: number; refused?: 'counts' | 'free'; algorithm?: Named; scope?: 'key' | 'all' }),
     );
 }
 
@@ -177,6 +196,9 @@ const keys = z
     exclusive: z.boolean().default(false).describe('A key serves one request at a time (default false)'),
     wait: wait.prefault('notify').describe('How a request waits for a key: notify, or { poll: interval } (default notify)'),
     acquireTimeout: duration.prefault('5m').describe('Give up waiting for a key after this long (default 5m)'),
+    cooldown: z.enum(['retry-after', 'none']).default('retry-after').describe(
+      "What a provider's 429 does to its key: retry-after (default) — it is not handed out again before the 429's retry-after; none — it is handed out again at once, as a client that ignores retry-after (the seeds' Python clients)",
+    ),
     store: store.prefault('memory')
       .describe('Where the pool keeps its state: memory (default) or { redis: URL, prefix, failOpen } shared across processes (real mode; the simulation always uses memory)'),
   })
@@ -198,12 +220,15 @@ const keys = z
       ctx.addIssue({ code: 'custom', path: ['limiter'], message: `expected a limiter that weighs admissions for the tokens limit (${limiterNames.filter((n) => weighted({ type: n, options: {} })).join(' | ')}), got ${JSON.stringify(tokens.type)}` });
     }
   })
-  .transform(({ acquireTimeout, guard, store, limit, tokenLimiter, ...k }): Keys => ({
+  .transform(({ acquireTimeout, guard, store, limit, tokenLimiter, cooldown, ...k }): Keys => ({
     ...k,
+    // retry-after is the absence of the field: resolved scenarios (and results) look as before
+    ...(cooldown === 'none' ? { cooldown } : {}),
     limit: limit?.requests,
     ...(limit?.steps ? { steps: limit.steps } : {}),
     ...(limit?.tokens ? { tokens: limit.tokens, charge: limit.charge } : {}),
     ...(limit?.tokens && tokenLimiter ? { tokenLimiter } : {}),
+    ...(limit?.quantum !== undefined ? { quantumMs: limit.quantum } : {}),
     ...(limit?.concurrent !== undefined ? { concurrent: limit.concurrent } : {}),
     guardMs: guard,
     acquireTimeoutMs: acquireTimeout,
@@ -331,6 +356,8 @@ const provider = z
     ...(p.tenants ? { tenants: p.tenants } : {}),
     ...(p.limit?.tokens ? { tokens: p.limit.tokens, charge: p.limit.charge } : {}),
     ...(p.limit?.concurrent !== undefined ? { concurrent: p.limit.concurrent } : {}),
+    ...(p.limit?.quantum !== undefined ? { quantumMs: p.limit.quantum } : {}),
+    ...(p.limit?.refused === 'free' ? { refused: 'free' as const } : {}),
     ...(p.limit?.algorithm ? { algorithm: p.limit.algorithm } : {}),
     ...(p.limit?.scope === 'all' ? { scope: 'all' as const } : {}),
     ...(p.serving ? { serving: p.serving } : {}),

@@ -8,6 +8,7 @@ const outcomes = (ok: number, rateLimited = 0, serverError = 0, connectFailed = 
   connectFailed,
   gaveUp: 0,
   unavailable: 0,
+  tooLarge: 0,
 });
 
 const phase = (mean: number) => ({ mean, p50: mean, p99: mean, max: mean });

@@ -315,20 +315,25 @@ describe('key pool', () => {
     exclusive: false, wait: { mode: 'notify' }, acquireTimeoutMs: Infinity, guardMs: 0,
   });
 
-  it('wakes a waiter when a learnt concurrency limit rises, with no key released', () => {
+  it('a learnt concurrency limit that rises at an answer lets one more waiter go than the release alone', () => {
     const e = new Engine();
     const granted: number[] = [];
     const spec = keys('aimd', { mode: 'concurrency', initialLimit: 1, increase: 1, window: '1s' });
     const p = new KeyPool(spec, e, stream(1, 'keys'), { granted: (w) => granted.push(w), gaveUp: () => {} });
     expect(p.acquire(0)).toBe(0);
     expect(p.rejects(0)).toBe(false);
-    expect(p.acquire(1)).toBe(-1);
-    const kAnswer = e.on(() => p.observe(0, Outcome.ok, 100, 0, undefined));
+    for (const w of [1, 2, 3]) expect(p.acquire(w)).toBe(-1);
+    const kAnswer = e.on(() => {
+      p.ended(0, 0, { outcome: Outcome.ok, sent: true, used: 0, latencyMs: 100, retryAfterMs: 0, usage: undefined });
+    });
     e.at(100, kAnswer, 0);
+    e.run();
+    // Within the first window: the release lets one waiter go, the limit stays 1.
+    expect(granted).toEqual([1]);
     e.at(1_200, kAnswer, 0);
     e.run();
-    // The second answer ends a window that held with the key at its limit: 1 → 2 in flight, and waiter 1 goes.
-    expect(granted).toEqual([1]);
+    // The answer ends a window that held the key at its limit: 1 → 2 in flight, so two waiters go.
+    expect(granted).toEqual([1, 2, 3]);
   });
 
   it('counts sre-throttle rejections as local', () => {
@@ -339,7 +344,7 @@ describe('key pool', () => {
     for (let i = 0; i < 100; i++) {
       expect(p.acquire(i)).toBe(0);
       if (p.rejects(0)) rejected++;
-      else p.observe(0, Outcome.rateLimited, 1, 0, undefined);
+      else p.ended(i, 0, { outcome: Outcome.rateLimited, sent: true, used: 0, latencyMs: 1, retryAfterMs: 0, usage: undefined });
     }
     expect(rejected).toBeGreaterThan(50);
     expect(p.stats.localRejects).toBe(rejected);

@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Outcome } from '../../src/core/outcome.js';
 import { choose } from '../../src/core/registry.js';
 import { limiters, type LimiterName } from '../../src/limiters/index.js';
 import { KeyPool } from '../../src/keys/key-pool.js';
@@ -355,7 +356,7 @@ export function windowContract<P>(s: Subject<P>): void {
             e.after(k.holdMs, kRelease, key);
           };
           const pool = new KeyPool(spec, e, stream(1, 'keys'), { granted: grant, gaveUp: (w) => ends[w]!++ });
-          const kRelease = e.on((key) => pool.release(key));
+          const kRelease = e.on((key) => pool.ended(0, key, { outcome: Outcome.ok, sent: true, used: 0, latencyMs: k.holdMs, retryAfterMs: 0, usage: undefined }));
           const kArrive = e.on((w) => {
             const key = pool.acquire(w);
             if (key >= 0) grant(w, key);

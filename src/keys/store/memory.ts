@@ -4,9 +4,9 @@ import type { Keys } from '../spec.js';
 import type { Rate } from '../../core/units.js';
 import { createAdaptive, createWindow, learns } from '../../limiters/index.js';
 import type { Adaptive, Figures } from '../../limiters/adaptive/adaptive.js';
-import type { OutcomeCode } from '../../core/outcome.js';
+import { Dimension, type OutcomeCode } from '../../core/outcome.js';
 import { F64Column, I32Column } from '../../core/typed.js';
-import { Quota } from '../../limiters/quota.js';
+import { Quota, quantumRate } from '../../limiters/quota.js';
 import { steppedWindow } from '../../limiters/stepped.js';
 import type { Grants, PoolStore } from './store.js';
 import { keyChoices, type Chooser, type KeyState } from '../choice.js';
@@ -51,6 +51,10 @@ export class MemoryKeys implements KeyState {
     this.baseInFlight = maxInFlight;
     this.lastBelieved = new Float64Array(spec.count).fill(NaN);
     const tokenWindow = () => (tokens ? createWindow(spec.tokenLimiter ?? spec.limiter, tokens) : undefined);
+    // limit.quantum: the same limits over the shorter period, scaled, each by the limiter of its dimension.
+    const q = spec.quantumMs;
+    const requestsQuantum = () => (q !== undefined && spec.limit && !learns(spec.limiter) ? createWindow(spec.limiter, quantumRate(spec.limit, q)) : undefined);
+    const tokensQuantum = () => (q !== undefined && spec.tokens ? createWindow(spec.tokenLimiter ?? spec.limiter, quantumRate(spec.tokens, q)) : undefined);
     if (learns(spec.limiter)) {
       // keys.limit, when given, is the ceiling it learns under: an exact sliding log of it.
       const ceiling = spec.limit ? guarded(spec.limit) : undefined;
@@ -60,14 +64,27 @@ export class MemoryKeys implements KeyState {
         ceilingRate: ceiling,
         random,
       })!);
-      this.quotas = this.adaptive.map((a) => new Quota(a.window, tokenWindow(), Math.min(maxInFlight, a.maxInFlight)));
+      this.quotas = this.adaptive.map((a) => new Quota(a.window, tokenWindow(), Math.min(maxInFlight, a.maxInFlight), undefined, tokensQuantum()));
       return;
     }
     this.quotas = Array.from({ length: spec.count }, () => new Quota(
       spec.limit ? steppedWindow(spec.limit, spec.steps, (r) => createWindow(spec.limiter, guarded(r))) : undefined,
       tokenWindow(),
       maxInFlight,
+      requestsQuantum(),
+      tokensQuantum(),
     ));
+  }
+
+  /** Would a request charging `tokens` exceed what a key's quota can ever admit? (Every key has the same limits.) */
+  tooLarge(tokens: number): boolean {
+    return this.quotas[0]!.tooLarge(tokens) !== Dimension.none;
+  }
+
+  /** `key` got a 429 saying when its quota admits again: nothing is handed out with it before `until`. */
+  cool(key: number, until: number): void {
+    const q = this.quotas[key]!;
+    if (until > q.coolUntil) q.coolUntil = until;
   }
 
   /**

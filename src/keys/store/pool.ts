@@ -1,6 +1,6 @@
 import type { Clock } from '../../sim/clock.js';
 import type { Keys } from '../spec.js';
-import type { KeyPoolSink, KeyPoolStats, Pool } from '../key-pool.js';
+import { WAIT, type AttemptEnd, type KeyPoolSink, type KeyPoolStats, type Pool } from '../key-pool.js';
 import type { Grants, PoolStore, StoreReport } from './store.js';
 import { Waiters } from '../waiters.js';
 
@@ -98,7 +98,17 @@ export class StorePool implements Pool {
     this.waiters.enter(waiter, false);
     if (this.spec.wait.mode === 'poll') this.ask(waiter);
     else this.decide();
-    return -1;
+    return WAIT;
+  }
+
+  /**
+   * The attempt with `key` ended: the key is released. A shared store holds request limits only
+   * (never tokens), whose admissions stand whatever the answer; a 429's cooldown is not shared
+   * across processes (each process's requests keep to the shared window).
+   */
+  ended(_waiter: number, key: number, _end: AttemptEnd): number {
+    this.release(key);
+    return 0;
   }
 
   release(key: number): void {
