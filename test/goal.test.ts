@@ -33,6 +33,7 @@ describe('parseGoal', () => {
     });
     expect(parseGoal('maximise tokens/s')).toEqual({ maximise: 'tokensPerS', constraints: [] });
     expect(parseGoal('maximise success with quota violations < 1')).toEqual({ maximise: 'successRate', constraints: [{ metric: 'quotaViolations', op: '<', value: 1 }] });
+    expect(parseGoal('request too large = 0').constraints).toEqual([{ metric: 'tooLarge', op: '=', value: 0 }]);
   });
 
   it('without "maximise" the objective is goodput and the text is the whole goal', () => {

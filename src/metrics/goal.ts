@@ -43,6 +43,8 @@ const VALUES: Record<string, (m: VariantMetrics) => number | null> = {
   rateLimited: (m) => share(m.attemptOutcomes.rateLimited, m.attempts),
   quotaViolations: (m) => m.quotaViolations ?? null,
   gaveUp: (m) => m.outcomes.gaveUp,
+  // Results from before the outcome existed had none.
+  tooLarge: (m) => m.outcomes.tooLarge ?? 0,
   latencyMean: (m) => m.latencyMs.mean,
   latencyP50: (m) => m.latencyMs.p50,
   latencyP90: (m) => m.latencyMs.p90,
