@@ -33,6 +33,7 @@ describe('parseGoal', () => {
     });
     expect(parseGoal('maximise tokens/s')).toEqual({ maximise: 'tokensPerS', constraints: [] });
     expect(parseGoal('maximise success with quota violations < 1')).toEqual({ maximise: 'successRate', constraints: [{ metric: 'quotaViolations', op: '<', value: 1 }] });
+    expect(parseGoal('request too large = 0').constraints).toEqual([{ metric: 'tooLarge', op: '=', value: 0 }]);
   });
 
   it('without "maximise" the objective is goodput and the text is the whole goal', () => {
@@ -65,8 +66,16 @@ describe('parseGoal', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
-  it('refuses more constraints than the bound', () => {
+  it('holds its bounds at the edge: 20 constraints and 1,000 characters load, one more is refused', () => {
+    expect(parseGoal(Array.from({ length: 20 }, () => '429s = 0').join(', ')).constraints).toHaveLength(20);
     expect(() => parseGoal(Array.from({ length: 21 }, () => '429s = 0').join(', '))).toThrow(/at most 20 constraints, got 21/);
+    const pad = (n: number): string => `maximise goodput subject to 429s = 0${' '.repeat(n - 36)}`;
+    expect(pad(1000)).toHaveLength(1000);
+    expect(parseGoal(pad(1000)).constraints).toHaveLength(1);
+    expect(() => parseGoal(pad(1001))).toThrow(/^goal: expected at most 1000 characters, got 1001$/);
+    expect(parseGoal('p99 latency <= 8760h').constraints[0]!.value).toBe(365 * 24 * 3_600_000);
+    expect(parseGoal('throughput >= 1000000/s').constraints[0]!.value).toBe(1_000_000);
+    expect(() => parseGoal('throughput >= 1000001/s')).toThrow(/at most 1000000\/s/);
   });
 
   it('reads back what describeGoal writes', () => {

@@ -414,7 +414,7 @@ describe('every report page in a real Chromium', () => {
           if (across && r.sweep) expect.soft(across.lines, name).toBeGreaterThan(0);
           if (r.sweep) {
             const text = await page.textContent('#across-runs');
-            expect.soft(text, name).toContain('the best option at each point by success rate (within 1 pp counts as equal), then throughput');
+            expect.soft(text, name).toContain(`the best option at each point by the goal (${r.goal!.text})`);
           }
           // The page as a person sees it, kept beside the report.
           mkdirSync(join('reports', name), { recursive: true });

@@ -52,6 +52,7 @@ export const GOAL_METRIC_NAMES: readonly GoalMetricName[] = [
   { key: 'sloAttainment', label: 'SLO attainment', unit: 'fraction', better: 'higher', about: 'share of requests that succeeded and met every SLO', aliases: ['slo', 'slo attainment'] },
   { key: 'rateLimited', label: '429s', unit: 'fraction', better: 'lower', about: "share of attempts a provider answered 429", aliases: ['429s', '429', 'rate limited', '429 share'] },
   { key: 'quotaViolations', label: 'quota violations', unit: 'count', better: 'lower', about: "admissions beyond a key's own configured limit in some window", aliases: ['quota violations', 'violations', 'over admissions', 'overadmissions'] },
+  { key: 'tooLarge', label: 'too large', unit: 'count', better: 'lower', about: "requests refused at once as larger than a quota's capacity", aliases: ['too large', 'request too large'] },
   { key: 'gaveUp', label: 'gave up', unit: 'count', better: 'lower', about: 'requests that gave up waiting for a key', aliases: ['gave up', 'gaveup'] },
   { key: 'latencyMean', label: 'mean latency', unit: 'ms', better: 'lower', about: 'mean latency of successful requests (arrival to answer)', aliases: ['mean latency', 'latency mean'] },
   { key: 'latencyP50', label: 'p50 latency', unit: 'ms', better: 'lower', about: 'median latency of successful requests', aliases: ['p50 latency', 'latency p50', 'median latency'] },

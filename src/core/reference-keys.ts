@@ -21,7 +21,6 @@ export const CATALOGUE_KEYS: readonly string[] = [
   'totalTimeMs',
   'ok',
   'rateLimited',
-  'rateLimitedShare',
   'quotaViolations',
   'rateLimitedRequests',
   'rateLimitedTokens',

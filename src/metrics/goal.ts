@@ -43,6 +43,8 @@ const VALUES: Record<string, (m: VariantMetrics) => number | null> = {
   rateLimited: (m) => share(m.attemptOutcomes.rateLimited, m.attempts),
   quotaViolations: (m) => m.quotaViolations ?? null,
   gaveUp: (m) => m.outcomes.gaveUp,
+  // Results from before the outcome existed had none.
+  tooLarge: (m) => m.outcomes.tooLarge ?? 0,
   latencyMean: (m) => m.latencyMs.mean,
   latencyP50: (m) => m.latencyMs.p50,
   latencyP90: (m) => m.latencyMs.p90,
@@ -127,6 +129,18 @@ export function describeFailure(f: FailedConstraint): string {
   const goal = describeConstraint(f.constraint).slice(label.length + 1);
   if (f.actual === null || f.by === null) return `${label} not measured (goal ${goal})`;
   return `${label} ${formatGoalValue(f.constraint.metric, f.actual, true)} (goal ${goal}, off by ${formatGoalGap(f.constraint.metric, f.by)})`;
+}
+
+/**
+ * A miss where the goal is stated nearby: "p99 latency 2.5s (off by 500ms)"; against a bound of 0
+ * the value is the miss: "429s 30.1%"; "p99 TTFT not measured".
+ */
+export function describeMiss(f: FailedConstraint): string {
+  const label = goalMetric(f.constraint.metric)?.label ?? f.constraint.metric;
+  if (f.actual === null || f.by === null) return `${label} not measured`;
+  const value = `${label} ${formatGoalValue(f.constraint.metric, f.actual, true)}`;
+  const zero = f.constraint.value === 0 && (f.constraint.op === '=' || f.constraint.op === '<=');
+  return zero ? value : `${value} (off by ${formatGoalGap(f.constraint.metric, f.by)})`;
 }
 
 /** "met" or "not met: 429s 30.1% (goal = 0%, off by 30.1 pp); …". */

@@ -1,6 +1,6 @@
 import type { Results, RunResult, VariantMetrics, VariantResult } from '../metrics/results.js';
 import {
-  DEFAULT_GOAL, checkGoal, describeFailure, describeGoal, goalMetric, goalValue, shortfall, type Goal, type GoalCheck,
+  DEFAULT_GOAL, checkGoal, describeMiss, describeGoal, goalMetric, goalValue, shortfall, type Goal, type GoalCheck,
 } from '../metrics/goal.js';
 import { direction, type MetricRow, rowsOf } from './catalogue.js';
 import { type AxisKind, axisKind, axisValue } from './axis.js';
@@ -123,7 +123,7 @@ export interface RunAnswer {
   runnerUp: VariantResult | null;
   /** The winner's goal check (null without a winner). */
   check: GoalCheck | null;
-  /** "+12.5 pp success rate over x", "+47.3% goodput over x", "meets the goal; x does not (…)", "no option meets the goal; closest …". */
+  /** "+12.5 pp success rate over x", "+47.3% goodput over x", "meets the goal; x misses 429s 12%", "no option meets the goal; the closest misses …". */
   margin: string;
   /** Variants compared but not picked. */
   conditions: VariantResult[];
@@ -174,9 +174,9 @@ export function runAnswer(run: RunResult, goal: Goal = DEFAULT_GOAL): RunAnswer 
   if (w && !(w.v.metrics.ok > 0)) return { ...base, winner: null, runnerUp: null, check: null, margin: 'no option got a request through' };
   if (!w) return { ...base, winner: null, runnerUp: null, check: null, margin: 'no option: every variant is a condition' };
   let margin: string;
-  if (!w.check.met) margin = `${r ? 'no option meets the goal; the closest misses' : 'the only option; it misses'} ${w.check.failed.map(describeFailure).join('; ')}`;
+  if (!w.check.met) margin = `${r ? 'no option meets the goal; the closest misses' : 'the only option; it misses'} ${w.check.failed.map(describeMiss).join(', ')}`;
   else if (!r) margin = 'the only option';
-  else if (!r.check.met) margin = `meets the goal; ${r.v.name} does not (${r.check.failed.map(describeFailure).join('; ')})`;
+  else if (!r.check.met) margin = `meets the goal; ${r.v.name} misses ${r.check.failed.map(describeMiss).join(', ')}`;
   else margin = marginOver(goal, w, r);
   return { ...base, winner: w.v, runnerUp: r?.v ?? null, check: w.check, margin };
 }

@@ -1,6 +1,5 @@
 import type { OutcomeCounts, RunResult, VariantMetrics, VariantResult } from '../metrics/results.js';
 import { adaptiveRows } from './adaptive.js';
-import { goalValue } from '../metrics/goal.js';
 
 /**
  * The rows of a comparison table. `key` is also the name a scenario's `reference:` uses, in the
@@ -72,8 +71,6 @@ export const METRICS: readonly MetricRow[] = [
   // One row per way a request or an attempt can end: a failure mode that happened always shows.
   row('ok', 'ok', 'requests', (m) => m.ok, 1, 0, 'higher', { always: true, absolute: 'count' }),
   row('rateLimited', '429 responses', 'attempts', attempts('rateLimited'), 1, 0, 'none'),
-  // The goal's view of 429s: their share of the attempts (goal metric rateLimited).
-  row('rateLimitedShare', '429s of attempts', '%', (m) => (m.attemptOutcomes.rateLimited > 0 ? goalValue('rateLimited', m) : 0), 100, 1, 'none'),
   // Admissions beyond a key's own configured limit in some window (metrics/quota.ts).
   row('quotaViolations', 'quota violations', 'admissions', (m) => m.quotaViolations ?? null, 1, 0, 'none'),
   // The providers' 429s by the quota that gave them (a throttle fault's 429s are in none).

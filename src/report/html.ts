@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results } from '../metrics/results.js';
 import { projectRoot } from '../core/paths.js';
+import { describeGoal, goalMetric } from '../metrics/goal.js';
 import { bestBy, checkFigures, goalOf, comparable, describeCheck, type FigureCheck, publishedSummary, SERVING_BY, servingAnswer, tally, TOLERANCE_TEXT } from './answer.js';
 import { chartSize, palette, publishedChart, runCharts, runsChart } from './charts.js';
 import { redact } from './redact.js';
@@ -119,7 +120,7 @@ function answerHtml(results: Results, chart: (spec: TopLevelSpec) => string): st
   const serving = servingAnswer(results) !== null;
   const lead = serving
     ? `<p class="lead">One server, one option: the answer is where to run it. Main metric: <strong>${escapeHtml(SERVING_BY)}</strong>.</p>`
-    : `<p class="lead">Ranked by <strong>${escapeHtml(bestBy(goalOf(results)))}</strong> — of the options that meet it, those completing about the most requests (within 1 percentage point), then the highest ${escapeHtml(goalOf(results).maximise)}; an option with as many successes and fewer 429s or quota violations always ranks above. Each run's table says which options meet the goal and, for the others, which constraint failed by how much.${
+    : `<p class="lead">Ranked by the goal, <strong>${escapeHtml(describeGoal(goalOf(results)))}</strong>: options that meet it first (about the most requests done, then the most ${escapeHtml(goalMetric(goalOf(results).maximise)?.label ?? '')}), then the closest.${
         conditions.length ? ` Conditions, compared but never picked: ${conditions.map((c) => `<em>${escapeHtml(c)}</em>`).join(', ')}.` : ''
       }</p>`;
   const hasPicks = serving || results.runs.some((r) => r.variants.length > 1);

@@ -2,7 +2,7 @@ import type { Results, RunResult } from '../metrics/results.js';
 import {
   bestBy, bestVariant, checkFigures, comparable, describeCheck, goalOf, pointList, publishedSummary, runAnswer, SERVING_BY, servingAnswer, type ServingPoint,
 } from './answer.js';
-import { checkGoal, describeFailure, describeGoal, goalMetric, goalValue, type Goal } from '../metrics/goal.js';
+import { checkGoal, describeGoal, describeMiss, goalMetric, goalValue, type Goal } from '../metrics/goal.js';
 import { change, isAbsolute, type MetricRow, rowsOf } from './catalogue.js';
 
 /** One table: header and rows of cells, rendered as text, markdown or HTML. */
@@ -96,21 +96,18 @@ export function comparison(results: Results, run: RunResult): Table {
   }
   const goal = goalOf(results);
   const checks = run.variants.map((v) => checkGoal(goal, v.metrics));
-  rows.push([
-    'meets the goal (yes / no: constraints missed)',
-    ...run.variants.flatMap((v, i) => [checks[i]!.met ? 'yes' : `no: ${checks[i]!.failed.length}`, ...(withRef.has(v.name) ? ['–'] : [])]),
-    ...(compact ? [] : others.flatMap((v) => ['–', ...(withRef.has(v.name) && withRef.has(base.name) ? ['–'] : [])])),
-  ]);
   const remarks: string[] = [];
   if (!published && results.reference[run.name]) {
     remarks.push(`published figures left out: they describe the scenario as written, and this run changed it (${results.changed!.join(' ')})`);
   }
   if (zero.length) remarks.push(`left out, zero in every variant: ${zero.join(', ')}`);
   if (absent.length) remarks.push(`left out, not measured in any variant: ${absent.join(', ')}`);
-  remarks.push(`goal: ${describeGoal(goal)}`);
-  run.variants.forEach((v, i) => {
-    if (!checks[i]!.met) remarks.push(`  ${v.name}: not met — ${checks[i]!.failed.map(describeFailure).join('; ')}`);
-  });
+  // One line, whatever the number of options (the goal itself heads the answer): which met it, and
+  // what each of the others missed, by how much.
+  const met = run.variants.filter((_, i) => checks[i]!.met).map((v) => v.name);
+  const missed = run.variants.flatMap((v, i) => (checks[i]!.met ? [] : [`${v.name}: ${checks[i]!.failed.map(describeMiss).join(', ')}`]));
+  if (!missed.length) remarks.push('every variant meets the goal');
+  else remarks.push(`${met.length ? `goal met by ${met.join(', ')}; not` : 'goal not'} met by ${missed.join('; ')}`);
   const title = compact ? `${run.name} — (brackets: change vs ${base.name})` : run.name;
   return { title, header, rows, notes, remarks };
 }
@@ -240,7 +237,7 @@ export function answerTable(results: Results): Table | null {
   });
   return {
     title: `The answer: the best option of each run, by ${bestBy(goal)}`,
-    header: ['run', 'best', 'meets the goal', objectiveTitle(goal), '429s (% of attempts)', 'success rate (%)', 'by how much'],
+    header: ['run', 'best', 'meets the goal', objectiveTitle(goal), '429s (%)', 'success rate (%)', 'by how much'],
     rows,
     notes: [],
     remarks,
