@@ -10,7 +10,7 @@ import { defaultJobs } from './study/pool.js';
 import { RealModeError } from './modes/errors.js';
 import { formatTotals, MAX_KEYS, serve, type Serving } from './providers/server.js';
 import { RESET_ENV, resetTokenProblem } from './providers/reset.js';
-import { markdownReport, tablesOf, toMarkdown, toText } from './report/table.js';
+import { markdownReport, tablesOf, toMarkdown, toText, type Table, wrapText } from './report/table.js';
 import type { Results } from './metrics/results.js';
 import type { Plan } from './scenario/types.js';
 import { checkOut, jsonChunks, openInBrowser, packageVersion, PathError, printErr, printOut, quietOnClosedPipes, reportDir, writeAll } from './core/output.js';
@@ -19,9 +19,11 @@ import { distance } from './scenario/errors.js';
 import { htmlReport } from './report/html.js';
 import { writeIndex } from './report/index-page.js';
 import { loadScenario } from './scenario/load.js';
+import { GoalError, parseGoal, type Goal } from './metrics/goal.js';
 import { ScenarioError } from './scenario/errors.js';
 import { scenarioJsonSchema } from './scenario/schema.js';
 import { parseDuration } from './core/units.js';
+import { MAX_SEARCH_SEEDS } from './core/limits.js';
 
 /** A mistake of the user's (bad flag, bad file): one line, exit 2, no stack. `hint`: add the --help line (a command line yargs could not parse). */
 class UsageError extends Error {
@@ -34,6 +36,16 @@ class UsageError extends Error {
 }
 
 const shown = (f: string): string => relative(process.cwd(), f) || f;
+
+/**
+ * Columns stdout's tables may take: the terminal's width; when stdout is not a terminal, `COLUMNS`
+ * (a whole number from 40 to 10,000, as shells export it), else 80.
+ */
+function terminalWidth(): number {
+  if (process.stdout.columns) return process.stdout.columns;
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env >= 40 && env <= 10_000 ? env : 80;
+}
 
 const isFolder = (f: string): boolean => existsSync(f) && statSync(f).isDirectory();
 
@@ -63,6 +75,7 @@ const runOptions = {
   'max-duration': { type: 'number', default: 600, describe: 'real mode: end each variant after this many wall seconds (marked truncated; the next still runs)' },
   cooldown: { type: 'string', describe: "real mode: wait between variants (0 = none; default: reset a gatesim serve, else wait for the providers' windows)" },
   full: { type: 'boolean', default: false, describe: "large sweeps: write every point's series and latency CDF (results.json is compact otherwise)" },
+  goal: { type: 'string', describe: 'what the verdict ranks by, instead of the file\'s goal: "maximise goodput subject to 429s = 0, p99 ttft <= 2s" (docs/goals.md)' },
 } as const satisfies Record<string, Options>;
 
 type RunArgs = ArgumentsCamelCase<InferredOptionTypes<typeof runOptions>> & { file: string };
@@ -92,8 +105,10 @@ function writeResults(argv: RunArgs, results: Results, started: number, index = 
   const written = writeAll(dir, { 'results.json': json, 'results.md': md, 'index.html': html, 'summary.json': summaryOf(results) });
   if (argv.format === 'json') for (const chunk of json) printOut(chunk);
   else if (argv.format !== 'none') {
-    const render = argv.format === 'markdown' ? toMarkdown : toText;
-    const notes = results.notes?.length ? `\n\n${results.notes.map((n) => `note: ${n.trim()}`).join('\n')}` : '';
+    const render = argv.format === 'markdown' ? toMarkdown : (t: Table) => toText(t, terminalWidth());
+    // Notes wrap like the tables (markdown keeps each on one line).
+    const note = (n: string): string => (argv.format === 'markdown' ? `note: ${n.trim()}` : wrapText(`note: ${n.trim().replace(/\s+/g, ' ')}`, terminalWidth()).join('\n'));
+    const notes = results.notes?.length ? `\n\n${results.notes.map(note).join('\n')}` : '';
     printOut(tablesOf(results).map(render).join('\n\n') + notes + '\n');
   }
   if (!argv.quiet) {
@@ -126,8 +141,19 @@ function checkScenarioPath(file: string): void {
 }
 
 /** The plan with only the variants named by --only (all when none is named). */
-function loadFile(file: string, argv: Pick<RunArgs, 'seed' | 'set'>): Plan {
-  return loadScenario(file, { seed: argv.seed, sets: argv.set ?? [] });
+function loadFile(file: string, argv: Pick<RunArgs, 'seed' | 'set' | 'goal'>): Plan {
+  const plan = loadScenario(file, { seed: argv.seed, sets: argv.set ?? [] });
+  return argv.goal === undefined ? plan : { ...plan, goal: goalFlag(argv.goal) };
+}
+
+/** `--goal TEXT` → the goal, or one line saying what is wrong with it. */
+function goalFlag(text: string): Goal {
+  try {
+    return parseGoal(text);
+  } catch (e) {
+    if (e instanceof GoalError) throw new UsageError(`--${e.message}`);
+    throw e;
+  }
 }
 
 /** The plan with only the variants named by --only (all when none is named). */
@@ -438,6 +464,119 @@ function checkScale(scale: number): void {
   if (!(scale > 0) || !Number.isFinite(scale)) throw new UsageError(`--time-scale: expected a positive number, got ${String(scale)}`);
 }
 
+/** The options of `gatesim search`. */
+const searchOptions = {
+  vary: { type: 'string', demandOption: true, describe: 'the field and its range: FIELD=LOW..HIGH, a rate with its unit (workload.arrivals.rate=0.5/s..20/s) or a count (keys.count=1..16)' },
+  goal: { type: 'string', describe: "what must hold: \"maximise goodput subject to 429s = 0, p99 key wait <= 1s\" (default: the file's goal:, else no 429s and no quota violations)" },
+  seeds: { type: 'number', default: 3, describe: `replications per probe: the scenario seed, then the next ones; a probe holds only if it holds in all (1–${MAX_SEARCH_SEEDS})` },
+  step: { type: 'number', describe: 'precision of the answer, in the field\'s unit (rates per second; default: 1 for counts, about a hundredth of the range for rates)' },
+  smallest: { type: 'boolean', default: false, describe: 'the smallest value for which the goal holds (fewest keys), instead of the largest (most arrivals)' },
+  largest: { type: 'boolean', default: false, describe: 'the largest value for which the goal holds (the default)' },
+  seed: { type: 'number', describe: 'override the scenario seed (the first of the replications)' },
+  set: { type: 'string', array: true, describe: 'override a field before the search: --set keys.count=8 (repeatable)' },
+  only: { type: 'string', array: true, describe: 'search only these variants (repeatable)' },
+  format: { choices: ['table', 'markdown', 'json', 'none'] as const, default: 'table' as const, describe: 'what to print on stdout' },
+  out: { type: 'string', default: 'reports', describe: 'reports folder (the search goes to OUT/<scenario>-search/)' },
+  jobs: { type: 'number', describe: 'worker threads (default: one per core when a probe simulates 100k requests or more; 1 = none)' },
+  quiet: { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' },
+  open: { type: 'boolean', default: false, describe: 'open the page in the system browser' },
+} as const satisfies Record<string, Options>;
+
+type SearchArgs = ArgumentsCamelCase<InferredOptionTypes<typeof searchOptions>> & { file: string };
+
+/** Below this many requests simulated per probe (every variant and seed), one thread is as fast. */
+const SEARCH_THREADS_WORTH = 100_000;
+
+const SEARCH_EXAMPLES = `Examples:
+  npm run sim -- search scenarios/capacity.yaml \\
+      --vary workload.arrivals.rate=0.1/s..4/s
+      the most requests per second each key limiter carries with no 429s
+  npm run sim -- search scenarios/capacity.yaml --smallest \\
+      --vary keys.count=1..16 --set workload.arrivals.rate=2/s
+      the fewest keys that carry 2 requests per second
+  npm run sim -- search FILE --vary workload.concurrency=1..64 \\
+      --goal "maximise throughput subject to p99 latency <= 2s"
+      the most workers with p99 latency within 2 s`;
+
+/**
+ * `gatesim search FILE --vary FIELD=LOW..HIGH`: for each variant, the largest (or smallest) value
+ * of the field for which the goal holds, by bisection, every probe replicated over seeds. Writes
+ * OUT/<scenario>-search/ (search.json, search.md, index.html) and prints the answer first.
+ */
+async function searchFile(argv: SearchArgs): Promise<void> {
+  const { judgeBy, parseVary, runSearch, SearchError, searchProblem } = await import('./study/search-run.js');
+  const { describeGoal, DEFAULT_GOAL, GoalError, goalMetric, parseGoal } = await import('./metrics/goal.js');
+  const { searchHtml, searchMarkdown, searchTables } = await import('./report/search-page.js');
+  if (argv.smallest && argv.largest) throw new UsageError('--smallest and --largest: expected one of them');
+  if (!Number.isInteger(argv.seeds) || argv.seeds < 1 || argv.seeds > MAX_SEARCH_SEEDS) throw new UsageError(`--seeds: expected an integer from 1 to ${MAX_SEARCH_SEEDS}, got ${String(argv.seeds)}`);
+  if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0)) throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);
+  if (argv.step !== undefined && !(argv.step > 0 && Number.isFinite(argv.step))) throw new UsageError(`--step: expected a positive number, got ${String(argv.step)}`);
+  if (argv.jobs !== undefined && (!Number.isInteger(argv.jobs) || argv.jobs < 1)) throw new UsageError(`--jobs: expected a positive integer, got ${String(argv.jobs)}`);
+  const vary = parseVary(Array.isArray(argv.vary) ? String(argv.vary.at(-1)) : argv.vary);
+  if (typeof vary === 'string') throw new UsageError(`--vary: ${vary}`);
+  const base = loadFile(argv.file, argv);
+  const problem = searchProblem(base, vary.field, argv.only ?? []);
+  if (problem) throw new UsageError(problem);
+  let goal = base.goal ?? DEFAULT_GOAL;
+  if (argv.goal !== undefined) {
+    try {
+      goal = parseGoal(Array.isArray(argv.goal) ? String(argv.goal.at(-1)) : argv.goal);
+    } catch (e) {
+      if (e instanceof GoalError) throw new UsageError(`--goal: ${e.message}`);
+      throw e;
+    }
+  }
+  const metric = goalMetric(goal.maximise)!;
+  const unit = { perS: goal.maximise === 'tokensPerS' ? 'tokens/s' : 'requests/s', fraction: 'fraction', ms: 'ms', count: 'count' }[metric.unit];
+  const variants = base.runs[0]!.variants.filter((v) => !argv.only?.length || argv.only.includes(v.name));
+  const perProbe = variants.reduce((n, v) => n + v.scenario.workload.requests * v.scenario.retry.attempts, 0) * argv.seeds;
+  const jobs = argv.jobs ?? (perProbe >= SEARCH_THREADS_WORTH ? Math.min(defaultJobs(), variants.length * argv.seeds) : 1);
+  const started = performance.now();
+  const width = Math.max(...variants.map((v) => v.name.length));
+  if (!argv.quiet) printErr(`search: ${argv.smallest ? 'smallest' : 'largest'} ${vary.field} in ${vary.low}..${vary.high}${vary.rate ? ' (per second)' : ''} where the goal holds: ${describeGoal(goal)}; ${argv.seeds} seed${argv.seeds === 1 ? '' : 's'} a probe, ${jobs} thread${jobs === 1 ? '' : 's'}\n`);
+  let results;
+  try {
+    results = await runSearch({
+      file: argv.file,
+      sets: argv.set ?? [],
+      seed: argv.seed,
+      vary,
+      step: argv.step,
+      want: argv.smallest ? 'smallest' : 'largest',
+      seeds: argv.seeds,
+      judge: judgeBy(goal),
+      goal: { text: describeGoal(goal), metric: metric.label, unit },
+      only: argv.only,
+      jobs,
+      progress: argv.quiet
+        ? undefined
+        : (variant, value, heldIn, of, mean) =>
+            printErr(`  ${variant.padEnd(width)}  ${value.padStart(10)}  ${heldIn === of ? 'held' : 'failed'} in ${heldIn === of ? of : of - heldIn} of ${of}${mean === null ? '' : `  ${metric.label} ${Number(mean.toPrecision(4))}`}\n`),
+    });
+  } catch (e) {
+    if (e instanceof SearchError) throw new UsageError(e.message);
+    throw e;
+  }
+  const dir = `${reportDir(argv.out, argv.file)}-search`;
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  // The reports index reads this: one run per variant searched, its probes named in the title.
+  const probes = results.variants.reduce((n, v) => n + v.probes.length, 0);
+  const summary = { schema: 'gatesim.summary/v1', scenario: `${results.scenario}: search over ${vary.field} (${probes} probes × ${results.seeds.length} seeds)`, description: results.description, mode: 'sim', seed: results.seed, runs: 1, variants: results.variants.length };
+  const written = writeAll(dir, {
+    'search.json': json,
+    'search.md': searchMarkdown(results, toMarkdown),
+    'index.html': searchHtml(results, { generatedAt: new Date(), version: packageVersion() }),
+    'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
+  });
+  if (argv.format === 'json') printOut(json);
+  else if (argv.format !== 'none') {
+    const render = argv.format === 'markdown' ? toMarkdown : (t: Table) => toText(t, terminalWidth());
+    printOut(`${searchTables(results).map(render).join('\n\n')}\n`);
+  }
+  if (!argv.quiet) printErr(`wrote ${written.filter((f) => !f.endsWith('summary.json')).map((f) => relative(process.cwd(), f)).join(', ')} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+  finishPage(join(dir, 'index.html'), argv.out, argv.quiet, argv.open);
+}
+
 /** The examples of --help, as the README types them; no line over 80 columns. */
 const EXAMPLES = `Examples:
   npm run sim -- scenarios/high-concurrency.yaml
@@ -448,6 +587,9 @@ const EXAMPLES = `Examples:
       every scenario in the folder, then reports/index.html
   npm run sim -- report reports/high-concurrency/results.json
       redraw that report's page from its results
+  npm run sim -- search scenarios/capacity.yaml \\
+      --vary workload.arrivals.rate=0.1/s..4/s
+      the most requests per second with no 429s, for each limiter
   npm run sim -- schema > scenarios/scenario.schema.json
       write the JSON Schema of scenario files
   npm run serve -- scenarios/serve-check.yaml --time-scale 0.01
@@ -473,6 +615,21 @@ export async function main(args: string[]): Promise<void> {
           .option('open', { type: 'boolean', default: false, describe: 'open the page in the system browser' })
           .option('quiet', { type: 'boolean', default: false, alias: 'q', describe: 'print nothing on stderr' }),
       async (argv) => regenerate(argv),
+    )
+    .command(
+      'search <file>',
+      'the largest (or smallest) value of one field for which the goal holds, for each variant, by bisection over seeds',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file (no sweep:)' })
+          .options(searchOptions)
+          .epilogue(SEARCH_EXAMPLES),
+      async (argv) => {
+        checkScenarioPath(argv.file);
+        if (isFolder(argv.file)) throw new UsageError(`${argv.file}: search takes one scenario file, not a folder`);
+        checkOut(argv.out);
+        await searchFile(argv);
+      },
     )
     .command(
       'serve <file>',
@@ -504,6 +661,7 @@ export async function main(args: string[]): Promise<void> {
           throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);
         }
         checkScale(argv.timeScale);
+        if (argv.goal !== undefined) goalFlag(argv.goal);
         checkRealFlags(argv);
         checkScenarioPath(argv.file);
         checkOut(argv.out);

@@ -1,6 +1,7 @@
 import type { Results, RunResult, VariantResult } from './metrics/results.js';
 import type { Cooldown, RealOptions } from './modes/real.js';
 import { redact } from './report/redact.js';
+import { DEFAULT_GOAL, checkGoal, describeGoal, type Goal } from './metrics/goal.js';
 import type { Plan, PlanVariant, Scenario } from './scenario/types.js';
 import { runTasks } from './study/pool.js';
 import { simulate, type SimStats } from './modes/simulate.js';
@@ -14,10 +15,16 @@ function entry(result: VariantResult, v: PlanVariant): VariantResult {
   return v.oracle ? { ...marked, oracle: true } : marked;
 }
 
-/** A run's entry in results: its name, its sweep point, its variants (each with its throughput as a share of the oracle's, when one is marked). */
-function runEntry(run: Plan['runs'][number], variants: VariantResult[]): RunResult {
-  return { name: run.name, ...(run.point ? { point: run.point } : {}), variants: withOracleShare(variants) };
+/**
+ * A run's entry in results: its name, its sweep point, its variants (each with its throughput as a
+ * share of the oracle's, when one is marked, and whether it met the goal).
+ */
+function runEntry(run: Plan['runs'][number], variants: VariantResult[], goal: Goal): RunResult {
+  return { name: run.name, ...(run.point ? { point: run.point } : {}), variants: withOracleShare(variants).map((v) => ({ ...v, goal: checkGoal(goal, v.metrics) })) };
 }
+
+/** The goal a plan's verdict ranks by: its own, else the default. */
+export const goalOf = (plan: Plan): Goal => plan.goal ?? DEFAULT_GOAL;
 
 /** Every variant but the oracle gets metrics.oracleShare: its throughput ÷ the oracle's (null when the oracle got none through). */
 function withOracleShare(variants: VariantResult[]): VariantResult[] {
@@ -34,7 +41,7 @@ function withOracleShare(variants: VariantResult[]): VariantResult[] {
 
 /** The runs of the plan, each variant's result given by `variant(runIndex, variantIndex)`. */
 function runsOf(plan: Plan, variant: (r: number, v: number) => VariantResult): RunResult[] {
-  return plan.runs.map((run, r) => runEntry(run, run.variants.map((v, i) => entry(variant(r, i), v))));
+  return plan.runs.map((run, r) => runEntry(run, run.variants.map((v, i) => entry(variant(r, i), v)), goalOf(plan)));
 }
 
 /** The parts of results.json every mode shares; `mode` and its own fields come from the caller. */
@@ -63,12 +70,13 @@ function simResults(plan: Plan, runs: RunResult[]): Results {
   return resultsOf(plan, runs, { mode: 'sim' });
 }
 
-/** A sweep's fields, notes and marks: present only when the scenario has them. */
-function studyFields(plan: Plan): Pick<Results, 'sweep' | 'notes' | 'marks'> {
+/** A sweep's fields, notes and marks (present only when the scenario has them), and the goal. */
+function studyFields(plan: Plan): Pick<Results, 'sweep' | 'notes' | 'marks' | 'goal'> {
   return {
     ...(plan.sweep ? { sweep: plan.sweep } : {}),
     ...(plan.notes ? { notes: plan.notes } : {}),
     ...(plan.marks ? { marks: plan.marks } : {}),
+    goal: { text: describeGoal(goalOf(plan)), ...goalOf(plan) },
   };
 }
 
@@ -184,7 +192,7 @@ export async function runPlanReal(plan: Plan, opts: RealOptions, progress?: (run
       previous = v.scenario;
       if (partial) break;
     }
-    if (variants.length > 0) runs.push(runEntry(run, variants));
+    if (variants.length > 0) runs.push(runEntry(run, variants, goalOf(plan)));
     if (partial) break;
   }
   return {

@@ -83,8 +83,8 @@ describe('the page answers first', () => {
     expect(answer).toBeLessThan(at(html, '<section class="notes" id="notes">'));
     expect(at(html, '<section class="notes" id="notes">')).toBeLessThan(at(html, '<section class="run" id="run-1">'));
     const section = html.slice(answer, html.indexOf('</section>', answer));
-    has(section, 'Main metric: <strong>success rate (within 1 pp counts as equal), then throughput</strong>');
-    has(section, '<th scope="row">small</th><td class="num">fast</td><td class="num">2.00</td><td class="num">100.0</td><td class="num">+25.0 pp success rate over slow</td>');
+    has(section, 'Ranked by the goal, <strong>maximise goodput subject to 429s = 0%, quota violations = 0</strong>: options that meet it first (about the most requests done, then the most goodput), then the closest.');
+    has(section, '<th scope="row">small</th><td class="num">fast</td><td class="num">yes</td><td class="num">2.00</td><td class="num">0.0</td><td class="num">100.0</td><td class="num">meets the goal; slow misses 429s 25%</td>');
     has(section, '<strong>Published figures: 2 of 4 reproduced</strong>, <strong class="bad">1 contradicted</strong>, 1 off by more than the tolerance');
     has(section, '<li>mean latency, fast: published 0.700 s, simulated 0.800 s; against slow it goes the other way</li>');
     has(section, '<summary>Off by more than the tolerance (1)</summary>');
@@ -282,7 +282,7 @@ describe('a serving sweep page', () => {
     const html = htmlReport(serving(), facts);
     has(html, 'One server, one option: the answer is where to run it.');
     has(html, '<th scope="row">run here</th><td class="num">100</td>');
-    lacks(html, 'Main metric: <strong>success rate');
+    lacks(html, 'Ranked by the goal');
     // No section per point, even the one with published figures: the sweep chart and the folded tables carry them.
     lacks(html, 'id="run-3"');
     has(html, "Every point's full table (5)");
@@ -292,7 +292,7 @@ describe('a serving sweep page', () => {
     const r = serving();
     for (const x of r.runs) x.variants.push(variant('other', { ok: 2 }));
     const html = htmlReport(r, facts);
-    has(html, 'Main metric: <strong>success rate');
+    has(html, 'Ranked by the goal');
     has(html, 'id="run-3"');
   });
 });

@@ -44,7 +44,7 @@ describe('tables never hide what matters', () => {
     expect(row(t, '5xx responses (attempts)')!.slice(1, 3)).toEqual(['40', '40']);
     expect(labels(t)[0]).toBe('success rate (%)');
     // Nothing got through: the answer names no best option.
-    expect(answerTable(single(r))!.rows).toEqual([['all fail', '–', '–', '–', 'no option got a request through']]);
+    expect(answerTable(single(r))!.rows).toEqual([['all fail', '–', '–', '–', '–', '–', 'no option got a request through']]);
   });
 
   it('against a dead port: every outcome that happened has its row, beside success rate, throughput and total time', () => {
@@ -61,8 +61,9 @@ describe('tables never hide what matters', () => {
     const r = run('dead port', [failing('only', 'connectFailed', 40)]);
     const t = comparison(single(r), r);
     expect(t.remarks).toEqual([
-      'left out, zero in every variant: 429 responses, 5xx responses, timeouts, no healthy provider, gave up waiting for a key, mean key wait, clients created, clients reused, connections opened',
+      'left out, zero in every variant: 429 responses, quota violations, 5xx responses, timeouts, no healthy provider, gave up waiting for a key, mean key wait, clients created, clients reused, connections opened',
       'left out, not measured in any variant: requests sent, success rate of sent, mean latency, p50 latency, p99 latency, min latency, max latency, client reuse rate, key checks, key checks finding none, key wake-ups, entries per key (peak)',
+      'every variant meets the goal',
     ]);
     // The text and markdown tables carry the same lines.
     expect(toText(t)).toContain('\nleft out, zero in every variant: 429 responses');
@@ -115,7 +116,7 @@ describe('tables never hide what matters', () => {
 });
 
 describe('the answer', () => {
-  it('the best option has the most requests succeeding (within 1 pp), then the highest throughput: failing fast does not win', () => {
+  it('of the options meeting the goal, the most requests succeeding (within 1 pp), then the highest goodput: failing fast does not win', () => {
     const steady = variant('steady', { ok: 60 });
     steady.metrics.successRate = 1;
     steady.metrics.throughputPerS = 0.3;
@@ -129,9 +130,11 @@ describe('the answer', () => {
     expect(ranked(r).map((v) => v.name)).toEqual(['near', 'steady', 'fails fast']);
     const a = runAnswer(r);
     expect(a.winner?.name).toBe('near');
-    expect(a.margin).toBe('+3.3% throughput over steady');
-    // The runner-up is behind on success rate: the margin says so.
-    expect(runAnswer(run('x', [steady, fast])).margin).toBe('+75.0 pp success rate over fails fast');
+    expect(a.margin).toBe('+3.3% goodput over steady');
+    // The runner-up drew 429s: it misses the default goal, and the margin says by how much.
+    expect(runAnswer(run('x', [steady, fast])).margin).toBe('meets the goal; fails fast misses 429s 75%');
+    // Under a goal without constraints the runner-up is behind on success rate: the margin says so.
+    expect(runAnswer(run('x', [steady, fast]), { maximise: 'throughput', constraints: [] }).margin).toBe('+75.0 pp success rate over fails fast');
   });
 
   it('a condition (such as "no rate limit") is compared but never the best, in the answer and in the sweep summary', () => {
@@ -144,17 +147,19 @@ describe('the answer', () => {
     const sweep = results({ runs: [{ ...r, point: { 'workload.concurrency': 20 } }], sweep: { fields: ['workload.concurrency'], dimensions: 1 }, baseline: 'multi-process', reference: {} });
     const t = sweepTable(sweep);
     expect(t.rows[0]![t.header.indexOf('best')]).toBe('multi-process');
-    expect(t.header).toContain('no rate limit [condition] (req/s)');
-    expect(t.remarks).toEqual(['never the best (conditions, not options): no rate limit']);
+    expect(t.header).toContain('no rate limit [condition]: goodput (req/s)');
+    expect(t.header).toContain('no rate limit [condition]: 429s (%)');
+    expect(t.remarks).toEqual(['✓ meets the goal, ✗ does not; goal: maximise goodput subject to 429s = 0%, quota violations = 0', 'never the best (conditions, not options): no rate limit']);
   });
 
   it('comes first: per run the best option, its figures and its margin; then how many published figures it reproduces', () => {
     const r = results();
     const [first, ...rest] = tablesOf(r);
-    expect(first!.title).toBe('The answer: the best option of each run, by success rate (within 1 pp counts as equal), then throughput');
+    expect(first!.title).toBe('The answer: the best option of each run, by the goal (maximise goodput subject to 429s = 0%, quota violations = 0): options that meet it first, then the closest');
+    expect(first!.header).toEqual(['run', 'best', 'meets the goal', 'goodput (req/s)', '429s (%)', 'success rate (%)', 'by how much']);
     expect(first!.rows).toEqual([
-      ['small', 'fast', '2.00', '100.0', '+25.0 pp success rate over slow'],
-      ['large', 'fast', '4.00', '100.0', '+37.5 pp success rate over slow'],
+      ['small', 'fast', 'yes', '2.00', '0.0', '100.0', 'meets the goal; slow misses 429s 25%'],
+      ['large', 'fast', 'yes', '4.00', '0.0', '100.0', 'meets the goal; slow misses 429s 37.5%'],
     ]);
     expect(rest.map((t) => t.title)).toEqual(['small', 'large']);
     // fast's 0.8 s against a published 0.7 s is off by more than 10%, and faster than slow where
@@ -197,8 +202,8 @@ describe('the answer', () => {
     });
     const r = results({ runs: [point(1, 'a'), point(2, 'a'), point(3, 'b'), point(4, 'a'), point(5, 'a')], sweep: { fields: ['workload.concurrency'], dimensions: 1 }, baseline: 'a', reference: {} });
     expect(answerTable(r)!.rows).toEqual([
-      ['a', '4 of 5', 'workload.concurrency = 1–2, 4–5'],
-      ['b', '1 of 5', 'workload.concurrency = 3'],
+      ['a', '4 of 5', '4 of 4', 'workload.concurrency = 1–2, 4–5'],
+      ['b', '1 of 5', '1 of 1', 'workload.concurrency = 3'],
     ]);
   });
 });
@@ -308,6 +313,6 @@ describe('a serving sweep', () => {
   it("the sweep's summary gives each variant's output tokens/s beside its requests/s", () => {
     const t = sweepTable(serving([[1, 50, 400], [10, 400, 500]]));
     expect(t.header).toContain('default (output tokens/s)');
-    expect(t.rows.map((r) => r[2])).toEqual(['50.0', '400.0']);
+    expect(t.rows.map((r) => r[t.header.indexOf('default (output tokens/s)')])).toEqual(['50.0', '400.0']);
   });
 });

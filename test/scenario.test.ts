@@ -48,7 +48,9 @@ describe('units', () => {
     expect(rate.parse('10/s')).toEqual({ count: 10, windowMs: 1000 });
     expect(rate.parse('100/h')).toEqual({ count: 100, windowMs: 3_600_000 });
     expect(rate.parse('5/10s')).toEqual({ count: 5, windowMs: 10_000 });
-    for (const bad of ['1.5/s', '0/s', '3/0s', '3 per min', 3]) expect(rate.safeParse(bad).success).toBe(false);
+    // A bare number is per second (so --set takes `2` where a rate goes).
+    expect(rate.parse(3)).toEqual({ count: 3, windowMs: 1000 });
+    for (const bad of ['1.5/s', '0/s', '3/0s', '3 per min', 0, -3, 1.5]) expect(rate.safeParse(bad).success).toBe(false);
   });
 
   it('parses arrival rates to requests per ms, fractional counts allowed', () => {
@@ -495,10 +497,10 @@ describe('variants[].condition', () => {
     ]);
   });
 
-  it('marks parallel-workers’ "no rate limit" variant, in every point of its sweep', () => {
+  it('marks parallel-workers’ "no rate limit" and "serial" (which ignores the stated 3/min) variants, in every point of its sweep', () => {
     const plan = loadScenario(join(root, 'scenarios/parallel-workers.yaml'));
     for (const run of plan.runs) {
-      expect(run.variants.filter((v) => v.condition).map((v) => v.name)).toEqual(['no rate limit']);
+      expect(run.variants.filter((v) => v.condition).map((v) => v.name)).toEqual(['no rate limit', 'serial']);
     }
     const schema = scenarioJsonSchema() as { $defs: { variant: { properties: { condition: { description: string } } } } };
     expect(schema.$defs.variant.properties.condition.description).toMatch(/^This variant changes the world/);

@@ -105,10 +105,14 @@ describe('running a sweep', () => {
     expect(results.runs.map((r) => r.point)).toEqual([1, 2, 4, 8].map((c) => ({ 'workload.concurrency': c })));
     expect(results.runs[2]!.variants.map((v) => v.metrics.workers)).toEqual([4, 1]);
     const t = sweepTable(results);
-    expect(t.header).toEqual(['workload.concurrency', 'pooled (req/s)', 'serial (req/s)', 'best', 'best: success rate (%)', 'best: mean latency (s)']);
+    expect(t.header).toEqual([
+      'workload.concurrency', 'pooled: goodput (req/s)', 'pooled: 429s (%)', 'serial: goodput (req/s)', 'serial: 429s (%)',
+      'best', 'best: meets the goal', 'best: success rate (%)', 'best: mean latency (s)',
+    ]);
     expect(t.rows.map((r) => r[0])).toEqual(['1', '2', '4', '8']);
     // 2 keys × 30/min cap the pooled variant; at 1 worker both are equal and the first listed wins.
-    expect(t.rows.map((r) => r[3])).toEqual(['pooled', 'pooled', 'pooled', 'pooled']);
+    expect(t.rows.map((r) => r[5])).toEqual(['pooled', 'pooled', 'pooled', 'pooled']);
+    expect(t.rows.map((r) => r[6])).toEqual(['yes', 'yes', 'yes', 'yes']);
     expect(bestVariant(results.runs[0]!)?.name).toBe('pooled');
     // No reference: the answer and the summary alone.
     expect(tablesOf(results).map((x) => x.title)).toEqual([expect.stringMatching(/^The answer/), t.title]);

@@ -81,3 +81,13 @@ export const MAX_VALUES = 1_000_000;
 export const MAX_SIMULATIONS = 10_000;
 /** Simulations × values of the file: the checking work of loading it (~1 µs per value). */
 export const MAX_CHECKED_VALUES = 5_000_000;
+
+/** A goal's text (`goal:` or `--goal`): long enough for every metric twice, short enough to read in one line. */
+export const MAX_GOAL_TEXT = 1000;
+/** Constraints of one goal. */
+export const MAX_GOAL_CONSTRAINTS = 20;
+
+/** `gatesim search --seeds K`: simulations per probe. */
+export const MAX_SEARCH_SEEDS = 100;
+/** `gatesim search`: grid points between LOW and HIGH (LOW..HIGH ÷ step); bisection takes ~log2 of it probes (30 at most). */
+export const MAX_SEARCH_GRID = 1_000_000_000;

@@ -21,6 +21,7 @@ export const CATALOGUE_KEYS: readonly string[] = [
   'totalTimeMs',
   'ok',
   'rateLimited',
+  'quotaViolations',
   'rateLimitedRequests',
   'rateLimitedTokens',
   'rateLimitedConcurrent',
@@ -56,7 +57,7 @@ export const CATALOGUE_KEYS: readonly string[] = [
 
 /** Rows shown only in some runs (src/report/table.ts): balance, the parallel-workers rows, the health rows. */
 export const RUN_KEYS: readonly string[] = [
-  'imbalance', 'timePerTaskMs', 'theoreticalSpeedup', 'speedup', 'parallelEfficiency', 'failedRequests', 'healthChecks',
+  'goodputPerS', 'sloAttainment', 'imbalance', 'timePerTaskMs', 'theoreticalSpeedup', 'speedup', 'parallelEfficiency', 'failedRequests', 'healthChecks',
 ];
 
 /** Rows per provider, keyed `<prefix>.<provider name>`. */

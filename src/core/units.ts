@@ -57,8 +57,18 @@ export const duration = z
 export const timerInterval = (what: string) =>
   duration.refine((ms) => ms >= MIN_TIMER_MS, msg(`expected at least ${MIN_TIMER_MS}ms (${what})`));
 
-const RATE = 'expected a rate such as 3/min, 10/s or 5/10s';
-const rateText = z.string(msg(RATE)).regex(RATE_RE, msg(RATE));
+const RATE = 'expected a rate such as 3/min, 10/s, 5/10s or 2 (per second)';
+/**
+ * A rate as written: `3/min`, `10/s`, `5/10s`, or a bare positive number meaning per second (so
+ * `--set workload.arrivals.rate=2` reads as `2/s`). Output: the text form.
+ */
+const rateString = z.string(msg(RATE)).regex(RATE_RE, msg(RATE));
+/** A number as decimal digits (1e-7 → 0.0000001); beyond toFixed's reach it stays as it prints, and the regex refuses it. */
+const plain = (n: number): string => (/e-/.test(String(n)) ? n.toFixed(100).replace(/0+$/, '') : String(n));
+const rateText = z.union([
+  z.number(msg(RATE)).positive(msg(RATE)).transform((n) => `${plain(n)}/s`).pipe(rateString),
+  rateString,
+], msg(RATE));
 
 /** Why a limit is out of bounds, or undefined. */
 function limitProblem(r: Rate, maxCount = MAX_LIMIT_COUNT, what = 'requests'): string | undefined {
@@ -76,7 +86,7 @@ export const rate = rateText
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: s });
   })
   .transform((s) => parseRate(s)!)
-  .meta({ id: 'rate', description: `A whole count per window, such as 3/min, 10/s or 5/10s (count at most ${MAX_LIMIT_COUNT}, window from ${MIN_TIMER_MS}ms to ${MAX_DURATION_TEXT})` });
+  .meta({ id: 'rate', description: `A whole count per window, such as 3/min, 10/s or 5/10s, or a bare number per second (count at most ${MAX_LIMIT_COUNT}, window from ${MIN_TIMER_MS}ms to ${MAX_DURATION_TEXT})` });
 
 /** The most tokens a quota may allow per window (a float holds every whole count this large exactly). */
 export const MAX_TOKEN_LIMIT = 1e12;
@@ -89,7 +99,7 @@ export const tokenRate = rateText
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: s });
   })
   .transform((s) => parseRate(s)!)
-  .meta({ id: 'tokenRate', description: `Tokens per window, such as 30000/min (count at most ${MAX_TOKEN_LIMIT}, window from ${MIN_TIMER_MS}ms to ${MAX_DURATION_TEXT})` });
+  .meta({ id: 'tokenRate', description: `Tokens per window, such as 30000/min, or a bare number per second (count at most ${MAX_TOKEN_LIMIT}, window from ${MIN_TIMER_MS}ms to ${MAX_DURATION_TEXT})` });
 
 const ARRIVALS = `expected a rate from 1/8760h to ${MAX_ARRIVALS_PER_MS * 1000}/s, such as 20/s`;
 /** An arrival rate: like `rate` but the count may be fractional (`0.9/s`), from one a year to a million a second. Output: requests per ms. */

@@ -161,6 +161,8 @@ export function assemble(s: Scenario, mode: ModeParts): Gateway {
         faults: s.providers.map((p) => p.faults),
         tokenQuota: s.keys.tokens ?? s.providers.find((p) => p.tokens)?.tokens,
         adaptive: adaptiveFacts(s, dispatcher.pool),
+        ...(s.slo ? { slo: s.slo } : {}),
+        keyLimit: { limit: s.keys.limit, steps: s.keys.steps, tokens: s.keys.tokens, charge: s.keys.charge },
       }),
   };
 }

@@ -1,4 +1,6 @@
 import type { StoreReport } from '../keys/store/store.js';
+import type { Goal } from '../core/goal.js';
+import type { GoalCheck } from './goal.js';
 
 /** The shape of results.json (`gatesim.results/v1`). Times in ms, rates as fractions, throughput per second. */
 
@@ -41,6 +43,22 @@ export interface VariantMetrics extends Partial<TokenMetrics> {
   attemptOutcomes: OutcomeCounts;
   successRate: number | null;
   throughputPerS: number | null;
+  /**
+   * Requests per second that succeeded and met every SLO of the scenario (`slo:`), over the total
+   * time, as DistServe defines goodput; without SLOs, the throughput of successes. Absent in
+   * results from before it existed.
+   */
+  goodputPerS?: number | null;
+  /** The share of requests that succeeded and met every SLO (null: no requests). */
+  sloAttainment?: number | null;
+  /**
+   * Admissions beyond a key's own configured requests limit: an admission at t counts when its
+   * key's admissions in (t − W, t] (itself included) are more than N, for the limit N per W in
+   * force at t (a stepping limit's window starts empty at each step); plus, for a tokens limit
+   * charged `reserve`, admissions whose window's tokens come to more than its T (metrics/quota.ts).
+   * 0 without a limit.
+   */
+  quotaViolations?: number;
   totalTimeMs: number | null;
   /** Latency of successful requests, from arrival to final outcome. */
   latencyMs: LatencyStats;
@@ -227,6 +245,8 @@ export interface VariantResult {
   truncated?: true;
   /** The oracle of its run: told the truth at each moment; the others' metrics.oracleShare are against it. */
   oracle?: true;
+  /** Whether it met the results' goal (absent in results from before goals). */
+  goal?: GoalCheck;
 }
 
 export interface RunResult {
@@ -263,6 +283,8 @@ export interface Results {
   notes?: string[];
   /** The scenario's reference lines (`marks:`) for the sweep charts. */
   marks?: Mark[];
+  /** The goal the verdict ranks by: the scenario's `goal:`, `--goal`, or the default (absent in results from before goals: the default). */
+  goal?: Goal & { text: string };
   /**
    * The command-line changes that make this run a different scenario from the file's (`--seed 3`,
    * `--set keys.count=8`; already redacted): when present and non-empty the published figures do

@@ -1,7 +1,11 @@
 import type { HealthFacts, PoolFacts } from './facts.js';
 import type { ConnectionStats } from './facts.js';
 import type { ProviderStats } from '../providers/port.js';
-import type { Fault } from '../scenario/types.js';
+import type { Fault, Slo } from '../scenario/types.js';
+import type { QuotaStep } from '../limiters/stepped.js';
+import { goodput } from './slo.js';
+import { quotaViolations, tokenViolations } from './quota.js';
+import type { Charge } from '../core/outcome.js';
 import { providerMetrics, providerSeries } from './providers.js';
 import type { Recorder } from './recorder.js';
 import type { VariantResult } from './results.js';
@@ -30,6 +34,13 @@ export interface RunEnd {
   faults?: readonly (readonly Fault[])[];
   /** The tokens quota whose window the key series are drawn against (the keys', else the first provider's). */
   tokenQuota?: Rate;
+  /** Per-request SLOs goodput counts against (absent: every success counts). */
+  slo?: Slo;
+  /**
+   * The keys' own configured limits, which quota violations are counted against (absent: no limit,
+   * none): requests (and their steps), and tokens with how they are charged.
+   */
+  keyLimit?: { limit: Rate | undefined; steps?: readonly QuotaStep[] | undefined; tokens?: Rate | undefined; charge?: Charge | undefined };
   /** Believed against true limits (a learning limiter, or a quota that changes). */
   adaptive?: AdaptiveFacts;
 }
@@ -49,7 +60,14 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
   const t = e.recorder.tokens;
   const total = base.totalTimeMs ?? 0;
   const ttft = t && ttftSorted(e.recorder, t);
-  const metrics = { ...base, ...(t ? tokenMetrics(e.recorder, t, e.keyNames, total, ttft) : {}), providers, balance, workers: e.workers };
+  const rec = e.recorder;
+  const extra = {
+    ...goodput(rec, e.slo, total),
+    quotaViolations:
+      quotaViolations(rec.admissionAt.view(), rec.admissionKey.view(), e.keyNames.length, e.keyLimit?.limit, e.keyLimit?.steps) +
+      tokenViolations(rec, e.keyNames.length, e.keyLimit),
+  };
+  const metrics = { ...withGoodput(base, extra), ...(t ? tokenMetrics(e.recorder, t, e.keyNames, total, ttft) : {}), providers, balance, workers: e.workers };
   const shared = series(e.recorder, e.keyNames, total);
   const buckets = shared.t.length;
   const adaptive = e.adaptive && adaptiveResult(e.adaptive, e.keyNames, total, shared.bucketMs, buckets);
@@ -67,4 +85,14 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
   };
   if (ttft && ttft.length > 0) result.ttftCdf = ttftCdf(ttft, CDF_POINTS);
   return result;
+}
+
+/** The summary with goodput, SLO attainment and quota violations after throughput, where a reader of results.json looks for them. */
+function withGoodput<T extends { throughputPerS: number | null }>(base: T, extra: Pick<VariantResult['metrics'], 'goodputPerS' | 'sloAttainment' | 'quotaViolations'>): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(base)) {
+    out[k] = v;
+    if (k === 'throughputPerS') Object.assign(out, extra);
+  }
+  return out as T;
 }

@@ -71,6 +71,8 @@ export const METRICS: readonly MetricRow[] = [
   // One row per way a request or an attempt can end: a failure mode that happened always shows.
   row('ok', 'ok', 'requests', (m) => m.ok, 1, 0, 'higher', { always: true, absolute: 'count' }),
   row('rateLimited', '429 responses', 'attempts', attempts('rateLimited'), 1, 0, 'none'),
+  // Admissions beyond a key's own configured limit in some window (metrics/quota.ts).
+  row('quotaViolations', 'quota violations', 'admissions', (m) => m.quotaViolations ?? null, 1, 0, 'none'),
   // The providers' 429s by the quota that gave them (a throttle fault's 429s are in none).
   row('rateLimitedRequests', '429s from the requests quota', 'attempts', limitedBy('requests'), 1, 0, 'none', sized),
   row('rateLimitedTokens', '429s from the tokens quota', 'attempts', limitedBy('tokens'), 1, 0, 'none', sized),
@@ -229,11 +231,24 @@ export function healthRows(run: RunResult): MetricRow[] {
   return rows;
 }
 
+/**
+ * Goodput and SLO attainment, when an SLO bites somewhere in the run (some variant's goodput differs
+ * from its throughput); without one they repeat throughput and success rate.
+ */
+export function goalRows(run: RunResult): MetricRow[] {
+  const bites = run.variants.some((v) => v.metrics.goodputPerS !== undefined && v.metrics.goodputPerS !== v.metrics.throughputPerS);
+  if (!bites) return [];
+  return [
+    row('goodputPerS', 'goodput (met every SLO)', 'req/s', (m) => m.goodputPerS ?? null, 1, 2, 'higher', always),
+    row('sloAttainment', 'SLO attainment', '%', (m) => m.sloAttainment ?? null, 100, 1, 'points', always),
+  ];
+}
+
 /** Some variant of the run has request sizes (workload.tokens or a dataset): its table has token rows. */
 export const hasSizes = (run: RunResult): boolean => run.variants.some((v) => v.metrics.tokens !== undefined);
 
 /** Every row a run's table can have, in the order it shows them (token rows only in a run with sizes). */
 export function rowsOf(run: RunResult, base: VariantResult): MetricRow[] {
   const sizes = hasSizes(run);
-  return [...METRICS.filter((m) => sizes || !m.tokens), ...parallelRows(run, base), ...providerRows(run), ...healthRows(run), ...adaptiveRows(run)];
+  return [...goalRows(run), ...METRICS.filter((m) => sizes || !m.tokens), ...parallelRows(run, base), ...providerRows(run), ...healthRows(run), ...adaptiveRows(run)];
 }

@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results, RunResult, VariantMetrics, VariantResult } from '../metrics/results.js';
-import { checkFigures, comparable, sweepAxis, TOLERANCE, type Verdict, withinTolerance } from './answer.js';
+import { checkFigures, comparable, pointX, sweepAxisKind, TOLERANCE, type Verdict, withinTolerance } from './answer.js';
+import { axisTitle } from './axis.js';
 
 export { sweepAxis } from './answer.js';
 import { METRICS, type MetricRow } from './catalogue.js';
@@ -711,14 +712,6 @@ export function limiterChart(run: RunResult, pal: Palette = palette([run])): Top
   } as unknown as TopLevelSpec;
 }
 
-/** Units of the fields a sweep usually varies, for its x axis; any other field says its values are as the scenario writes them. */
-const SWEPT_UNITS: Record<string, string> = {
-  'workload.concurrency': 'requests in flight',
-  'workload.requests': 'requests',
-  'keys.count': 'keys',
-  seed: 'seed',
-};
-export const sweptTitle = (axis: string): string => `${axis} (${SWEPT_UNITS[axis] ?? 'as written'})`;
 
 /** Items joined with "; " into lines of at most `width` characters (an item longer than that has a line of its own), the first line led by `lead`, the last ending in a full stop. */
 export function wrapList(lead: string, items: readonly string[], width: number): string[] {
@@ -771,7 +764,8 @@ export function runsChart(results: Results, pal: Palette = palette(results.runs)
   if (results.runs.length < 2) return null;
   const runNames = results.runs.map((r) => r.name);
   const variants = [...new Set(results.runs.flatMap((r) => r.variants.map((v) => v.name)))];
-  const axis = sweepAxis(results);
+  const ax = sweepAxisKind(results);
+  const axis = ax?.field ?? null;
   const rows = varyingRows(results);
   const label = new Map(runNames.map((n) => [n, wrap(n).join('\n')]));
   const values = results.runs.flatMap((r) =>
@@ -779,7 +773,7 @@ export function runsChart(results: Results, pal: Palette = palette(results.runs)
       rows.flatMap((m) => {
         const x = m.value(v.metrics);
         if (x === null) return [];
-        return [{ run: r.name, ...(axis ? { x: r.point![axis] as number } : { runLabel: label.get(r.name)! }), variant: v.name, metric: m.key, value: Number((x * m.scale).toFixed(m.digits)) }];
+        return [{ run: r.name, ...(axis ? { x: pointX(ax!, r) } : { runLabel: label.get(r.name)! }), variant: v.name, metric: m.key, value: Number((x * m.scale).toFixed(m.digits)) }];
       }),
     ),
   );
@@ -835,13 +829,14 @@ export function runsChart(results: Results, pal: Palette = palette(results.runs)
   const published = comparable(results)
     ? results.runs.flatMap((r) =>
         Object.entries(results.reference[r.name] ?? {}).flatMap(([variant, figures]) =>
-          rows.flatMap((m) => (figures[m.key] === undefined ? [] : [{ x: r.point![axis] as number, run: r.name, variant, metric: m.key, value: Number((figures[m.key]! * m.scale).toFixed(m.digits)) }])),
+          rows.flatMap((m) => (figures[m.key] === undefined ? [] : [{ x: pointX(ax!, r), run: r.name, variant, metric: m.key, value: Number((figures[m.key]! * m.scale).toFixed(m.digits)) }])),
         ),
       )
     : [];
   const rule = { type: 'rule', strokeDash: [5, 4], color: '#b3261e', strokeWidth: 1.5 };
   const markTip = [{ field: 'label', type: 'nominal', title: 'mark' }];
-  const x = { field: 'x', type: 'quantitative', title: sweptTitle(axis), scale: { zero: false } };
+  // A few round ticks: a narrow panel of many points would print its labels into each other.
+  const x = { field: 'x', type: 'quantitative', title: axisTitle(axis, ax!.axis), scale: { zero: false }, axis: { tickCount: 5, labelOverlap: 'greedy' } };
   const cols = 3;
   return {
     $schema: SCHEMA,
@@ -996,3 +991,59 @@ export function runCharts(run: RunResult, pal: Palette = palette([run])): TopLev
 
 /** A chart's width on the page: `half` charts sit two to a row. */
 export const chartSize = (spec: TopLevelSpec): 'half' | 'full' => ((spec as { usermeta?: { size?: string } }).usermeta?.size === 'half' ? 'half' : 'full');
+
+/** A search's probes as the chart draws them: per variant, each probed value and the goal's metric there. */
+export interface SearchPoint {
+  variant: string;
+  x: number;
+  /** The goal's metric, mean over the seeds (null: not measured). */
+  y: number | null;
+  /** `held in 3 of 3` / `failed in 2 of 3`. */
+  held: string;
+  ok: boolean;
+}
+
+/**
+ * A search: the goal's metric against the varied field, a line per variant through its probes
+ * (filled where the goal held in every seed, hollow where it failed), and each variant's bound as
+ * a dashed rule in its colour.
+ */
+export function searchChart(o: { title: string; subtitle: string[]; xTitle: string; yTitle: string; integer: boolean; points: readonly SearchPoint[]; bounds: readonly { variant: string; x: number }[] }): TopLevelSpec | null {
+  const points = o.points.filter((p) => p.y !== null);
+  if (points.length === 0) return null;
+  const names = [...new Set(o.points.map((p) => p.variant))];
+  const colour = { field: 'variant', type: 'nominal', sort: names, title: 'variant', scale: scaleOf(new Map(names.map((n, i) => [n, VARIANT_COLOURS[i % VARIANT_COLOURS.length]!])), names) };
+  // A count (keys, workers) has whole ticks only.
+  const x = { field: 'x', type: 'quantitative', title: o.xTitle, scale: { zero: false }, ...(o.integer ? { axis: { format: 'd', tickMinStep: 1 } } : {}) };
+  const tooltip = [
+    { field: 'variant', type: 'nominal' },
+    { field: 'x', type: 'quantitative', title: o.xTitle },
+    { field: 'y', type: 'quantitative', title: o.yTitle, format: '.4~f' },
+    { field: 'held', type: 'nominal', title: 'goal' },
+  ];
+  return single('full', {
+    title: { text: o.title, subtitle: o.subtitle },
+    height: 260,
+    layer: [
+      {
+        data: { values: points },
+        mark: { type: 'line', strokeWidth: 1.5 },
+        encoding: { x, y: { field: 'y', type: 'quantitative', title: o.yTitle }, color: colour, order: { field: 'x' } },
+      },
+      // Filled where the goal held in every seed, hollow where it failed in some.
+      ...[true, false].map((ok) => ({
+        data: { values: points },
+        transform: [{ filter: ok ? 'datum.ok' : '!datum.ok' }],
+        mark: { type: 'point', size: 60, strokeWidth: 1.5, filled: ok, ...(ok ? {} : { fill: 'white' }) },
+        encoding: { x, y: { field: 'y', type: 'quantitative' }, color: colour, tooltip },
+      })),
+      ...(o.bounds.length
+        ? [{
+            data: { values: o.bounds },
+            mark: { type: 'rule', strokeDash: [5, 4], strokeWidth: 1.5 },
+            encoding: { x: { field: 'x', type: 'quantitative' }, color: colour, tooltip: [{ field: 'variant', type: 'nominal' }, { field: 'x', type: 'quantitative', title: `bound: ${o.xTitle}` }] },
+          }]
+        : []),
+    ],
+  });
+}

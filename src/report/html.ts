@@ -4,10 +4,14 @@ import { dirname, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results } from '../metrics/results.js';
 import { projectRoot } from '../core/paths.js';
-import { BEST_BY, checkFigures, comparable, describeCheck, type FigureCheck, publishedSummary, SERVING_BY, servingAnswer, tally, TOLERANCE_TEXT } from './answer.js';
+import { describeGoal, goalMetric } from '../metrics/goal.js';
+import { bestBy, checkFigures, goalOf, comparable, describeCheck, type FigureCheck, publishedSummary, SERVING_BY, servingAnswer, tally, TOLERANCE_TEXT } from './answer.js';
 import { chartSize, palette, publishedChart, runCharts, runsChart } from './charts.js';
 import { redact } from './redact.js';
-import { answerTable, comparison, referencedRuns, sweepTable, type Table } from './table.js';
+import { answerTable, comparison, referencedRuns, splitColumns, sweepTable, type Table } from './table.js';
+
+/** Columns beside the key columns a table on the page has at most: more go to a block under it, so nothing is cut off at the right. */
+const PAGE_COLUMNS = 8;
 
 /** What the page shows besides results.json: facts about this generation, not about the run. */
 export interface PageFacts {
@@ -66,7 +70,7 @@ export function vendorScripts(): string[] {
 
 const MODES: Record<string, string> = { sim: 'simulation (virtual time)', real: 'real (wall clock, HTTP)' };
 
-function utc(d: Date): string {
+export function utc(d: Date): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
@@ -81,7 +85,7 @@ const COMPACT_CELL = /^(\S+) (\(.+\))$/;
 export function tableHtml(t: Table, caption?: string): string {
   const kind = (h: string, i: number): string =>
     i === 0 ? 'metric' : h.endsWith('(published)') ? 'num published' : h.includes(' vs ') ? 'num gain' : 'num';
-  const kinds = t.header.map(kind);
+  const kinds = t.header.map((h, i) => (t.textColumns?.includes(i) ? 'text' : kind(h, i)));
   const head = t.header.map((h, i) => `<th scope="col" class="${kinds[i]}">${escapeHtml(h)}</th>`).join('');
   const mark = (html: string): string => html.replace(/ ?≠/g, ' <span class="ne" title="This difference goes the other way from the published figures">≠</span>');
   const body = t.rows
@@ -116,7 +120,7 @@ function answerHtml(results: Results, chart: (spec: TopLevelSpec) => string): st
   const serving = servingAnswer(results) !== null;
   const lead = serving
     ? `<p class="lead">One server, one option: the answer is where to run it. Main metric: <strong>${escapeHtml(SERVING_BY)}</strong>.</p>`
-    : `<p class="lead">Main metric: <strong>${escapeHtml(BEST_BY)}</strong> — of the options that complete the most requests (success rates within 1 percentage point of the best count as equal), the one with the highest throughput wins.${
+    : `<p class="lead">Ranked by the goal, <strong>${escapeHtml(describeGoal(goalOf(results)))}</strong>: options that meet it first (about the most requests done, then the most ${escapeHtml(goalMetric(goalOf(results).maximise)?.label ?? '')}), then the closest.${
         conditions.length ? ` Conditions, compared but never picked: ${conditions.map((c) => `<em>${escapeHtml(c)}</em>`).join(', ')}.` : ''
       }</p>`;
   const hasPicks = serving || results.runs.some((r) => r.variants.length > 1);
@@ -187,8 +191,8 @@ ${results.notes.map((n) => `<p>${escapeHtml(n.trim()).replace(/\n/g, '<br>')}</p
       .join('\n');
     sections.push(`<section class="run" id="across-runs">
 <h2>The sweep</h2>
-<p class="sweep-fields">${results.runs.length} points over ${results.sweep.fields.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ')}; the best option at each point by ${escapeHtml(BEST_BY)}.</p>
-${tableHtml(summary, summary.title)}
+<p class="sweep-fields">${results.runs.length} points over ${results.sweep.fields.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ')}; the best option at each point by ${escapeHtml(bestBy(goalOf(results)))}.</p>
+${splitColumns(summary, PAGE_COLUMNS).map((b) => tableHtml(b, b.title || undefined)).join('\n')}
 <div class="charts">
 ${across ? chart(across) : ''}
 </div>
@@ -282,7 +286,7 @@ ${vendorTags}
 }
 
 /** Draws every chart; `window.gatesimCharts` resolves to the vega views once all are drawn (the browser test waits on it). */
-const BOOT = `
+export const BOOT = `
 (function () {
   var options = { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } };
   var holders = Array.prototype.slice.call(document.querySelectorAll('[data-spec]'));
@@ -301,7 +305,7 @@ const BOOT = `
 })();
 `;
 
-const CSS = `
+export const CSS = `
 :root { --ink: #1f2328; --muted: #6a737d; --line: #d8dee4; --soft: #f6f8fa; --accent: #0b5cad; --warn: #b3261e; --good: #2e7d32; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: #fff; }
@@ -338,9 +342,13 @@ table.comparison thead th { position: sticky; top: 0; background: #fff; border-b
 table.comparison td.num { white-space: normal; }
 table.comparison tbody tr:nth-child(even) { background: var(--soft); }
 table.comparison tbody th { text-align: left; font-weight: 500; white-space: normal; min-width: 14em; max-width: 22em; }
+.table-wrap + .table-wrap, ul + .table-wrap { margin-top: 12px; }
+table.comparison thead th.metric { max-width: none; white-space: nowrap; }
 table.comparison .chg { display: inline-block; white-space: nowrap; font-size: 12px; color: var(--muted); }
 .num { text-align: right; }
+table.comparison td.text { white-space: normal; min-width: 16em; }
 th.num { text-align: right; }
+table.comparison td.text { white-space: normal; min-width: 16em; }
 .published { color: var(--muted); font-style: italic; }
 thead .published { font-weight: 500; }
 .gain { border-left: 1px solid var(--line); }

@@ -1,5 +1,8 @@
 import type { Results, RunResult } from '../metrics/results.js';
-import { BEST_BY, bestVariant, checkFigures, comparable, describeCheck, pointList, publishedSummary, runAnswer, SERVING_BY, servingAnswer, type ServingPoint } from './answer.js';
+import {
+  bestBy, bestVariant, checkFigures, comparable, describeCheck, goalOf, pointList, publishedSummary, runAnswer, SERVING_BY, servingAnswer, type ServingPoint,
+} from './answer.js';
+import { checkGoal, describeGoal, describeMiss, goalMetric, goalValue, type Goal } from '../metrics/goal.js';
 import { change, isAbsolute, type MetricRow, rowsOf } from './catalogue.js';
 
 /** One table: header and rows of cells, rendered as text, markdown or HTML. */
@@ -11,10 +14,14 @@ export interface Table {
   notes: string[];
   /** Plain lines under the table: what it left out, and why. */
   remarks: string[];
+  /** Leading columns that name a row (default 1): a table cut to the terminal's width repeats them in every block. */
+  keyColumns?: number;
+  /** Columns of words rather than numbers, aligned left in text (the first always is). */
+  textColumns?: number[];
 }
 
 export { healthRows, parallelRows, providerRows } from './catalogue.js';
-export { BEST_BY, bestVariant } from './answer.js';
+export { BEST_BY, bestBy, bestVariant } from './answer.js';
 
 const fmt = (row: MetricRow, v: number | null | undefined): string =>
   v === null || v === undefined ? '–' : (v * row.scale).toFixed(row.digits);
@@ -87,12 +94,20 @@ export function comparison(results: Results, run: RunResult): Table {
     }
     rows.push(cells);
   }
+  const goal = goalOf(results);
+  const checks = run.variants.map((v) => checkGoal(goal, v.metrics));
   const remarks: string[] = [];
   if (!published && results.reference[run.name]) {
     remarks.push(`published figures left out: they describe the scenario as written, and this run changed it (${results.changed!.join(' ')})`);
   }
   if (zero.length) remarks.push(`left out, zero in every variant: ${zero.join(', ')}`);
   if (absent.length) remarks.push(`left out, not measured in any variant: ${absent.join(', ')}`);
+  // One line, whatever the number of options (the goal itself heads the answer): which met it, and
+  // what each of the others missed, by how much.
+  const met = run.variants.filter((_, i) => checks[i]!.met).map((v) => v.name);
+  const missed = run.variants.flatMap((v, i) => (checks[i]!.met ? [] : [`${v.name}: ${checks[i]!.failed.map(describeMiss).join(', ')}`]));
+  if (!missed.length) remarks.push('every variant meets the goal');
+  else remarks.push(`${met.length ? `goal met by ${met.join(', ')}; not` : 'goal not'} met by ${missed.join('; ')}`);
   const title = compact ? `${run.name} — (brackets: change vs ${base.name})` : run.name;
   return { title, header, rows, notes, remarks };
 }
@@ -100,42 +115,65 @@ export function comparison(results: Results, run: RunResult): Table {
 /** A swept value as the sweep table shows it. */
 const cell = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? '–');
 
+/** The goal's objective as a column title: "goodput (req/s)". */
+function objectiveTitle(goal: Goal): string {
+  const unit = goal.maximise === 'tokensPerS' ? 'tokens/s' : goal.maximise === 'successRate' ? '%' : 'req/s';
+  return `${goalMetric(goal.maximise)?.label ?? goal.maximise} (${unit})`;
+}
+
+/** The goal's objective of a variant as a cell: "1.23", "99.0" (a share in %), "–". */
+function objectiveCell(goal: Goal, v: number | null): string {
+  if (v === null) return '–';
+  return goal.maximise === 'successRate' ? (v * 100).toFixed(1) : v.toFixed(2);
+}
+
 /**
- * A sweep's summary: a row per point with its swept values, every variant's throughput, and the
- * best option there (by BEST_BY; a condition is never the best) with its success rate and mean latency.
+ * A sweep's summary: a row per point with its swept values; per variant the goal's objective,
+ * marked ✓ where the variant meets the goal and ✗ where it does not, and its 429s as a share of its
+ * attempts (output tokens/s beside them with request sizes); then the best option there (by the
+ * goal; a condition is never the best), whether it meets the goal, its success rate and mean latency.
  */
 export function sweepTable(results: Results): Table {
   const fields = results.sweep?.fields ?? [];
   const variants = results.runs[0]?.variants ?? [];
-  // With request sizes, each variant's output tokens/s beside its requests/s.
-  const sized = results.runs.some((r) => r.variants.some((v) => v.metrics.tokens !== undefined));
+  const goal = goalOf(results);
+  // With request sizes, each variant's output tokens/s beside its objective.
+  const sized = goal.maximise !== 'tokensPerS' && results.runs.some((r) => r.variants.some((v) => v.metrics.tokens !== undefined));
   const name = (v: { name: string; condition?: true }): string => `${v.name}${v.condition ? ' [condition]' : ''}`;
   const header = [
     ...fields,
-    ...variants.flatMap((v) => [`${name(v)} (req/s)`, ...(sized ? [`${name(v)} (output tokens/s)`] : [])]),
+    ...variants.flatMap((v) => [`${name(v)}: ${objectiveTitle(goal)}`, `${name(v)}: 429s (%)`, ...(sized ? [`${name(v)} (output tokens/s)`] : [])]),
     'best',
+    'best: meets the goal',
     'best: success rate (%)',
     'best: mean latency (s)',
   ];
   const rows = results.runs.map((run) => {
-    const best = bestVariant(run);
+    const best = bestVariant(run, goal);
     const m = best?.metrics;
     return [
       ...fields.map((f) => cell(run.point?.[f])),
       ...variants.flatMap(({ name }) => {
         const m = run.variants.find((v) => v.name === name)?.metrics;
-        const t = m?.throughputPerS;
-        const o = m?.tokens?.perS.output;
-        return [t === null || t === undefined ? '–' : t.toFixed(2), ...(sized ? [o === null || o === undefined ? '–' : o.toFixed(1)] : [])];
+        if (!m) return ['–', '–', ...(sized ? ['–'] : [])];
+        const check = checkGoal(goal, m);
+        const o = m.tokens?.perS.output;
+        return [
+          `${objectiveCell(goal, check.value)} ${check.met ? '✓' : '✗'}`,
+          ((goalValue('rateLimited', m) ?? 0) * 100).toFixed(1),
+          ...(sized ? [o === null || o === undefined ? '–' : o.toFixed(1)] : []),
+        ];
       }),
       best?.name ?? '–',
+      m === undefined ? '–' : checkGoal(goal, m).met ? 'yes' : 'no',
       m?.successRate === null || m === undefined ? '–' : (m.successRate * 100).toFixed(1),
       m?.latencyMs.mean === null || m === undefined ? '–' : (m.latencyMs.mean / 1000).toFixed(3),
     ];
   });
   const conditions = variants.filter((v) => v.condition).map((v) => v.name);
-  const remarks = conditions.length ? [`never the best (conditions, not options): ${conditions.join(', ')}`] : [];
-  return { title: `${results.runs.length} points: throughput of each variant, and the best by ${BEST_BY}`, header, rows, notes: [], remarks };
+  const remarks = [`✓ meets the goal, ✗ does not; goal: ${describeGoal(goal)}`];
+  if (conditions.length) remarks.push(`never the best (conditions, not options): ${conditions.join(', ')}`);
+  return { title: `${results.runs.length} points: ${objectiveTitle(goal)} and 429s of each variant, and the best by the goal`, header, rows, notes: [], remarks, keyColumns: Math.max(1, fields.length) };
 }
 
 /**
@@ -149,6 +187,7 @@ export function answerTable(results: Results): Table | null {
   const picks = results.runs.some((r) => r.variants.length > 1);
   const summary = publishedSummary(results);
   if (!picks && summary === null && servingAnswer(results) === null) return null;
+  const goal = goalOf(results);
   const remarks: string[] = [];
   const conditions = [...new Set(results.runs.flatMap((r) => r.variants.filter((v) => v.condition).map((v) => v.name)))];
   if (conditions.length) remarks.push(`compared, never picked (conditions, not options): ${conditions.join(', ')}`);
@@ -173,27 +212,32 @@ export function answerTable(results: Results): Table | null {
   }
   if (results.sweep) {
     const wins = new Map<string, RunResult[]>();
+    const met = new Map<string, number>();
     for (const run of results.runs) {
-      const best = bestVariant(run)?.name ?? '–';
+      const a = runAnswer(run, goal);
+      const best = a.winner?.name ?? '–';
       wins.set(best, [...(wins.get(best) ?? []), run]);
+      if (a.check?.met) met.set(best, (met.get(best) ?? 0) + 1);
     }
-    const rows = [...wins].map(([name, points]) => [name, `${points.length} of ${results.runs.length}`, pointList(results, points)]);
-    return { title: `The answer: the best option at each point, by ${BEST_BY}`, header: ['best', 'points', 'where'], rows, notes: [], remarks };
+    const rows = [...wins].map(([name, points]) => [name, `${points.length} of ${results.runs.length}`, `${met.get(name) ?? 0} of ${points.length}`, pointList(results, points)]);
+    return { title: `The answer: the best option at each point, by ${bestBy(goal)}`, header: ['best', 'points', 'meets the goal at', 'where'], rows, notes: [], remarks };
   }
   const rows = results.runs.map((run) => {
-    const a = runAnswer(run);
+    const a = runAnswer(run, goal);
     const m = a.winner?.metrics;
     return [
       run.name,
       a.winner?.name ?? '–',
-      m?.throughputPerS === null || m === undefined ? '–' : m.throughputPerS.toFixed(2),
+      a.check === null ? '–' : a.check.met ? 'yes' : 'no',
+      a.check === null ? '–' : objectiveCell(goal, a.check.value),
+      m === undefined ? '–' : ((goalValue('rateLimited', m) ?? 0) * 100).toFixed(1),
       m?.successRate === null || m === undefined ? '–' : (m.successRate * 100).toFixed(1),
       a.margin,
     ];
   });
   return {
-    title: `The answer: the best option of each run, by ${BEST_BY}`,
-    header: ['run', 'best', 'throughput (req/s)', 'success rate (%)', 'by how much'],
+    title: `The answer: the best option of each run, by ${bestBy(goal)}`,
+    header: ['run', 'best', 'meets the goal', objectiveTitle(goal), '429s (%)', 'success rate (%)', 'by how much'],
     rows,
     notes: [],
     remarks,
@@ -210,19 +254,107 @@ export function tablesOf(results: Results): Table[] {
   return answer ? [answer, ...rest] : rest;
 }
 
-export function toText(t: Table): string {
-  const widths = t.header.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  const out = [t.title, line(t.header), widths.map((w) => '─'.repeat(w)).join('  '), ...t.rows.map(line)];
-  for (const n of t.notes) out.push(`≠ ${n}`);
-  out.push(...t.remarks);
+/**
+ * A wide table as several narrower ones, each with the key columns and at most `max` others, in
+ * order (the page shows them one under another instead of a table that scrolls out of sight).
+ * The title and remarks stay with the first and the last.
+ */
+export function splitColumns(t: Table, max: number): Table[] {
+  const keys = Math.max(1, Math.min(t.keyColumns ?? 1, t.header.length));
+  const rest = t.header.length - keys;
+  if (rest <= max) return [t];
+  const blocks: Table[] = [];
+  for (let from = keys; from < t.header.length; from += max) {
+    const cols = [...Array.from({ length: keys }, (_, i) => i), ...Array.from({ length: Math.min(max, t.header.length - from) }, (_, i) => from + i)];
+    const pick = <T>(xs: readonly T[]): T[] => cols.map((i) => xs[i]!);
+    const last = from + max >= t.header.length;
+    blocks.push({
+      title: from === keys ? t.title : '',
+      header: pick(t.header),
+      rows: t.rows.map(pick),
+      notes: last ? t.notes : [],
+      remarks: last ? t.remarks : [],
+      keyColumns: keys,
+      ...(t.textColumns ? { textColumns: t.textColumns.map((c) => cols.indexOf(c)).filter((c) => c >= 0) } : {}),
+    });
+  }
+  return blocks;
+}
+
+/** Text broken at spaces into lines of at most `width` characters (a word longer than that is cut). */
+export function wrapText(text: string, width: number): string[] {
+  if (text.length <= width) return [text];
+  const lines: string[] = [];
+  let line = '';
+  for (let word of text.split(' ')) {
+    while (word.length > width) {
+      if (line) lines.push(line);
+      lines.push(word.slice(0, width));
+      word = word.slice(width);
+      line = '';
+    }
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+/** The narrowest a wrapped column gets: a number and a short word fit. */
+const MIN_COLUMN = 12;
+
+/**
+ * A table as terminal text, no line longer than `width` (default: no limit). A table too wide is
+ * cut into blocks of columns, each repeating the key columns (a sweep's swept values, a table's
+ * metric) so every block reads alone; a cell too long for what is left beside them wraps at
+ * spaces; the title and remarks wrap too.
+ */
+export function toText(t: Table, width = Infinity): string {
+  const n = t.header.length;
+  const keys = Math.max(1, Math.min(t.keyColumns ?? 1, n));
+  const natural = t.header.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i]!.length)));
+  const keyWidth = natural.slice(0, keys).reduce((a, w) => a + w + 2, 0);
+  const cap = Math.max(MIN_COLUMN, width - keyWidth);
+  const widths = natural.map((w, i) => (i < keys ? Math.min(w, Math.max(MIN_COLUMN, width)) : Math.min(w, cap)));
+  const span = (cols: number[]): number => cols.reduce((a, i) => a + widths[i]!, 0) + 2 * (cols.length - 1);
+  const keyCols = Array.from({ length: keys }, (_, i) => i);
+  const groups: number[][] = [];
+  for (let i = keys; i < n; i++) {
+    const cur = groups.at(-1);
+    if (cur && span([...keyCols, ...cur, i]) <= width) cur.push(i);
+    else groups.push([i]);
+  }
+  if (groups.length === 0) groups.push([]);
+  const render = (cols: number[]): string[] => {
+    const line = (cells: string[]): string[] => {
+      const wrapped = cols.map((i) => wrapText(cells[i]!, widths[i]!));
+      const height = Math.max(...wrapped.map((w) => w.length));
+      return Array.from({ length: height }, (_, l) =>
+        wrapped.map((w, j) => (j === 0 || t.textColumns?.includes(cols[j]!) ? (w[l] ?? '').padEnd(widths[cols[j]!]!) : (w[l] ?? '').padStart(widths[cols[j]!]!))).join('  ').trimEnd(),
+      );
+    };
+    return [...line(t.header), cols.map((i) => '─'.repeat(widths[i]!)).join('  '), ...t.rows.flatMap(line)];
+  };
+  const out = wrapText(t.title, width);
+  groups.forEach((g, i) => {
+    if (i > 0) out.push('');
+    out.push(...render([...keyCols, ...g]));
+  });
+  const para = (text: string): string[] => {
+    const indent = /^ */.exec(text)![0];
+    // Continuation lines are indented two more: every line keeps within the width.
+    return wrapText(text.trimStart(), Math.max(MIN_COLUMN, width - indent.length - 2)).map((l, i) => (i === 0 ? indent : `${indent}  `) + l);
+  };
+  for (const note of t.notes) out.push(...para(`≠ ${note}`));
+  for (const r of t.remarks) out.push(...para(r));
   return out.join('\n');
 }
 
 export function toMarkdown(t: Table): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
-  const out = [`### ${esc(t.title)}`, '', `| ${t.header.map(esc).join(' | ')} |`, `|${t.header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const out = [`### ${esc(t.title)}`, '', `| ${t.header.map(esc).join(' | ')} |`, `|${t.header.map((_, i) => (i === 0 || t.textColumns?.includes(i) ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const r of t.rows) out.push(`| ${r.map(esc).join(' | ')} |`);
   if (t.notes.length) out.push('', ...t.notes.map((n) => `- ≠ ${esc(n)}`));
   if (t.remarks.length) out.push('', ...t.remarks.map((n) => (n.startsWith('  ') ? `  - ${esc(n.trim())}` : `- ${esc(n)}`)));

@@ -49,7 +49,7 @@ type Origin = { docPath: Path; keyPath?: Path } | { set: string };
 interface Layer { value: unknown; docPath: Path; sets: SetOp[] }
 
 /** Top-level fields that belong to the file, not to a scenario (never merged, never overridden). */
-const FILE_ONLY = ['$schema', 'seed', 'variants', 'runs', 'baseline', 'reference', 'sweep', 'notes', 'marks'];
+const FILE_ONLY = ['$schema', 'seed', 'variants', 'runs', 'baseline', 'reference', 'sweep', 'notes', 'marks', 'goal'];
 /** Fields of a variant entry that are not scenario fields. */
 const VARIANT_ONLY = ['name', 'condition', 'oracle'];
 /** Path segments that would reach a prototype instead of a field. */
@@ -216,6 +216,7 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
     ...(sweep ? { sweep: { fields: sweptFields(sweep), dimensions: sweepDimensions(sweep) } } : {}),
     ...(spec.notes ? { notes: spec.notes } : {}),
     ...(spec.marks ? { marks: spec.marks } : {}),
+    ...(spec.goal ? { goal: spec.goal } : {}),
     ...changesOf(spec.seed, opts),
   };
 }

@@ -13,7 +13,10 @@ import { MAX_DATASET_ROWS } from './dataset.js';
 import { learningNames, learns, limiterNames, limiters, redisForm, weighted } from '../limiters/index.js';
 import { keyChoiceNames } from '../keys/choice.js';
 import { storeKinds } from '../keys/store/kinds.js';
-import type { Fault, Health, Keys, KeyStore, Provider, RequestTemplate, Retry, RetryOn, Scenario, WaitMode, Workload } from './types.js';
+import {
+  DEFAULT_GOAL, GoalError, describeGoal, objectives, parseConstraint, parseGoal, parseObjective, type Constraint, type Goal, type Objective,
+} from '../core/goal.js';
+import type { Fault, Health, Keys, KeyStore, Provider, RequestTemplate, Retry, RetryOn, Scenario, Slo, WaitMode, Workload } from './types.js';
 import type { Charge } from '../core/outcome.js';
 import type { Serving, Tenant } from '../providers/spec.js';
 import type { QuotaStep } from '../limiters/stepped.js';
@@ -23,7 +26,7 @@ import { isReferenceKey, referenceKeys } from '../core/reference-keys.js';
 import { sweepPathProblems, sweepPoints } from './sweep.js';
 import {
   MAX_ATTEMPTS, MAX_ATTEMPT_LOG, MAX_CLIENTS, MAX_CONCURRENCY, MAX_COOLDOWN_FAILS, MAX_COUNT, MAX_KEYS,
-  MAX_KEY_PROVIDER_PAIRS, MAX_POLLS_PER_WAIT, MAX_PROVIDERS, MAX_REQUESTS, MAX_WEIGHT, MAX_WINDOW_ENTRIES,
+  MAX_GOAL_CONSTRAINTS, MAX_KEY_PROVIDER_PAIRS, MAX_POLLS_PER_WAIT, MAX_PROVIDERS, MAX_REQUESTS, MAX_WEIGHT, MAX_WINDOW_ENTRIES,
 } from '../core/limits.js';
 import {
   arrivalRate, duration, intIn, positiveUpTo, probability, rate, seedSchema, timerInterval, tokenRate, type Rate,
@@ -40,7 +43,7 @@ const workload = z
     arrivals: z
       .strictObject({
         process: z.enum(['poisson', 'constant']).default('poisson').describe('Arrival process (default poisson)'),
-        rate: arrivalRate.describe('Arrival rate such as 20/s (fractional counts allowed: 0.9/s)'),
+        rate: arrivalRate.describe('Arrival rate such as 20/s or 120/min (fractional counts allowed: 0.9/s; a bare number is per second)'),
       })
       .optional()
       .describe('Open model: requests arrive at this rate instead of coming from workers (default: closed model)'),
@@ -435,6 +438,65 @@ const request = z
   })
   .transform((r): RequestTemplate => ({ model: r.model, maxTokens: r.maxTokens, prompt: r.prompt, body: r.body, stream: r.stream }));
 
+const SLO_BOUND = 'expected a positive duration such as 2s or 300ms';
+const sloBound = duration.refine((ms) => ms > 0, { error: SLO_BOUND });
+/** `slo: { latency, ttft, tpot }`: per-request bounds goodput counts against. */
+const slo = z
+  .strictObject({
+    latency: sloBound.optional().describe('A request meets it when its latency (arrival to answer) is at most this (default: no bound)'),
+    ttft: sloBound.optional().describe('…when its time to first token is at most this; applies where TTFT is measured (needs request sizes; default: no bound)'),
+    tpot: sloBound.optional().describe('…when its time per output token after the first is at most this (needs request sizes; default: no bound)'),
+  })
+  .transform((o): Slo => ({
+    ...(o.latency !== undefined ? { latencyMs: o.latency } : {}),
+    ...(o.ttft !== undefined ? { ttftMs: o.ttft } : {}),
+    ...(o.tpot !== undefined ? { tpotMs: o.tpot } : {}),
+  }));
+
+/**
+ * `goal:` — the goal's text (`maximise goodput subject to 429s = 0, p99 ttft <= 2s`), or the same
+ * as `{ maximise, constraints: [text, …] }`; parsed by core/goal.ts, each problem at its place.
+ */
+const goalSchema = z
+  .union([
+    z.string(),
+    z.strictObject({
+      maximise: z.string().optional().describe(`What to maximise: ${objectives.join(' | ')} (default goodput)`),
+      constraints: z.array(z.string()).max(MAX_GOAL_CONSTRAINTS).optional()
+        .describe('Each METRIC OP VALUE, such as "429s = 0", "p99 latency <= 2s", "success >= 99%" (default none)'),
+    }),
+  ], { error: 'expected a goal such as "maximise goodput subject to 429s = 0" or { maximise, constraints }' })
+  .transform((g, ctx): Goal => {
+    const issue = (e: unknown, path: (string | number)[]): never => {
+      if (!(e instanceof GoalError)) throw e;
+      ctx.addIssue({ code: 'custom', path, message: e.message.replace(/^goal: /, '') });
+      return z.NEVER;
+    };
+    if (typeof g === 'string') {
+      try {
+        return parseGoal(g);
+      } catch (e) {
+        return issue(e, []);
+      }
+    }
+    let maximise: Objective = 'goodput';
+    try {
+      if (g.maximise !== undefined) maximise = parseObjective(g.maximise);
+    } catch (e) {
+      return issue(e, ['maximise']);
+    }
+    const constraints: Constraint[] = [];
+    for (const [i, text] of (g.constraints ?? []).entries()) {
+      try {
+        constraints.push(parseConstraint(text, i + 1));
+      } catch (e) {
+        return issue(new GoalError(((e as Error).message ?? '').replace(/^goal: constraint \d+(?: \(\w+\))?: /, '')), ['constraints', i]);
+      }
+    }
+    return { maximise, constraints };
+  })
+  .describe(`What the verdict ranks by: "maximise OBJECTIVE subject to METRIC OP VALUE, …" (docs/goals.md; default: ${describeGoal(DEFAULT_GOAL)})`);
+
 /** The fields a variant or run may override. */
 const overridable = {
   description: z.string().optional().describe('Free text (default none)'),
@@ -448,6 +510,7 @@ const overridable = {
   retry: retry.prefault({}).describe('Retries of failed attempts (default: none)'),
   request: request.prefault({}).describe('Real mode: what each request asks for (default: a one-word completion)'),
   health: health.prefault({}).describe('How providers are judged healthy: passive, cooldown, breaker, active checks (default: all healthy)'),
+  slo: slo.optional().describe('Per-request SLOs: a request counts toward goodput when it succeeded within every bound given (default: every success counts)'),
 };
 
 /** Window entries a key holds under a limiter: sliding-log keeps the last N times, the bucket counters one per bucket. */
@@ -465,11 +528,13 @@ function entriesPerKey(k: Keys): number {
  * its own schema): what the recorder, the connection pools and the windows allocate from them.
  */
 /** Quotas of tokens and serving models need requests with sizes; a provider's tokens quota needs a limiter that weighs. */
-function tokenProblems(s: Pick<Scenario, 'workload' | 'keys' | 'providers'>, ctx: z.RefinementCtx): void {
+function tokenProblems(s: Pick<Scenario, 'workload' | 'keys' | 'providers' | 'slo'>, ctx: z.RefinementCtx): void {
   const sized = s.workload.tokens !== undefined;
   const need = (path: (string | number)[], what: string) =>
     ctx.addIssue({ code: 'custom', path, message: `${what} needs workload.tokens or workload.dataset (requests have no size without them)` });
   if (!sized && s.keys.tokens) need(['keys', 'limit', 'tokens'], 'a tokens limit');
+  if (!sized && s.slo?.ttftMs !== undefined) need(['slo', 'ttft'], 'an SLO on time to first token');
+  if (!sized && s.slo?.tpotMs !== undefined) need(['slo', 'tpot'], 'an SLO on time per output token');
   s.providers.forEach((p, i) => {
     if (!sized && p.tokens) need(['providers', i, 'limit', 'tokens'], 'a tokens limit');
     if (!sized && p.serving) need(['providers', i, 'serving'], 'a serving model');
@@ -676,6 +741,7 @@ export const fileSchema = z
     sweep: sweepSchema.optional()
       .describe('Run the comparison at every point of a grid: field path → list of values (cartesian product); `zip: { path: [...], … }` varies lists together. Not with `runs`'),
     notes: z.array(z.string()).optional().describe('Remarks shown in the report under the tables (default none)'),
+    goal: goalSchema.optional(),
     marks: z.array(markSchema).optional()
       .describe('Reference lines on the sweep charts: { x, label } a vertical line at a swept value; { metric, y, label } a horizontal line on that metric\'s chart, in its own unit'),
   });

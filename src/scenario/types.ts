@@ -10,6 +10,7 @@ export type { Rate } from '../core/units.js';
 
 export type { Named } from '../core/registry.js';
 import type { Named } from '../core/registry.js';
+import type { Goal } from '../core/goal.js';
 
 export interface Workload {
   /** Total requests. */
@@ -79,6 +80,19 @@ export interface Health {
 }
 
 
+/**
+ * Per-request service-level objectives (`slo:`): a request counts toward goodput when it succeeded
+ * and each bound given holds for it. Absent bounds do not apply.
+ */
+export interface Slo {
+  /** Arrival to answer (ms). */
+  latencyMs?: number;
+  /** Time to first token, from reaching the provider (ms). */
+  ttftMs?: number;
+  /** Time per output token after the first (ms). */
+  tpotMs?: number;
+}
+
 export interface Scenario {
   name: string;
   description: string | undefined;
@@ -91,6 +105,8 @@ export interface Scenario {
   retry: Retry;
   health: Health;
   request: RequestTemplate;
+  /** Per-request SLOs goodput counts against (absent: every success counts). */
+  slo?: Slo;
 }
 
 export interface PlanVariant {
@@ -138,6 +154,8 @@ export interface Plan {
   /** Remarks for the report. */
   notes?: string[];
   marks?: Mark[];
+  /** What the study wants (`goal:`, or `--goal`); absent: the default goal. */
+  goal?: Goal;
   /** The command line's changes to the file (`--seed 3`, `--set …`), as results record them (set by the CLI). */
   changed?: string[];
 }

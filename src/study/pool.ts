@@ -22,6 +22,21 @@ async function workerFile(): Promise<string> {
 /** Threads worth starting here: one per core. */
 export const defaultJobs = (): number => Math.max(1, availableParallelism());
 
+/** A pool kept open across batches (a search asks for a few simulations at a time, many times). */
+export interface OpenPool {
+  run(task: Task): Promise<TaskResult>;
+  destroy(): Promise<void>;
+}
+
+/** `jobs` threads started once; `run` queues a task on them. Call `destroy` when done. */
+export async function openPool(jobs: number): Promise<OpenPool> {
+  const filename = await workerFile();
+  const threads = Math.max(1, jobs);
+  const { default: Tinypool } = await import('tinypool');
+  const pool = new Tinypool({ filename, minThreads: threads, maxThreads: threads });
+  return { run: async (task) => (await pool.run(task)) as TaskResult, destroy: () => pool.destroy() };
+}
+
 /**
  * Runs every task on up to `jobs` threads; `done(i, r)` is called as each finishes (any order).
  * Resolves to the results in task order.

@@ -9,6 +9,8 @@ import { simulate, type SimStats } from '../modes/simulate.js';
 export interface Task {
   scenario: Scenario;
   name: string;
+  /** Send back the metrics only (no series or latency CDF): a search needs nothing else. */
+  metricsOnly?: boolean;
 }
 
 export interface TaskResult {
@@ -19,5 +21,9 @@ export interface TaskResult {
 export default function run(task: Task): TaskResult {
   const started = performance.now();
   const { result, stats } = simulate(task.scenario, task.name);
+  if (task.metricsOnly) {
+    const { series: _s, latencyCdf: _c, ...rest } = result;
+    return { result: rest as VariantResult, stats: { ...stats, wallMs: performance.now() - started } };
+  }
   return { result, stats: { ...stats, wallMs: performance.now() - started } };
 }

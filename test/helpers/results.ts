@@ -35,6 +35,7 @@ export function variant(
       attemptOutcomes: outcomes(o.ok, o.rateLimited ?? 0),
       successRate: o.ok / (o.ok + (o.rateLimited ?? 0)),
       throughputPerS: o.ok / 2,
+      quotaViolations: 0,
       totalTimeMs: 2000,
       latencyMs: { mean: latency, min: latency / 2, max: latency * 2, p50: latency, p90: latency * 1.5, p99: latency * 2 },
       phasesMs: { keyWait: phase(100), providerQueue: phase(0), connect: phase(150), service: phase(latency - 250), retryWait: phase(0) },

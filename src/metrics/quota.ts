@@ -1,0 +1,86 @@
+import type { Rate } from '../core/units.js';
+import type { QuotaStep } from '../limiters/stepped.js';
+import type { Charge } from '../core/outcome.js';
+import type { Recorder } from './recorder.js';
+
+/**
+ * Admissions beyond a key's own configured requests limit (N per W): an admission at t counts when
+ * its key's admissions in the window ending at t — those at a with a + W > t, itself included —
+ * number more than N. A window holding more than N admissions is exactly a window whose (N+1)-th
+ * admission counts, so the count is 0 if and only if no window of length W ever held more than N.
+ * The expiry test `a + W > t` is sliding-log's own float expression, so an exact limiter reads 0.
+ *
+ * A stepping limit (`keys.limit.steps`) applies the limit in force at t, and each period starts
+ * empty as the limiter's does. With `weights` (a tokens limit) the admissions' weights in the window
+ * are summed instead of counted. `times` and `keys` are the admission log, in time order. One pass
+ * per key with two pointers: O(admissions) after a counting sort by key (two typed arrays, no
+ * allocation per admission).
+ */
+export function quotaViolations(
+  times: ArrayLike<number>,
+  keys: ArrayLike<number>,
+  keyCount: number,
+  limit: Rate | undefined,
+  steps?: readonly QuotaStep[],
+  /** Each admission's weight (tokens); absent: each counts 1 and the limit is a count of admissions. */
+  weights?: ArrayLike<number>,
+): number {
+  const n = times.length;
+  if (!limit || n === 0 || keyCount <= 0) return 0;
+  // Admissions grouped by key, each group still in time order.
+  const start = new Int32Array(keyCount + 1);
+  for (let i = 0; i < n; i++) start[keys[i]! + 1]!++;
+  for (let k = 0; k < keyCount; k++) start[k + 1]! += start[k]!;
+  const order = new Int32Array(n);
+  const fill = start.slice(0, keyCount);
+  for (let i = 0; i < n; i++) order[fill[keys[i]!]!++] = i;
+  const starts = steps?.map((s) => s.atMs) ?? [];
+  const rates = [limit, ...(steps?.map((s) => s.requests) ?? [])];
+  let violations = 0;
+  for (let k = 0; k < keyCount; k++) {
+    let lo = start[k]!;
+    let period = 0;
+    // The weight of the admissions in [lo, j]: added as j enters, taken off as lo leaves.
+    let held = 0;
+    for (let j = start[k]!; j < start[k + 1]!; j++) {
+      const t = times[order[j]!]!;
+      while (period < starts.length && starts[period]! <= t) period++;
+      const from = period === 0 ? -Infinity : starts[period - 1]!;
+      const r = rates[period]!;
+      held += weights ? weights[order[j]!]! : 1;
+      while (lo < j && (times[order[lo]!]! + r.windowMs <= t || times[order[lo]!]! < from)) {
+        held -= weights ? weights[order[lo]!]! : 1;
+        lo++;
+      }
+      if (held > r.count) violations++;
+    }
+  }
+  return violations;
+}
+
+/**
+ * Admissions beyond a key's own tokens limit (T per W): an admission at t counts when the tokens of
+ * its key's admissions in the window ending at t, itself included, come to more than T. With
+ * `charge: reserve` (the default) a key's limiter finally counts what each answer used, at its
+ * admission: the tokens successful answers used (prompt and output), by admission time (ties in the
+ * order the answers ended). A failed attempt's reservation is settled to nothing today, so it weighs
+ * nothing here either. With `charge: actual` (counted when the answer ends) or `prompt` (the prompt
+ * alone) the recorder does not keep what the limiter counted: 0.
+ */
+export function tokenViolations(rec: Recorder, keyCount: number, limit: { tokens?: Rate | undefined; charge?: Charge | undefined } | undefined): number {
+  const t = rec.tokens;
+  if (!t || !limit?.tokens || (limit.charge ?? 'reserve') !== 'reserve') return 0;
+  const at = t.usedAt.view();
+  const order = Int32Array.from({ length: at.length }, (_, i) => i).sort((a, b) => at[a]! - at[b]! || a - b);
+  const keys = t.usedKey.view();
+  const tokens = t.usedTokens.view();
+  const times = new Float64Array(order.length);
+  const byKey = new Int32Array(order.length);
+  const weights = new Float64Array(order.length);
+  order.forEach((i, j) => {
+    times[j] = at[i]!;
+    byKey[j] = keys[i]!;
+    weights[j] = tokens[i]!;
+  });
+  return quotaViolations(times, byKey, keyCount, limit.tokens, undefined, weights);
+}
