@@ -9,7 +9,7 @@ import { FULL_MAX_NUMBERS, planSeriesNumbers, planSize, runPlan, runPlanReal, ru
 import { defaultJobs } from './study/pool.js';
 import { RealModeError } from './modes/errors.js';
 import { formatTotals, MAX_KEYS, serve, type Serving } from './providers/server.js';
-import { RESET_ENV, RESET_TOKEN_RE } from './providers/reset.js';
+import { RESET_ENV, resetTokenProblem } from './providers/reset.js';
 import { markdownReport, tablesOf, toMarkdown, toText } from './report/table.js';
 import type { Results } from './metrics/results.js';
 import type { Plan } from './scenario/types.js';
@@ -382,9 +382,8 @@ async function serveFile(argv: { file: string; port: number; host: string; timeS
     throw new UsageError(`--max-keys: expected an integer from ${MAX_KEYS.min} to ${MAX_KEYS.max.toLocaleString('en')}, got ${String(argv.maxKeys)}`);
   }
   const fromEnv = process.env[RESET_ENV] || undefined;
-  if (fromEnv !== undefined && !RESET_TOKEN_RE.test(fromEnv)) {
-    throw new UsageError(`${RESET_ENV}: expected 16 to 256 letters, digits or . _ ~ -, got ${fromEnv.length} characters${fromEnv.length >= 16 ? ' with others among them' : ''}`);
-  }
+  const weak = fromEnv === undefined ? undefined : resetTokenProblem(fromEnv);
+  if (weak) throw new UsageError(`${RESET_ENV}: ${weak}`);
   const token = fromEnv ?? randomBytes(16).toString('hex');
   const plan = loadScenario(argv.file, { seed: argv.seed, sets: argv.set ?? [] });
   const scenario = plan.runs[0]!.variants[0]!.scenario;

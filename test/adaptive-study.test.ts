@@ -43,7 +43,7 @@ describe('adaptive.yaml', () => {
 
   it('not met for all: headers and aimd never believe above the true rate for longer than a window; sre-throttle and gradient do', () => {
     const above = Object.fromEntries(learning.map((n) => [n, byName(n).metrics.adaptive!.longestAboveMs!]));
-    // A 429 cools its key until retry-after: aimd's overshoot after a 429 is waited out instead of sent (before: ~3 min above).
+    // The provider counts refused requests: aimd's overshoot comes back as 429s sooner, and it backs off (with refusals free: ~3 min above).
     for (const n of ['headers', 'aimd']) expect(above[n], n).toBeLessThanOrEqual(windowMs);
     // sre-throttle ~2 min (K = 2 lets twice the accepts through), gradient ~3 min (a quota does not move latency).
     for (const n of ['sre-throttle', 'gradient']) expect(above[n], n).toBeGreaterThan(windowMs);

@@ -10,6 +10,10 @@
  * 60 s, which only a hang reaches): exit 0 with a results.json that validates against
  * scenarios/results.schema.json, or exit 2 with well-formed lines and nothing written; never 1,
  * never a signal.
+ *
+ * Dataset files (`workload.dataset`, test/helpers/mutate-dataset.ts) the same way: mutated CSV and
+ * JSONL give rows of whole token counts or exactly one well-formed line, which never holds the
+ * file's text; a sample goes through the command too.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +26,7 @@ import { parseScenario } from '../src/scenario/load.js';
 import type { Dist, Plan, Scenario } from '../src/scenario/types.js';
 import { gatesim } from './helpers/cli.js';
 import { mutatedCase, type Case } from './helpers/mutate.js';
+import { mutatedDataset, PLANTED } from './helpers/mutate-dataset.js';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** One problem per line: `file:line:col: …`, `file: …` (the whole file), `--set …: …`, `--seed …: …`. */
@@ -157,4 +162,81 @@ describe('loader fuzz, through the command', () => {
       expect(r.code, what).toBe(i < loads.length ? 0 : 2);
     });
   }, 180_000);
+});
+
+/** A scenario whose requests take their sizes from the dataset `name` beside it. */
+const datasetCase = (name: string): Case => ({ seed: 'dataset', text: `name: d\nworkload: { requests: 10, dataset: ${name} }\nproviders: [{ name: a, latency: 1s }]\n`, sets: [] });
+
+describe('loader fuzz, dataset files', () => {
+  it('300 mutated CSV and JSONL files: whole token counts, or one well-formed line that never holds the text planted in the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatesim-fuzz-ds-'));
+    const file = join(dir, 's.yaml');
+    const line = wellFormed(file);
+    const warnings: unknown[] = [];
+    const spy = vi.spyOn(process, 'emitWarning').mockImplementation((w: unknown) => void warnings.push(w));
+    let n = 0;
+    let loaded = 0;
+    try {
+      fc.assert(
+        fc.property(mutatedDataset, (text) => {
+          // A fresh name each time: a dataset is read once per path in a process.
+          const name = `d${n++}.data`;
+          writeFileSync(join(dir, name), text);
+          const { plan, lines } = load(datasetCase(name), file);
+          if (plan) {
+            loaded++;
+            const rows = plan.runs[0]!.variants[0]!.scenario.workload.tokens!.rows!;
+            expect(rows.prompt.length).toBeGreaterThan(0);
+            for (const col of [rows.prompt, rows.output]) expect(col.every((t) => t >= 0 && t <= 10_000_000)).toBe(true);
+          } else {
+            expect(lines).toHaveLength(1);
+            expect(lines![0]).toMatch(line);
+            expect(lines![0]).not.toMatch(/[\r\u2028\u2029]/);
+            expect(lines![0]).not.toContain(PLANTED);
+          }
+          expect(warnings).toEqual([]);
+        }),
+        { numRuns: 300, seed: 20_261_207 },
+      );
+    } finally {
+      spy.mockRestore();
+    }
+    // Both sides are reached: some mutations keep a file valid, most do not.
+    expect(loaded).toBeGreaterThan(0);
+    expect(loaded).toBeLessThan(300);
+  }, 60_000);
+
+  it('a sample through the command: exit 0 with results, or exit 2 with one well-formed line; never 1, never a stack trace', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gatesim-fuzz-ds-'));
+    const texts = fc.sample(mutatedDataset, { numRuns: 60, seed: 20_261_207 });
+    const verdict = (text: string, i: number): boolean => {
+      writeFileSync(join(root, `probe${i}.data`), text);
+      return load(datasetCase(`probe${i}.data`), join(root, 's.yaml')).plan !== undefined;
+    };
+    const judged = texts.map((t, i) => ({ t, loads: verdict(t, i) }));
+    const cases = [...judged.filter((j) => j.loads).slice(0, 3), ...judged.filter((j) => !j.loads).slice(0, 3)];
+    expect(cases).toHaveLength(6);
+    for (let i = 0; i < cases.length; i += 2) {
+      await Promise.all(
+        cases.slice(i, i + 2).map(async ({ t, loads }, k) => {
+          const dir = join(root, `case${i + k}`);
+          mkdirSync(dir);
+          writeFileSync(join(dir, 'rows.data'), t);
+          const file = join(dir, 'f.yaml');
+          writeFileSync(file, datasetCase('rows.data').text);
+          const r = await sim([file, '--out', join(dir, 'out'), '-q', '--format', 'json']);
+          const what = `case ${i + k}: ${r.stderr.slice(0, 300)}`;
+          expect(r.signal, what).toBeNull();
+          expect(r.code, what).toBe(loads ? 0 : 2);
+          if (!loads) {
+            const lines = r.stderr.trimEnd().split('\n');
+            expect(lines, what).toHaveLength(1);
+            expect(lines[0], what).toMatch(wellFormed(file));
+            expect(r.stderr, what).not.toContain(PLANTED);
+            expect(r.stdout).toBe('');
+          }
+        }),
+      );
+    }
+  }, 120_000);
 });

@@ -140,6 +140,8 @@ describe('HttpProvider against gatesim serve: usage, x-ratelimit, 429 dimensions
         limit: { count: 3, windowMs: 3_600_000 },
         tokens: { count: 1000, windowMs: 3_600_000 },
         charge: 'reserve',
+        // The dimensions and figures of each 429 below, with refusals costing nothing.
+        refused: 'free',
       },
       SCALE,
     );

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addSecret, addSecretsIn, addUrlSecrets, clearSecrets, fingerprint, scrub } from '../src/core/secrets.js';
@@ -101,6 +101,50 @@ workload: { requests: 20, concurrency: 2 }
     expect(r.stderr).toMatch(/keys\.env/);
     expect(leaks([KEY, SET_BODY, REDIS_PASS], [{ name: 'stderr', text: r.stderr }, { name: 'stdout', text: r.stdout }])).toEqual([]);
   });
+});
+
+describe('no secret in a dataset file reaches any output', () => {
+  const KEY = 'sk-live-DATASET-key-5e6f7a';
+  const OTHER = 'sk-live-DATASET-key-8b9c0d';
+  // A key file, a password file, and a key where a count belongs, in each format: every one an error.
+  const files: Record<string, string> = {
+    'keys.csv': `${KEY},output_tokens\n${OTHER},2\n`,
+    'shadow.csv': `root:$6$${KEY}$Zx9:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n`,
+    'cell.csv': `prompt_tokens,output_tokens\n12,3\n${KEY},4\n`,
+    'string.jsonl': `{"prompt_tokens": 1, "output_tokens": 2}\n{"prompt_tokens": "${KEY}", "output_tokens": 2}\n`,
+    'bare.jsonl': `{"prompt_tokens": ${KEY}, "output_tokens": 2}\n`,
+    'object.jsonl': `{"prompt_tokens": {"${KEY}": 1}, "output_tokens": 2}\n`,
+  };
+
+  for (const mode of ['sim', 'real'] as const) {
+    it(`${mode}: one line per dataset naming its row, with the key (set in keys.env's variable) in none of stdout, stderr or --out`, async () => {
+      const dir = tmp();
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+      const file = join(dir, 'planted.yaml');
+      writeFileSync(
+        file,
+        `name: planted
+keys: { env: GATESIM_KEYS }
+providers: [{ name: a, latency: 100ms, url: "http://127.0.0.1:9/v1" }]
+workload: { requests: 5, concurrency: 1, dataset: keys.csv }
+variants:
+${Object.keys(files).map((n) => `  - { name: ${n}, workload: { dataset: ${n} } }`).join('\n')}
+`,
+      );
+      const out = join(dir, 'reports');
+      const r = await gatesim([file, '--out', out, ...(mode === 'real' ? ['--mode', 'real'] : [])], { env: { GATESIM_KEYS: `${KEY},${OTHER}` } });
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(Object.keys(files).length);
+      for (const name of Object.keys(files)) expect(lines.filter((l) => l.includes(`workload.dataset: ${join(dir, name)}:`))).toHaveLength(1);
+      const outputs = [
+        { name: 'stdout', text: r.stdout },
+        { name: 'stderr', text: r.stderr },
+        ...(existsSync(out) ? filesUnder(out) : []).map((f) => ({ name: f.path, text: f.bytes.toString('latin1') })),
+      ];
+      expect(leaks([KEY, OTHER, 'root:$6$', 'daemon:*'], outputs)).toEqual([]);
+    });
+  }
 });
 
 describe('URLs that do not parse', () => {

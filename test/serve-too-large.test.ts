@@ -44,6 +44,19 @@ describe('serve: a request too large for the tokens quota', () => {
     await res.body.dump();
   });
 
+  it('a refused request counts in the quota (refused: counts, the default): a small one after it is refused too', async () => {
+    // 1,000 tokens: 8 words + 900 reserved (settled to use), then 950 more do not fit — and count.
+    expect((await post('one two three four five six seven eight', 900)).statusCode).toBe(200);
+    const refused = await post('one two three four five six seven eight', 950);
+    expect(refused.statusCode).toBe(429);
+    await refused.body.dump();
+    // Free, 10 tokens would fit beside the first answer's use; counted, the refusal's 958 fill the window.
+    const after = await post('tiny', 5);
+    expect(after.statusCode).toBe(429);
+    expect(after.headers['x-ratelimit-remaining-tokens']).toBe('0');
+    await after.body.dump();
+  });
+
   it('an ordinary 429 is not read as too large', () => {
     expect(tooLargeOf({ error: { message: 'Rate limit reached for gpt-4o-mini on tokens per min (TPM): Limit 1000, Used 900, Requested 200.', type: 'tokens' } })).toBe(false);
     expect(tooLargeOf(null)).toBe(false);

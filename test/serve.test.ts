@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isLoopback, MAX_HEADER_BYTES, serve, type Serving } from '../src/providers/server.js';
 import { isGatesimServe, resetServe, RESET_HEADER } from '../src/providers/reset.js';
+import { RESET_WRONG_TRIES } from '../src/providers/reset-guard.js';
 import { gatesim, gatesimServe, kill, output, track, waitFor } from './helpers/cli.js';
 import { scenario } from './helpers/scenario.js';
 
@@ -181,6 +182,26 @@ describe('gatesim serve: reset', () => {
     }
   });
 
+  it(`throttles wrong tokens: ${RESET_WRONG_TRIES} a minute, then 429 with retry-after for every reset, the right token's too`, async () => {
+    const srv = await serve(s.providers, { port: 0, host: '127.0.0.1', timeScale: 1, seed: 1, log: () => {}, resetToken: TOKEN });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 200; i++) codes.push(Number((await resetServe(`${srv.url}/v1`, `guess-${i}-0123456789abcdef`))!.slice(5, 8)));
+      expect(codes.filter((c) => c === 403)).toHaveLength(RESET_WRONG_TRIES);
+      expect(codes.slice(RESET_WRONG_TRIES).every((c) => c === 429)).toBe(true);
+      expect(await resetServe(`${srv.url}/v1`, TOKEN)).toBe('HTTP 429 (too many wrong tokens lately)');
+      expect(srv.totals().resets).toBe(0);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('refuses a reset token without real entropy', async () => {
+    await expect(serve(s.providers, { port: 0, host: '127.0.0.1', timeScale: 1, seed: 1, log: () => {}, resetToken: 'aaaaaaaaaaaaaaaa' })).rejects.toThrow(
+      'resetToken: too easy to guess: about 0 bits of entropy, at least 64 needed',
+    );
+  });
+
   it('is off without a token (404)', async () => {
     const srv = await serve(s.providers, { port: 0, host: '127.0.0.1', timeScale: 1, seed: 1, log: () => {} });
     try {
@@ -268,5 +289,10 @@ describe('gatesim serve: signals', () => {
     const short = await run([], { GATESIM_RESET_TOKEN: 'short' });
     expect(short.code).toBe(2);
     expect(short.stderr.split('\n')[0]).toBe('gatesim: GATESIM_RESET_TOKEN: expected 16 to 256 letters, digits or . _ ~ -, got 5 characters');
+    const weak = await run([], { GATESIM_RESET_TOKEN: 'aaaaaaaaaaaaaaaa' });
+    expect(weak.code).toBe(2);
+    expect(weak.stderr).toBe(
+      'gatesim: GATESIM_RESET_TOKEN: too easy to guess: about 0 bits of entropy, at least 64 needed (repeats and runs such as aaaa or 1234 add none); make one with openssl rand -hex 16\n',
+    );
   }, 30_000);
 });

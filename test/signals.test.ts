@@ -232,6 +232,18 @@ describe('real-mode flags and keys: one line, exit 2, nothing written', () => {
     });
   }
 
+  it('a reset token without real entropy is one line, before anything is sent', async () => {
+    const out = join(dir, 'out-weak-token');
+    const { code, stderr } = await gatesim([file('fast-weak', FAST), '--mode', 'real', '--set', 'providers.0.url=http://127.0.0.1:9/v1', '--out', out], {
+      env: { GATESIM_KEYS: KEYS, GATESIM_RESET_TOKEN: 'abcdefghijklmnopqrstuvwxyz' },
+    });
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      'GATESIM_RESET_TOKEN: too easy to guess: about 0 bits of entropy, at least 64 needed (repeats and runs such as aaaa or 1234 add none); make one with openssl rand -hex 16\n',
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('a key that cannot go in an HTTP header names the variable and the key by position, never the key', async () => {
     const out = join(dir, 'out-bad-key');
     const { code, stderr } = await gatesim([file('fast-key', FAST), '--mode', 'real', '--set', 'providers.0.url=http://127.0.0.1:9/v1', '--out', out], {

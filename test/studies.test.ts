@@ -194,7 +194,8 @@ describe('the token studies', () => {
     expect(only.ok + only.rateLimitedBy!.tokens).toBe(only.requests);
     // Counting tokens only when an answer ends misses the provider's reservations in flight: 429s too.
     const actual = v('tokens on actual use');
-    expect(actual.rateLimitedBy!.tokens).toBeGreaterThan(actual.requests / 2);
+    // Each 429 cools its key until the quota has room, so they are fewer than the requests, but they come.
+    expect(actual.rateLimitedBy!.tokens).toBeGreaterThan(actual.requests / 10);
     // Charged as the provider charges them: nothing refused, everything through.
     for (const name of ['requests + tokens', 'provider token bucket', 'chat mix (dataset)']) {
       expect(v(name).attemptOutcomes.rateLimited, name).toBe(0);

@@ -67,6 +67,12 @@ export const MAX_COOLDOWN_FAILS = 1_000;
 
 /** A scenario file's size: a full 1 MiB file of 262,120 samples loads (and runs) in ~5 s within a 256 MB heap. */
 export const MAX_FILE_BYTES = 1024 * 1024;
+/** A dataset file (`workload.dataset`, a regular file only): bytes read at most (a million rows of JSON fit). */
+export const MAX_DATASET_BYTES = 64 * 1024 * 1024;
+/** A dataset's rows: two Int32 columns of a million rows are 8 MB. */
+export const MAX_DATASET_ROWS = 1_000_000;
+/** Columns of a dataset's CSV row: a 64 MiB line of commas would otherwise be 64 M cells. */
+export const MAX_DATASET_COLUMNS = 1_000;
 /** Nesting of mappings and lists (after aliases): the loader and validator recurse on it. */
 export const MAX_DEPTH = 64;
 /** Values of a file once aliases are expanded (an alias bomb expands exponentially). */

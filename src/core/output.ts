@@ -119,17 +119,46 @@ export function checkOut(out: string): void {
   }
 }
 
+/** Signals whose default action (ending the process at once) would cut a report's writing short. */
+const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let deferring = false;
+
+/**
+ * Holds SIGINT, SIGTERM and SIGHUP back while a report is written. The writing is synchronous, so
+ * a listener runs only once it is done (every file renamed into place, or every temporary file
+ * removed); a signal no one else listens for then ends the process by its default action, as it
+ * would have — only after the writing instead of in the middle of it, which left a truncated
+ * `.results.json.<pid>.tmp` behind. Installed on the first write and left in place: after a
+ * report is written only a few milliseconds of work remain, so nothing waits on it.
+ */
+function deferEndingSignals(): void {
+  if (deferring) return;
+  deferring = true;
+  for (const sig of ENDING_SIGNALS) {
+    const held = (): void => {
+      // Someone else handles this signal (a real run writes its partial report and exits by itself).
+      if (process.listenerCount(sig) > 1) return;
+      process.removeListener(sig, held);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, held);
+  }
+}
+
 /**
  * Writes every file of a report or none: each goes to a temporary name first and all are renamed
  * into place only once all were written, so an interrupted run never leaves half a results.json.
- * Every file goes through the redaction pass.
+ * A failed write removes every temporary file, the one it failed in too, and a signal waits until
+ * the writing is over (deferEndingSignals). Every file goes through the redaction pass.
  */
 export function writeAll(dir: string, files: Record<string, string | readonly string[]>): string[] {
   makeDir(dir);
+  deferEndingSignals();
   const temps: [string, string][] = [];
   try {
     for (const [name, text] of Object.entries(files)) {
       const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+      temps.push([tmp, join(dir, name)]);
       if (typeof text === 'string') writeFileSync(tmp, scrub(text));
       else {
         const fd = openSync(tmp, 'w');
@@ -139,7 +168,6 @@ export function writeAll(dir: string, files: Record<string, string | readonly st
           closeSync(fd);
         }
       }
-      temps.push([tmp, join(dir, name)]);
     }
   } catch (e) {
     for (const [tmp] of temps) rmSync(tmp, { force: true });

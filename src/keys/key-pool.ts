@@ -181,11 +181,11 @@ export class KeyPool implements Pool {
     }
     if (refused && end.retryAfterMs > 0 && spec.cooldown !== 'none') this.keys.cool(key, now + end.retryAfterMs);
     // A limit that rose, or a gate that opens sooner: the wake-up moves to the new earliest time.
-    if (this.learning && end.sent && this.keys.observe(key, now, end.outcome, end.latencyMs, end.retryAfterMs, end.usage)) freed = true;
+    const sooner = this.learning && end.sent && this.keys.observe(key, now, end.outcome, end.latencyMs, end.retryAfterMs, end.usage);
     if (this.keys.release(key)) freed = true;
     if (this.spec.wait.mode === 'notify' && this.waiters.count > 0) {
       if (freed) this.drain();
-      else if (refused) this.schedule(now);
+      else if (sooner || refused) this.schedule(now);
     }
     return back;
   }

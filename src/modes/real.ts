@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { LongTimer, longTimeout, sleep } from '../core/long-timer.js';
 import { printErr } from '../core/output.js';
 import { addSecret, addUrlSecrets } from '../core/secrets.js';
 import { assemble } from '../gateway/assemble.js';
@@ -11,7 +13,7 @@ import { RedisStore, StoreError } from '../keys/store/redis.js';
 import { learns } from '../limiters/index.js';
 import type { VariantResult } from '../metrics/results.js';
 import { HttpProvider, type SocketCounter } from '../providers/http.js';
-import { isGatesimServe, resetServe, RESET_ENV, RESET_TOKEN_RE } from '../providers/reset.js';
+import { isGatesimServe, isLoopbackUrl, resetServe, resetTokenProblem, RESET_ENV } from '../providers/reset.js';
 import type { Scenario } from '../scenario/types.js';
 import type { Clock } from '../sim/clock.js';
 import { stream } from '../sim/random.js';
@@ -55,7 +57,8 @@ export function resetTokenFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   const token = env[RESET_ENV];
   if (token === undefined || token === '') return undefined;
   addSecret(token);
-  if (!RESET_TOKEN_RE.test(token)) throw new RealModeError(`${RESET_ENV}: expected 16 to 256 letters, digits or . _ ~ -, got ${token.length} characters`);
+  const problem = resetTokenProblem(token);
+  if (problem) throw new RealModeError(`${RESET_ENV}: ${problem}`);
   return token;
 }
 
@@ -140,6 +143,7 @@ async function keyPool(
       spec.failOpen,
     );
   } catch (e) {
+    if (e instanceof StoreError && e.notRedis) throw new RealModeError(e.message);
     if (e instanceof StoreError && e.auth) throw new RealModeError(`${e.message}; fix the credentials in keys.store.redis`);
     if (e instanceof StoreError) throw new RealModeError(`${e.message}; the pool fails closed — start Redis, or set keys.store.failOpen: true to decide on this process's own windows`);
     throw e;
@@ -202,7 +206,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
   let interrupted = false;
   let truncated = false;
   let stopping = false;
-  const timers: ReturnType<typeof setTimeout>[] = [];
+  const timers: (ReturnType<typeof setTimeout> | LongTimer)[] = [];
   // Close the books: what is still in flight ends as gaveUp, so the report covers exactly the
   // requests that were started.
   const wrapUp = (): void => {
@@ -218,7 +222,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     if (why === 'cap') opts.say?.(`  ${name}: --max-duration reached after ${((performance.now() - started) / 1000).toFixed(1)} s; no new requests, waiting briefly for those in flight`);
     if (opts.urgent?.aborted) return wrapUp();
     // Give what is in flight a moment, then close the books on the rest.
-    timers.push(setTimeout(wrapUp, opts.graceMs));
+    timers.push(longTimeout(wrapUp, opts.graceMs));
     const poll = setInterval(() => {
       if (g.dispatcher.running === 0) wrapUp();
     }, 20);
@@ -230,7 +234,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
   };
   opts.signal.addEventListener('abort', onSignal, { once: true });
   opts.urgent?.addEventListener('abort', onUrgent, { once: true });
-  const cap = setTimeout(() => stop('cap'), opts.maxWallMs);
+  const cap = longTimeout(() => stop('cap'), opts.maxWallMs);
 
   // A signal during the setup above (connecting to Redis) stops the run before it sends anything.
   if (opts.signal.aborted) stop('signal');
@@ -239,9 +243,12 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     if (!opts.progress) opts.say?.(`  started ${name}`);
   }
   await finished;
-  clearTimeout(cap);
+  cap.cancel();
   clearInterval(tick);
-  for (const t of timers) clearTimeout(t);
+  for (const t of timers) {
+    if (t instanceof LongTimer) t.cancel();
+    else clearInterval(t);
+  }
   opts.signal.removeEventListener('abort', onSignal);
   opts.urgent?.removeEventListener('abort', onUrgent);
   const end = clock.now();
@@ -277,15 +284,7 @@ export function windowsWallMs(s: Scenario, scale: number, guardWallMs: number): 
 async function pause(wallMs: number, signal: AbortSignal, progress: RealProgress | undefined): Promise<void> {
   if (wallMs <= 0 || signal.aborted) return;
   const shown = progress?.cooldown(wallMs);
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, wallMs);
-    signal.addEventListener('abort', done, { once: true });
-  });
+  await sleep(wallMs, signal);
   shown?.();
 }
 
@@ -309,18 +308,16 @@ export async function coolDown(prev: Scenario | undefined, next: Scenario, name:
   const windows = Math.max(windowsWallMs(prev, opts.timeScale, opts.guardWallMs), windowsWallMs(next, opts.timeScale, opts.guardWallMs));
   const token = resetTokenFromEnv(opts.env);
   if (token) {
-    const urls = [...new Set([...prev.providers, ...next.providers].map((p) => p.url!))];
-    const serves = await Promise.all(urls.map((u) => isGatesimServe(u)));
-    if (serves.every(Boolean)) {
-      const origins = [...new Set(urls.map((u) => new URL(u).origin))];
-      const failed = (await Promise.all(origins.map(async (o) => ({ o, why: await resetServe(o, token) })))).filter((r) => r.why !== null);
-      if (failed.length === 0) {
+    const reset = await resetAll([...prev.providers, ...next.providers], token, name, opts);
+    if (reset !== undefined) {
+      if (reset.failed.length === 0) {
         // A shared key store keeps the previous variant's admissions: a reset of the providers does not clear those.
         const store = prev.keys.store?.kind === 'redis' && prev.keys.limit ? (prev.keys.limit.windowMs + prev.keys.guardMs) * opts.timeScale + opts.guardWallMs : 0;
-        opts.say?.(`  cooldown before ${name}: reset gatesim serve at ${origins.join(', ')}${store > 0 ? `; ${(store / 1000).toFixed(1)} s for the key store's windows` : ''}`);
+        opts.say?.(`  cooldown before ${name}: reset gatesim serve at ${reset.origins.join(', ')}${store > 0 ? `; ${(store / 1000).toFixed(1)} s for the key store's windows` : ''}`);
         return store > 0 ? wait(store, 'reset+wait') : { ms: 0, wallMs: 0, by: 'reset' };
       }
-      opts.say?.(`  cooldown before ${name}: reset of ${failed.map((f) => `${f.o} failed (${f.why})`).join(', ')}; waiting for the windows instead`);
+      if (opts.signal.aborted) return { ms: 0, wallMs: 0, by: 'none' };
+      opts.say?.(`  cooldown before ${name}: reset of ${reset.failed.join(', ')}; waiting for the windows instead`);
     }
   }
   if (windows <= 0) return { ms: 0, wallMs: 0, by: 'none' };
@@ -328,6 +325,38 @@ export async function coolDown(prev: Scenario | undefined, next: Scenario, name:
     `  cooldown before ${name}: ${(windows / 1000).toFixed(1)} s for the providers' windows to clear (--cooldown 0 skips it${token ? '' : `; a gatesim serve is reset instead when ${RESET_ENV} is set`})`,
   );
   return wait(windows, 'wait');
+}
+
+/**
+ * Resets every gatesim serve behind `providers` with `token`, if they all are one: undefined when
+ * not (nothing was reset), else the origins and what failed (`origin failed (why)`). The token goes
+ * only to a server on this machine's loopback at a URL the scenario names: a provider elsewhere
+ * gets no reset, whatever it claims to be (a line on stderr says so). Each exchange ends within
+ * EXCHANGE_DEADLINE_MS, and at once when the run's signal aborts.
+ */
+async function resetAll(providers: readonly Scenario['providers'][number][], token: string, name: string, opts: RealOptions): Promise<{ origins: string[]; failed: string[] } | undefined> {
+  const urls = [...new Set(providers.map((p) => p.url!))];
+  const remote = urls.filter((u) => !isLoopbackUrl(u));
+  if (remote.length > 0) {
+    const origin = (u: string): string => URL.canParse(u) ? new URL(u).origin : u;
+    opts.say?.(`  before ${name}: no reset: ${RESET_ENV} goes only to a gatesim serve on loopback (127.0.0.0/8, ::1, localhost), and ${remote.map(origin).join(', ')} is not`);
+    return undefined;
+  }
+  // One signal of this phase's own for the exchanges' deadlines to hang on (up to 1,000 providers at
+  // once: more than an AbortSignal's 10 listeners, which Node would warn of on the run's signal).
+  const phase = new AbortController();
+  setMaxListeners(0, phase.signal);
+  const stop = (): void => phase.abort();
+  opts.signal.addEventListener('abort', stop, { once: true });
+  if (opts.signal.aborted) stop();
+  try {
+    if (!(await Promise.all(urls.map((u) => isGatesimServe(u, phase.signal)))).every(Boolean)) return undefined;
+    const origins = [...new Set(urls.map((u) => new URL(u).origin))];
+    const results = await Promise.all(origins.map(async (o) => ({ o, why: await resetServe(o, token, phase.signal) })));
+    return { origins, failed: results.filter((r) => r.why !== null).map((r) => `${r.o} failed (${r.why})`) };
+  } finally {
+    opts.signal.removeEventListener('abort', stop);
+  }
 }
 
 /**
@@ -340,19 +369,18 @@ export async function coolDown(prev: Scenario | undefined, next: Scenario, name:
 async function freshStart(next: Scenario, name: string, opts: RealOptions): Promise<Cooldown> {
   const none: Cooldown = { ms: 0, wallMs: 0, by: 'none' };
   const token = resetTokenFromEnv(opts.env);
-  const urls = [...new Set(next.providers.map((p) => p.url!))];
   const timed = next.providers.some((p) => (p.steps?.length ?? 0) > 0 || (p.tenants?.length ?? 0) > 0);
   if (!token) {
     if (timed) opts.say?.(`  ${name}: a provider's quota changes over time; its server's clock started before this run unless it is reset (set ${RESET_ENV} on both sides)`);
     return none;
   }
-  if (!(await Promise.all(urls.map((u) => isGatesimServe(u)))).every(Boolean)) return none;
-  const origins = [...new Set(urls.map((u) => new URL(u).origin))];
-  const failed = (await Promise.all(origins.map(async (o) => ({ o, why: await resetServe(o, token) })))).filter((r) => r.why !== null);
-  if (failed.length > 0) {
-    opts.say?.(`  before ${name}: reset of ${failed.map((f) => `${f.o} failed (${f.why})`).join(', ')}`);
+  const reset = await resetAll(next.providers, token, name, opts);
+  if (reset === undefined) return none;
+  if (reset.failed.length > 0) {
+    if (!opts.signal.aborted) opts.say?.(`  before ${name}: reset of ${reset.failed.join(', ')}`);
     return none;
   }
+  const origins = reset.origins;
   opts.say?.(`  before ${name}: reset gatesim serve at ${origins.join(', ')} (a fresh start: its clock and quotas begin with the run)`);
   return { ms: 0, wallMs: 0, by: 'reset' };
 }

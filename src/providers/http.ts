@@ -1,6 +1,10 @@
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
+import { MAX_DURATION_MS } from '../core/limits.js';
+import { deadline } from '../core/long-timer.js';
 import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
+import { MAX_TOKENS } from '../sim/dist.js';
 import type { WallClock } from '../sim/wall-clock.js';
+import { AnswerScan } from './answer-scan.js';
 import type { Provider, RequestTemplate } from './spec.js';
 import { blankUsage, type ProviderPort, type ProviderStats, type ReplySink, type Usage } from './port.js';
 import { limitedByOf, tooLargeOf, OUTPUT_TOKENS_HEADER, readRateLimitHeaders, wordsOf } from './wire.js';
@@ -19,17 +23,22 @@ function countingConnector(counter: SocketCounter): buildConnector.connector {
   };
 }
 
-/** 429's wait, in scenario ms: OpenAI's `retry-after-ms` if present, else `retry-after` (seconds or a date). */
+/**
+ * 429's wait, in scenario ms: OpenAI's `retry-after-ms` if present, else `retry-after` (seconds or a
+ * date). A wait beyond a year of wall time (the longest duration a scenario may give) is a year:
+ * the retry still waits it out (or the run's --max-duration ends first), never fires at once.
+ */
 export function retryAfterMs(headers: Record<string, string | string[] | undefined>, scale: number): number {
   const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+  const wall = (ms: number): number => Math.min(ms, MAX_DURATION_MS) / scale;
   const ms = Number(one(headers['retry-after-ms']));
-  if (Number.isFinite(ms) && ms >= 0) return ms / scale;
+  if (Number.isFinite(ms) && ms >= 0) return wall(ms);
   const raw = one(headers['retry-after']);
   if (raw === undefined) return 0;
   const s = Number(raw);
-  if (Number.isFinite(s) && s >= 0) return (s * 1000) / scale;
+  if (Number.isFinite(s) && s >= 0) return wall(s * 1000);
   const at = Date.parse(raw);
-  return Number.isFinite(at) ? Math.max(0, at - Date.now()) / scale : 0;
+  return Number.isFinite(at) ? wall(Math.max(0, at - Date.now())) : 0;
 }
 
 /** An HTTP status as a gatesim outcome. */
@@ -52,10 +61,10 @@ export interface HttpOptions {
   figures?: boolean;
 }
 
-/** Largest answer body read whole (a non-streamed answer, for its usage): beyond it the rest is not read. */
-const MAX_ANSWER_BYTES = 64 << 20;
 /** Largest error body read (a 429's, for its dimension). */
 const MAX_ERROR_BYTES = 64 << 10;
+/** Longest a health check's exchange may take, wall ms (`GET {url}/models`). */
+const CHECK_DEADLINE_MS = 30_000;
 /** Longest line of a stream: an event longer than this breaks the stream. */
 const MAX_EVENT_BYTES = 1 << 20;
 
@@ -76,6 +85,22 @@ async function readText(body: Body, cap: number): Promise<string | undefined> {
   return Buffer.concat(parts).toString('utf8');
 }
 
+/**
+ * Reads a non-streamed answer through an AnswerScan, holding only its `usage`: the scan when the
+ * body is a whole chat completion, undefined when it is not (then the rest is not read).
+ */
+async function scanAnswer(body: Body): Promise<AnswerScan | undefined> {
+  const scan = new AnswerScan();
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    scan.feed(chunk);
+    if (scan.broken) {
+      body.destroy();
+      return undefined;
+    }
+  }
+  return scan.complete() ? scan : undefined;
+}
+
 const parse = (text: string | undefined): unknown => {
   if (text === undefined) return undefined;
   try {
@@ -85,12 +110,18 @@ const parse = (text: string | undefined): unknown => {
   }
 };
 
-/** The prompt and completion tokens of an answer's `usage`, into `u` (left NaN when absent). */
-function readUsage(body: unknown, u: { promptTokens: number; outputTokens: number }): void {
-  const usage = (body as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null } | null)?.usage;
+/** A token count as `usage` may give it: a whole number from 0 to MAX_TOKENS (anything else is no count). */
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TOKENS;
+
+/**
+ * The prompt and completion tokens of a `usage` object, into `u` (left NaN when absent or not a
+ * whole number from 0 to MAX_TOKENS: a stream then counts its content events instead).
+ */
+function readUsage(usage: unknown, u: { promptTokens: number; outputTokens: number }): void {
   if (!usage || typeof usage !== 'object') return;
-  if (typeof usage.prompt_tokens === 'number' && Number.isFinite(usage.prompt_tokens)) u.promptTokens = usage.prompt_tokens;
-  if (typeof usage.completion_tokens === 'number' && Number.isFinite(usage.completion_tokens)) u.outputTokens = usage.completion_tokens;
+  const { prompt_tokens: prompt, completion_tokens: completion } = usage as { prompt_tokens?: unknown; completion_tokens?: unknown };
+  if (isCount(prompt)) u.promptTokens = prompt;
+  if (isCount(completion)) u.outputTokens = completion;
 }
 
 /**
@@ -127,7 +158,7 @@ class StreamRead {
       this.done = true;
       return;
     }
-    const event = parse(data) as { error?: unknown; choices?: { delta?: { content?: unknown } }[] } | undefined;
+    const event = parse(data) as { error?: unknown; usage?: unknown; choices?: { delta?: { content?: unknown } }[] } | undefined;
     if (!event || typeof event !== 'object' || event.error) {
       this.broken = true;
       return;
@@ -139,7 +170,7 @@ class StreamRead {
       this.lastAt = now;
       this.tokens++;
     }
-    readUsage(event, this);
+    readUsage(event.usage, this);
   }
 }
 
@@ -161,6 +192,8 @@ export class HttpProvider implements ProviderPort {
   readonly stats: ProviderStats = { requests: 0, ok: 0, failed: 0, rateLimited: 0, busyPeak: 0, queuePeak: 0 };
   private readonly agents: Dispatcher[];
   private readonly inFlight = new Map<number, AbortController>();
+  /** Health checks in flight. */
+  private readonly checks = new Set<AbortController>();
   private readonly endpoint: string;
   /** The whole body without sizes; with them, everything before max_tokens and the prompt. */
   private readonly body: string;
@@ -236,13 +269,14 @@ export class HttpProvider implements ProviderPort {
     const retry = outcome === Outcome.rateLimited ? retryAfterMs(res.headers, this.clock.scale) : 0;
     const { sized, stream, figures } = this.options;
     if (!sized && !stream) {
-      if (!figures) {
-        await res.body.dump();
-        return this.done(token, outcome, retry, Dimension.none, false);
-      }
+      // A 200 is read for what it is (a chat completion or a serverError); an error body only for a 429's quota.
+      let limitedBy: DimensionCode = Dimension.none;
+      if (outcome === Outcome.ok) {
+        if ((await scanAnswer(res.body)) === undefined) outcome = Outcome.serverError;
+      } else if (figures && outcome === Outcome.rateLimited) limitedBy = limitedByOf(parse(await readText(res.body, MAX_ERROR_BYTES)));
+      else await res.body.dump();
+      if (!figures) return this.done(token, outcome, retry, Dimension.none, false);
       // A learning limiter reads the provider's word on every answer: its quotas' figures, a 429's quota.
-      const limitedBy = outcome === Outcome.rateLimited ? limitedByOf(parse(await readText(res.body, MAX_ERROR_BYTES))) : Dimension.none;
-      if (outcome !== Outcome.rateLimited) await res.body.dump();
       readRateLimitHeaders(res.headers, this.clock.scale, blankUsage(this.usage));
       return this.done(token, outcome, retry, limitedBy, true);
     }
@@ -268,7 +302,9 @@ export class HttpProvider implements ProviderPort {
         got.tpot = s.tokens > 1 ? (s.lastAt - s.firstAt) / (s.tokens - 1) : NaN;
       }
     } else if (outcome === Outcome.ok) {
-      readUsage(parse(await readText(res.body, MAX_ANSWER_BYTES)), got);
+      const scan = await scanAnswer(res.body);
+      if (scan === undefined) outcome = Outcome.serverError;
+      else readUsage(scan.usage(), got);
     } else if (outcome === Outcome.rateLimited) {
       const body = parse(await readText(res.body, MAX_ERROR_BYTES));
       limitedBy = limitedByOf(body);
@@ -291,18 +327,33 @@ export class HttpProvider implements ProviderPort {
     this.inFlight.get(token)?.abort();
   }
 
+  /**
+   * An active health check: `GET {url}/models`, the whole exchange within CHECK_DEADLINE_MS (the
+   * health rule's own timeout decides sooner; this only keeps a check that never ends from holding
+   * a connection), and ended at once by `close`.
+   */
   check(_costMs: number, done: (ok: boolean) => void): void {
-    request(`${this.spec.url}/models`, { dispatcher: this.agents[0], headers: { authorization: `Bearer ${this.keys[0]}` } }).then(
+    const abort = new AbortController();
+    this.checks.add(abort);
+    const limit = deadline(CHECK_DEADLINE_MS, abort.signal);
+    const signal = limit.signal;
+    const end = (ok: boolean): void => {
+      limit.done();
+      if (this.checks.delete(abort)) done(ok);
+    };
+    request(`${this.spec.url}/models`, { dispatcher: this.agents[0], headers: { authorization: `Bearer ${this.keys[0]}` }, signal }).then(
       async (res) => {
-        await res.body.dump();
-        done(res.statusCode === 200);
+        await res.body.dump({ limit: MAX_ERROR_BYTES, signal });
+        end(res.statusCode === 200);
       },
-      () => done(false),
-    );
+      () => end(false),
+    ).catch(() => end(false));
   }
 
   async close(): Promise<void> {
     for (const a of this.inFlight.values()) a.abort();
+    for (const a of this.checks) a.abort();
+    this.checks.clear();
     await Promise.all(this.agents.map((a) => a.close().catch(() => undefined)));
   }
 

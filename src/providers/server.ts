@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { longTimeout } from '../core/long-timer.js';
 import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
 import { MAX_TOKENS } from '../sim/dist.js';
 import { stream } from '../sim/random.js';
@@ -8,8 +9,12 @@ import { WallClock } from '../sim/wall-clock.js';
 import type { Provider } from './spec.js';
 import { MockProvider } from './mock.js';
 import { blankUsage, type ReplySink, type Usage } from './port.js';
-import { countWords, DEFAULT_OUTPUT_TOKENS, formatDuration, OUTPUT_TOKENS_HEADER, rateLimitHeaders, TOO_LARGE, windowWords, wordsOf } from './wire.js';
-import { RESET_HEADER, RESET_PATH, SERVE_HEADER } from './reset.js';
+import { countWords, DEFAULT_OUTPUT_TOKENS, formatDuration, OUTPUT_TOKENS_HEADER, rateLimitHeaders, TOO_LARGE, windowWords } from './wire.js';
+import { RESET_HEADER, RESET_PATH, resetTokenProblem, SERVE_HEADER } from './reset.js';
+import { AnswerWriter, type AnswerStats } from './answer.js';
+import { isLoopback, ResetGuard } from './reset-guard.js';
+
+export { isLoopback };
 
 /** Options of `gatesim serve`. */
 export interface ServeOptions {
@@ -91,6 +96,13 @@ const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.
 const wholeTokens = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TOKENS;
 
 /**
+ * Longest `model` a request may name. Every answer repeats it — a non-streamed one in its head, a
+ * stream in each of its events, up to 256 to a write — so a 1 MB name made each stream write
+ * 256 MB (four such streams took serve from 98 MB to 2.16 GB). Real model names are tens of characters.
+ */
+export const MAX_MODEL_CHARS = 256;
+
+/**
  * Reads an OpenAI chat completion body (already parsed, at most 1 MiB) and the output header:
  * prompt tokens are the words of every message's `content` (a string, or `text` parts); the rest
  * is bounded by MAX_TOKENS. Throws BadRequest, OpenAI-style, naming what is wrong.
@@ -99,6 +111,7 @@ export function readChat(body: unknown, outputHeader: string | string[] | undefi
   if (!isObject(body) || typeof body.model !== 'string' || !Array.isArray(body.messages)) {
     throw new BadRequest('Expected a JSON object with "model" (string) and "messages" (array).', null);
   }
+  if (body.model.length > MAX_MODEL_CHARS) throw new BadRequest(`model: expected at most ${MAX_MODEL_CHARS} characters, got ${body.model.length}`, 'model');
   let prompt = 0;
   body.messages.forEach((m: unknown, i: number) => {
     if (!isObject(m)) throw new BadRequest(`messages[${i}]: expected an object, got ${shown(m)}`, `messages[${i}]`);
@@ -221,6 +234,7 @@ class Endpoint implements ReplySink {
     private readonly clock: WallClock,
     seed: number,
     private readonly maxKeys: number,
+    private readonly answers: AnswerWriter,
   ) {
     this.model = new MockProvider(spec, 0, clock, stream(seed, `provider:${spec.name}`), this, { sized: true, stream: true });
     this.kTick = clock.on((token) => this.tick(token));
@@ -418,14 +432,14 @@ class Endpoint implements ReplySink {
     switch (outcome) {
       case Outcome.ok:
         this.totals.ok++;
-        json(res, 200, {
-          id: p.id,
-          object: 'chat.completion',
-          created: p.created,
-          model: chat.model,
-          choices: [{ index: 0, message: { role: 'assistant', content: wordsOf(output) }, finish_reason: finish }],
-          usage: { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output },
-        }, headers);
+        // The JSON that JSON.stringify would write, the words in pieces as the socket takes them (answer.ts).
+        this.answers.write(
+          res,
+          { 'content-type': 'application/json', [SERVE_HEADER]: '1', ...headers },
+          `{"id":"${p.id}","object":"chat.completion","created":${p.created},"model":${JSON.stringify(chat.model)},"choices":[{"index":0,"message":{"role":"assistant","content":"`,
+          output,
+          `"},"finish_reason":"${finish}"}],"usage":{"prompt_tokens":${prompt},"completion_tokens":${output},"total_tokens":${prompt + output}}}`,
+        );
         return;
       case Outcome.rateLimited: {
         this.totals.rateLimited++;
@@ -480,20 +494,6 @@ class Endpoint implements ReplySink {
   }
 }
 
-/** Is `address` (a socket's remoteAddress) on this machine's loopback: 127.0.0.0/8, ::1 or IPv4-mapped 127.x? */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
-}
-
-/** Compares a presented token with the expected one in time independent of where they differ. */
-function sameToken(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
 /** One line of totals per provider: what the per-minute log and the last line on stopping say. */
 export function formatTotals(t: ServeTotals): string {
   const parts = Object.entries(t.providers).map(
@@ -514,6 +514,8 @@ export interface Serving {
   reset(): void;
   /** Streams open now (head written, not ended) and the timers they hold: both 0 once every client has gone. */
   streams(): { open: number; timers: number };
+  /** Non-streamed answers being written now and the bytes they hold (bounded per answer; all 0 once their clients have gone). */
+  answers(): AnswerStats;
   close(): Promise<void>;
 }
 
@@ -537,14 +539,18 @@ interface State {
  * provider afresh, so a study of several variants needs no wait between them.
  */
 export async function serve(providers: readonly Provider[], opts: ServeOptions): Promise<Serving> {
+  const weak = opts.resetToken === undefined ? undefined : resetTokenProblem(opts.resetToken);
+  if (weak) throw new RangeError(`resetToken: ${weak}`);
   const maxKeys = opts.maxKeys ?? MAX_KEYS.default;
   if (!Number.isInteger(maxKeys) || maxKeys < MAX_KEYS.min || maxKeys > MAX_KEYS.max) {
     throw new RangeError(`maxKeys must be an integer from ${MAX_KEYS.min} to ${MAX_KEYS.max}, got ${maxKeys}`);
   }
+  // Outlives resets: an answer being written when one comes is finished (its model already answered).
+  const answers = new AnswerWriter();
   const build = (): State => {
     const clock = new WallClock(opts.timeScale);
     const endpoints = new Map<string, Endpoint>();
-    for (const p of providers) endpoints.set(p.name, new Endpoint(p, clock, opts.seed, maxKeys));
+    for (const p of providers) endpoints.set(p.name, new Endpoint(p, clock, opts.seed, maxKeys, answers));
     return { clock, endpoints, only: providers.length === 1 ? endpoints.get(providers[0]!.name)! : undefined };
   };
   let state = build();
@@ -594,14 +600,11 @@ export async function serve(providers: readonly Provider[], opts: ServeOptions):
     return { endpoint: state.only, path: url };
   };
 
+  const guard = new ResetGuard(opts.resetToken);
   const resetRoute = (req: IncomingMessage, res: ServerResponse): void => {
     req.resume();
-    if (req.method !== 'POST') return error(res, 405, `Use POST ${RESET_PATH}.`, 'invalid_request_error', { allow: 'POST' });
-    if (!opts.resetToken) return error(res, 404, 'Reset is off on this server.', 'invalid_request_error');
-    if (!isLoopback(req.socket.remoteAddress)) return error(res, 403, 'Reset is accepted from loopback only.', 'permission_error');
-    const given = req.headers[RESET_HEADER];
-    if (typeof given !== 'string' || given === '') return error(res, 401, `Reset needs the server's token in ${RESET_HEADER}.`, 'invalid_request_error');
-    if (!sameToken(given, opts.resetToken)) return error(res, 403, 'Wrong reset token.', 'permission_error');
+    const refused = guard.check(req.method, req.socket.remoteAddress, req.headers[RESET_HEADER]);
+    if (refused) return error(res, refused.status, refused.message, refused.type, refused.headers);
     reset();
     json(res, 200, { reset: true, resets });
   };
@@ -649,7 +652,7 @@ export async function serve(providers: readonly Provider[], opts: ServeOptions):
       if (tooLarge) return;
       const body = Buffer.concat(chunks).toString('utf8');
       const wait = (readyAt.get(req.socket) ?? 0) - performance.now();
-      if (wait > 0) setTimeout(() => endpoint.chat(req, res, body), wait);
+      if (wait > 0) longTimeout(() => endpoint.chat(req, res, body), wait);
       else endpoint.chat(req, res, body);
     });
   };
@@ -710,6 +713,7 @@ export async function serve(providers: readonly Provider[], opts: ServeOptions):
       }
       return { open, timers };
     },
+    answers: () => answers.stats(),
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(minute);

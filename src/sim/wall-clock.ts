@@ -1,14 +1,17 @@
+import { LongTimer, MAX_TIMER_MS } from '../core/long-timer.js';
 import type { Clock, Handler, Timer } from './clock.js';
 
 /**
  * The wall clock as a `Clock`, in scenario time: `now()` is wall milliseconds since start divided
  * by `scale` (0.01 runs a 60 s window in 0.6 s), and a delay of `ms` waits `ms · scale` of wall
  * time. The dispatcher, key pool, limiters and balancers run on it unchanged (SimPy's rt.py idea:
- * real time is another clock, not another engine). Timers are ordinary setTimeout handles.
+ * real time is another clock, not another engine). Timers are ordinary setTimeout handles, and a
+ * wait longer than Node's timers hold (2^31 − 1 ms; a scenario's durations reach a year) a
+ * LongTimer that re-arms towards its deadline: never early, never with a TimeoutOverflowWarning.
  */
 export class WallClock implements Clock {
   private readonly handlers: Handler[] = [];
-  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
+  private readonly timers = new Map<number, ReturnType<typeof setTimeout> | LongTimer>();
   private nextId = 1;
   private readonly t0: number;
   /** A handler threw: real mode stops and reports it instead of losing it in a timer. */
@@ -34,31 +37,34 @@ export class WallClock implements Clock {
 
   after(ms: number, kind: number, arg: number): Timer {
     const id = this.nextId++;
-    const wall = Math.max(0, ms * this.scale);
-    this.timers.set(
-      id,
-      setTimeout(() => {
-        this.timers.delete(id);
-        try {
-          this.handlers[kind]!(arg);
-        } catch (e) {
-          this.failure ??= e;
-        }
-      }, wall),
-    );
+    const wall = ms * this.scale;
+    const fire = (): void => {
+      this.timers.delete(id);
+      try {
+        this.handlers[kind]!(arg);
+      } catch (e) {
+        this.failure ??= e;
+      }
+    };
+    // NaN and below 0: at once. Infinity: never (a LongTimer that is never armed).
+    this.timers.set(id, wall <= MAX_TIMER_MS ? setTimeout(fire, wall > 0 ? wall : 0) : new LongTimer(fire, wall));
     return id;
   }
 
   cancel(timer: Timer): void {
     const t = this.timers.get(timer);
     if (t === undefined) return;
-    clearTimeout(t);
+    if (t instanceof LongTimer) t.cancel();
+    else clearTimeout(t);
     this.timers.delete(timer);
   }
 
   /** Cancels every pending timer (end of a run or Ctrl-C). */
   stop(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) {
+      if (t instanceof LongTimer) t.cancel();
+      else clearTimeout(t);
+    }
     this.timers.clear();
   }
 }

@@ -3,18 +3,30 @@ import { Redis } from 'ioredis';
 import type { Random } from '../../sim/random.js';
 import type { Keys } from '../spec.js';
 import { redisForm } from '../../limiters/index.js';
+import { longTimeout, MAX_TIMER_MS } from '../../core/long-timer.js';
 import { redactUrl } from '../../core/secrets.js';
 import { RELEASE, TAKE } from './lua.js';
 import type { Grants, PoolStore } from './store.js';
 
-/** Redis could not be reached, refused the credentials (`auth`) or the pool's setup: one line for the user. */
+/** Redis could not be reached, refused the credentials (`auth`), was no Redis at all (`notRedis`) or refused the pool's setup: one line for the user. */
 export class StoreError extends Error {
   constructor(
     message: string,
     readonly auth = false,
+    readonly notRedis = false,
   ) {
     super(message);
   }
+}
+
+/**
+ * What answered when it was not Redis, in a few words (ioredis says `Protocol error, got "H" as
+ * reply type byte. Please report this.`); undefined when the error is not that.
+ */
+export function protocolProblem(e: Error | undefined): string | undefined {
+  const m = /^Protocol error, got "([\s\S])" as reply type byte/.exec(e?.message ?? '');
+  if (!m) return undefined;
+  return m[1] === 'H' ? 'an HTTP server answered there' : 'what answered there does not speak the Redis protocol';
 }
 
 /** What an authentication error from Redis means, in a few words; undefined when it is not one. */
@@ -117,13 +129,19 @@ export class RedisStore implements PoolStore {
     });
     try {
       await client.connect();
-      await client.ping();
+      await timed(client.ping(), opts.timeoutMs);
     } catch (e) {
       // Wrong credentials do not mend themselves: failing open on them would hide the mistake.
       const auth = authProblem(first) ?? authProblem(e as Error);
       if (auth) {
         client.disconnect();
         throw new StoreError(`keys.store: authentication failed at Redis ${redactUrl(opts.url)} (${auth})`, true);
+      }
+      // Neither does a server of another kind at that address.
+      const other = protocolProblem(first) ?? protocolProblem(e as Error);
+      if (other) {
+        client.disconnect();
+        throw new StoreError(`keys.store: ${redactUrl(opts.url)} is not a Redis server (${other}); check the host and port in keys.store.redis`, false, true);
       }
       if (failOpen) {
         store = new RedisStore(spec, opts, client);
@@ -139,7 +157,7 @@ export class RedisStore implements PoolStore {
   async take(want: number): Promise<Grants> {
     const args: (string | number)[] = [this.keys.length, ...this.keys, want, ...this.head];
     if (this.choice === 'random') for (let i = 0; i < want; i++) args.push(this.opts.random());
-    const r = await this.client.gatesimTake(...args).catch((e: unknown) => this.fail(e));
+    const r = await timed(this.client.gatesimTake(...args), this.opts.timeoutMs).catch((e: unknown) => this.fail(e));
     const wait = Number(r[1]);
     const g: Grants = { at: Number(r[0]), keys: [], tokens: [], waitMs: wait < 0 ? Infinity : wait / this.opts.scale, entries: Number(r[2]) };
     for (let i = 3; i < r.length; i += 2) {
@@ -150,7 +168,7 @@ export class RedisStore implements PoolStore {
   }
 
   async release(key: number, token: string): Promise<boolean> {
-    const r = await this.client.gatesimRelease(this.keys[1]!, this.opts.fingerprints[key]!, token, this.channel).catch((e: unknown) => this.fail(e));
+    const r = await timed(this.client.gatesimRelease(this.keys[1]!, this.opts.fingerprints[key]!, token, this.channel), this.opts.timeoutMs).catch((e: unknown) => this.fail(e));
     return r === 1;
   }
 
@@ -189,11 +207,35 @@ export class RedisStore implements PoolStore {
   }
 }
 
+/**
+ * `command`, failing after `timeoutMs` when that is longer than ioredis's own timers can wait (they
+ * are Node timers: past 2^31 − 1 ms they fire after 1 ms, and every command failed at once).
+ */
+function timed<T>(command: Promise<T>, timeoutMs: number): Promise<T> {
+  if (timeoutMs <= MAX_TIMER_MS) return command;
+  return new Promise<T>((resolve, reject) => {
+    const timer = longTimeout(() => reject(new Error('Command timed out')), timeoutMs);
+    command.then(
+      (v) => {
+        timer.cancel();
+        resolve(v);
+      },
+      (e: unknown) => {
+        timer.cancel();
+        reject(e as Error);
+      },
+    );
+  });
+}
+
 function newClient(opts: RedisStoreOptions): Redis {
+  // ioredis waits on Node timers, which hold at most 2^31 − 1 ms (24.8 days): a longer command
+  // timeout is kept by the store itself (timed), and a connection attempt waits at most that long.
+  const long = opts.timeoutMs > MAX_TIMER_MS;
   return new Redis(opts.url, {
     lazyConnect: true,
-    connectTimeout: opts.timeoutMs,
-    commandTimeout: opts.timeoutMs,
+    connectTimeout: Math.min(opts.timeoutMs, MAX_TIMER_MS),
+    ...(long ? {} : { commandTimeout: opts.timeoutMs }),
     // Fail fast while disconnected (the pool fails closed or open); keep reconnecting meanwhile.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -204,6 +246,8 @@ function newClient(opts: RedisStoreOptions): Redis {
 
 /** An ioredis error as a few words (its code when it has one). */
 export function describe(e: Error): string {
+  const other = protocolProblem(e);
+  if (other) return `not Redis: ${other}`;
   const code = (e as NodeJS.ErrnoException).code;
   return code ? `${code}${/timed? ?out/i.test(e.message) ? ', timed out' : ''}` : e.message.split('\n')[0]!;
 }
