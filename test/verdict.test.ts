@@ -73,6 +73,20 @@ describe('the verdict by the goal', () => {
     expect(a.margin).toBe('meets the goal; quick misses p99 latency 2.5s (off by 500ms)');
   });
 
+  it('with SLOs, goodput ranks by the requests that met them: a faster option that misses its SLOs loses', () => {
+    const fast = option('fast', { ok: 100, throughput: 3 });
+    fast.metrics.sloAttainment = 0.6;
+    fast.metrics.goodputPerS = 1.8;
+    const steady = option('steady', { ok: 100, throughput: 2 });
+    steady.metrics.sloAttainment = 0.98;
+    steady.metrics.goodputPerS = 1.96;
+    const a = runAnswer(run('r', [fast, steady]));
+    expect(a.winner?.name).toBe('steady');
+    expect(a.margin).toBe('+38.0 pp SLO attainment over fast');
+    // Maximising throughput instead, the same two read the other way.
+    expect(runAnswer(run('r', [fast, steady]), parseGoal('maximise throughput subject to 429s = 0')).winner?.name).toBe('fast');
+  });
+
   it("each option's table says whether it met the goal and what it missed, under the results' goal", () => {
     const ok = option('ok', { ok: 80 });
     const bad = option('bad', { ok: 90, limited: 10, over: 2 });

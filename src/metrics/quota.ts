@@ -63,9 +63,9 @@ export function quotaViolations(
  * its key's admissions in the window ending at t, itself included, come to more than T. With
  * `charge: reserve` (the default) a key's limiter finally counts what each answer used, at its
  * admission: the tokens successful answers used (prompt and output), by admission time (ties in the
- * order the answers ended). A failed attempt's reservation is settled to nothing today, so it weighs
- * nothing here either. With `charge: actual` (counted when the answer ends) or `prompt` (the prompt
- * alone) the recorder does not keep what the limiter counted: 0.
+ * order the answers ended). A 429's reservation, which the key keeps, is not in the recorder's log:
+ * with 429s the count is a lower bound. With `charge: actual` (counted when the answer ends) or
+ * `prompt` (the prompt alone) the recorder does not keep what the limiter counted: 0.
  */
 export function tokenViolations(rec: Recorder, keyCount: number, limit: { tokens?: Rate | undefined; charge?: Charge | undefined } | undefined): number {
   const t = rec.tokens;
