@@ -7,7 +7,7 @@ import { stream } from '../src/sim/random.js';
 import type { Keys } from '../src/scenario/types.js';
 
 /** An attempt that ended well (no sizes: the waiter's id does not matter). */
-const ok: AttemptEnd = { outcome: Outcome.ok, sent: true, used: 0, latencyMs: 0, retryAfterMs: 0, usage: undefined };
+const ok: AttemptEnd = { outcome: Outcome.ok, sent: true, used: 0, latencyMs: 0, retryAfterMs: 0, usage: undefined, charged: 0 };
 
 const spec = (over: Partial<Keys>): Keys => ({
   count: 3,

@@ -109,7 +109,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private readonly kRetry: number;
   private readonly kTooLarge: number;
   /** What the key pool hears when an attempt ends (one object, filled per attempt). */
-  private readonly ending: AttemptEnd = { outcome: Outcome.ok, sent: false, used: 0, latencyMs: 0, retryAfterMs: 0, usage: undefined };
+  private readonly ending: AttemptEnd = { outcome: Outcome.ok, sent: false, used: 0, latencyMs: 0, retryAfterMs: 0, usage: undefined, charged: 0 };
 
   constructor(parts: DispatcherParts<P, C, R>) {
     this.clock = parts.clock;
@@ -389,8 +389,6 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     // A timeout abandons the connection and a refused one (provider down) was reset: both close.
     if (this.hasConn[slot]) this.connections.release(key, p, outcome === Outcome.timeout || outcome === Outcome.connectFailed);
     this.hasConn[slot] = 0;
-    // What a successful answer used, counted at its key's admission (as a provider's window counts it).
-    if (outcome === Outcome.ok && this.rec.tokens) this.rec.used(key, this.admittedAt[slot]!, this.prompt[slot]! + this.output[slot]!);
     // The key pool does what the outcome costs the key (tokens settled, a 429's cooldown, what a
     // learning limiter learns) and releases it, which may wake waiters.
     const e = this.ending;
@@ -403,6 +401,8 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     const back = this.pool.ended(slot, key, e);
     e.usage = undefined;
     if (back !== 0) this.rec.unused(back);
+    // What the key's tokens quota stays charged with, at its admission (as a provider's window counts it).
+    if (e.charged > 0 && this.rec.tokens) this.rec.used(key, this.admittedAt[slot]!, e.charged);
     if (p !== NONE) {
       this.providerLoad[p]!--;
       this.balancer.finished(p, outcome, now - this.sentAt[slot]!, now);

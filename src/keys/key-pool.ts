@@ -51,6 +51,12 @@ export interface AttemptEnd {
   retryAfterMs: number;
   /** The answer's usage and x-ratelimit figures (undefined: none). */
   usage: Figures | undefined;
+  /**
+   * Set by the pool: the tokens the key's tokens quota stays charged with for this admission, once
+   * settled (reserve: what it used, or its whole reservation after a 429; prompt: its prompt;
+   * actual: what it used, counted now); 0 without a tokens quota.
+   */
+  charged: number;
 }
 
 /**
@@ -167,6 +173,7 @@ export class KeyPool implements Pool {
     const spec = this.spec;
     let back = 0;
     let freed = false;
+    end.charged = 0;
     const refused = end.sent && end.outcome === Outcome.rateLimited;
     if (spec.tokens !== undefined) {
       const charge = spec.charge ?? 'reserve';
@@ -177,7 +184,11 @@ export class KeyPool implements Pool {
         if (actual !== reserved) this.keys.settle(key, this.admittedAt[waiter]!, reserved, actual, now);
         back = reserved - actual;
         freed = actual < reserved;
-      } else if (charge === 'actual') this.keys.charge(key, now, used);
+        end.charged = actual;
+      } else if (charge === 'actual') {
+        this.keys.charge(key, now, used);
+        end.charged = used;
+      } else end.charged = this.weights[waiter]!;
     }
     if (refused && end.retryAfterMs > 0 && spec.cooldown !== 'none') this.keys.cool(key, now + end.retryAfterMs);
     // A limit that rose, or a gate that opens sooner: the wake-up moves to the new earliest time.

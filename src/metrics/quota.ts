@@ -60,16 +60,16 @@ export function quotaViolations(
 
 /**
  * Admissions beyond a key's own tokens limit (T per W): an admission at t counts when the tokens of
- * its key's admissions in the window ending at t, itself included, come to more than T. With
- * `charge: reserve` (the default) a key's limiter finally counts what each answer used, at its
- * admission: the tokens successful answers used (prompt and output), by admission time (ties in the
- * order the answers ended). A 429's reservation, which the key keeps, is not in the recorder's log:
- * with 429s the count is a lower bound. With `charge: actual` (counted when the answer ends) or
- * `prompt` (the prompt alone) the recorder does not keep what the limiter counted: 0.
+ * its key's admissions in the window ending at t, itself included, come to more than T — each
+ * admission weighing what the key's limiter stays charged with for it, at its admission (the
+ * dispatcher logs it when the attempt ends): with `charge: reserve` (the default) what the answer
+ * used, or the whole reservation after a 429 (the provider counted the request); with `prompt`
+ * the prompt. With `charge: actual` the limiter counts what was used when the answer ends, not at
+ * admission: 0 (not measured).
  */
 export function tokenViolations(rec: Recorder, keyCount: number, limit: { tokens?: Rate | undefined; charge?: Charge | undefined } | undefined): number {
   const t = rec.tokens;
-  if (!t || !limit?.tokens || (limit.charge ?? 'reserve') !== 'reserve') return 0;
+  if (!t || !limit?.tokens || (limit.charge ?? 'reserve') === 'actual') return 0;
   const at = t.usedAt.view();
   const order = Int32Array.from({ length: at.length }, (_, i) => i).sort((a, b) => at[a]! - at[b]! || a - b);
   const keys = t.usedKey.view();

@@ -324,7 +324,7 @@ describe('key pool', () => {
     expect(p.rejects(0)).toBe(false);
     for (const w of [1, 2, 3]) expect(p.acquire(w)).toBe(-1);
     const kAnswer = e.on(() => {
-      p.ended(0, 0, { outcome: Outcome.ok, sent: true, used: 0, latencyMs: 100, retryAfterMs: 0, usage: undefined });
+      p.ended(0, 0, { outcome: Outcome.ok, sent: true, used: 0, latencyMs: 100, retryAfterMs: 0, usage: undefined, charged: 0 });
     });
     e.at(100, kAnswer, 0);
     e.run();
@@ -344,7 +344,7 @@ describe('key pool', () => {
     for (let i = 0; i < 100; i++) {
       expect(p.acquire(i)).toBe(0);
       if (p.rejects(0)) rejected++;
-      else p.ended(i, 0, { outcome: Outcome.rateLimited, sent: true, used: 0, latencyMs: 1, retryAfterMs: 0, usage: undefined });
+      else p.ended(i, 0, { outcome: Outcome.rateLimited, sent: true, used: 0, latencyMs: 1, retryAfterMs: 0, usage: undefined, charged: 0 });
     }
     expect(rejected).toBeGreaterThan(50);
     expect(p.stats.localRejects).toBe(rejected);

@@ -356,7 +356,7 @@ export function windowContract<P>(s: Subject<P>): void {
             e.after(k.holdMs, kRelease, key);
           };
           const pool = new KeyPool(spec, e, stream(1, 'keys'), { granted: grant, gaveUp: (w) => ends[w]!++ });
-          const kRelease = e.on((key) => pool.ended(0, key, { outcome: Outcome.ok, sent: true, used: 0, latencyMs: k.holdMs, retryAfterMs: 0, usage: undefined }));
+          const kRelease = e.on((key) => pool.ended(0, key, { outcome: Outcome.ok, sent: true, used: 0, latencyMs: k.holdMs, retryAfterMs: 0, usage: undefined, charged: 0 }));
           const kArrive = e.on((w) => {
             const key = pool.acquire(w);
             if (key >= 0) grant(w, key);
