@@ -222,7 +222,9 @@ export class HttpProvider implements ProviderPort {
     } else this.body = options.stream ? JSON.stringify({ ...base, ...streamed }) : JSON.stringify(base);
     const connect = countingConnector(sockets);
     const make = (): Dispatcher =>
-      new Agent({ connect, keepAliveTimeout: 60_000, connections: pooled ? null : undefined, pipelining: pooled ? 1 : 0 });
+      // undici's own 300 s head and body timeouts off: an attempt's deadline is ours (providers[].timeout,
+      // the run's cap), exact at any length the bounds allow, where undici would cut a slow answer at 5 min.
+      new Agent({ connect, keepAliveTimeout: 60_000, connections: pooled ? null : undefined, pipelining: pooled ? 1 : 0, headersTimeout: 0, bodyTimeout: 0 });
     // Pooled: an agent per key. Fresh: one agent whose requests each ask for their own connection.
     this.agents = pooled ? keys.map(make) : [make()];
   }
