@@ -82,6 +82,27 @@ const COMPACT_CELL = /^(\S+) (\(.+\))$/;
  * change under its value (so a table of many variants fits the column), and the table's remarks
  * (what it left out) under it. `caption` is shown above it (the section heading already names the run).
  */
+/** A page's head and the top of its header: title, kicker, the scenario's name and description, its facts (the header stays open). */
+export function pageHead(kind: string, scenario: string, description: string | null | undefined, facts: readonly (readonly [string, string])[], version: string, css: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="gatesim ${escapeHtml(version)}">
+<title>${escapeHtml(scenario)} · gatesim ${kind}</title>
+<style>${css}</style>
+</head>
+<body>
+<header>
+<p class="kicker">gatesim ${kind}</p>
+<h1>${escapeHtml(scenario)}</h1>
+${description ? `<p class="description">${escapeHtml(description)}</p>` : ''}
+<dl class="facts">
+${facts.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('\n')}
+</dl>`;
+}
+
 export function tableHtml(t: Table, caption?: string): string {
   const kind = (h: string, i: number): string =>
     i === 0 ? 'metric' : h.endsWith('(published)') ? 'num published' : h.includes(' vs ') ? 'num gain' : 'num';
@@ -249,23 +270,7 @@ ${chart(across)}
   const vendorTags = vendorScripts()
     .map((code) => `<script>${code}</script>`)
     .join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="gatesim ${escapeHtml(facts.version)}">
-<title>${escapeHtml(results.scenario)} · gatesim report</title>
-<style>${CSS}</style>
-</head>
-<body>
-<header>
-<p class="kicker">gatesim report</p>
-<h1>${escapeHtml(results.scenario)}</h1>
-${results.description ? `<p class="description">${escapeHtml(results.description)}</p>` : ''}
-<dl class="facts">
-${factRows.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('\n')}
-</dl>
+  return `${pageHead('report', results.scenario, results.description, factRows, facts.version, CSS)}
 ${source}
 <nav class="toc" aria-label="Contents"><span class="toc-title">Contents</span>${nav.join('')}</nav>
 </header>

@@ -7,7 +7,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { VariantMetrics } from '../metrics/results.js';
 import { type AxisKind, axisText, axisTitle } from './axis.js';
 import { searchChart } from './charts.js';
-import { BOOT, CSS, escapeHtml, scriptJson, tableHtml, utc, vendorScripts, type PageFacts } from './html.js';
+import { BOOT, CSS, escapeHtml, pageHead, scriptJson, tableHtml, utc, vendorScripts, type PageFacts } from './html.js';
 import { redact } from './redact.js';
 import type { Table } from './table.js';
 
@@ -210,23 +210,7 @@ export function searchHtml(r: SearchResults, facts: Pick<PageFacts, 'generatedAt
     ['gatesim', facts.version],
   ];
   const probes = searchProbesTable(r);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="gatesim ${escapeHtml(facts.version)}">
-<title>${escapeHtml(r.scenario)} · gatesim search</title>
-<style>${CSS}${SEARCH_CSS}</style>
-</head>
-<body>
-<header>
-<p class="kicker">gatesim search</p>
-<h1>${escapeHtml(r.scenario)}</h1>
-${r.description ? `<p class="description">${escapeHtml(r.description)}</p>` : ''}
-<dl class="facts">
-${facts2.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('\n')}
-</dl>
+  return `${pageHead('search', r.scenario, r.description, facts2, facts.version, CSS + SEARCH_CSS)}
 </header>
 <main>
 <section class="answer" id="answer">
