@@ -30,9 +30,14 @@ export class Quota {
 
   /** May an admission charging `tokens` (0: the tokens window only has to have room) go now? */
   admits(now: number, tokens: number): boolean {
-    if (now < this.coolUntil) return false;
-    if (this.inFlight >= this.maxInFlight) return false;
-    return this.refusesWindow(now, tokens) === Dimension.none;
+    // The hot path of every key choice: each check inline, cheapest first.
+    if (now < this.coolUntil || this.inFlight >= this.maxInFlight) return false;
+    if (this.requests !== undefined && !this.requests.admits(now)) return false;
+    if (this.requestsQuantum !== undefined && !this.requestsQuantum.admits(now)) return false;
+    if (this.tokens === undefined) return true;
+    const w = tokens > 0 ? tokens : 1;
+    if (!this.tokens.admits(now, w)) return false;
+    return this.tokensQuantum === undefined || this.tokensQuantum.admits(now, quantumWeight(this.tokensQuantum, w));
   }
 
   /** The first dimension refusing an admission that charges `tokens` now (0: the tokens window only has to have room), or Dimension.none. */
