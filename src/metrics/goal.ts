@@ -2,7 +2,7 @@ import {
   DEFAULT_GOAL, GOAL_METRIC_NAMES, GoalError, describeConstraint, describeGoal, formatGoalGap, formatGoalValue, goalMetric, objectives, parseGoal,
   type Constraint, type Goal, type GoalMetricName, type GoalUnit, type Objective,
 } from '../core/goal.js';
-import type { VariantMetrics } from './results.js';
+import type { FailedConstraint, GoalCheck, VariantMetrics } from './results.js';
 
 /**
  * A goal evaluated on one variant's metrics. The syntax and the names live in core/goal.ts (the
@@ -10,21 +10,8 @@ import type { VariantMetrics } from './results.js';
  */
 export { DEFAULT_GOAL, GOAL_METRIC_NAMES, GoalError, describeConstraint, describeGoal, formatGoalGap, formatGoalValue, goalMetric, objectives, parseGoal };
 export type { Constraint, Goal, GoalMetricName, GoalUnit, Objective };
-
-/** A constraint that was not met: the actual value (null: not measured) and by how much it missed, in the metric's unit (null: not measured). */
-export interface FailedConstraint {
-  constraint: Constraint;
-  actual: number | null;
-  by: number | null;
-}
-
-/** Whether a variant met a goal, its objective's value, and the constraints it missed. */
-export interface GoalCheck {
-  met: boolean;
-  /** The objective's value (null: not measured, such as tokens/s without request sizes). */
-  value: number | null;
-  failed: FailedConstraint[];
-}
+/** The check's shapes are part of results.json (results.ts); named here too, beside the check that makes them. */
+export type { FailedConstraint, GoalCheck };
 
 /** A goal metric with what it measures on a variant. */
 export interface GoalMetric extends GoalMetricName {

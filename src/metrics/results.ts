@@ -1,6 +1,5 @@
 import type { StoreReport } from '../keys/store/store.js';
-import type { Goal } from '../core/goal.js';
-import type { GoalCheck } from './goal.js';
+import type { Constraint, Goal } from '../core/goal.js';
 
 /** The shape of results.json (`gatesim.results/v1`). Times in ms, rates as fractions, throughput per second. */
 
@@ -295,4 +294,19 @@ export interface Results {
   compact?: true;
   /** The scenario YAML as run, already redacted; the page shows it, so a page needs nothing but results.json. */
   source?: string;
+}
+
+/** A constraint that was not met: the actual value (null: not measured) and by how much it missed, in the metric's unit (null: not measured). */
+export interface FailedConstraint {
+  constraint: Constraint;
+  actual: number | null;
+  by: number | null;
+}
+
+/** Whether a variant met a goal, its objective's value, and the constraints it missed. */
+export interface GoalCheck {
+  met: boolean;
+  /** The objective's value (null: not measured, such as tokens/s without request sizes). */
+  value: number | null;
+  failed: FailedConstraint[];
 }
