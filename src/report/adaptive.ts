@@ -1,24 +1,13 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { RunResult, VariantMetrics } from '../metrics/results.js';
-import type { MetricRow } from './catalogue.js';
-import type { Palette } from './charts.js';
+import type { RunResult } from '../metrics/results.js';
+import { FULL, LEGEND, type Palette, vegaSpec } from './vega.js';
 
 /**
- * The report's view of limits nobody told the client (results' metrics.adaptive and
- * series.adaptive): a chart of what each variant believed against the true rate over time, and
- * the table rows — convergence after each change, the longest stretch above the truth, the
- * provider's 429s, local rejections and the share of the oracle's throughput. Small functions of
- * results.json alone, as the rest of the report; charts.ts and catalogue.ts call them.
+ * The report's chart of limits nobody told the client (results' metrics.adaptive and
+ * series.adaptive): what each variant believed against the true rate over time. Its table rows
+ * (convergence, the longest stretch above the truth, …) are metric rows like the others and live
+ * in catalogue.ts (adaptiveRows), which imports no chart.
  */
-
-/** charts.ts's width budget for a full-width chart, and its look (kept in step by hand: this file imports only types from there). */
-const FULL = 1060;
-const CONFIG = {
-  title: { anchor: 'start', fontSize: 15, subtitleFontSize: 12, subtitleColor: '#57606a', offset: 8 },
-  axis: { titleFontWeight: 'normal', titleFontSize: 12, labelFontSize: 11 },
-  legend: { titleFontWeight: 'normal', labelFontSize: 11, labelLimit: 140, symbolLimit: 60 },
-  view: { stroke: '#d8dee4' },
-} as const;
 const TRUE = 'true rate (quota less other tenants)';
 
 const adaptiveRun = (run: RunResult): boolean => run.variants.some((v) => v.metrics.adaptive && v.series?.adaptive);
@@ -42,10 +31,8 @@ export function adaptiveChart(run: RunResult, pal: Palette): TopLevelSpec | null
   const names = run.variants.filter((v) => v.series?.adaptive?.believedPerMin.some((x) => x !== null)).map((v) => v.name);
   const domain = [TRUE, ...names];
   const range = ['#1f2328', ...names.map((n) => pal.variants.get(n) ?? '#888888')];
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    config: CONFIG,
-    width: FULL - 175,
+  return vegaSpec({
+    width: FULL - LEGEND,
     height: 260,
     usermeta: { size: 'full' },
     title: {
@@ -69,29 +56,5 @@ export function adaptiveChart(run: RunResult, pal: Palette): TopLevelSpec | null
         { field: 'perMin', type: 'quantitative', title: 'requests/min' },
       ],
     },
-  } as unknown as TopLevelSpec;
-}
-
-const rowOf = (key: string, label: string, unit: string, value: (m: VariantMetrics) => number | null, scale: number, digits: number, extra: Partial<MetricRow> = {}): MetricRow =>
-  ({ key, label, unit, value, scale, digits, better: 'none', ...extra });
-
-/** The table rows of a run with metrics.adaptive (none otherwise). */
-export function adaptiveRows(run: RunResult): MetricRow[] {
-  if (!run.variants.some((v) => v.metrics.adaptive)) return [];
-  const changes = run.variants.find((v) => v.metrics.adaptive)!.metrics.adaptive!.changes;
-  const providers429 = (m: VariantMetrics): number => Object.values(m.providers).reduce((a, p) => a + p.rateLimited, 0);
-  return [
-    rowOf('oracleShare', "throughput, share of the oracle's", '%', (m) => m.oracleShare ?? null, 100, 1),
-    rowOf('providerRateLimited', "429s from the provider (share of attempts)", '%', (m) => (m.attempts > 0 ? providers429(m) / m.attempts : null), 100, 2),
-    rowOf('localRejects', 'rejected locally (sre-throttle)', 'requests', (m) => m.adaptive?.localRejects ?? null, 1, 0),
-    ...changes.map((c, i) => rowOf(
-      `convergedAfterMs.${i}`,
-      `within 10% of ${c.truePerMin}/min (from ${c.atMs / 1000} s) after`,
-      's',
-      (m) => m.adaptive?.changes[i]?.convergedAfterMs ?? null,
-      1e-3,
-      1,
-    )),
-    rowOf('longestAboveMs', 'longest stretch believing above the true rate', 's', (m) => m.adaptive?.longestAboveMs ?? null, 1e-3, 1),
-  ];
+  });
 }

@@ -1,5 +1,4 @@
 import type { OutcomeCounts, RunResult, VariantMetrics, VariantResult } from '../metrics/results.js';
-import { adaptiveRows } from './adaptive.js';
 
 /**
  * The rows of a comparison table. `key` is also the name a scenario's `reference:` uses, in the
@@ -241,6 +240,32 @@ export function goalRows(run: RunResult): MetricRow[] {
   return [
     row('goodputPerS', 'goodput (met every SLO)', 'req/s', (m) => m.goodputPerS ?? null, 1, 2, 'higher', always),
     row('sloAttainment', 'SLO attainment', '%', (m) => m.sloAttainment ?? null, 100, 1, 'points', always),
+  ];
+}
+
+/**
+ * The rows of a run with metrics.adaptive (limits nobody told the client; none otherwise): the share
+ * of the oracle's throughput, the provider's 429s, local rejections, convergence after each change
+ * of the true rate, and the longest stretch believing above it.
+ */
+export function adaptiveRows(run: RunResult): MetricRow[] {
+  if (!run.variants.some((v) => v.metrics.adaptive)) return [];
+  const changes = run.variants.find((v) => v.metrics.adaptive)!.metrics.adaptive!.changes;
+  const providers429 = (m: VariantMetrics): number => Object.values(m.providers).reduce((a, p) => a + p.rateLimited, 0);
+  return [
+    row('oracleShare', "throughput, share of the oracle's", '%', (m) => m.oracleShare ?? null, 100, 1, 'none'),
+    row('providerRateLimited', "429s from the provider (share of attempts)", '%', (m) => (m.attempts > 0 ? providers429(m) / m.attempts : null), 100, 2, 'none'),
+    row('localRejects', 'rejected locally (sre-throttle)', 'requests', (m) => m.adaptive?.localRejects ?? null, 1, 0, 'none'),
+    ...changes.map((c, i) => row(
+      `convergedAfterMs.${i}`,
+      `within 10% of ${c.truePerMin}/min (from ${c.atMs / 1000} s) after`,
+      's',
+      (m) => m.adaptive?.changes[i]?.convergedAfterMs ?? null,
+      1e-3,
+      1,
+      'none',
+    )),
+    row('longestAboveMs', 'longest stretch believing above the true rate', 's', (m) => m.adaptive?.longestAboveMs ?? null, 1e-3, 1, 'none'),
   ];
 }
 

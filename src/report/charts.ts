@@ -6,6 +6,14 @@ import { axisTitle } from './axis.js';
 export { sweepAxis } from './answer.js';
 import { METRICS, type MetricRow } from './catalogue.js';
 import { adaptiveChart } from './adaptive.js';
+import {
+  chartSize, facetColumns, FULL, GAP, HALF, LEGEND, LEGEND_TOP, palette, type Palette, panelWidth, r3, scaleOf, seconds, VARIANT_COLOURS,
+  type ChartBody, vegaSpec, wrap, wrapList,
+} from './vega.js';
+
+/** The kit's names the report's tests and pages have always taken from here. */
+export { chartSize, facetColumns, FULL, HALF, palette, wrap, wrapList };
+export type { Palette };
 
 /**
  * The report's charts: one small function per chart, each a vega-lite spec built from results.json
@@ -14,34 +22,6 @@ import { adaptiveChart } from './adaptive.js';
  * of the gateway the scenario does not configure (no limiter, one provider, nothing unhealthy).
  */
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-
-/**
- * Width budget of a chart in px, axes and legend included: the page's content column is 1132 px
- * and vega-embed's action button takes 38 px beside the chart. HALF is one of two charts side by side.
- */
-export const FULL = 1060;
-export const HALF = 520;
-/** Room a y axis takes (labels and title) beside a panel. */
-const Y_AXIS = 62;
-/** Room a legend takes to the right of a chart (its labels are cut at LEGEND_LABEL px). */
-const LEGEND = 175;
-const LEGEND_LABEL = 140;
-/** Gap between small multiples (vega-lite's default spacing). */
-const GAP = 20;
-
-/**
- * Shared look: titles flush left like the page's headings, quieter subtitles, legends to the right
- * within the width budget (each chart leaves LEGEND px for it). Charts with many panels and one
- * legend put it on top instead (LEGEND_TOP).
- */
-const CONFIG = {
-  title: { anchor: 'start', fontSize: 15, subtitleFontSize: 12, subtitleColor: '#57606a', offset: 8 },
-  axis: { titleFontWeight: 'normal', titleFontSize: 12, labelFontSize: 11 },
-  legend: { titleFontWeight: 'normal', labelFontSize: 11, labelLimit: LEGEND_LABEL, symbolLimit: 60 },
-  header: { labelFontSize: 12, labelFontWeight: 'bold' },
-  view: { stroke: '#d8dee4' },
-} as const;
 
 /** How outcomes read in a legend, in stacking order, with a colour a reader can tell apart. */
 export const OUTCOMES: readonly { key: string; label: string; color: string }[] = [
@@ -78,44 +58,9 @@ export const VERDICTS: readonly { key: Verdict; label: string; color: string }[]
   { key: 'contradicted', label: 'contradicted', color: '#c62828' },
 ];
 
-/** Variant colours (vega's tableau10, then tableau20's light shades) and provider colours (dark2), in page order. */
-const VARIANT_COLOURS = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac', '#9ecae9', '#ffbf79', '#88d27a', '#b79a20', '#f2cf5b', '#d6a5c9', '#fcbfd2', '#d8b5a5'];
-const PROVIDER_COLOURS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666'];
 
-/** Page-wide colours: a variant or a provider keeps its colour on every chart of a page. */
-export interface Palette {
-  variants: Map<string, string>;
-  providers: Map<string, string>;
-}
-
-/** Colours for every variant and provider of the runs, in the order they first appear. */
-export function palette(runs: readonly RunResult[]): Palette {
-  const variants = new Map<string, string>();
-  const providers = new Map<string, string>();
-  for (const run of runs) {
-    for (const v of run.variants) {
-      if (!variants.has(v.name)) variants.set(v.name, VARIANT_COLOURS[variants.size % VARIANT_COLOURS.length]!);
-      for (const p of Object.keys(v.metrics.providers)) if (!providers.has(p)) providers.set(p, PROVIDER_COLOURS[providers.size % PROVIDER_COLOURS.length]!);
-    }
-  }
-  return { variants, providers };
-}
-
-/** A colour scale over the names shown, each in its page colour. */
-const scaleOf = (colours: Map<string, string>, names: readonly string[]) => ({ domain: [...names], range: names.map((n) => colours.get(n) ?? '#888888') });
-
-const r3 = (v: number): number => Math.round(v * 1000) / 1000;
-const seconds = (ms: number): number => r3(ms / 1000);
 const variantOrder = (run: RunResult): string[] => run.variants.map((v) => v.name);
 
-/** Small multiples per variant: up to 6 to a row (a panel stays at least ~150 px wide), rows as even as they can be. */
-export function facetColumns(n: number): number {
-  return n <= 6 ? n : Math.ceil(n / Math.ceil(n / 6));
-}
-/** Width of one panel of `columns` across the content column, each with its own y axis or only the first, and room for a legend at the right. */
-const panelWidth = (columns: number, axes: number, legend = LEGEND): number => Math.floor((FULL - legend - axes * Y_AXIS - (columns - 1) * GAP) / columns);
-/** The legend above the panels, for charts whose panels take the whole width. */
-const LEGEND_TOP = { legend: { orient: 'top', direction: 'horizontal', columns: 8 } } as const;
 
 /** True when every list is the same (JSON equal): a chart of them compares nothing. */
 const allSame = (xs: readonly unknown[]): boolean => xs.length > 1 && xs.every((x) => JSON.stringify(x) === JSON.stringify(xs[0]));
@@ -240,9 +185,7 @@ function timeFacets(run: RunResult, o: { title: string; subtitle: string[]; valu
       });
     }
   }
-  return {
-    $schema: SCHEMA,
-    config: CONFIG,
+  return vegaSpec({
     title: { text: o.title, subtitle: [...o.subtitle, ...faultLegend(spans)] },
     data: { values: data },
     facet: { field: 'variant', type: 'nominal', title: null, sort: variantOrder(run) },
@@ -250,19 +193,12 @@ function timeFacets(run: RunResult, o: { title: string; subtitle: string[]; valu
     // Five or six narrow panels in a row read better (and take less of the page) a little shorter.
     spec: { width: panelWidth(cols, 1), height: cols >= 5 ? Math.round(o.height * 0.8) : o.height, layer: layers },
     usermeta: { size: 'full' },
-  } as unknown as TopLevelSpec;
+  });
 }
 
 /** A single-view chart that fits its share of the column exactly (axes and legend included). */
-function single(size: 'half' | 'full', spec: Loose): TopLevelSpec {
-  return {
-    $schema: SCHEMA,
-    config: CONFIG,
-    width: size === 'half' ? HALF : FULL,
-    autosize: { type: 'fit-x', contains: 'padding' },
-    usermeta: { size },
-    ...spec,
-  } as unknown as TopLevelSpec;
+function single(size: 'half' | 'full', spec: ChartBody): TopLevelSpec {
+  return vegaSpec({ width: size === 'half' ? HALF : FULL, autosize: { type: 'fit-x', contains: 'padding' }, usermeta: { size }, ...spec });
 }
 
 /** What a distribution chart says: its titles, the field its x values go in, and the words of its axes and tooltip. */
@@ -684,9 +620,7 @@ export function limiterChart(run: RunResult, pal: Palette = palette([run])): Top
   // Two figures fit half the column; more get the whole of it, so no panel is a sliver.
   const size = figures.length > 2 ? 'full' : 'half';
   const budget = (size === 'full' ? FULL : HALF) - LEGEND;
-  return {
-    $schema: SCHEMA,
-    config: CONFIG,
+  return vegaSpec({
     title: { text: 'Limiter cost', subtitle: figures.map((f) => `${f.label}: ${f.means}`).join('; ') },
     data: { values },
     columns: figures.length,
@@ -709,35 +643,10 @@ export function limiterChart(run: RunResult, pal: Palette = palette([run])): Top
     })),
     resolve: { scale: { y: 'independent' } },
     usermeta: { size },
-  } as unknown as TopLevelSpec;
+  });
 }
 
 
-/** Items joined with "; " into lines of at most `width` characters (an item longer than that has a line of its own), the first line led by `lead`, the last ending in a full stop. */
-export function wrapList(lead: string, items: readonly string[], width: number): string[] {
-  const lines: string[] = [];
-  let line = lead;
-  for (const [i, item] of items.entries()) {
-    const piece = item + (i === items.length - 1 ? '.' : ';');
-    if (line.length > lead.length && line.length + 1 + piece.length > width) {
-      lines.push(line);
-      line = piece;
-    } else line = line === lead ? lead + piece : `${line} ${piece}`;
-  }
-  lines.push(line);
-  return lines;
-}
-
-/** A name broken into lines of at most `width` characters at spaces (axis labels wrap instead of overlapping). */
-export function wrap(name: string, width = 22): string[] {
-  const lines: string[] = [];
-  for (const word of name.split(' ')) {
-    const last = lines.at(-1);
-    if (last !== undefined && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`;
-    else lines.push(word);
-  }
-  return lines;
-}
 
 /**
  * The table metrics worth a panel across the runs: those with a better direction, and the failure
@@ -787,9 +696,8 @@ export function runsChart(results: Results, pal: Palette = palette(results.runs)
     // tall as its wrapped name (13 px a line), so names never run into each other.
     const lines = Math.max(...runNames.map((n) => wrap(n).length));
     const step = Math.max(variants.length > 4 ? 3 : 4, Math.ceil((lines * 13) / variants.length));
-    return {
-      $schema: SCHEMA,
-      config: { ...CONFIG, ...LEGEND_TOP },
+    return vegaSpec({
+      config: LEGEND_TOP,
       title: { text: 'Each metric across the runs', subtitle: 'The tables’ numbers side by side: a group of bars per run (in the order the scenario lists them), a bar per variant' },
       data: { values },
       columns: cols,
@@ -821,7 +729,7 @@ export function runsChart(results: Results, pal: Palette = palette(results.runs)
           },
         };
       }),
-    } as unknown as TopLevelSpec;
+    });
   }
   const marks = results.marks ?? [];
   const xMarks = marks.flatMap((k) => ('x' in k ? [k] : []));
@@ -838,9 +746,7 @@ export function runsChart(results: Results, pal: Palette = palette(results.runs)
   // A few round ticks: a narrow panel of many points would print its labels into each other.
   const x = { field: 'x', type: 'quantitative', title: axisTitle(axis, ax!.axis), scale: { zero: false }, axis: { tickCount: 5, labelOverlap: 'greedy' } };
   const cols = 3;
-  return {
-    $schema: SCHEMA,
-    config: CONFIG,
+  return vegaSpec({
     title: {
       text: `Each metric against ${axis}`,
       subtitle: [
@@ -892,7 +798,7 @@ export function runsChart(results: Results, pal: Palette = palette(results.runs)
       const size = { width: panelWidth(cols, cols), height: 140, title: { text: title, fontSize: 12 } };
       return rules.length ? { ...size, layer: [line, ...rules] } : { ...size, ...line };
     }),
-  } as unknown as TopLevelSpec;
+  });
 }
 
 /**
@@ -926,9 +832,8 @@ export function publishedChart(results: Results): TopLevelSpec | null {
   const labelW = runs.length > 1 ? 110 : 90;
   const width = Math.floor((FULL - cols * (labelW + 10) - (cols - 1) * GAP) / cols);
   const verdictScale = { domain: VERDICTS.map((v) => v.label), range: VERDICTS.map((v) => v.color) };
-  return {
-    $schema: SCHEMA,
-    config: { ...CONFIG, ...LEGEND_TOP },
+  return vegaSpec({
+    config: LEGEND_TOP,
     title: {
       text: 'Published against simulated',
       subtitle: [
@@ -968,7 +873,7 @@ export function publishedChart(results: Results): TopLevelSpec | null {
     }),
     resolve: { scale: { x: 'independent', y: 'independent' } },
     usermeta: { size: 'full' },
-  } as unknown as TopLevelSpec;
+  });
 }
 
 /** Every per-run chart that has something to show, in the order the page shows them, colours from the page's palette. */
@@ -989,8 +894,6 @@ export function runCharts(run: RunResult, pal: Palette = palette([run])): TopLev
   ].filter((s): s is TopLevelSpec => s !== null);
 }
 
-/** A chart's width on the page: `half` charts sit two to a row. */
-export const chartSize = (spec: TopLevelSpec): 'half' | 'full' => ((spec as { usermeta?: { size?: string } }).usermeta?.size === 'half' ? 'half' : 'full');
 
 /** A search's probes as the chart draws them: per variant, each probed value and the goal's metric there. */
 export interface SearchPoint {

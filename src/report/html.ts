@@ -6,9 +6,10 @@ import type { Results } from '../metrics/results.js';
 import { projectRoot } from '../core/paths.js';
 import { describeGoal, goalMetric } from '../metrics/goal.js';
 import { bestBy, checkFigures, goalOf, comparable, describeCheck, type FigureCheck, publishedSummary, SERVING_BY, servingAnswer, tally, TOLERANCE_TEXT } from './answer.js';
-import { chartSize, palette, publishedChart, runCharts, runsChart } from './charts.js';
+import { publishedChart, runCharts, runsChart } from './charts.js';
 import { redact } from './redact.js';
 import { answerTable, comparison, referencedRuns, splitColumns, sweepTable, type Table } from './table.js';
+import { chartSize, palette } from './vega.js';
 
 /** Columns beside the key columns a table on the page has at most: more go to a block under it, so nothing is cut off at the right. */
 const PAGE_COLUMNS = 8;
