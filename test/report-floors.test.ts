@@ -15,15 +15,21 @@ const FLOORS: readonly (readonly string[])[] = [
   ['catalogue.ts'],
   // Verdicts, rankings and the published-figure checks, over the rows.
   ['answer.ts'],
-  // The tables; a chart drawn apart from charts.ts.
-  ['table.ts', 'adaptive.ts'],
-  // The charts and their order.
+  // The tables; the pieces several charts share.
+  ['table.ts', 'charts/parts.ts'],
+  // One file per chart.
+  ['charts/*'],
+  // The registry of run charts, by name, with their order and size.
   ['charts.ts'],
   // The run page, whose frame (CSS, scripts, escaping) the other pages share.
   ['html.ts'],
   ['search-page.ts', 'index-page.ts'],
 ];
-const floorOf = (file: string): number => FLOORS.findIndex((f) => f.includes(file));
+/** A file's floor: the first that names it, or that holds its folder (`charts/*`); -1 for none. */
+const floorOf = (file: string): number => {
+  const exact = FLOORS.findIndex((f) => f.includes(file));
+  return exact >= 0 ? exact : FLOORS.findIndex((f) => f.includes(`${dirname(file)}/*`));
+};
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -6,7 +6,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { VariantMetrics } from '../metrics/results.js';
 import { type AxisKind, axisText, axisTitle } from './axis.js';
-import { searchChart } from './charts.js';
+import { searchChart } from './charts/search.js';
 import { BOOT, CSS, escapeHtml, pageHead, scriptJson, tableHtml, utc, vendorScripts, type PageFacts } from './html.js';
 import { redact } from './redact.js';
 import type { Table } from './table.js';

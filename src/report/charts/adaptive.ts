@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { RunResult } from '../metrics/results.js';
-import { FULL, LEGEND, type Palette, vegaSpec } from './vega.js';
+import type { RunResult } from '../../metrics/results.js';
+import { FULL, LEGEND, type Palette, vegaSpec } from '../vega.js';
 
 /**
  * The report's chart of limits nobody told the client (results' metrics.adaptive and
