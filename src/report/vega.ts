@@ -11,9 +11,12 @@ import type { RunResult } from '../metrics/results.js';
  * unions without a cast per chart. The builder takes what every chart must have (a title; its size
  * on the page when it is half) and adds what every chart shares ($schema, config), so the cast is written once and
  * test/report-floors.test.ts fails if a second one appears. vega-lite itself checks the spec
- * when the page draws it (test/browser.test.ts draws every shipped scenario's charts).
+ * when the page draws it (test/studies.test.ts draws every shipped scenario's page in Chromium and
+ * fails on a console warning).
  *
  * This file imports nothing else from report/: everything above may use it, it uses nothing above.
+ * A new chart: a file under charts/ that builds its body with vegaSpec (or parts.ts's single /
+ * timeFacets / cdfChart), and a line in charts.ts's RUN_CHARTS with its order and size.
  */
 
 export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
@@ -71,6 +74,7 @@ export function palette(runs: readonly RunResult[]): Palette {
 /** A colour scale over the names shown, each in its page colour. */
 export const scaleOf = (colours: Map<string, string>, names: readonly string[]) => ({ domain: [...names], range: names.map((n) => colours.get(n) ?? '#888888') });
 
+/** Rounded to 3 decimals (a spec's data stays short); `seconds` turns ms into s so rounded. */
 export const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 export const seconds = (ms: number): number => r3(ms / 1000);
 
