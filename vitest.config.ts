@@ -22,6 +22,9 @@ export default defineConfig({
   test: {
     // The default report, plus one plain closing line ("N passed, N failed, N skipped") for CI logs.
     reporters: ['default', './test/helpers/summary-reporter.ts'],
+    // Brings chromium and redis-server where it can (or says in one line what to run), and fails the
+    // run if a test wrote into the user's reports/.
+    globalSetup: ['./test/helpers/global-setup.ts'],
     testTimeout: 60_000,
     projects: [
       {

@@ -21,7 +21,7 @@ import { writeIndex } from './report/index-page.js';
 import { loadScenario } from './scenario/load.js';
 import { GoalError, parseGoal, type Goal } from './metrics/goal.js';
 import { ScenarioError } from './scenario/errors.js';
-import { scenarioJsonSchema } from './scenario/schema.js';
+import { scenarioJsonSchemaText } from './scenario/schema.js';
 import { parseDuration } from './core/units.js';
 import { MAX_SEARCH_SEEDS } from './core/limits.js';
 
@@ -604,7 +604,7 @@ export async function main(args: string[]): Promise<void> {
     .scriptName('npm run sim --')
     .usage('$0 FILE [options]\n\nSimulate a scenario file: compare its variants in virtual time and write reports/<name>/.')
     .command('schema', 'print the JSON Schema of scenario files', {}, () => {
-      printOut(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
+      printOut(scenarioJsonSchemaText());
     })
     .command(
       'report <results>',

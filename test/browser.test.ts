@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -115,8 +115,8 @@ describe('the HTML report in a real Chromium', () => {
           expect(cell('total time (s)', 'pooled (published)')).toBe((published.totalTimeMs! / 1000).toFixed(2));
         });
 
-        const shot = resolve('reports', 'high-concurrency', 'screenshot.png');
-        mkdirSync(resolve('reports', 'high-concurrency'), { recursive: true });
+        // Kept beside the report, in its temporary folder: tests leave the user's reports/ alone.
+        const shot = join(dir, 'screenshot.png');
         await page.screenshot({ path: shot, fullPage: true });
         expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
       } finally {

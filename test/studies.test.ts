@@ -416,9 +416,8 @@ describe('every report page in a real Chromium', () => {
             const text = await page.textContent('#across-runs');
             expect.soft(text, name).toContain(`the best option at each point by the goal (${r.goal!.text})`);
           }
-          // The page as a person sees it, kept beside the report.
-          mkdirSync(join('reports', name), { recursive: true });
-          await page.screenshot({ path: join('reports', name, 'screenshot.png'), fullPage: true });
+          // The page as a person sees it, kept beside the report (in the temporary folder, not reports/).
+          await page.screenshot({ path: join(out, name, 'screenshot.png'), fullPage: true });
           await page.close();
         }
       } finally {

@@ -24,6 +24,7 @@ import { quantumRate } from '../limiters/quota.js';
 import { didYouMean, show } from './errors.js';
 import { isReferenceKey, referenceKeys } from '../core/reference-keys.js';
 import { sweepPathProblems, sweepPoints } from './sweep.js';
+import { formatJson, shareDefinitions } from './json-schema.js';
 import {
   MAX_ATTEMPTS, MAX_ATTEMPT_LOG, MAX_CLIENTS, MAX_CONCURRENCY, MAX_COOLDOWN_FAILS, MAX_COUNT, MAX_KEYS,
   MAX_GOAL_CONSTRAINTS, MAX_KEY_PROVIDER_PAIRS, MAX_POLLS_PER_WAIT, MAX_PROVIDERS, MAX_REQUESTS, MAX_WEIGHT, MAX_WINDOW_ENTRIES,
@@ -746,9 +747,13 @@ export const fileSchema = z
       .describe('Reference lines on the sweep charts: { x, label } a vertical line at a swept value; { metric, y, label } a horizontal line on that metric\'s chart, in its own unit'),
   });
 
-/** The JSON Schema of a scenario file (for editors; printed by `gatesim schema`). */
+/**
+ * The JSON Schema of a scenario file (for editors; printed by `gatesim schema`), each repeated
+ * subschema written once in `$defs` (see json-schema.ts).
+ */
 export function scenarioJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(fileSchema, { io: 'input', unrepresentable: 'any' });
+  const generated = z.toJSONSchema(fileSchema, { io: 'input', unrepresentable: 'any' }) as Parameters<typeof shareDefinitions>[0];
+  const schema = shareDefinitions(generated, ['override', 'variant']);
   return {
     $schema: schema.$schema,
     title: 'gatesim scenario',
@@ -756,3 +761,6 @@ export function scenarioJsonSchema(): Record<string, unknown> {
     ...schema,
   };
 }
+
+/** `scenarios/scenario.schema.json` as committed and printed by `gatesim schema`. */
+export const scenarioJsonSchemaText = (): string => formatJson(scenarioJsonSchema());

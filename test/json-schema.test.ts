@@ -1,0 +1,157 @@
+/**
+ * scenarios/scenario.schema.json: small (each repeated subschema written once in `$defs`), every
+ * `$ref` resolving, and validating exactly as the schema zod writes with everything inlined.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import fc from 'fast-check';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { fileSchema, scenarioJsonSchema, scenarioJsonSchemaText } from '../src/scenario/schema.js';
+import { formatJson, shareDefinitions } from '../src/scenario/json-schema.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const committedPath = join(root, 'scenarios/scenario.schema.json');
+
+/** Every `$ref` value in a JSON document. */
+function refsOf(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const x of node) refsOf(x, out);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string') out.push(v);
+      else refsOf(v, out);
+    }
+  }
+  return out;
+}
+
+/** The value a local JSON pointer (`#/a/b`) names, or undefined. */
+function resolve(doc: unknown, ref: string): unknown {
+  if (!ref.startsWith('#/')) return undefined;
+  let at: unknown = doc;
+  for (const raw of ref.slice(2).split('/')) {
+    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (!at || typeof at !== 'object' || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
+
+/** Every scenario file we ship or test with, parsed (files YAML cannot read are left out). */
+function documents(): { name: string; doc: unknown }[] {
+  const dirs = ['scenarios', 'test/fixtures/ok', 'test/fixtures/broken', 'test/fixtures/real'];
+  const out: { name: string; doc: unknown }[] = [];
+  for (const dir of dirs) {
+    for (const f of readdirSync(join(root, dir))) {
+      if (!/\.ya?ml$/.test(f) || !statSync(join(root, dir, f)).isFile()) continue;
+      try {
+        out.push({ name: `${dir}/${f}`, doc: parseYaml(readFileSync(join(root, dir, f), 'utf8'), { maxAliasCount: 100, logLevel: 'error' }) });
+      } catch {
+        // alias bombs, duplicate keys…: the loader's own tests cover them
+      }
+    }
+  }
+  return out;
+}
+
+const compile = (schema: object) => new Ajv2020({ strict: true, allErrors: true }).compile(schema);
+const inlined = () => z.toJSONSchema(fileSchema, { io: 'input', unrepresentable: 'any' });
+
+describe('scenario.schema.json', () => {
+  it('is under 80 KB (it was 342 KB with the limiter union written out 9 times)', () => {
+    expect(statSync(committedPath).size).toBeLessThan(80_000);
+    expect(readFileSync(committedPath, 'utf8')).toBe(scenarioJsonSchemaText());
+  });
+
+  it('has every $ref resolving to a schema in the same file, and every definition used', () => {
+    const schema = JSON.parse(readFileSync(committedPath, 'utf8')) as { $defs: Record<string, unknown> };
+    const refs = refsOf(schema);
+    expect(refs.length).toBeGreaterThan(50);
+    const unresolved = refs.filter((r) => {
+      const target = resolve(schema, r);
+      return !target || typeof target !== 'object';
+    });
+    expect(unresolved).toEqual([]);
+    const used = new Set(refs);
+    expect(Object.keys(schema.$defs).filter((d) => !used.has(`#/$defs/${d}`))).toEqual([]);
+  });
+
+  it('writes the limiter union once for the base and once for overrides', () => {
+    const text = scenarioJsonSchemaText();
+    // Each limiter form's `type` tag: once in the base union, once in the overrides' (deep partial) one.
+    expect(text.split('"const": "token-bucket"').length - 1).toBe(2);
+  });
+
+  it('accepts every shipped scenario and judges every fixture as the inlined schema does', () => {
+    const shared = compile(scenarioJsonSchema());
+    const full = compile(inlined());
+    const docs = documents();
+    expect(docs.length).toBeGreaterThan(40);
+    let rejected = 0;
+    for (const { name, doc } of docs) {
+      const ok = shared(doc);
+      expect(ok, name).toBe(full(doc));
+      if (name.startsWith('scenarios/')) expect(ok ? '' : JSON.stringify(shared.errors?.slice(0, 3)), name).toBe('');
+      if (!ok) rejected++;
+    }
+    expect(rejected).toBeGreaterThan(5); // the broken fixtures the JSON Schema can see
+  });
+
+  it('judges shipped scenarios with one field changed as the inlined schema does (property)', () => {
+    const shared = compile(scenarioJsonSchema());
+    const full = compile(inlined());
+    const shipped = documents().filter((d) => d.name.startsWith('scenarios/')).map((d) => d.doc as Record<string, unknown>);
+    const limiterForm = fc.record({
+      type: fc.constantFrom('sliding-log', 'token-bucket', 'gcra', 'bucket-window', 'aimd', 'headers', 'nope'),
+      burst: fc.option(fc.oneof(fc.integer({ min: -2, max: 3 }), fc.constant('x')), { nil: undefined }),
+      buckets: fc.option(fc.integer({ min: -1, max: 2000 }), { nil: undefined }),
+    }, { requiredKeys: ['type'] });
+    const edit = fc.oneof(
+      limiterForm.map((l) => ({ keys: { limiter: l } })),
+      limiterForm.map((l) => ({ keys: { tokenLimiter: l } })),
+      fc.constantFrom('sliding-log', 'gcra', 'nope', 7).map((l) => ({ keys: { limiter: l } })),
+      fc.constantFrom(null, 3, 'x', { count: 0 }, { count: 2, extra: 1 }).map((k) => ({ keys: k })),
+      fc.constantFrom('round-robin', 'nope', { type: 'availability' }, { type: 'latency-ewma', alpha: 2 }).map((b) => ({ balancer: b })),
+    );
+    fc.assert(
+      fc.property(fc.nat(shipped.length - 1), edit, fc.constantFrom('base', 'variant', 'run'), (i, e, where) => {
+        const doc = structuredClone(shipped[i]!);
+        if (where === 'base') Object.assign(doc, e);
+        else if (where === 'variant') doc.variants = [{ name: 'probe', ...e }];
+        else if (!doc.sweep) doc.runs = [{ name: 'probe', ...e }];
+        expect(shared(doc)).toBe(full(doc));
+      }),
+      { numRuns: 300, seed: 20 },
+    );
+  });
+});
+
+describe('shareDefinitions', () => {
+  it('shares repeats without touching data keywords, and keeps validation the same', () => {
+    const big = { type: 'object', properties: { a: { type: 'integer', minimum: 1, description: 'x'.repeat(100) } }, additionalProperties: false };
+    const schema = {
+      type: 'object',
+      properties: { one: big, two: { anyOf: [big, { type: 'null' }] }, three: { items: big, type: 'array' } },
+      default: { one: big }, // data, not a schema: left as written
+      additionalProperties: false,
+    };
+    const out = shareDefinitions(schema as never);
+    const text = JSON.stringify(out);
+    expect(text.split('"minimum":1').length - 1).toBe(2); // the definition and the `default` data
+    expect(out.default).toEqual({ one: big });
+    const a = compile(schema);
+    const b = compile(out);
+    for (const doc of [{}, { one: { a: 1 } }, { one: { a: 0 } }, { two: null }, { two: { a: 'x' } }, { three: [{ a: 2 }, { b: 1 }] }]) {
+      expect(b(doc), JSON.stringify(doc)).toBe(a(doc));
+    }
+  });
+
+  it('formats JSON that parses back to the same value', () => {
+    fc.assert(fc.property(fc.jsonValue(), (v) => {
+      expect(JSON.parse(formatJson(v))).toEqual(JSON.parse(JSON.stringify(v)));
+    }), { numRuns: 200 });
+  });
+});
