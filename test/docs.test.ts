@@ -1,0 +1,94 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/cli-options.js';
+import { generatedDocs, slug } from '../src/docs.js';
+import { scenarioJsonSchema } from '../src/scenario/schema.js';
+
+/** Every markdown page a reader may open: the README and docs/, studies included. */
+function pages(dir = 'docs'): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? pages(p) : p.endsWith('.md') ? [p] : [];
+  });
+}
+const ALL = ['README.md', ...pages()];
+
+/** Markdown without fenced code blocks and inline code, where links are not links. */
+const prose = (text: string): string => text.replace(/^```[\s\S]*?^```/gm, '').replace(/`[^`\n]*`/g, '');
+
+/** The anchors a page offers: its headings' GitHub slugs (repeats numbered) and explicit ids. */
+function anchors(file: string): Set<string> {
+  const text = readFileSync(file, 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+  const out = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const m of text.matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+    const base = slug(m[1]!.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1'));
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    out.add(n === 0 ? base : `${base}-${n}`);
+  }
+  for (const m of text.matchAll(/\bid="([^"]+)"/g)) out.add(m[1]!);
+  return out;
+}
+
+/** Every property name in a JSON Schema, at any depth, shared definitions included. */
+function propertyNames(node: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) for (const n of node) propertyNames(n, into);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'properties' && v && typeof v === 'object') for (const name of Object.keys(v)) into.add(name);
+      propertyNames(v, into);
+    }
+  }
+  return into;
+}
+
+describe('docs', () => {
+  it('the generated pages are what `npm run docs` writes now', () => {
+    for (const [file, text] of Object.entries(generatedDocs())) {
+      expect(readFileSync(file, 'utf8'), `${file} is stale: run npm run docs`).toBe(text);
+    }
+  });
+
+  it('the scenario reference names every field of the scenario schema', () => {
+    const page = readFileSync('docs/scenario-reference.md', 'utf8');
+    // A field appears as a path in backticks ending in its name (`keys.limit.tokens`, `burst`).
+    const missing = [...propertyNames(scenarioJsonSchema())].filter((name) => !new RegExp(`\`(?:[^\`|]*[.\\]])?${name.replace(/\$/g, '\\$')}\``).test(page));
+    expect(missing).toEqual([]);
+  });
+
+  it('the command-line page names every flag of every command', () => {
+    const page = readFileSync('docs/command-line.md', 'utf8');
+    const missing: string[] = [];
+    for (const [command, c] of Object.entries(COMMANDS)) {
+      for (const flag of Object.keys(c.options)) if (!page.includes(`\`--${flag}\``)) missing.push(`${command} --${flag}`);
+      if (!page.includes(`## ${command}`)) missing.push(command);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('every relative link in the README and docs/ resolves, file and #anchor', () => {
+    const broken: string[] = [];
+    for (const file of ALL) {
+      for (const m of prose(readFileSync(file, 'utf8')).matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+        const target = m[1]!;
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
+        const [path, anchor] = target.split('#') as [string, string | undefined];
+        const resolved = path === '' ? file : normalize(join(dirname(file), decodeURIComponent(path)));
+        if (!existsSync(resolved)) {
+          broken.push(`${file}: ${target} (no such file)`);
+          continue;
+        }
+        if (anchor !== undefined && resolved.endsWith('.md') && !anchors(resolved).has(anchor)) broken.push(`${file}: ${target} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('anchors follow GitHub: punctuation dropped, spaces to hyphens', () => {
+    expect(slug('Real mode and `gatesim serve`')).toBe('real-mode-and-gatesim-serve');
+    expect(slug('Kinds of providers[].faults[]')).toBe('kinds-of-providersfaults');
+    expect(slug('Which quota stops you: `token-quotas.yaml`')).toBe('which-quota-stops-you-token-quotasyaml');
+  });
+});
