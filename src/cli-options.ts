@@ -55,7 +55,7 @@ export const SEARCH_EXAMPLES = `Examples:
       --goal "maximise throughput subject to p99 latency <= 2s"
       the most workers with p99 latency within 2 s`;
 
-/** The examples of --help, as the README types them; no line over 80 columns. */
+/** The examples of --help, as docs/command-line.md shows them; no line over 80 columns. */
 export const EXAMPLES = `Examples:
   npm run sim -- scenarios/high-concurrency.yaml
       the connection-pool study; then open reports/high-concurrency/index.html
