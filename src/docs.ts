@@ -89,18 +89,16 @@ interface UnionSection {
   description: string;
 }
 
+/** Rows of one table; the unions it meets go to a map shared by the whole page, so each is written once. */
 class Reference {
   readonly rows: Row[] = [];
-  readonly unions = new Map<string, UnionSection>();
-  readonly usedDefs = new Set<string>();
 
-  constructor(readonly defs: Json) {}
+  constructor(readonly unions: Map<string, UnionSection>) {}
 
   /** The type column of a schema, registering unions and definitions it links to. */
   typeOf(s: Json, path: string): string {
     const ref = refName(s);
     if (ref) {
-      this.usedDefs.add(ref);
       return `[${ref}](#${slug(ref)})`;
     }
     if (Array.isArray(s.enum)) return (s.enum as unknown[]).map(code).join(' \\| ');
@@ -171,14 +169,37 @@ function table(rows: Row[]): string[] {
   ];
 }
 
+/** The rows of one kind of a union: its options, the discriminating field left out. */
+function kindRows(unions: Map<string, UnionSection>, u: UnionSection, alt: Json): Row[] {
+  const rows = new Reference(unions);
+  const req = new Set(Array.isArray(alt.required) ? (alt.required as string[]) : []);
+  for (const [k, v] of Object.entries(alt.properties as Json)) if (k !== u.key && isObj(v)) rows.walk(v, k, req.has(k));
+  return rows.rows;
+}
+
+/** A union's kinds, each under its own heading at `level`, named with `prefix`. */
+function kinds(unions: Map<string, UnionSection>, u: UnionSection, level: string, prefix: string): string[] {
+  const out: string[] = [];
+  for (const alt of u.alternatives) {
+    const own = (alt.properties as Json)[u.key] as Json;
+    const about = own.description ?? alt.description;
+    const rows = kindRows(unions, u, alt);
+    out.push(`${level} ${prefix}${String(own.const)}`, '');
+    if (typeof about === 'string') out.push(about, '');
+    out.push(...(rows.length ? table(rows) : ['No options.']), '');
+  }
+  return out;
+}
+
 /** docs/scenario-reference.md: every field of a scenario file in one table, then the shared kinds and value types. */
 export function scenarioReference(schema: Json = scenarioJsonSchema()): string {
   const defs = isObj(schema.$defs) ? schema.$defs : {};
-  const ref = new Reference(defs);
+  const unions = new Map<string, UnionSection>();
+  const written = new Set<string>();
+  const top = new Reference(unions);
   const props = isObj(schema.properties) ? schema.properties : {};
   const req = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
-  for (const [k, v] of Object.entries(props)) if (isObj(v)) ref.walk(v, k, req.has(k));
-  const top = ref.rows;
+  for (const [k, v] of Object.entries(props)) if (isObj(v)) top.walk(v, k, req.has(k));
   const out: string[] = [
     '# Scenario reference',
     '',
@@ -191,63 +212,46 @@ export function scenarioReference(schema: Json = scenarioJsonSchema()): string {
     '',
     'A variant (`variants[]`) or a run (`runs[]`) holds any of these fields; its values override the',
     "base scenario's. See [Command line](command-line.md) for `--set`, which overrides a field from the",
-    'command line, and [Goals](goals.md) for `goal`.',
+    'command line, [Scenario files](scenario-files.md) for the fields in more words and',
+    '[Goals](goals.md) for `goal`.',
     '',
     '## Fields',
     '',
-    ...table(top),
+    ...table(top.rows),
   ];
-  // Unions written once: their kinds, each with its options (new unions may appear while writing).
-  const written = new Set<string>();
-  for (let again = true; again; ) {
-    again = false;
-    for (const [hash, u] of ref.unions) {
+  /** Every union met so far and not yet written, as a section of its own (writing one may meet more). */
+  const pending = (): void => {
+    for (const [hash, u] of unions) {
       if (written.has(hash)) continue;
       written.add(hash);
-      again = true;
       out.push('', `## ${u.title}`, '', `Written as \`{ ${u.key}: KIND, …options }\`: the field \`${u.key}\` names the kind, one of the headings below. Where a bare name is accepted too, it means that kind with every option at its default.`, '');
-      for (const alt of u.alternatives) {
-        const kind = String(((alt.properties as Json)[u.key] as Json).const);
-        const sub = new Reference(ref.defs);
-        const req2 = new Set(Array.isArray(alt.required) ? (alt.required as string[]) : []);
-        for (const [k, v] of Object.entries(alt.properties as Json)) if (k !== u.key && isObj(v)) sub.walk(v, k, req2.has(k));
-        for (const d of sub.usedDefs) ref.usedDefs.add(d);
-        for (const [h, nu] of sub.unions) if (!ref.unions.has(h)) ref.unions.set(h, nu);
-        const about = ((alt.properties as Json)[u.key] as Json).description ?? alt.description;
-        out.push(`### ${kind}`, '');
-        if (typeof about === 'string') out.push(about, '');
-        out.push(...(sub.rows.length ? table(sub.rows) : ['No options.']), '');
-      }
+      out.push(...kinds(unions, u, '###', ''));
     }
-  }
-  out.push('## Value types', '', 'Shared shapes that fields above link to.', '');
+  };
+  pending();
+  out.push('', '## Value types', '', 'Shared shapes that fields above link to.', '');
   for (const name of Object.keys(defs).sort()) {
     const d = defs[name];
     if (!isObj(d)) continue;
-    const sub = new Reference(defs);
-    const type = sub.typeOf(d, name);
+    const before = new Set(unions.keys());
+    const type = new Reference(unions).typeOf(d, name);
     out.push(`### ${name}`, '', `${typeof d.description === 'string' ? d.description : ''}`.trim() || `A ${name}.`, '', `Type: ${type}${bounds(d) ? `; bounds: ${bounds(d)}` : ''}.`, '');
+    // A union the definition itself is: its kinds under its heading.
+    for (const [hash, u] of unions) {
+      if (before.has(hash) || written.has(hash)) continue;
+      written.add(hash);
+      out.push(`<a id="${slug(u.title)}"></a>`, '', `The field \`${u.key}\` names the kind.`, '', ...kinds(unions, u, '####', `${name}: `));
+    }
     if (isObj(d.properties)) {
       // An override (variant, run) holds the scenario's fields; only its own are listed here.
-      const own = new Reference(defs);
+      const override = Object.keys(d.properties).filter((k) => k in props).length > Object.keys(props).length / 2;
+      const own = new Reference(unions);
       const req2 = new Set(Array.isArray(d.required) ? (d.required as string[]) : []);
-      for (const [k, v] of Object.entries(d.properties)) if (!(k in props) && isObj(v)) own.walk(v, k, req2.has(k));
-      if (own.rows.length) out.push('Its own fields, besides any scenario field above:', '', ...table(own.rows), '');
-    }
-    for (const [h, nu] of sub.unions) {
-      if (written.has(h)) continue;
-      written.add(h);
-      for (const alt of nu.alternatives) {
-        const kind = String(((alt.properties as Json)[nu.key] as Json).const);
-        const rows = new Reference(defs);
-        const req2 = new Set(Array.isArray(alt.required) ? (alt.required as string[]) : []);
-        for (const [k, v] of Object.entries(alt.properties as Json)) if (k !== nu.key && isObj(v)) rows.walk(v, k, req2.has(k));
-        out.push(`#### ${name}: ${kind}`, '', ...(rows.rows.length ? table(rows.rows) : ['No options.']), '');
-      }
-      // A later link to this union's options lands on the value type's heading.
-      out.push(`<a id="${slug(nu.title)}"></a>`, '', `The field \`${nu.key}\` names the kind.`, '');
+      for (const [k, v] of Object.entries(d.properties)) if (!(override && k in props) && isObj(v)) own.walk(v, k, req2.has(k));
+      if (own.rows.length) out.push(override ? 'Its own fields, besides any scenario field above:' : 'Fields:', '', ...table(own.rows), '');
     }
   }
+  pending();
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli-options.js';
-import { generatedDocs, slug } from '../src/docs.js';
+import { generatedDocs, scenarioReference, slug } from '../src/docs.js';
 import { scenarioJsonSchema } from '../src/scenario/schema.js';
 
 /** Every markdown page a reader may open: the README and docs/, studies included. */
@@ -19,7 +19,11 @@ const prose = (text: string): string => text.replace(/^```[\s\S]*?^```/gm, '').r
 
 /** The anchors a page offers: its headings' GitHub slugs (repeats numbered) and explicit ids. */
 function anchors(file: string): Set<string> {
-  const text = readFileSync(file, 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+  return anchorsOf(readFileSync(file, 'utf8'));
+}
+
+function anchorsOf(markdown: string): Set<string> {
+  const text = markdown.replace(/^```[\s\S]*?^```/gm, '');
   const out = new Set<string>();
   const seen = new Map<string, number>();
   for (const m of text.matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
@@ -44,6 +48,9 @@ function propertyNames(node: unknown, into = new Set<string>()): Set<string> {
   return into;
 }
 
+/** A field appears as a path in backticks ending in its name (`keys.limit.tokens`, `burst`). */
+const namesField = (page: string, name: string): boolean => new RegExp(`\`(?:[^\`|]*[.\\]])?${name.replace(/\$/g, '\\$')}\``).test(page);
+
 describe('docs', () => {
   it('the generated pages are what `npm run docs` writes now', () => {
     for (const [file, text] of Object.entries(generatedDocs())) {
@@ -53,8 +60,7 @@ describe('docs', () => {
 
   it('the scenario reference names every field of the scenario schema', () => {
     const page = readFileSync('docs/scenario-reference.md', 'utf8');
-    // A field appears as a path in backticks ending in its name (`keys.limit.tokens`, `burst`).
-    const missing = [...propertyNames(scenarioJsonSchema())].filter((name) => !new RegExp(`\`(?:[^\`|]*[.\\]])?${name.replace(/\$/g, '\\$')}\``).test(page));
+    const missing = [...propertyNames(scenarioJsonSchema())].filter((name) => !namesField(page, name));
     expect(missing).toEqual([]);
   });
 
@@ -84,6 +90,44 @@ describe('docs', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+
+  it('the reference follows $refs: a shared union is written once, its kinds and nested fields listed, every link landing', () => {
+    // The shape the JSON Schema takes with shared definitions: a limiter union used twice, a
+    // definition that is an object, a union inside a kind's options (itself inside a definition).
+    const limiter = {
+      anyOf: [
+        { type: 'string', enum: ['fixed', 'bucket'] },
+        {
+          oneOf: [
+            { type: 'object', properties: { type: { const: 'fixed' } }, required: ['type'] },
+            { type: 'object', properties: { type: { const: 'bucket' }, burst: { type: 'integer', minimum: 1, maximum: 9, description: 'Burst size' }, shape: { $ref: '#/$defs/shape' } }, required: ['type'] },
+          ],
+        },
+      ],
+    };
+    const curve = { oneOf: [{ type: 'object', properties: { form: { const: 'linear' } } }, { type: 'object', properties: { form: { const: 'log' }, base: { type: 'number' } } }] };
+    const shape = { oneOf: [{ type: 'object', properties: { dist: { const: 'flat' }, level: { type: 'number' } } }, { type: 'object', properties: { dist: { const: 'ramp' }, slope: { type: 'number' }, curve } }] };
+    const store = { type: 'object', description: 'Where state lives', properties: { url: { type: 'string', description: 'Server URL' }, ttl: { type: 'integer', default: 5 } }, required: ['url'] };
+    const schema = {
+      type: 'object',
+      properties: {
+        keys: { type: 'object', properties: { limiter: { $ref: '#/$defs/limiter', default: 'fixed' }, tokenLimiter: { $ref: '#/$defs/limiter' }, store: { $ref: '#/$defs/store' } } },
+        quota: { type: 'object', properties: { algorithm: { $ref: '#/$defs/limiter' } } },
+      },
+      $defs: { limiter, shape, store },
+    };
+    const page = scenarioReference(schema);
+    expect([...propertyNames(schema)].filter((name) => !namesField(page, name))).toEqual([]);
+    expect(page).toContain('| `keys.limiter` | [limiter](#limiter) | `fixed` |');
+    expect(page).toContain('| `burst` | integer |  | 1–9 | Burst size |');
+    expect(page.match(/^#+ .*bucket$/gm)).toHaveLength(1); // the union once, not once per use
+    expect(page.match(/^#+ .*ramp$/gm)).toHaveLength(1);
+    expect(page.match(/^#+ .*log$/gm)).toHaveLength(1);
+    const have = anchorsOf(page);
+    const links = [...prose(page).matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThan(3);
+    expect(links.filter((a) => !have.has(a))).toEqual([]);
   });
 
   it('anchors follow GitHub: punctuation dropped, spaces to hyphens', () => {
