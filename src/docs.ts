@@ -86,7 +86,8 @@ interface UnionSection {
   title: string;
   key: string;
   alternatives: Json[];
-  description: string;
+  /** The fields that take it. */
+  uses: string[];
 }
 
 /** Rows of one table; the unions it meets go to a map shared by the whole page, so each is written once. */
@@ -104,7 +105,13 @@ class Reference {
     if (Array.isArray(s.enum)) return (s.enum as unknown[]).map(code).join(' \\| ');
     if (s.const !== undefined) return code(s.const);
     const alts = (s.anyOf ?? s.oneOf) as Json[] | undefined;
-    if (Array.isArray(alts)) return this.union(alts, path) ?? alts.map((a) => this.alternative(a, path)).join(' or ');
+    if (Array.isArray(alts)) {
+      const whole = this.union(alts, path);
+      if (whole) return whole;
+      // A bare name beside the { type: name, … } form: the kinds' section lists the names.
+      const named = alts.some((a) => Array.isArray(a.oneOf ?? a.anyOf) && discriminator((a.oneOf ?? a.anyOf) as Json[]) !== null);
+      return alts.map((a) => (named && Array.isArray(a.enum) ? 'a name' : this.alternative(a, path))).join(' or ');
+    }
     if (s.type === 'array') return `list of ${isObj(s.items) ? this.typeOf(s.items, `${path}[]`) : 'anything'}`;
     if (s.type === 'object') return isObj(s.properties) ? 'object' : 'map';
     if (s.type === 'integer') return 'integer';
@@ -119,9 +126,10 @@ class Reference {
     const hash = JSON.stringify(alts);
     let section = this.unions.get(hash);
     if (!section) {
-      section = { title: `Kinds of ${path}`, key, alternatives: alts, description: '' };
+      section = { title: `Kinds of ${path}`, key, alternatives: alts, uses: [] };
       this.unions.set(hash, section);
     }
+    if (!section.uses.includes(path)) section.uses.push(path);
     return `{ ${key}, … }: [options](#${slug(section.title)})`;
   }
 
@@ -224,7 +232,7 @@ export function scenarioReference(schema: Json = scenarioJsonSchema()): string {
     for (const [hash, u] of unions) {
       if (written.has(hash)) continue;
       written.add(hash);
-      out.push('', `## ${u.title}`, '', `Written as \`{ ${u.key}: KIND, …options }\`: the field \`${u.key}\` names the kind, one of the headings below. Where a bare name is accepted too, it means that kind with every option at its default.`, '');
+      out.push('', `## ${u.title}`, '', `Written as \`{ ${u.key}: KIND, …options }\`: the field \`${u.key}\` names the kind, one of the headings below. Where a bare name is accepted too, it means that kind with every option at its default.`, '', `Taken by ${u.uses.map((f) => `\`${f}\``).join(', ')}.`, '');
       out.push(...kinds(unions, u, '###', ''));
     }
   };
