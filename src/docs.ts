@@ -63,16 +63,6 @@ function bounds(s: Json): string {
 
 const refName = (s: Json): string | null => (typeof s.$ref === 'string' && s.$ref.startsWith('#/$defs/') ? s.$ref.slice('#/$defs/'.length) : null);
 
-/** The property of each alternative that tells them apart (`type`, `dist`, …), if all share one with a constant. */
-function discriminator(alternatives: Json[]): string | null {
-  if (alternatives.length < 2 || !alternatives.every((a) => isObj(a.properties))) return null;
-  const first = alternatives[0]!.properties as Json;
-  for (const key of Object.keys(first)) {
-    if (alternatives.every((a) => isObj((a.properties as Json)[key]) && ((a.properties as Json)[key] as Json).const !== undefined)) return key;
-  }
-  return null;
-}
-
 interface Row {
   field: string;
   type: string;
@@ -90,69 +80,144 @@ interface UnionSection {
   uses: string[];
 }
 
-/** Rows of one table; the unions it meets go to a map shared by the whole page, so each is written once. */
+/** What every table of the page shares: the definitions, the unions met, the value types linked to. */
+interface Page {
+  defs: Json;
+  /** The scenario's own fields: a definition holding most of them is an override (a variant, a run). */
+  fields: Json;
+  unions: Map<string, UnionSection>;
+  linked: Set<string>;
+  /** The definition a resolved schema came from, which names its union's section. */
+  origin: WeakMap<Json, string>;
+}
+
+const altsOf = (s: Json): Json[] | null => {
+  const alts = s.anyOf ?? s.oneOf;
+  return Array.isArray(alts) ? (alts as unknown[]).filter(isObj) : null;
+};
+
+const isOverride = (page: Page, d: Json): boolean => isObj(d.properties) && Object.keys(d.properties).filter((k) => k in page.fields).length > Object.keys(page.fields).length / 2;
+
+/** Whether a schema has fields somewhere (an object, a list, a union of them), following $refs. */
+function structural(page: Page, s: Json, seen = new Set<string>()): boolean {
+  const name = refName(s);
+  if (name) {
+    const d = page.defs[name];
+    if (!isObj(d) || seen.has(name)) return false;
+    seen.add(name);
+    return structural(page, d, seen);
+  }
+  if (isObj(s.properties) || s.type === 'object' || s.type === 'array') return true;
+  return (altsOf(s) ?? []).some((a) => structural(page, a, seen));
+}
+
+/**
+ * A definition written once under Value types and linked to: a shape of plain values (a duration,
+ * a rate: a number or a string) or an override. Any other definition is read in place, so a field
+ * defined by $ref lists its own fields, bounds and default like one written inline.
+ */
+function isValueType(page: Page, name: string): boolean {
+  const d = page.defs[name];
+  return isObj(d) && (isOverride(page, d) || (altsOf(d) !== null && !structural(page, d)));
+}
+
+/** The schema with its $ref followed (the referring schema's own description and default win), unless it names a value type. */
+function resolve(page: Page, s: Json): Json {
+  let node = s;
+  for (let hops = 0; hops < 64; hops++) {
+    const name = refName(node);
+    if (!name || !isObj(page.defs[name]) || isValueType(page, name)) break;
+    const { $ref: _ref, ...own } = node;
+    const merged = { ...(page.defs[name] as Json), ...own };
+    page.origin.set(merged, name);
+    node = merged;
+  }
+  return node;
+}
+
+/** The property of each alternative that tells them apart (`type`, `dist`, …), if all share one with a constant. */
+function discriminator(page: Page, alternatives: Json[]): { key: string; alternatives: Json[] } | null {
+  const alts = alternatives.map((a) => resolve(page, a));
+  if (alts.length < 2 || !alts.every((a) => isObj(a.properties))) return null;
+  const first = alts[0]!.properties as Json;
+  for (const key of Object.keys(first)) {
+    if (alts.every((a) => isObj((a.properties as Json)[key]) && ((a.properties as Json)[key] as Json).const !== undefined)) return { key, alternatives: alts };
+  }
+  return null;
+}
+
+/** Whether an alternative is one kind of a discriminated union (a field of it is a constant). */
+const namesAKind = (s: Json): boolean => isObj(s.properties) && Object.values(s.properties).some((v) => isObj(v) && v.const !== undefined);
+
+/** Rows of one table; the unions it meets go to the page, so each is written once. */
 class Reference {
   readonly rows: Row[] = [];
 
-  constructor(readonly unions: Map<string, UnionSection>) {}
+  constructor(readonly page: Page) {}
 
-  /** The type column of a schema, registering unions and definitions it links to. */
-  typeOf(s: Json, path: string): string {
+  /** The type column of a schema, registering the unions and value types it links to. */
+  typeOf(schema: Json, path: string): string {
+    const s = resolve(this.page, schema);
     const ref = refName(s);
     if (ref) {
+      this.page.linked.add(ref);
       return `[${ref}](#${slug(ref)})`;
     }
     if (Array.isArray(s.enum)) return (s.enum as unknown[]).map(code).join(' \\| ');
     if (s.const !== undefined) return code(s.const);
-    const alts = (s.anyOf ?? s.oneOf) as Json[] | undefined;
-    if (Array.isArray(alts)) {
-      const whole = this.union(alts, path);
+    const alts = altsOf(s);
+    if (alts) {
+      const title = this.page.origin.get(s);
+      const whole = this.union(alts, path, title);
       if (whole) return whole;
       // A bare name beside the { type: name, … } form: the kinds' section lists the names.
-      const named = alts.some((a) => Array.isArray(a.oneOf ?? a.anyOf) && discriminator((a.oneOf ?? a.anyOf) as Json[]) !== null);
-      return alts.map((a) => (named && Array.isArray(a.enum) ? 'a name' : this.alternative(a, path))).join(' or ');
+      const named = alts.some((a) => {
+        const inner = altsOf(resolve(this.page, a));
+        return inner !== null && discriminator(this.page, inner) !== null;
+      });
+      return alts.map((a) => (named && Array.isArray(resolve(this.page, a).enum) ? 'a name' : this.alternative(a, path, title))).join(' or ');
     }
     if (s.type === 'array') return `list of ${isObj(s.items) ? this.typeOf(s.items, `${path}[]`) : 'anything'}`;
     if (s.type === 'object') return isObj(s.properties) ? 'object' : 'map';
-    if (s.type === 'integer') return 'integer';
     if (typeof s.type === 'string') return s.type;
     return 'any';
   }
 
   /** A discriminated union (each alternative names its kind), written once as a section of its own; else null. */
-  private union(alts: Json[], path: string): string | null {
-    const key = discriminator(alts);
-    if (!key) return null;
+  private union(alts: Json[], path: string, title: string | undefined): string | null {
+    const found = discriminator(this.page, alts);
+    if (!found) return null;
     const hash = JSON.stringify(alts);
-    let section = this.unions.get(hash);
+    let section = this.page.unions.get(hash);
     if (!section) {
-      section = { title: `Kinds of ${path}`, key, alternatives: alts, uses: [] };
-      this.unions.set(hash, section);
+      section = { title: `Kinds of ${title ?? path}`, key: found.key, alternatives: found.alternatives, uses: [] };
+      this.page.unions.set(hash, section);
     }
     if (!section.uses.includes(path)) section.uses.push(path);
-    return `{ ${key}, … }: [options](#${slug(section.title)})`;
+    return `{ ${found.key}, … }: [options](#${slug(section.title)})`;
   }
 
   /** One alternative of a union. */
-  private alternative(a: Json, path: string): string {
-    const inner = (a.oneOf ?? a.anyOf) as Json[] | undefined;
-    if (Array.isArray(inner)) {
-      const linked = this.union(inner, path);
+  private alternative(a: Json, path: string, title: string | undefined): string {
+    const r = resolve(this.page, a);
+    const inner = altsOf(r);
+    if (inner) {
+      const linked = this.union(inner, path, this.page.origin.get(r) ?? title);
       if (linked) return linked;
     }
-    if (isObj(a.properties)) return 'object (below)';
-    return this.typeOf(a, path);
+    if (isObj(r.properties)) return 'object (below)';
+    return this.typeOf(r, path);
   }
 
   /** Adds the rows of a field and of everything under it. */
-  walk(s: Json, path: string, required: boolean): void {
-    const text = typeof s.description === 'string' ? s.description : '';
+  walk(schema: Json, path: string, required: boolean): void {
+    const s = resolve(this.page, schema);
     this.rows.push({
       field: path,
       type: this.typeOf(s, path),
       dflt: s.default !== undefined ? code(s.default) : required ? 'required' : '',
       bounds: bounds(s),
-      text,
+      text: typeof s.description === 'string' ? s.description : '',
     });
     this.children(s, path);
   }
@@ -162,9 +227,13 @@ class Reference {
       const req = new Set(Array.isArray(s.required) ? (s.required as string[]) : []);
       for (const [k, v] of Object.entries(s.properties)) if (isObj(v)) this.walk(v, `${path}.${k}`, req.has(k));
     }
-    if (s.type === 'array' && isObj(s.items) && refName(s.items) === null) this.children(s.items, `${path}[]`);
-    for (const a of ((s.anyOf ?? s.oneOf) as Json[] | undefined) ?? []) {
-      if (isObj(a) && isObj(a.properties) && !Array.isArray(a.oneOf) && discriminator([a, a]) === null) this.children(a, path);
+    if (s.type === 'array' && isObj(s.items)) {
+      const items = resolve(this.page, s.items);
+      if (refName(items) === null) this.children(items, `${path}[]`);
+    }
+    for (const a of altsOf(s) ?? []) {
+      const r = resolve(this.page, a);
+      if (isObj(r.properties) && !namesAKind(r)) this.children(r, path);
     }
   }
 }
@@ -178,36 +247,20 @@ function table(rows: Row[]): string[] {
 }
 
 /** The rows of one kind of a union: its options, the discriminating field left out. */
-function kindRows(unions: Map<string, UnionSection>, u: UnionSection, alt: Json): Row[] {
-  const rows = new Reference(unions);
+function kindRows(page: Page, u: UnionSection, alt: Json): Row[] {
+  const rows = new Reference(page);
   const req = new Set(Array.isArray(alt.required) ? (alt.required as string[]) : []);
   for (const [k, v] of Object.entries(alt.properties as Json)) if (k !== u.key && isObj(v)) rows.walk(v, k, req.has(k));
   return rows.rows;
 }
 
-/** A union's kinds, each under its own heading at `level`, named with `prefix`. */
-function kinds(unions: Map<string, UnionSection>, u: UnionSection, level: string, prefix: string): string[] {
-  const out: string[] = [];
-  for (const alt of u.alternatives) {
-    const own = (alt.properties as Json)[u.key] as Json;
-    const about = own.description ?? alt.description;
-    const rows = kindRows(unions, u, alt);
-    out.push(`${level} ${prefix}${String(own.const)}`, '');
-    if (typeof about === 'string') out.push(about, '');
-    out.push(...(rows.length ? table(rows) : ['No options.']), '');
-  }
-  return out;
-}
-
-/** docs/scenario-reference.md: every field of a scenario file in one table, then the shared kinds and value types. */
+/** docs/scenario-reference.md: every field of a scenario file in one table, then the kinds of each union and the value types. */
 export function scenarioReference(schema: Json = scenarioJsonSchema()): string {
-  const defs = isObj(schema.$defs) ? schema.$defs : {};
-  const unions = new Map<string, UnionSection>();
-  const written = new Set<string>();
-  const top = new Reference(unions);
-  const props = isObj(schema.properties) ? schema.properties : {};
+  const fields = isObj(schema.properties) ? schema.properties : {};
+  const page: Page = { defs: isObj(schema.$defs) ? schema.$defs : {}, fields, unions: new Map(), linked: new Set(), origin: new WeakMap() };
+  const top = new Reference(page);
   const req = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
-  for (const [k, v] of Object.entries(props)) if (isObj(v)) top.walk(v, k, req.has(k));
+  for (const [k, v] of Object.entries(fields)) if (isObj(v)) top.walk(v, k, req.has(k));
   const out: string[] = [
     '# Scenario reference',
     '',
@@ -227,36 +280,39 @@ export function scenarioReference(schema: Json = scenarioJsonSchema()): string {
     '',
     ...table(top.rows),
   ];
+  const written = new Set<string>();
   /** Every union met so far and not yet written, as a section of its own (writing one may meet more). */
   const pending = (): void => {
-    for (const [hash, u] of unions) {
+    for (const [hash, u] of page.unions) {
       if (written.has(hash)) continue;
       written.add(hash);
       out.push('', `## ${u.title}`, '', `Written as \`{ ${u.key}: KIND, …options }\`: the field \`${u.key}\` names the kind, one of the headings below. Where a bare name is accepted too, it means that kind with every option at its default.`, '', `Taken by ${u.uses.map((f) => `\`${f}\``).join(', ')}.`, '');
-      out.push(...kinds(unions, u, '###', ''));
+      for (const alt of u.alternatives) {
+        const own = (alt.properties as Json)[u.key] as Json;
+        const about = own.description ?? alt.description;
+        const rows = kindRows(page, u, alt);
+        out.push(`### ${String(own.const)}`, '');
+        if (typeof about === 'string') out.push(about, '');
+        out.push(...(rows.length ? table(rows) : ['No options.']), '');
+      }
     }
   };
   pending();
   out.push('', '## Value types', '', 'Shared shapes that fields above link to.', '');
-  for (const name of Object.keys(defs).sort()) {
-    const d = defs[name];
-    if (!isObj(d)) continue;
-    const before = new Set(unions.keys());
-    const type = new Reference(unions).typeOf(d, name);
-    out.push(`### ${name}`, '', `${typeof d.description === 'string' ? d.description : ''}`.trim() || `A ${name}.`, '', `Type: ${type}${bounds(d) ? `; bounds: ${bounds(d)}` : ''}.`, '');
-    // A union the definition itself is: its kinds under its heading.
-    for (const [hash, u] of unions) {
-      if (before.has(hash) || written.has(hash)) continue;
-      written.add(hash);
-      out.push(`<a id="${slug(u.title)}"></a>`, '', `The field \`${u.key}\` names the kind.`, '', ...kinds(unions, u, '####', `${name}: `));
-    }
-    if (isObj(d.properties)) {
-      // An override (variant, run) holds the scenario's fields; only its own are listed here.
-      const override = Object.keys(d.properties).filter((k) => k in props).length > Object.keys(props).length / 2;
-      const own = new Reference(unions);
-      const req2 = new Set(Array.isArray(d.required) ? (d.required as string[]) : []);
-      for (const [k, v] of Object.entries(d.properties)) if (!(override && k in props) && isObj(v)) own.walk(v, k, req2.has(k));
-      if (own.rows.length) out.push(override ? 'Its own fields, besides any scenario field above:' : 'Fields:', '', ...table(own.rows), '');
+  const done = new Set<string>();
+  for (let next = [...page.linked].sort(); next.length; next = [...page.linked].filter((n) => !done.has(n)).sort()) {
+    for (const name of next) {
+      done.add(name);
+      const d = page.defs[name] as Json;
+      const type = new Reference(page).typeOf(d, name);
+      out.push(`### ${name}`, '', `${typeof d.description === 'string' ? d.description : ''}`.trim() || `A ${name}.`, '', `Type: ${type}${bounds(d) ? `; bounds: ${bounds(d)}` : ''}.`, '');
+      if (isOverride(page, d)) {
+        // An override (variant, run) holds the scenario's fields; only its own are listed here.
+        const own = new Reference(page);
+        const req2 = new Set(Array.isArray(d.required) ? (d.required as string[]) : []);
+        for (const [k, v] of Object.entries(d.properties as Json)) if (!(k in fields) && isObj(v)) own.walk(v, k, req2.has(k));
+        if (own.rows.length) out.push('Its own fields, besides any scenario field above:', '', ...table(own.rows), '');
+      }
     }
   }
   pending();

@@ -92,7 +92,7 @@ describe('docs', () => {
     expect(broken).toEqual([]);
   });
 
-  it('the reference follows $refs: a shared union is written once, its kinds and nested fields listed, every link landing', () => {
+  it('the reference follows $refs: a definition read in place, a shared union written once, nested kinds listed, every link landing', () => {
     // The shape the JSON Schema takes with shared definitions: a limiter union used twice, a
     // definition that is an object, a union inside a kind's options (itself inside a definition).
     const limiter = {
@@ -119,7 +119,10 @@ describe('docs', () => {
     };
     const page = scenarioReference(schema);
     expect([...propertyNames(schema)].filter((name) => !namesField(page, name))).toEqual([]);
-    expect(page).toContain('| `keys.limiter` | [limiter](#limiter) | `fixed` |');
+    // A definition is read in place: the field keeps its own default, the union is linked once.
+    expect(page).toContain('| `keys.limiter` | a name or { type, … }: [options](#kinds-of-limiter) | `fixed` |');
+    expect(page).toContain('| `keys.store.url` | string | required |  | Server URL |');
+    expect(page).toContain('Taken by `keys.limiter`, `keys.tokenLimiter`, `quota.algorithm`.');
     expect(page).toContain('| `burst` | integer |  | 1–9 | Burst size |');
     expect(page.match(/^#+ .*bucket$/gm)).toHaveLength(1); // the union once, not once per use
     expect(page.match(/^#+ .*ramp$/gm)).toHaveLength(1);
