@@ -536,11 +536,11 @@ async function searchFile(argv: SearchArgs): Promise<void> {
 
 export async function main(args: string[]): Promise<void> {
   quietOnClosedPipes();
-  const { run, search, serve: served, report, schema } = COMMANDS;
+  const { run, search, serve: served, report } = COMMANDS;
   await yargs(args)
     .scriptName('npm run sim --')
     .usage(USAGE)
-    .command(schema.command, schema.describe, {}, () => {
+    .command('schema', 'print the JSON Schema of scenario files', {}, () => {
       printOut(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
     })
     .command(
