@@ -190,7 +190,7 @@ class Reference {
     const hash = JSON.stringify(alts);
     let section = this.page.unions.get(hash);
     if (!section) {
-      section = { title: `Kinds of ${title ?? path}`, key: found.key, alternatives: found.alternatives, uses: [] };
+      section = { title: `Kinds of ${title ?? path.replace(/\[\]/g, '').split('.').at(-1)!}`, key: found.key, alternatives: found.alternatives, uses: [] };
       this.page.unions.set(hash, section);
     }
     if (!section.uses.includes(path)) section.uses.push(path);
