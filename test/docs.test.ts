@@ -92,6 +92,16 @@ describe('docs', () => {
     expect(broken).toEqual([]);
   });
 
+  it('every repository path the pages name in backticks exists', () => {
+    const missing: string[] = [];
+    for (const file of ALL) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/`((?:src|test|bench|scenarios|bin|docs)\/[^`\s<>*]*)`/g)) {
+        if (!existsSync(m[1]!)) missing.push(`${file}: ${m[1]}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('the reference follows $refs: a definition read in place, a shared union written once, nested kinds listed, every link landing', () => {
     // The shape the JSON Schema takes with shared definitions: a limiter union used twice, a
     // definition that is an object, a union inside a kind's options (itself inside a definition).
