@@ -216,7 +216,8 @@ class Reference {
       field: path,
       type: this.typeOf(s, path),
       dflt: s.default !== undefined ? code(s.default) : required ? 'required' : '',
-      bounds: bounds(s),
+      // A number-or-string field (a rate written inline) states its bounds on the number.
+      bounds: bounds(s) || (refName(s) ? '' : [...new Set((altsOf(s) ?? []).map((a) => bounds(resolve(this.page, a))).filter(Boolean))].join('; ')),
       text: typeof s.description === 'string' ? s.description : '',
     });
     this.children(s, path);
