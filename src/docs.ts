@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Options } from 'yargs';
 import { COMMANDS, USAGE } from './cli-options.js';
 import { scenarioJsonSchema } from './scenario/schema.js';
+import { CATALOGUE_KEYS, PROVIDER_PREFIXES, RUN_KEYS } from './core/reference-keys.js';
 
 type Json = Record<string, unknown>;
 
@@ -317,6 +318,18 @@ export function scenarioReference(schema: Json = scenarioJsonSchema()): string {
     }
   }
   pending();
+  out.push(
+    '',
+    '## Metric keys of reference',
+    '',
+    '`reference:` gives published figures as `{ <run>: { <variant>: { <metric>: value } } }`, each in the',
+    "metric's own unit (fractions for rates, ms for times); a key that names no row is refused with a",
+    '"did you mean". The keys, from `src/core/reference-keys.ts`:',
+    '',
+    `- the comparison table's rows: ${CATALOGUE_KEYS.map((k) => `\`${k}\``).join(', ')};`,
+    `- rows some runs add: ${RUN_KEYS.map((k) => `\`${k}\``).join(', ')};`,
+    `- per provider (of any variant or run): ${PROVIDER_PREFIXES.map((k) => `\`${k}.<name>\``).join(', ')}.`,
+  );
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli-options.js';
+import { PROVIDER_PREFIXES, STATIC_REFERENCE_KEYS } from '../src/core/reference-keys.js';
 import { generatedDocs, scenarioReference, slug } from '../src/docs.js';
 import { scenarioJsonSchema } from '../src/scenario/schema.js';
 
@@ -62,6 +63,12 @@ describe('docs', () => {
     const page = readFileSync('docs/scenario-reference.md', 'utf8');
     const missing = [...propertyNames(scenarioJsonSchema())].filter((name) => !namesField(page, name));
     expect(missing).toEqual([]);
+  });
+
+  it('the scenario reference names every metric key reference: accepts', () => {
+    const page = readFileSync('docs/scenario-reference.md', 'utf8');
+    const keys = [...STATIC_REFERENCE_KEYS.map((k) => `\`${k}\``), ...PROVIDER_PREFIXES.map((p) => `\`${p}.<name>\``)];
+    expect(keys.filter((k) => !page.includes(k))).toEqual([]);
   });
 
   it('the command-line page names every flag of every command', () => {
