@@ -1,6 +1,6 @@
 /**
  * npm run bench — tinybench figures for the hot paths, and the whole path from the command line.
- * Prints a markdown table (the README's "Speed" section is pasted from it).
+ * Prints a markdown table (docs/internals.md, "Speed", says what each row measures and its aim).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';

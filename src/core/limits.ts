@@ -1,5 +1,5 @@
 /**
- * Every bound and floor a scenario is checked against, in one place (the README's "Limits and
+ * Every bound and floor a scenario is checked against, in one place (docs/internals.md, "Limits and
  * safety" table is this file in prose). A plan that passes them never makes the engine fail: every
  * size it allocates from is bounded, every repeating timer has a floor, every time is finite.
  *

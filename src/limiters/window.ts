@@ -8,7 +8,7 @@
  *
  * Charging is "reserve": `record` charges the weight asked for (a request's prompt + max_tokens);
  * `settle` corrects it to what was really used once the response ends. Each algorithm states the
- * bound on actual use that corrections allow (see its file and the README's Limiters section).
+ * bound on actual use that corrections allow (see its file and docs/limiters.md).
  */
 export interface Window {
   /** false: the algorithm reproduces a weight-1 original and refuses other weights (throws RangeError). */

@@ -1,0 +1,137 @@
+/**
+ * The command line's definitions as data: the options of each command, their descriptions and the
+ * examples of --help. src/cli.ts hands them to yargs; the docs generator (src/docs.ts) writes
+ * docs/command-line.md from the same objects, so the page cannot drift from what yargs parses.
+ */
+import type { Options } from 'yargs';
+import { MAX_KEYS } from './providers/server.js';
+import { MAX_SEARCH_SEEDS } from './core/limits.js';
+
+/** The options of a run (`npm run sim -- FILE …`), declared once: yargs parses them, and their types are what it parses to. */
+export const runOptions = {
+  seed: { type: 'number', describe: 'override the scenario seed' },
+  set: { type: 'string', array: true, describe: 'override a field: --set workload.concurrency=20 (repeatable)' },
+  format: { choices: ['table', 'markdown', 'json', 'none'] as const, default: 'table' as const, describe: 'what to print on stdout' },
+  out: { type: 'string', default: 'reports', describe: 'reports folder (results go to OUT/<scenario>/)' },
+  quiet: { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' },
+  open: { type: 'boolean', default: false, describe: 'open the HTML report in the system browser' },
+  only: { type: 'string', array: true, describe: 'run only these variants (repeatable)' },
+  mode: { choices: ['sim', 'real'] as const, default: 'sim' as const, describe: 'sim: virtual time; real: live HTTP endpoints (providers[].url, keys from keys.env)' },
+  'time-scale': { type: 'number', default: 1, describe: 'real mode: wall time per scenario time (use the same as gatesim serve)' },
+  guard: { type: 'number', default: 50, describe: 'real mode: wall ms added to each client-side window for network jitter' },
+  jobs: { type: 'number', describe: 'sweeps and folders: worker threads (default: one per core when there are 1M requests or more to simulate; 1 = none)' },
+  'max-duration': { type: 'number', default: 600, describe: 'real mode: end each variant after this many wall seconds (marked truncated; the next still runs)' },
+  cooldown: { type: 'string', describe: "real mode: wait between variants (0 = none; default: reset a gatesim serve, else wait for the providers' windows)" },
+  full: { type: 'boolean', default: false, describe: "large sweeps: write every point's series and latency CDF (results.json is compact otherwise)" },
+  goal: { type: 'string', describe: 'what the verdict ranks by, instead of the file\'s goal: "maximise goodput subject to 429s = 0, p99 ttft <= 2s" (docs/goals.md)' },
+} as const satisfies Record<string, Options>;
+
+/** The options of `gatesim search`. */
+export const searchOptions = {
+  vary: { type: 'string', demandOption: true, describe: 'the field and its range: FIELD=LOW..HIGH, a rate with its unit (workload.arrivals.rate=0.5/s..20/s) or a count (keys.count=1..16)' },
+  goal: { type: 'string', describe: "what must hold: \"maximise goodput subject to 429s = 0, p99 key wait <= 1s\" (default: the file's goal:, else no 429s and no quota violations)" },
+  seeds: { type: 'number', default: 3, describe: `replications per probe: the scenario seed, then the next ones; a probe holds only if it holds in all (1–${MAX_SEARCH_SEEDS})` },
+  step: { type: 'number', describe: 'precision of the answer, in the field\'s unit (rates per second; default: 1 for counts, about a hundredth of the range for rates)' },
+  smallest: { type: 'boolean', default: false, describe: 'the smallest value for which the goal holds (fewest keys), instead of the largest (most arrivals)' },
+  largest: { type: 'boolean', default: false, describe: 'the largest value for which the goal holds (the default)' },
+  seed: { type: 'number', describe: 'override the scenario seed (the first of the replications)' },
+  set: { type: 'string', array: true, describe: 'override a field before the search: --set keys.count=8 (repeatable)' },
+  only: { type: 'string', array: true, describe: 'search only these variants (repeatable)' },
+  format: { choices: ['table', 'markdown', 'json', 'none'] as const, default: 'table' as const, describe: 'what to print on stdout' },
+  out: { type: 'string', default: 'reports', describe: 'reports folder (the search goes to OUT/<scenario>-search/)' },
+  jobs: { type: 'number', describe: 'worker threads (default: one per core when a probe simulates 100k requests or more; 1 = none)' },
+  quiet: { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' },
+  open: { type: 'boolean', default: false, describe: 'open the page in the system browser' },
+} as const satisfies Record<string, Options>;
+
+export const SEARCH_EXAMPLES = `Examples:
+  npm run sim -- search scenarios/capacity.yaml \\
+      --vary workload.arrivals.rate=0.1/s..4/s
+      the most requests per second each key limiter carries with no 429s
+  npm run sim -- search scenarios/capacity.yaml --smallest \\
+      --vary keys.count=1..16 --set workload.arrivals.rate=2/s
+      the fewest keys that carry 2 requests per second
+  npm run sim -- search FILE --vary workload.concurrency=1..64 \\
+      --goal "maximise throughput subject to p99 latency <= 2s"
+      the most workers with p99 latency within 2 s`;
+
+/** The examples of --help, as docs/command-line.md shows them; no line over 80 columns. */
+export const EXAMPLES = `Examples:
+  npm run sim -- scenarios/high-concurrency.yaml
+      the connection-pool study; then open reports/high-concurrency/index.html
+  npm run sim -- scenarios/high-concurrency.yaml --set keys.count=8 --seed 7
+      the same with 8 keys and another seed
+  npm run sim -- scenarios/
+      every scenario in the folder, then reports/index.html
+  npm run sim -- report reports/high-concurrency/results.json
+      redraw that report's page from its results
+  npm run sim -- search scenarios/capacity.yaml \\
+      --vary workload.arrivals.rate=0.1/s..4/s
+      the most requests per second with no 429s, for each limiter
+  npm run sim -- schema > scenarios/scenario.schema.json
+      write the JSON Schema of scenario files
+  npm run serve -- scenarios/serve-check.yaml --time-scale 0.01
+      the mock provider as an HTTP server on 127.0.0.1:8400
+  GATESIM_KEYS=k1,k2 npm run sim -- scenarios/serve-check.yaml \\
+      --mode real --time-scale 0.01
+      the same scenario against it`;
+
+/** The options of `gatesim serve`. */
+export const serveOptions = {
+  port: { type: 'number', default: 8400, describe: 'port to listen on (0 = any free port)' },
+  host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on' },
+  'time-scale': { type: 'number', default: 1, describe: 'wall time per scenario time: 0.01 serves a 60 s window in 0.6 s' },
+  seed: { type: 'number', describe: 'override the scenario seed' },
+  set: { type: 'string', array: true, describe: 'override a field (repeatable)' },
+  'max-keys': { type: 'number', default: MAX_KEYS.default, describe: `distinct keys each provider remembers, least recently used forgotten first (${MAX_KEYS.min}–${MAX_KEYS.max})` },
+} as const satisfies Record<string, Options>;
+
+/** The options of `gatesim report`. */
+export const reportOptions = {
+  open: { type: 'boolean', default: false, describe: 'open the page in the system browser' },
+  quiet: { type: 'boolean', default: false, alias: 'q', describe: 'print nothing on stderr' },
+} as const satisfies Record<string, Options>;
+
+/** The usage line of the run command (the default command). */
+export const USAGE = '$0 FILE [options]\n\nSimulate a scenario file: compare its variants in virtual time and write reports/<name>/.';
+
+/** Every command: its yargs name, what --help says of it, its positional argument and its options. */
+export const COMMANDS = {
+  run: {
+    command: '$0 <file>',
+    describe: 'simulate a scenario file or every scenario in a folder (or, with --mode real, run a file against live endpoints)',
+    positional: { name: 'file', describe: 'scenario YAML file, or a folder of them' },
+    options: runOptions,
+    examples: EXAMPLES,
+  },
+  search: {
+    command: 'search <file>',
+    describe: 'the largest (or smallest) value of one field for which the goal holds, for each variant, by bisection over seeds',
+    positional: { name: 'file', describe: 'scenario YAML file (no sweep:)' },
+    options: searchOptions,
+    examples: SEARCH_EXAMPLES,
+  },
+  serve: {
+    command: 'serve <file>',
+    describe: "serve the scenario's mock providers as an OpenAI-compatible HTTP server on loopback",
+    positional: { name: 'file', describe: 'scenario YAML file' },
+    options: serveOptions,
+    examples: null,
+  },
+  report: {
+    command: 'report <results>',
+    describe: 'redraw the HTML report (index.html beside it) from a results.json',
+    positional: { name: 'results', describe: 'a results.json written by a run' },
+    options: reportOptions,
+    examples: null,
+  },
+  schema: {
+    // src/cli.ts still spells this command's line out (the schema branch edits the lines beside
+    // it): after that merge, pass schema.command and schema.describe there too.
+    command: 'schema',
+    describe: 'print the JSON Schema of scenario files',
+    positional: null,
+    options: {},
+    examples: null,
+  },
+} as const;
