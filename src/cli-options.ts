@@ -126,8 +126,6 @@ export const COMMANDS = {
     examples: null,
   },
   schema: {
-    // src/cli.ts still spells this command's line out (the schema branch edits the lines beside
-    // it): after that merge, pass schema.command and schema.describe there too.
     command: 'schema',
     describe: 'print the JSON Schema of scenario files',
     positional: null,

@@ -536,11 +536,11 @@ async function searchFile(argv: SearchArgs): Promise<void> {
 
 export async function main(args: string[]): Promise<void> {
   quietOnClosedPipes();
-  const { run, search, serve: served, report } = COMMANDS;
+  const { run, search, serve: served, report, schema } = COMMANDS;
   await yargs(args)
     .scriptName('npm run sim --')
     .usage(USAGE)
-    .command('schema', 'print the JSON Schema of scenario files', {}, () => {
+    .command(schema.command, schema.describe, {}, () => {
       printOut(scenarioJsonSchemaText());
     })
     .command(

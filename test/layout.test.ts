@@ -3,7 +3,7 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The folder picture is the architecture (README, Layout): each folder imports only from the
+ * The folder picture is the architecture (docs/internals.md, Layout): each folder imports only from the
  * folders below it, so the flow of a request reads bottom to top and no two folders depend on
  * each other. Files directly under src/ (the CLI, run, progress) sit above every folder.
  */
