@@ -41,17 +41,17 @@ describe('adaptive.yaml', () => {
     expect(changes[1]!.convergedAfterMs).toBeNull();
   });
 
-  it('not met for all: headers and aimd never believe above the true rate for longer than a window; sre-throttle and gradient do', () => {
+  it('not met for all: only headers never believes above the true rate for longer than a window', () => {
     const above = Object.fromEntries(learning.map((n) => [n, byName(n).metrics.adaptive!.longestAboveMs!]));
-    // The provider counts refused requests: aimd's overshoot comes back as 429s sooner, and it backs off (with refusals free: ~3 min above).
-    for (const n of ['headers', 'aimd']) expect(above[n], n).toBeLessThanOrEqual(windowMs);
-    // sre-throttle ~2 min (K = 2 lets twice the accepts through), gradient ~3 min (a quota does not move latency).
-    for (const n of ['sre-throttle', 'gradient']) expect(above[n], n).toBeGreaterThan(windowMs);
+    expect(above.headers).toBeLessThanOrEqual(windowMs);
+    // aimd ~3 min (its +10/min steps overshoot 140/min), sre-throttle ~4 min (K = 2 lets twice the accepts through),
+    // gradient the whole run (a quota does not move latency).
+    for (const n of ['aimd', 'sre-throttle', 'gradient']) expect(above[n], n).toBeGreaterThan(windowMs);
+    expect(above.aimd).toBeLessThan(4 * windowMs);
   });
 
   it('the fixed limits show the cost of a wrong number: too high collects 429s, too low wastes the quota', () => {
-    // Refused requests count at the provider: 900/min keeps the window full of its own 429s.
-    expect(provider429Share(byName('fixed too high'))).toBeGreaterThan(0.9);
+    expect(provider429Share(byName('fixed too high'))).toBeGreaterThan(0.5);
     expect(byName('fixed too low').metrics.oracleShare!).toBeLessThan(0.35);
     expect(byName('fixed too low').metrics.attemptOutcomes.rateLimited).toBe(0);
   });
