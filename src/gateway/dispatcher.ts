@@ -96,6 +96,8 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private output = new Int32Array(64);
   private maxTokens = new Int32Array(64);
   private admittedAt = new Float64Array(64);
+  /** The attempt's ordinal in the recorder's admission log. */
+  private admissionNo = new Int32Array(64);
   private atProviderSince = new Float64Array(64);
   private streamedGaps = new Uint8Array(64);
   private freeSlots: number[] = [];
@@ -222,7 +224,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   granted(slot: number, key: number): void {
     const now = this.clock.now();
     this.rec.spent(this.id[slot]!, Phase.KeyWait, now - this.since[slot]!);
-    this.rec.admission(key, now);
+    this.admissionNo[slot] = this.rec.admission(key, now);
     this.admittedAt[slot] = now;
     const rejected = this.pool.rejects?.(key) === true;
     const p = rejected ? NONE : this.pick(slot, now);
@@ -402,7 +404,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     e.usage = undefined;
     if (back !== 0) this.rec.unused(back);
     // What the key's tokens quota stays charged with, at its admission (as a provider's window counts it).
-    if (e.charged > 0 && this.rec.tokens) this.rec.used(key, this.admittedAt[slot]!, e.charged);
+    if (e.charged > 0 && this.rec.tokens) this.rec.used(key, this.admittedAt[slot]!, e.charged, this.admissionNo[slot]!);
     if (p !== NONE) {
       this.providerLoad[p]!--;
       this.balancer.finished(p, outcome, now - this.sentAt[slot]!, now);
@@ -451,6 +453,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.output = grown(this.output, cap);
     this.maxTokens = grown(this.maxTokens, cap);
     this.admittedAt = grown(this.admittedAt, cap);
+    this.admissionNo = grown(this.admissionNo, cap);
     this.atProviderSince = grown(this.atProviderSince, cap);
     this.streamedGaps = grown(this.streamedGaps, cap);
   }

@@ -52,7 +52,8 @@ export function quotaViolations(
         held -= weights ? weights[order[lo]!]! : 1;
         lo++;
       }
-      if (held > r.count) violations++;
+      // An admission that weighs nothing (its charge given back) adds nothing and is never the one beyond.
+      if (held > r.count && (!weights || weights[order[j]!]! > 0)) violations++;
     }
   }
   return violations;
@@ -71,6 +72,15 @@ export function tokenViolations(rec: Recorder, keyCount: number, limit: { tokens
   const t = rec.tokens;
   if (!t || !limit?.tokens || (limit.charge ?? 'reserve') === 'actual') return 0;
   const at = t.usedAt.view();
+  const no = t.usedAdmission.view();
+  const tokens0 = t.usedTokens.view();
+  // Each entry knows its admission's ordinal: its weight goes to that admission, read in the admission
+  // log's own (time) order — no sort (a comparator sort of a million entries took ~190 ms).
+  if (no.every((x) => x >= 0)) {
+    const weights = new Float64Array(rec.admissionAt.length);
+    for (let i = 0; i < no.length; i++) weights[no[i]!]! += tokens0[i]!;
+    return quotaViolations(rec.admissionAt.view(), rec.admissionKey.view(), keyCount, limit.tokens, undefined, weights);
+  }
   const order = Int32Array.from({ length: at.length }, (_, i) => i).sort((a, b) => at[a]! - at[b]! || a - b);
   const keys = t.usedKey.view();
   const tokens = t.usedTokens.view();

@@ -92,9 +92,11 @@ export class Recorder {
     this.phases[phase][id]! += ms;
   }
 
-  admission(key: number, now: number): void {
+  /** `key` admitted an attempt at `now`; returns the admission's ordinal in the log. */
+  admission(key: number, now: number): number {
     this.admissionAt.push(now);
     this.admissionKey.push(key);
+    return this.admissionAt.length - 1;
   }
 
   attempt(sentAt: number, now: number, key: number, provider: number, outcome: OutcomeCode): void {
@@ -160,13 +162,17 @@ export class Recorder {
     if (this.tokens) this.tokens.prompt[id] = prompt;
   }
 
-  /** `key`, admitted `at`, used `tokens` (prompt and output) by a successful answer: its tokens over time. */
-  used(key: number, at: number, tokens: number): void {
+  /**
+   * `key`, admitted `at` (the admission log's entry `admission`; -1: not in it), stays charged
+   * `tokens` by its tokens quota once the attempt ended: its tokens over time.
+   */
+  used(key: number, at: number, tokens: number, admission = -1): void {
     const t = this.tokens;
     if (!t) return;
     t.usedAt.push(at);
     t.usedKey.push(key);
     t.usedTokens.push(tokens);
+    t.usedAdmission.push(admission);
   }
 
   finish(id: number, now: number, outcome: OutcomeCode, attempts: number): void {
@@ -195,6 +201,8 @@ export class TokenFacts {
   readonly usedAt: F64Column;
   readonly usedKey: I32Column;
   readonly usedTokens: F64Column;
+  /** Each entry's ordinal in the admission log (-1: not in it), so the entries can be read in admission order without a sort. */
+  readonly usedAdmission: I32Column;
   /** The providers' 429s by quota dimension: requests, tokens, concurrent. */
   readonly limitedBy = new Float64Array(3);
   reservedUnused = 0;
@@ -214,5 +222,6 @@ export class TokenFacts {
     this.usedAt = new F64Column(log);
     this.usedKey = new I32Column(log);
     this.usedTokens = new F64Column(log);
+    this.usedAdmission = new I32Column(log);
   }
 }
