@@ -6,6 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchResults } from '../src/report/search-page.js';
 import { gatesim } from './helpers/cli.js';
+import { watchedPage } from './helpers/page.js';
 
 /**
  * A rate sweep and a search page as a person sees them, in the Debian `chromium` (never a
@@ -39,15 +40,7 @@ afterAll(async () => browser?.close());
 
 /** Opens a page, waits until every chart is drawn, and fails on any console error or network request. */
 async function open(file: string): Promise<{ page: Page; problems: string[]; requests: string[] }> {
-  const context = await browser.newContext({ offline: true, viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('request', (r) => requests.push(r.url()));
+  const { page, problems, requests } = await watchedPage(browser);
   await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
   await page.evaluate(async () => {
     await (window as unknown as { gatesimCharts: Promise<unknown[]> }).gatesimCharts;

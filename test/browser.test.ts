@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Results } from '../src/metrics/results.js';
 import { answerTable, comparison } from '../src/report/table.js';
 import { gatesim } from './helpers/cli.js';
+import { watchedPage } from './helpers/page.js';
 
 /**
  * The report as a person sees it: the Debian `chromium` package driven by playwright-core (never a
@@ -39,15 +40,7 @@ describe('the HTML report in a real Chromium', () => {
         ],
       });
       try {
-        const context = await browser.newContext({ offline: true, viewport: { width: 1400, height: 1000 } });
-        const page = await context.newPage();
-        const problems: string[] = [];
-        const requests: string[] = [];
-        page.on('console', (m) => {
-          if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
-        });
-        page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-        page.on('request', (r) => requests.push(r.url()));
+        const { page, problems, requests } = await watchedPage(browser);
 
         const url = pathToFileURL(join(dir, 'index.html')).href;
         await page.goto(url, { waitUntil: 'load' });
