@@ -1,6 +1,9 @@
 /**
- * npm run bench — tinybench figures for the hot paths, and the whole path from the command line.
- * Prints a markdown table (docs/internals.md, "Speed", says what each row measures and its aim).
+ * npm run bench — tinybench figures for the hot paths, the whole path from the command line, and
+ * the three aims of issue 20 each beside its yardstick measured in the same run (a bare event loop,
+ * SimPy 2, autocannon against the same `gatesim serve`). Prints two markdown tables
+ * (docs/internals.md, "Speed", says what each row measures). Bounded: every child process has a
+ * deadline, and the whole run takes about a minute on an idle 2-core machine.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -16,6 +19,9 @@ import { EventHeap } from '../src/sim/heap.js';
 import { stream } from '../src/sim/random.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { simulate } from '../src/modes/simulate.js';
+import { compareReal, CONCURRENCY } from './real-compare.js';
+
+const benchStart = performance.now();
 
 const EVENTS = 200_000;
 const rows: string[][] = [];
@@ -72,7 +78,7 @@ function heapHold(pending: number): [() => void, { beforeEach: () => void }] {
   ];
 }
 
-const bench = new Bench({ time: 1500, warmup: true });
+const bench = new Bench({ time: 800, warmup: true });
 bench
   .add('heap alone: 1,000 pending', ...heapHold(1_000))
   .add('heap alone: 100,000 pending', ...heapHold(100_000))
@@ -149,11 +155,12 @@ rows.push([
 // …and from the command line, as a user runs it, against two yardsticks measured in the same run:
 // a bare typed-array heap loop of 5,000,000 events (the floor for any simulator in JavaScript) and
 // SimPy 2 on the same M/M/2 queue (Debian's python3-simpy). Medians of 3 wall times each.
+const CHILD_DEADLINE_MS = 60_000;
 const out = mkdtempSync(join(tmpdir(), 'gatesim-bench-'));
 const median3 = (run: () => number): number => [run(), run(), run()].sort((x, y) => x - y)[1]!;
 const wall = (cmd: string, args: string[]): { ms: number; stdout: string; stderr: string } => {
   const w0 = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_DEADLINE_MS });
   const ms = performance.now() - w0;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.toString()}`);
   return { ms, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
@@ -186,12 +193,42 @@ rows.push([
   `peak memory ${peaks['bench/million-tokens.yaml']} MB`,
 ]);
 const SIMPY_N = 200_000;
-const simpy = spawnSync('/usr/bin/python3', ['bench/mm2_simpy.py', String(SIMPY_N)], { stdio: ['ignore', 'pipe', 'pipe'] });
-const perCustomer = /([\d.]+) us\/customer/.exec(simpy.stdout?.toString() ?? '')?.[1];
-if (simpy.status === 0 && perCustomer) {
-  const us = Number(perCustomer);
-  rows.push([`SimPy 2: the same M/M/2, ${fmt(SIMPY_N)} customers (/usr/bin/python3 bench/mm2_simpy.py)`, `${us.toFixed(2)} µs per customer`, `gatesim is ${(us / ((mm2 * 1000) / 1e6)).toFixed(1)}× faster per customer`]);
+const simpyRun = (): number => {
+  const r = spawnSync('/usr/bin/python3', ['bench/mm2_simpy.py', String(SIMPY_N)], { stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_DEADLINE_MS });
+  const us = /([\d.]+) us\/customer/.exec(r.stdout?.toString() ?? '')?.[1];
+  return r.status === 0 && us ? Number(us) : NaN;
+};
+const simpyFirst = simpyRun();
+const simpyUs = Number.isNaN(simpyFirst) ? NaN : [simpyFirst, simpyRun(), simpyRun()].sort((x, y) => x - y)[1]!;
+const mm2Us = (mm2 * 1000) / 1e6;
+if (!Number.isNaN(simpyUs)) {
+  rows.push([`SimPy 2: the same M/M/2, ${fmt(SIMPY_N)} customers (/usr/bin/python3 bench/mm2_simpy.py)`, `${simpyUs.toFixed(2)} µs per customer`, `gatesim is ${(simpyUs / mm2Us).toFixed(1)}× faster per customer`]);
 } else rows.push(['SimPy 2: the same M/M/2', 'not measured', 'needs Debian\'s python3-simpy (apt-get install python3-simpy)']);
 
+// The real-mode client against autocannon, both against one `gatesim serve` answering at once.
+const real = await compareReal(5, 20_000);
+rows.push([`autocannon: ${CONCURRENCY} connections, 5 s, against gatesim serve bench/zero.yaml`, `${real.autocannonRate.toFixed(0)} requests/s`, '']);
+rows.push([
+  `real mode: ${CONCURRENCY} workers, ${fmt(real.requests)} requests, against the same serve`,
+  `${real.gatesimRate.toFixed(0)} requests/s`,
+  `${real.cpuPerRequestUs.toFixed(1)} µs client CPU per request`,
+]);
 console.log('| benchmark | rate | detail |\n| --- | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+
+// The three aims of issue 20, each a ratio against its yardstick of this run.
+const aims: [string, string, string, number, string, boolean][] = [
+  ['1M-request command ÷ bare 5M-event loop (wall)', `${(million / 1000).toFixed(2)} s`, `${(bare / 1000).toFixed(2)} s`, million / bare, '≤ 2.0×', million / bare <= 2.0],
+  ['SimPy 2 ÷ gatesim, M/M/2 per customer', `${mm2Us.toFixed(2)} µs`, `${simpyUs.toFixed(2)} µs`, simpyUs / mm2Us, '≥ 10×', simpyUs / mm2Us >= 10],
+  [
+    'real mode ÷ autocannon, requests/s against one serve',
+    `${real.gatesimRate.toFixed(0)} /s`,
+    `${real.autocannonRate.toFixed(0)} /s`,
+    real.gatesimRate / real.autocannonRate,
+    '≥ 0.7×',
+    real.gatesimRate / real.autocannonRate >= 0.7,
+  ],
+];
+console.log('\n| aim (issue 20) | gatesim | yardstick | ratio | aim | met |\n| --- | ---: | ---: | ---: | ---: | :---: |');
+for (const [what, g, y, r, aim, met] of aims) console.log(`| ${what} | ${g} | ${y} | ${Number.isNaN(r) ? 'not measured' : `${r.toFixed(2)}×`} | ${aim} | ${met ? 'yes' : 'no'} |`);
+console.log(`\n(bench took ${((performance.now() - benchStart) / 1000).toFixed(0)} s)`);
