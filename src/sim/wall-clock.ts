@@ -12,6 +12,8 @@ import type { Clock, Handler, Timer } from './clock.js';
 export class WallClock implements Clock {
   private readonly handlers: Handler[] = [];
   private readonly timers = new Map<number, ReturnType<typeof setTimeout> | LongTimer>();
+  /** Waits of zero (or less): Node's setTimeout would hold each for at least 1 ms. */
+  private readonly immediates = new Map<number, ReturnType<typeof setImmediate>>();
   private nextId = 1;
   private readonly t0: number;
   /** A handler threw: real mode stops and reports it instead of losing it in a timer. */
@@ -46,12 +48,30 @@ export class WallClock implements Clock {
         this.failure ??= e;
       }
     };
-    // NaN and below 0: at once. Infinity: never (a LongTimer that is never armed).
-    this.timers.set(id, wall <= MAX_TIMER_MS ? setTimeout(fire, wall > 0 ? wall : 0) : new LongTimer(fire, wall));
+    // NaN, 0 and below: at once, after what is already due (setImmediate: a setTimeout of 0 waits
+    // at least 1 ms, which in a closed loop with no think time was a millisecond on every request).
+    // Infinity: never (a LongTimer that is never armed).
+    if (!(wall > 0)) {
+      this.immediates.set(
+        id,
+        setImmediate(() => {
+          this.immediates.delete(id);
+          fire();
+        }),
+      );
+      return id;
+    }
+    this.timers.set(id, wall <= MAX_TIMER_MS ? setTimeout(fire, wall) : new LongTimer(fire, wall));
     return id;
   }
 
   cancel(timer: Timer): void {
+    const i = this.immediates.get(timer);
+    if (i !== undefined) {
+      clearImmediate(i);
+      this.immediates.delete(timer);
+      return;
+    }
     const t = this.timers.get(timer);
     if (t === undefined) return;
     if (t instanceof LongTimer) t.cancel();
@@ -66,5 +86,7 @@ export class WallClock implements Clock {
       else clearTimeout(t);
     }
     this.timers.clear();
+    for (const i of this.immediates.values()) clearImmediate(i);
+    this.immediates.clear();
   }
 }
