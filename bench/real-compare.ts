@@ -36,41 +36,54 @@ async function serve(): Promise<{ url: string; stop: () => void }> {
   return { url, stop: () => server.kill() };
 }
 
-export async function compareReal(seconds = 5, requests = 20_000): Promise<RealFigures> {
+/**
+ * `rounds` alternating rounds of autocannon (`seconds` each) and gatesim real mode (`requests`
+ * each) against one serve; each side's median round. Alternating keeps a shared machine's load,
+ * which moves both by tens of percent from one second to the next, out of the ratio as far as it can.
+ * `seconds` = 0: gatesim alone (profiling).
+ */
+export async function compareReal(seconds = 3, requests = 40_000, rounds = 3): Promise<RealFigures> {
   const { url, stop } = await serve();
+  const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
   try {
     const body = JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: 'Reply with the word ok.' }] });
-    const ac = await autocannon({
-      url: `${url}/v1/chat/completions`,
-      method: 'POST',
-      connections: CONCURRENCY,
-      duration: seconds,
-      headers: { 'content-type': 'application/json', authorization: 'Bearer bench-key-1' },
-      body,
-    });
     const plan = loadScenario('bench/zero.yaml');
     const v = plan.runs[0]!.variants[0]!.scenario;
     const s = { ...v, workload: { ...v.workload, requests }, providers: [{ ...v.providers[0]!, url: `${url}/v1` }] };
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const { result } = await runReal(s, 'zero', {
-      timeScale: 1,
-      guardWallMs: 0,
-      env: { GATESIM_KEYS: KEYS },
-      progress: undefined,
-      maxWallMs: 120_000,
-      signal: new AbortController().signal,
-      graceMs: 1000,
-    });
-    const wall = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    return {
-      autocannonRate: ac.requests.average,
-      gatesimRate: result.metrics.ok / wall,
-      requests: result.metrics.requests,
-      ok: result.metrics.ok,
-      cpuPerRequestUs: (cpu.user + cpu.system) / result.metrics.requests,
-    };
+    const ac: number[] = [];
+    const gs: number[] = [];
+    const cpuUs: number[] = [];
+    let last = { requests: 0, ok: 0 };
+    for (let r = 0; r < rounds; r++) {
+      if (seconds > 0) {
+        const a = await autocannon({
+          url: `${url}/v1/chat/completions`,
+          method: 'POST',
+          connections: CONCURRENCY,
+          duration: seconds,
+          headers: { 'content-type': 'application/json', authorization: 'Bearer bench-key-1' },
+          body,
+        });
+        ac.push(a.requests.average);
+      }
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const { result } = await runReal(s, 'zero', {
+        timeScale: 1,
+        guardWallMs: 0,
+        env: { GATESIM_KEYS: KEYS },
+        progress: undefined,
+        maxWallMs: 120_000,
+        signal: new AbortController().signal,
+        graceMs: 1000,
+      });
+      const wall = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      gs.push(result.metrics.ok / wall);
+      cpuUs.push((cpu.user + cpu.system) / result.metrics.requests);
+      last = { requests: result.metrics.requests, ok: result.metrics.ok };
+    }
+    return { autocannonRate: median(ac), gatesimRate: median(gs), requests: last.requests, ok: last.ok, cpuPerRequestUs: median(cpuUs) };
   } finally {
     stop();
   }

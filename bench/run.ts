@@ -206,10 +206,10 @@ if (!Number.isNaN(simpyUs)) {
 } else rows.push(['SimPy 2: the same M/M/2', 'not measured', 'needs Debian\'s python3-simpy (apt-get install python3-simpy)']);
 
 // The real-mode client against autocannon, both against one `gatesim serve` answering at once.
-const real = await compareReal(5, 20_000);
-rows.push([`autocannon: ${CONCURRENCY} connections, 5 s, against gatesim serve bench/zero.yaml`, `${real.autocannonRate.toFixed(0)} requests/s`, '']);
+const real = await compareReal();
+rows.push([`autocannon: ${CONCURRENCY} connections, median of 3 rounds of 3 s, against gatesim serve bench/zero.yaml`, `${real.autocannonRate.toFixed(0)} requests/s`, '']);
 rows.push([
-  `real mode: ${CONCURRENCY} workers, ${fmt(real.requests)} requests, against the same serve`,
+  `real mode: ${CONCURRENCY} workers, median of 3 rounds of ${fmt(real.requests)} requests (alternating with autocannon), against the same serve`,
   `${real.gatesimRate.toFixed(0)} requests/s`,
   `${real.cpuPerRequestUs.toFixed(1)} µs client CPU per request`,
 ]);
