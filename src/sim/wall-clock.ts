@@ -1,4 +1,5 @@
 import { LongTimer, MAX_TIMER_MS } from '../core/long-timer.js';
+import type { ArrivalStream } from './arrivals.js';
 import type { Clock, Handler, Timer } from './clock.js';
 
 /**
@@ -63,6 +64,17 @@ export class WallClock implements Clock {
     }
     this.timers.set(id, wall <= MAX_TIMER_MS ? setTimeout(fire, wall) : new LongTimer(fire, wall));
     return id;
+  }
+
+  /** One timer at a time, each set when the previous event ran (from when it was due: no drift). */
+  follow(stream: ArrivalStream): void {
+    const kind = this.on(() => {
+      stream.fire();
+      const next = stream.nextAt();
+      if (next < Infinity) this.at(next, kind, 0);
+    });
+    const first = stream.nextAt();
+    if (first < Infinity) this.at(first, kind, 0);
   }
 
   cancel(timer: Timer): void {
