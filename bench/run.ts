@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import { context } from '../src/balancers/balancer.js';
@@ -22,6 +22,7 @@ import { simulate } from '../src/modes/simulate.js';
 import { compareReal, CONCURRENCY } from './real-compare.js';
 
 const benchStart = performance.now();
+const loadAtStart = loadavg()[0]!;
 
 const EVENTS = 200_000;
 const rows: string[][] = [];
@@ -231,4 +232,5 @@ const aims: [string, string, string, number, string, boolean][] = [
 ];
 console.log('\n| aim (issue 20) | gatesim | yardstick | ratio | aim | met |\n| --- | ---: | ---: | ---: | ---: | :---: |');
 for (const [what, g, y, r, aim, met] of aims) console.log(`| ${what} | ${g} | ${y} | ${Number.isNaN(r) ? 'not measured' : `${r.toFixed(2)}×`} | ${aim} | ${met ? 'yes' : 'no'} |`);
-console.log(`\n(bench took ${((performance.now() - benchStart) / 1000).toFixed(0)} s)`);
+// Wall times on a shared machine move with its load: say what it was, so a run can be judged.
+console.log(`\n(bench took ${((performance.now() - benchStart) / 1000).toFixed(0)} s; load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${availableParallelism()} cores)`);
