@@ -19,6 +19,10 @@ export interface RealFigures {
   ok: number;
   /** Client CPU (user + system) per request, µs: gatesim and undici together. */
   cpuPerRequestUs: number;
+  /** Each round's gatesim ÷ autocannon (adjacent runs, so under the same load): median, lowest, highest. */
+  ratio: number;
+  ratioLow: number;
+  ratioHigh: number;
 }
 
 /** Starts `gatesim serve bench/zero.yaml` on a free port; resolves its URL and a stop function. */
@@ -38,11 +42,12 @@ async function serve(): Promise<{ url: string; stop: () => void }> {
 
 /**
  * `rounds` alternating rounds of autocannon (`seconds` each) and gatesim real mode (`requests`
- * each) against one serve; each side's median round. Alternating keeps a shared machine's load,
+ * each) against one serve; each side's median round, and the median of each round's ratio (a
+ * round's two runs are adjacent, so they share the machine's load). Alternating keeps a shared machine's load,
  * which moves both by tens of percent from one second to the next, out of the ratio as far as it can.
  * `seconds` = 0: gatesim alone (profiling).
  */
-export async function compareReal(seconds = 3, requests = 40_000, rounds = 3): Promise<RealFigures> {
+export async function compareReal(seconds = 2, requests = 25_000, rounds = 5): Promise<RealFigures> {
   const { url, stop } = await serve();
   const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
   try {
@@ -83,7 +88,17 @@ export async function compareReal(seconds = 3, requests = 40_000, rounds = 3): P
       cpuUs.push((cpu.user + cpu.system) / result.metrics.requests);
       last = { requests: result.metrics.requests, ok: result.metrics.ok };
     }
-    return { autocannonRate: median(ac), gatesimRate: median(gs), requests: last.requests, ok: last.ok, cpuPerRequestUs: median(cpuUs) };
+    const ratios = gs.map((g, i) => g / ac[i]!).filter((r) => Number.isFinite(r));
+    return {
+      autocannonRate: median(ac),
+      gatesimRate: median(gs),
+      requests: last.requests,
+      ok: last.ok,
+      cpuPerRequestUs: median(cpuUs),
+      ratio: median(ratios),
+      ratioLow: Math.min(...ratios),
+      ratioHigh: Math.max(...ratios),
+    };
   } finally {
     stop();
   }

@@ -16,8 +16,8 @@ simulate({ ...s, workload: { ...s.workload, requests: 200_000 } }, 'zero');
 const gatewayUs = ((performance.now() - sim0) * 1000) / 200_000;
 
 console.log('| measure | value |\n| --- | ---: |');
-console.log(`| autocannon, ${CONCURRENCY} connections, median of 3 rounds of 3 s | ${r.autocannonRate.toFixed(0)} requests/s |`);
-console.log(`| gatesim real mode, ${CONCURRENCY} workers, median of 3 rounds of ${r.requests} requests | ${r.gatesimRate.toFixed(0)} requests/s (${r.ok} ok) |`);
-console.log(`| ratio gatesim / autocannon | ${(r.gatesimRate / r.autocannonRate).toFixed(2)} |`);
+console.log(`| autocannon, ${CONCURRENCY} connections, median of 5 rounds of 2 s | ${r.autocannonRate.toFixed(0)} requests/s |`);
+console.log(`| gatesim real mode, ${CONCURRENCY} workers, median of 5 rounds of ${r.requests} requests | ${r.gatesimRate.toFixed(0)} requests/s (${r.ok} ok) |`);
+console.log(`| ratio gatesim / autocannon (median of the rounds' ratios; lowest–highest) | ${r.ratio.toFixed(2)} (${r.ratioLow.toFixed(2)}–${r.ratioHigh.toFixed(2)}) |`);
 console.log(`| client CPU per request (gatesim + undici) | ${r.cpuPerRequestUs.toFixed(1)} µs |`);
 console.log(`| gateway decisions per request (limiter, balancer, dispatcher, metrics; simulated) | ${gatewayUs.toFixed(2)} µs |`);
