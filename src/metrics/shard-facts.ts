@@ -182,10 +182,18 @@ export function mergeFacts(shards: readonly ShardFacts[], requests: number, shif
   const att = { start: [] as number[], end: [] as number[], key: [] as number[], provider: [] as number[], outcome: [] as number[] };
   const adm = { at: [] as number[], key: [] as number[] };
   const used = { at: [] as number[], key: [] as number[], tokens: [] as number[], admission: [] as number[] };
+  // Where each request's record goes: its id, except in an interrupted run, whose started requests
+  // come first in id order (summaries read the first `finished` records, as one process leaves them).
+  const started = new Uint8Array(requests);
+  for (const s of shards) for (let j = 0; j < s.finished; j++) started[s.id[j]!] = 1;
+  const at = new Int32Array(requests);
+  const total = shards.reduce((n, s) => n + s.finished, 0);
+  for (let id = 0, a = 0, b = total; id < requests; id++) at[id] = started[id] ? a++ : b++;
   shards.forEach((s, i) => {
     const sh = shift(i);
     const base = adm.at.length;
-    s.id.forEach((id, j) => {
+    s.id.forEach((g, j) => {
+      const id = at[g]!;
       rec.arrival[id] = sh(s.arrival[j]!);
       rec.end[id] = sh(s.end[j]!);
       rec.outcome[id] = s.outcome[j]!;
