@@ -21,9 +21,8 @@ function drive(n: number, make: (e: Engine) => WorkloadSource, toGlobal: (local:
   const e = new Engine();
   const client = new Int32Array(n).fill(-1);
   const arrival = new Float64Array(n).fill(NaN);
-  let src!: WorkloadSource;
+  const src = make(e);
   const kEnd = e.on((w) => src.finished(w));
-  src = make(e);
   src.start({
     begin(id, worker, at, c) {
       const g = toGlobal(id);
