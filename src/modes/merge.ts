@@ -86,11 +86,18 @@ function checkShards(files: readonly { path: string; f: ShardFile }[]): void {
  * onto Redis's time line (the earliest start at 0); otherwise the clocks are taken as synchronised.
  */
 export function mergeShards(paths: readonly string[]): Results {
-  if (paths.length === 0) throw new MergeError('merge: expected one or more shard files');
-  const files = paths.map((path) => ({ path, f: readShard(path) }));
+  if (paths.length === 0) throw new MergeError('expected one or more shard files');
+  return mergeShardFiles(paths.map((path) => ({ path, f: readShard(path) })));
+}
+
+/**
+ * `mergeShards` on shard files already parsed (a queue's messages, say), each named by `path` in
+ * what the checks say. They are checked as from disk only for agreement, not for shape.
+ */
+export function mergeShardFiles(files: { path: string; f: ShardFile }[]): Results {
+  if (files.length === 0) throw new MergeError('expected one or more shard files');
   checkShards(files);
-  files.sort((x, y) => x.f.shard.index - y.f.shard.index);
-  const shards = files.map((x) => x.f);
+  const shards = [...files].sort((x, y) => x.f.shard.index - y.f.shard.index).map((x) => x.f);
   const first = shards[0]!;
   const scale = first.timeScale;
   const timed = shards.every((s) => s.clock.offset !== null);
