@@ -127,6 +127,26 @@ describe('shard facts: what a shard file carries, merged', () => {
     expect(variantResult('x', mergeFacts(facts, 60, [0]))).toEqual(results[0]);
   });
 
+  it('an interrupted shard: only the requests it started count, wherever their ids fall', () => {
+    const { facts } = simulateShards(s, 2);
+    // Shard 1 stopped after its first 10 requests: the rest are as a real run leaves them, never begun (all zeros).
+    const cut = facts[0]!;
+    cut.finished = 10;
+    for (let j = 10; j < cut.id.length; j++) {
+      cut.arrival[j] = 0;
+      cut.end[j] = 0;
+      cut.outcome[j] = 0;
+      cut.attempts[j] = 0;
+      for (const ph of cut.phases) ph[j] = 0;
+    }
+    const m = variantResult('x', mergeFacts(facts, 60, [0, 0])).metrics;
+    const ok = (f: ShardFacts): number => f.outcome.slice(0, f.finished).filter((o) => o === 0).length;
+    expect(m.requests).toBe(10 + facts[1]!.finished);
+    expect(m.outcomes.ok).toBe(ok(facts[0]!) + ok(facts[1]!));
+    // No never-begun record counts as a success of latency 0.
+    expect(m.latencyMs.min).toBeGreaterThan(0);
+  });
+
   it('two shards merge into one run: every request once, the counts of both', () => {
     const { facts, results } = simulateShards(s, 2);
     const merged = variantResult('x', mergeFacts(facts, 60, [0, 0])).metrics;
