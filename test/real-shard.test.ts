@@ -1,11 +1,13 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprint } from '../src/modes/real.js';
 import type { Results, VariantMetrics } from '../src/metrics/results.js';
 import type { ShardFile } from '../src/modes/shard.js';
-import { filesUnder, gatesim, gatesimServe, loopDelayProbe, type CliResult } from './helpers/cli.js';
+import { filesUnder, gatesim, gatesimServe, loopDelayProbe, waitFor, type CliResult } from './helpers/cli.js';
 import { redisServer, startRedis } from './helpers/redis.js';
 import { schemaErrors } from './helpers/schema.js';
 
@@ -21,6 +23,12 @@ const GUARD_WALL_MS = 1000;
  * loaded ten times over). A shard that is not ready says so in one line and the test fails there.
  */
 const LEAD_MS = 15_000;
+/**
+ * Shard 2's clock reads this far ahead of shard 1's (test/helpers/clock-skew.mjs): with the key
+ * pool's Redis as the shared clock it must still start with shard 1, not this much earlier.
+ */
+const SKEW_MS = 3000;
+const SKEW = ['--import', pathToFileURL(join(process.cwd(), 'test', 'helpers', 'clock-skew.mjs')).href];
 
 const suite = redisServer.bin ? describe : describe.skip;
 if (!redisServer.bin) console.error(`shard test skipped: ${redisServer.reason}`);
@@ -94,6 +102,8 @@ suite(`a real run split over two shard processes${redisServer.bin ? '' : ` (skip
     const serve2 = await gatesimServe([FILE, '--port', '0', '--time-scale', String(SCALE)], { env: { ...serveDelay2.env, GATESIM_RESET_TOKEN: '' }, node: serveDelay2.node });
     const delays = [loopDelayProbe(), loopDelayProbe()];
     let runs: CliResult[];
+    // When each shard said it started, by this process's clock.
+    const saidStart: number[] = [];
     try {
       const at = Date.now() + LEAD_MS;
       runs = await Promise.all(
@@ -106,7 +116,11 @@ suite(`a real run split over two shard processes${redisServer.bin ? '' : ` (skip
               '--shard', `${i}/2`, '--start-at', String(at),
               '--out', join(dir, `shard-${i}`),
             ],
-            { env: { ...env, ...delays[i - 1]!.env }, node: delays[i - 1]!.node },
+            {
+              env: { ...env, ...delays[i - 1]!.env, GATESIM_TEST_CLOCK_SKEW_MS: i === 2 ? String(SKEW_MS) : '0' },
+              node: [...delays[i - 1]!.node, ...SKEW],
+              onStart: (p: ChildProcess) => void waitFor(p, /started default \/ pooled/, 'stderr').then(() => (saidStart[i - 1] = performance.now()), () => {}),
+            },
           ),
         ),
       );
@@ -117,6 +131,13 @@ suite(`a real run split over two shard processes${redisServer.bin ? '' : ` (skip
     shardPaths = [1, 2].map((i) => join(dir, `shard-${i}`, 'serve-check', `shard-${i}-of-2.json`));
     for (const [i, r] of runs.entries()) expect(r.stderr).toMatch(new RegExp(`shard ${i + 1}/2: 75 requests, started [\\d.]+ ms late, lateness p50 [\\d.]+ ms, p99 [\\d.]+ ms, max [\\d.]+ ms, clock offset -?[\\d.]+ ± [\\d.]+ ms against Redis\\nwrote `));
     const files = shardPaths.map((p) => JSON.parse(readFileSync(p, 'utf8')) as ShardFile);
+    // Shard 2's clock is SKEW_MS ahead: Redis TIME says so, and it waited that much longer by its
+    // own clock, so both started at --start-at on Redis's clock. Without that correction it would
+    // have started SKEW_MS before shard 1; the two said so within half of that of each other.
+    const [o1, o2] = files.map((f) => f.clock.offset!);
+    console.error(`clock offsets: shard 1 ${o1!.ms.toFixed(3)} ± ${o1!.errorMs.toFixed(3)} ms, shard 2 ${o2!.ms.toFixed(3)} ± ${o2!.errorMs.toFixed(3)} ms; the shards said they started ${(saidStart[1]! - saidStart[0]!).toFixed(0)} ms apart`);
+    expect(Math.abs(o2!.ms - o1!.ms + SKEW_MS)).toBeLessThanOrEqual(o1!.errorMs + o2!.errorMs + 5);
+    expect(Math.abs(saidStart[1]! - saidStart[0]!)).toBeLessThan(SKEW_MS / 2);
 
     const merge = await gatesim(['merge', ...shardPaths, '--out', join(dir, 'merged'), '--format', 'json']);
     expect(merge.code, merge.stderr).toBe(0);

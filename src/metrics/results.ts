@@ -311,9 +311,10 @@ export interface ShardsReport {
   /** The shared start instant (epoch ms). */
   startAt: number;
   /**
-   * How each shard's clock was placed on one time line: `redis-time` (each shard's offset against
-   * the key pool's Redis TIME, by the shortest of several round trips, within ± half of it), or
-   * `none` (no Redis: the clocks are taken as synchronised, e.g. by NTP, and their error is unknown).
+   * Whose clock `startAt` was read on: `redis-time` (the key pool's Redis: each shard measured its
+   * offset against Redis TIME by the shortest of several round trips, within ± half of it, and
+   * waited until its own clock less that offset reached startAt), or `none` (no Redis: each
+   * shard's own clock, taken as synchronised with the others, e.g. by NTP, with an unknown error).
    */
   offsetMethod: 'redis-time' | 'none';
   /** Every shard's sends together: wall ms each fired after it was due. */

@@ -82,8 +82,8 @@ function checkShards(files: readonly { path: string; f: ShardFile }[]): void {
 /**
  * One results.json from every shard of a run: the records merged by request id and built into the
  * same results a single process writes (variantResult), plus `shards`: each shard's clock offset
- * and lateness. With every shard's offset against Redis TIME known, each shard's times move by it
- * onto Redis's time line (the earliest start at 0); otherwise the clocks are taken as synchronised.
+ * and lateness. A shard that knew its offset against the key pool's Redis TIME started at
+ * --start-at on Redis's clock; without Redis, on its own (the clocks are then taken as synchronised).
  */
 export function mergeShards(paths: readonly string[]): Results {
   if (paths.length === 0) throw new MergeError('expected one or more shard files');
@@ -99,14 +99,13 @@ export function mergeShardFiles(files: { path: string; f: ShardFile }[]): Result
   checkShards(files);
   const shards = [...files].sort((x, y) => x.f.shard.index - y.f.shard.index).map((x) => x.f);
   const first = shards[0]!;
-  const scale = first.timeScale;
+  // Every shard started at --start-at on its own time line (Redis's, or its own clock's): records
+  // count from that instant in each, so they line up as they are.
   const timed = shards.every((s) => s.clock.offset !== null);
-  const offsets = shards.map((s) => (timed ? s.clock.offset!.ms : 0) / scale);
-  const base = Math.min(...offsets);
   const end = mergeFacts(
     shards.map((s) => s.facts),
     first.scenario.requests,
-    offsets.map((o) => o - base),
+    shards.map(() => 0),
   );
   const h = first.header;
   const result: VariantResult = {

@@ -49,9 +49,10 @@ export interface ShardFile {
   /** The shared start instant asked for (epoch ms). */
   startAt: number;
   /**
-   * This machine's clock: when it started sending (epoch ms, its own clock; startAt + its start
-   * lateness), and its offset against Redis TIME just before the start and just after the run
-   * (null: no Redis key pool to measure against).
+   * This machine's clock: when it started sending (epoch ms, its own clock), how late that was
+   * against the start it waited for (startAt on Redis's clock, that is startAt − offset on its own,
+   * when the offset is known; else startAt), and its offset against Redis TIME just before the
+   * start and just after the run (null: no Redis key pool to measure against).
    */
   clock: { startedAt: number; startLateMs: number; offset: ClockOffset | null; offsetAfter: ClockOffset | null };
   /** Wall ms each arrival (open model) or worker's next request (closed) fired after it was due, per record (in `facts.id` order), and their percentiles. */
@@ -146,8 +147,8 @@ export function shardPlanProblem(plan: Plan, count: number): string | undefined 
  * Shard `index` (from 0) of `count` of the plan's one variant, against live endpoints: every shard
  * draws the same seeded schedule and sends the requests numbered index, index + count, … (round
  * robin: each shard's share differs by at most one request, and its arrivals are the schedule's
- * thinned evenly, so no shard meets a burst the others do not), starting at `startAt` on its own
- * clock. Returns the shard file. `header` is results.json without runs, as `runPlanReal` would
+ * thinned evenly, so no shard meets a burst the others do not), starting at `startAt` on the key
+ * pool's Redis clock (TIME, through this machine's measured offset), or on its own clock without one. Returns the shard file. `header` is results.json without runs, as `runPlanReal` would
  * write it.
  */
 export async function runShard(plan: Plan, opts: RealOptions, at: ShardOf & { startAt: number }, header: Omit<Results, 'runs'>): Promise<ShardFile> {
@@ -165,6 +166,9 @@ export async function runShard(plan: Plan, opts: RealOptions, at: ShardOf & { st
   let source: ShardSource | undefined;
   let offset: ClockOffset | null = null;
   let startedAt = NaN;
+  // The instant to start by this machine's clock: --start-at on Redis's clock when the key pool's
+  // Redis told us the offset (then shards whose clocks disagree still start together), else as given.
+  let target = at.startAt;
   const part: RealShard = {
     scenario: (x) => ({
       ...x,
@@ -173,14 +177,15 @@ export async function runShard(plan: Plan, opts: RealOptions, at: ShardOf & { st
     source: (x, clock) => {
       // One think stream per shard: the same stream in every shard would give their workers the same pauses.
       const think = sampler(x.workload.think, stream(x.seed, at.count === 1 ? 'think' : `think:${at.index + 1}/${at.count}`));
-      source = new ShardSource(x.workload, clock, schedule, sh, think, () => epochNow() - at.startAt, opts.timeScale, stream(x.seed, 'workload'));
+      source = new ShardSource(x.workload, clock, schedule, sh, think, () => epochNow() - target, opts.timeScale, stream(x.seed, 'workload'));
       return source;
     },
     ready: async (signal) => {
       if (store) offset = await redisOffset(store.url, store.timeoutMs);
-      const late = epochNow() - at.startAt;
+      target = at.startAt - (offset?.ms ?? 0);
+      const late = epochNow() - target;
       if (late > 0) throw new RealModeError(`--start-at: the start time passed ${Math.ceil(late)} ms ago while this shard connected; give the shards more time before --start-at`);
-      await waitUntil(at.startAt, signal);
+      await waitUntil(target, signal);
       startedAt = epochNow();
     },
   };
@@ -197,7 +202,7 @@ export async function runShard(plan: Plan, opts: RealOptions, at: ShardOf & { st
     scenario: { name: plan.name, hash: scenarioHash(s), seed: s.seed, run: run.name, variant: v.name, requests: s.workload.requests, model: s.workload.arrivals ? 'open' : 'closed' },
     timeScale: opts.timeScale,
     startAt: at.startAt,
-    clock: { startedAt: Math.round(startedAt * 1000) / 1000, startLateMs: Math.round((startedAt - at.startAt) * 1000) / 1000, offset, offsetAfter },
+    clock: { startedAt: Math.round(startedAt * 1000) / 1000, startLateMs: Math.round((startedAt - target) * 1000) / 1000, offset, offsetAfter },
     lateMs,
     lateness: latenessOf(lateMs),
     interrupted: r.interrupted,
