@@ -32,7 +32,7 @@ export function shardsTable(results: Results): { title: string; header: string[]
       timed
         ? "clock offset: Redis TIME − the shard's clock, from the shortest of several round trips to the key pool's Redis (± half that round trip); each shard waited for --start-at on Redis's clock (its own, corrected by this offset), so the shards started together whatever their clocks said"
         : 'clock offset: not measured (no Redis key pool); the shards\' clocks are taken as synchronised (NTP), with an error this report cannot know',
-      'lateness: how long after it was due each arrival (open model) or worker\'s next request (closed model) fired, by the shard\'s own clock; start late is its first instant against --start-at',
+      'lateness: how long after it was due each arrival (open model) or worker\'s next request (closed model) fired, by the shard\'s own clock; start late is how late it began against the start it waited for (--start-at, on Redis\'s clock when the offset was measured)',
     ],
   };
 }
