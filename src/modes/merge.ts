@@ -13,7 +13,7 @@ export class MergeError extends RealModeError {
   }
 }
 
-/** Largest shard file merge reads (a million requests' records are about 150 MB). */
+/** Largest shard file merge reads (a million requests' records are about 100 MB). */
 export const MAX_SHARD_FILE_BYTES = 1_000_000_000;
 
 /** A shard file from disk, or one line saying why it is not one. */
