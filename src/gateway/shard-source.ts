@@ -158,6 +158,7 @@ export class ShardSource extends WorkloadSource {
   }
 
   private arrivalDue(): void {
+    if (this.stopped) return;
     const now = this.at.now();
     const local = this.arrivedCount++;
     this.lateness[local] = (now - this.dueOf(local)) * this.scale;
