@@ -19,6 +19,7 @@ import {
 import type { Fault, Health, Keys, KeyStore, Provider, RequestTemplate, Retry, RetryOn, Scenario, Slo, WaitMode, Workload } from './types.js';
 import type { Charge } from '../core/outcome.js';
 import type { Serving, Tenant } from '../providers/spec.js';
+import { servingForms } from '../providers/serving-schema.js';
 import type { QuotaStep } from '../limiters/stepped.js';
 import { quantumRate } from '../limiters/quota.js';
 import { didYouMean, show } from './errors.js';
@@ -312,7 +313,7 @@ const provider = z
     capacity: intIn(1, MAX_COUNT).optional().describe(`Requests served at once (default unlimited; at most ${MAX_COUNT})`),
     limit: quota(true).optional()
       .describe("The provider's own quota: requests per key such as 3/min, or { requests, tokens, concurrent, charge, algorithm, scope }; excess gets 429 saying which (default none)"),
-    serving: serving.optional()
+    serving: servingForms(serving).optional()
       .describe('An LLM server: time to first token and per output token, slower with more sequences at once (default: one latency draw per request)'),
     timeout: duration.optional().describe('Client-side timeout of one attempt (default none)'),
     connect: z
