@@ -153,6 +153,12 @@ export function readTable(path: string): TablePoint[] {
   return rows;
 }
 
+/**
+ * The time from an answer's end to the worker's next request reaching the server (a loopback or LAN
+ * round trip and the client's own work). It matters: a request that arrives while a step runs waits
+ * for the step to end, as on a real server; arriving at the very instant a step ends, it never would.
+ */
+export const CLIENT_GAP_MS = 1;
 /** What the model predicts at one point. */
 export interface Prediction {
   ttftMs: number;
@@ -174,12 +180,13 @@ function mulberry(seed: number): () => number {
 
 /**
  * The model's figures at one point, by simulating the engine: a closed loop of `concurrency`
- * workers starting together, each sending its next request when its answer ends (as AIPerf and
- * `gatesim` run a concurrency), `requestsPerWorker` each; or Poisson arrivals at `ratePerS`. The
+ * workers, each sending its next request `CLIENT_GAP_MS` after its answer ends (as AIPerf and
+ * `gatesim` run a concurrency), all starting together, `requestsPerWorker` each; or Poisson arrivals at `ratePerS`. The
  * first round (each worker's first request; the first tenth of an open loop's) is a warm-up and not
- * measured: workers that start together prefill together once, a burst a steady benchmark does not
- * show. TTFT and ITL are means over the measured requests (ITL over every gap), output tokens/s their
- * output tokens over the time from the first measured request's arrival to the last answer.
+ * measured. TTFT and ITL are means over the measured requests (ITL over every gap). Output tokens/s is,
+ * for a closed loop, Little's law over the measured requests (concurrency × OSL ÷ (their mean
+ * latency + the client's gap): the run's drain, when fewer workers are left, does not count); for an open loop, their
+ * output tokens over the time from the first measured arrival to the last answer.
  */
 export function predict(cfg: IterationServing, point: Pick<TablePoint, 'concurrency' | 'ratePerS' | 'isl' | 'osl'>, requestsPerWorker = 6): Prediction {
   const clock = new Engine();
@@ -188,11 +195,14 @@ export function predict(cfg: IterationServing, point: Pick<TablePoint, 'concurre
   const sentAt = new Float64Array(total);
   const firstAt = new Float64Array(total);
   let sent = 0;
+  // Requests sent or scheduled to be (a closed loop's next request leaves CLIENT_GAP_MS after an answer).
+  let issued = 0;
   let ttftSum = 0;
   let gapSum = 0;
   let gaps = 0;
   let last = 0;
   let measured = 0;
+  let latencySum = 0;
   const warm = closed ? point.concurrency! : Math.floor(total / 10);
   // eslint-disable-next-line prefer-const
   let engine: IterationEngine;
@@ -215,13 +225,21 @@ export function predict(cfg: IterationServing, point: Pick<TablePoint, 'concurre
           gaps += point.osl - 1;
         }
         measured++;
+        latencySum += now - sentAt[j]!;
         last = now;
       }
-      if (closed && sent < total) send();
+      if (closed && issued < total) {
+        issued++;
+        clock.after(CLIENT_GAP_MS, kSend, 0);
+      }
     },
   };
   engine = new IterationEngine(cfg, clock, host);
-  if (closed) for (let w = 0; w < point.concurrency!; w++) send();
+  const kSend = clock.on(send);
+  if (closed) {
+    issued = point.concurrency!;
+    for (let w = 0; w < point.concurrency!; w++) send();
+  }
   else {
     const random = mulberry(0x5eed);
     const perMs = point.ratePerS! / 1000;
@@ -236,7 +254,7 @@ export function predict(cfg: IterationServing, point: Pick<TablePoint, 'concurre
   return {
     ttftMs: ttftSum / measured,
     itlMs: gaps > 0 ? gapSum / gaps : NaN,
-    outputTokensPerS: last > from ? (measured * point.osl) / ((last - from) / 1000) : NaN,
+    outputTokensPerS: closed ? (point.concurrency! * point.osl) / ((latencySum / measured + CLIENT_GAP_MS) / 1000) : last > from ? (measured * point.osl) / ((last - from) / 1000) : NaN,
   };
 }
 
@@ -346,7 +364,7 @@ export function calibrateTable(path: string, options: CalibrateTableOptions = {}
     const start = free.map(() => 1);
     let q = start;
     if (free.length > 0) {
-      const result = levenbergMarquardt(
+      const fitFrom = (damping: number) => levenbergMarquardt(
         { x: Array.from({ length: n }, (_, i) => i), y: new Array<number>(n).fill(0) },
         (params) => {
           const r = residuals(params);
@@ -357,12 +375,20 @@ export function calibrateTable(path: string, options: CalibrateTableOptions = {}
           minValues: free.map(() => 0),
           maxValues: free.map(() => 1e4),
           gradientDifference: 0.02,
-          damping: 0.1,
+          damping,
           maxIterations: 25,
           errorTolerance: 1e-6,
         },
       );
-      q = result.parameterValues;
+      // A step whose normal equations are singular (a coefficient the fitted rows cannot see) throws: more damping, else the start.
+      for (const damping of [0.1, 10]) {
+        try {
+          q = fitFrom(damping).parameterValues;
+          break;
+        } catch {
+          q = start;
+        }
+      }
     }
     const cost = residuals(q).reduce((s, r) => s + r * r, 0);
     if (!best || cost < best.cost) best = { cfg: configOf(q), cost };
