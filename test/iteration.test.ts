@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IterationEngine, type IterationServing, type StepHost } from '../src/providers/iteration.js';
+import { IterationEngine, type IterationServing, type StepHost, type StepStats } from '../src/providers/iteration.js';
+import { ReferenceEngine } from './helpers/iteration-reference.js';
 import { Engine } from '../src/sim/engine.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { simulate } from '../src/modes/simulate.js';
@@ -11,8 +12,10 @@ interface Req {
   output: number;
 }
 
+type EngineClass = new (cfg: IterationServing, clock: Engine, host: StepHost) => { stats: StepStats; running: number; queued: number; enqueue(job: number, prompt: number, output: number): void };
+
 /** Runs `reqs` (arrivals at `at`) through one engine; what the host heard, in order. */
-function run(cfg: IterationServing, reqs: Req[], dead: (job: number) => boolean = () => false) {
+function run(cfg: IterationServing, reqs: Req[], dead: (job: number) => boolean = () => false, Kind: EngineClass = IterationEngine) {
   const clock = new Engine();
   const admitted: number[] = [];
   const firsts: number[] = [];
@@ -43,7 +46,7 @@ function run(cfg: IterationServing, reqs: Req[], dead: (job: number) => boolean 
       running--;
     },
   };
-  const engine = new IterationEngine(cfg, clock, host);
+  const engine = new Kind(cfg, clock, host);
   const kArrive = clock.on((j) => engine.enqueue(j, reqs[j]!.prompt, reqs[j]!.output));
   reqs.forEach((r, j) => clock.at(r.at, kArrive, j));
   clock.run();
@@ -76,6 +79,21 @@ describe('the iteration serving model', () => {
         expect(engine.stats.batchedPeak).toBeLessThanOrEqual(cfg.maxBatchedTokens);
         expect(kvOver).toBe(0);
       }),
+    );
+  });
+
+  it('times every first and last token as the plain model does (every sequence walked every step)', () => {
+    fc.assert(
+      fc.property(config, requests, (cfg, reqs) => {
+        const fast = run(cfg, reqs);
+        const plain = run(cfg, reqs, () => false, ReferenceEngine);
+        expect(fast.engine.stats).toEqual(plain.engine.stats);
+        expect(fast.admitted).toEqual(plain.admitted);
+        expect(fast.firsts).toEqual(plain.firsts);
+        expect([...fast.firstAt]).toEqual([...plain.firstAt]);
+        expect(new Map(fast.finishedAt)).toEqual(new Map(plain.finishedAt));
+      }),
+      { numRuns: 200 },
     );
   });
 
