@@ -182,4 +182,14 @@ providers:
     serving: { model: iteration, step: { base: 10ms }, maxBatchedTokens: 4, maxSequences: 8 }
 `, 'it.yaml')).toThrow(/it\.yaml:6:\d+: providers\.0\.serving\.maxBatchedTokens: expected at least maxSequences/);
   });
+
+  it('a step takes some time: base below 0.001 ms is refused, naming the field', () => {
+    expect(() => parseScenario(`
+name: it
+workload: { concurrency: 1, requests: 3, tokens: { prompt: 200, output: 11 } }
+providers:
+  - name: p
+    serving: { model: iteration, step: { base: 0ms }, maxBatchedTokens: 8, maxSequences: 8 }
+`, 'it.yaml')).toThrow(/it\.yaml:6:\d+: providers\.0\.serving\.step\.base: expected at least 0\.001ms \(a step takes some time\), got 0ms/);
+  });
 });

@@ -7,7 +7,7 @@ import type { IterationServing } from './iteration.js';
 /** The shortest step base: a step must take some time, or a run of empty-cost steps would never advance the clock. */
 export const MIN_STEP_BASE_MS = 0.001;
 
-const coefficient = (what: string) => duration.prefault('0ms').describe(`${what} (default 0ms)`);
+const coefficient = (what: string) => duration.prefault('0ms').describe(what);
 
 /**
  * `serving: { model: iteration, … }`: the iteration-level serving model (src/providers/iteration.ts,
@@ -16,23 +16,22 @@ const coefficient = (what: string) => duration.prefault('0ms').describe(`${what}
  */
 export const iterationServing = z
   .strictObject({
-    model: z.literal('iteration').describe('iteration: continuous batching in steps (the simple form has no model field)'),
+    model: z.enum(['iteration']).describe('iteration: in steps (continuous batching)'),
     step: z
       .strictObject({
-        base: duration
-          .refine((ms) => ms >= MIN_STEP_BASE_MS, { error: `expected at least ${MIN_STEP_BASE_MS}ms (a step takes some time)` })
-          .describe(`c0: the fixed part of every step (required, at least ${MIN_STEP_BASE_MS}ms)`),
-        perPrefillToken: coefficient('c_prefill: added per prompt token the step prefills'),
-        perDecodeSequence: coefficient('c_decode: added per sequence the step decodes (one token each)'),
-        perKvToken: coefficient('c_kv: added per KV token the running sequences hold at the step\'s start'),
+        base: duration.describe(`c0 (≥ ${MIN_STEP_BASE_MS}ms)`),
+        perPrefillToken: coefficient('Per prompt token prefilled'),
+        perDecodeSequence: coefficient('Per sequence decoding'),
+        perKvToken: coefficient('Per KV token held'),
       })
-      .describe('Step duration = base + perPrefillToken × prefill tokens + perDecodeSequence × decoding sequences + perKvToken × KV tokens held'),
-    maxBatchedTokens: intIn(1, MAX_TOKENS).describe(`Tokens in one step, decode and prefill together: chunked prefill's budget (at least maxSequences, at most ${MAX_TOKENS})`),
-    maxSequences: intIn(1, MAX_COUNT).describe(`Sequences running at once; the rest queue (at most ${MAX_COUNT})`),
+      .describe('Step time: base + the others × what it carries'),
+    maxBatchedTokens: intIn(1, MAX_TOKENS).describe('Tokens per step (≥ maxSequences)'),
+    maxSequences: intIn(1, MAX_COUNT).describe('Sequences at once; the rest queue'),
     maxKvTokens: intIn(1, MAX_TOKEN_LIMIT).optional()
-      .describe(`KV tokens the running sequences may hold at their full length (prompt + output, reserved at admission; past it new sequences queue; default no limit; at most ${MAX_TOKEN_LIMIT})`),
+      .describe('KV tokens reservable, prompt + output per request (default none)'),
   })
   .superRefine((s, ctx) => {
+    if (s.step.base < MIN_STEP_BASE_MS) ctx.addIssue({ code: 'custom', path: ['step', 'base'], message: `expected at least ${MIN_STEP_BASE_MS}ms (a step takes some time), got ${s.step.base}ms` });
     if (s.maxBatchedTokens < s.maxSequences) {
       ctx.addIssue({ code: 'custom', path: ['maxBatchedTokens'], message: `expected at least maxSequences (${s.maxSequences}): every running sequence decodes a token each step, got ${s.maxBatchedTokens}` });
     }
