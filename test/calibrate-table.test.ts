@@ -57,16 +57,16 @@ describe('calibrateTable: published tables (NIM; sources in scenarios/data/table
   const expected: Record<string, string[]> = {
     'nim-llama-3.3-70b-1.8.0.csv': [],
     'nim-llama-3.3-70b-1.5.0.csv': ['concurrency=5: TTFT', 'concurrency=50: TTFT'],
-    'nim-llama-3.1-70b-1.3.0.csv': ['concurrency=5: ITL', 'concurrency=100: TTFT', 'concurrency=150: TTFT', 'concurrency=150: output tokens/s', 'concurrency=200: TTFT'],
+    'nim-llama-3.1-70b-1.3.0.csv': [
+      'concurrency=5: TTFT', 'concurrency=100: TTFT', 'concurrency=150: TTFT', 'concurrency=150: output tokens/s', 'concurrency=200: TTFT', 'concurrency=250: TTFT',
+    ],
     'nim-llama-3.1-8b-1.8.0.csv': [
-      'concurrency=1: TTFT', 'concurrency=25: TTFT', 'concurrency=25: ITL', 'concurrency=25: output tokens/s', 'concurrency=50: TTFT', 'concurrency=50: ITL',
-      'concurrency=50: output tokens/s', 'concurrency=100: TTFT', 'concurrency=100: ITL', 'concurrency=100: output tokens/s', 'concurrency=150: TTFT', 'concurrency=150: ITL',
-      'concurrency=200: TTFT', 'concurrency=200: ITL',
+      'concurrency=5: TTFT', 'concurrency=50: TTFT', 'concurrency=50: ITL', 'concurrency=50: output tokens/s', 'concurrency=100: TTFT', 'concurrency=100: ITL',
+      'concurrency=100: output tokens/s', 'concurrency=150: TTFT', 'concurrency=150: ITL', 'concurrency=200: TTFT', 'concurrency=200: ITL',
     ],
     'nim-llama-3.1-8b-1.3.0.csv': [
-      'concurrency=1: TTFT', 'concurrency=25: TTFT', 'concurrency=50: TTFT', 'concurrency=50: ITL', 'concurrency=50: output tokens/s', 'concurrency=100: TTFT',
-      'concurrency=100: ITL', 'concurrency=100: output tokens/s', 'concurrency=150: TTFT', 'concurrency=150: ITL', 'concurrency=150: output tokens/s',
-      'concurrency=200: TTFT', 'concurrency=200: ITL',
+      'concurrency=1: TTFT', 'concurrency=25: TTFT', 'concurrency=50: TTFT', 'concurrency=50: ITL', 'concurrency=100: TTFT', 'concurrency=100: ITL',
+      'concurrency=100: output tokens/s', 'concurrency=150: TTFT', 'concurrency=150: ITL',
     ],
   };
   for (const [name, outside] of Object.entries(expected)) {

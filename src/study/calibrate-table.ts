@@ -285,22 +285,21 @@ function errors(p: Prediction, r: TablePoint): Record<Metric, number> {
 }
 
 /**
- * The sequence limit a saturated table shows: at the highest load, when output tokens/s there is
- * within 3% of the row below it (a plateau), the sequences running by Little's law — tokens/s × the
- * time one answer is served (the lowest load's TTFT as its prefill, plus OSL − 1 gaps at the
- * highest load's ITL) ÷ OSL. Otherwise no limit below the highest load (it never binds).
+ * The sequence limits worth trying, from the fitted rows alone: none that binds (the larger of 256 and
+ * the table's highest concurrency), and — when the highest load's TTFT is more than five times the
+ * lowest's, a sign that requests queue there — the sequences running at the highest load by
+ * Little's law: its tokens/s × the time one answer is served there (the lowest load's TTFT as its
+ * prefill, plus OSL − 1 gaps at the highest load's ITL) ÷ OSL. The fit keeps whichever fits better:
+ * queueing for a sequence slot and queueing for prefill room in the step budget look alike at one row.
  */
-function sequenceLimit(rows: TablePoint[], fit: number[]): number {
-  const load = (r: TablePoint) => r.concurrency ?? r.ratePerS!;
-  const byLoad = [...rows].sort((a, b) => load(a) - load(b));
-  const hi = rows[fit[fit.length - 1]!]!;
-  const lo = rows[fit[0]!]!;
-  const below = byLoad[byLoad.indexOf(hi) - 1];
-  const top = Math.max(...rows.map((r) => r.concurrency ?? 0), 1);
-  const ceiling = Math.max(top, 256);
-  if (hi.concurrency === undefined || !below || hi.outputTokensPerS < 0.97 * below.outputTokensPerS || hi.ttftMs < 5 * lo.ttftMs) return ceiling;
+function sequenceLimits(rows: TablePoint[], fitted: TablePoint[]): number[] {
+  const lo = fitted[0]!;
+  const hi = fitted[fitted.length - 1]!;
+  const ceiling = Math.max(...rows.map((r) => r.concurrency ?? 0), 256);
+  if (hi.concurrency === undefined || fitted.length < 2 || hi.ttftMs < 5 * lo.ttftMs) return [ceiling];
   const served = lo.ttftMs + (hi.osl - 1) * hi.itlMs;
-  return Math.max(1, Math.min(ceiling, Math.round((hi.outputTokensPerS * served) / 1000 / hi.osl)));
+  const little = Math.max(1, Math.min(ceiling, Math.round((hi.outputTokensPerS * served) / 1000 / hi.osl)));
+  return little < ceiling ? [little, ceiling] : [ceiling];
 }
 
 type Coefficient = 'base' | 'perPrefillToken' | 'perDecodeSequence' | 'perKvToken';
@@ -316,21 +315,25 @@ export function calibrateTable(path: string, options: CalibrateTableOptions = {}
         return i;
       })
     : fitPoints(rows);
-  const fitted = fit.map((i) => rows[i]!);
+  const load = (r: TablePoint) => r.concurrency ?? r.ratePerS!;
+  const fitted = fit.map((i) => rows[i]!).sort((a, b) => load(a) - load(b));
   const fixed = options.fixed ?? {};
-  const maxSequences = fixed.maxSequences ?? sequenceLimit(rows, fit);
+  const limits = fixed.maxSequences !== undefined ? [fixed.maxSequences] : sequenceLimits(rows, fitted);
   const shapes = new Set(fitted.map((r) => `${r.isl}/${r.osl}`));
   // One request shape cannot tell per-KV-token cost from per-sequence cost (both grow with the sequences running).
   const free: Coefficient[] = (['base', 'perPrefillToken', 'perDecodeSequence', 'perKvToken'] as Coefficient[]).filter(
     (c) => fixed[c] === undefined && (c !== 'perKvToken' || shapes.size > 1),
   );
-  const lo = [...fitted].sort((a, b) => (a.concurrency ?? a.ratePerS!) - (b.concurrency ?? b.ratePerS!))[0]!;
+  const lo = fitted[0]!;
   const hi = fitted[fitted.length - 1]!;
-  const budgets = fixed.maxBatchedTokens !== undefined ? [fixed.maxBatchedTokens] : (options.budgets ?? [2048, 8192]);
+  const budgets = fixed.maxBatchedTokens !== undefined ? [fixed.maxBatchedTokens] : (options.budgets ?? [256, 512, 1024, 2048, 8192]);
 
   let best: { cfg: IterationServing; cost: number } | undefined;
-  for (const budget0 of budgets) {
+  const tried = new Set<string>();
+  for (const maxSequences of limits) for (const budget0 of budgets) {
     const budget = Math.max(budget0, maxSequences);
+    if (tried.has(`${maxSequences}/${budget}`)) continue;
+    tried.add(`${maxSequences}/${budget}`);
     // Starting values from the table's own figures: a step is about the lowest load's ITL, prefill takes the rest of its TTFT.
     const steps = Math.ceil(lo.isl / budget);
     const guess: Record<Coefficient, number> = {
@@ -416,7 +419,7 @@ export function calibrateTable(path: string, options: CalibrateTableOptions = {}
   const file = basename(path);
   const step = cfg.step;
   return {
-    source: `${file}: fitted to ${fit.map((i) => rows[i]!.label).join(', ')} (${free.join(', ') || 'nothing'} fitted; maxSequences ${fixed.maxSequences !== undefined ? 'given' : 'from the plateau'}, maxBatchedTokens ${budgets.length > 1 ? `best of ${budgets.join(', ')}` : 'given'})`,
+    source: `${file}: fitted to ${fit.map((i) => rows[i]!.label).join(', ')} (${free.join(', ') || 'nothing'} fitted; maxSequences ${fixed.maxSequences !== undefined ? 'given' : `best of ${limits.join(', ')}`}, maxBatchedTokens ${budgets.length > 1 ? `best of ${budgets.join(', ')}` : 'given'})`,
     provider: {
       name: options.name ?? file.replace(/\.[^.]*$/, ''),
       serving: {
