@@ -186,8 +186,8 @@ ${extra}`;
     const plain = simulate(parseScenario(text(''), 'it.yaml').runs[0]!.variants[0]!.scenario, 'x').result.metrics;
     // The whole run under a fault 3× as slow: every step, so TTFT and ITL, three times as long.
     const slow = simulate(parseScenario(text('    faults: [{ at: 0s, for: 1h, kind: slow, factor: 3 }]'), 'it.yaml').runs[0]!.variants[0]!.scenario, 'x').result.metrics;
-    expect(slow.ttftMs?.mean).toBeCloseTo(3 * plain.ttftMs!.mean, 9);
-    expect(slow.itlMs?.mean).toBeCloseTo(3 * plain.itlMs!.mean, 9);
+    expect(slow.ttftMs?.mean).toBeCloseTo(3 * plain.ttftMs!.mean!, 9);
+    expect(slow.itlMs?.mean).toBeCloseTo(3 * plain.itlMs!.mean!, 9);
     const failing = simulate(parseScenario(text('    failure: 100%'), 'it.yaml').runs[0]!.variants[0]!.scenario, 'x').result.metrics;
     expect(failing.outcomes.serverError).toBe(4);
     expect(failing.outcomes.ok).toBe(0);
