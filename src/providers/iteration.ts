@@ -129,6 +129,8 @@ export class IterationEngine {
   }
 
   private startStep(): void {
+    // Set first: a request the owner sends from a callback during admission only joins the queue.
+    this.stepping = true;
     const decode = this.decoding;
     let budget = this.cfg.maxBatchedTokens - decode;
     let prefill = 0;
@@ -179,7 +181,6 @@ export class IterationEngine {
     let ms = this.c0 + this.cPrefill * prefill + this.cDecode * decode + this.cKv * this.held;
     if (this.host.stretch) ms = this.host.stretch(ms);
     this.lastStepMs = ms;
-    this.stepping = true;
     this.stepDecode = decode;
     this.stats.steps++;
     this.clock.after(ms, this.kStep, 0);
