@@ -6,6 +6,7 @@ import { MAX_TOKENS } from '../sim/dist.js';
 import type { WallClock } from '../sim/wall-clock.js';
 import { AnswerScan } from './answer-scan.js';
 import type { Provider, RequestTemplate } from './spec.js';
+import { AttemptLog, type AttemptEnd, type AttemptRecord } from './attempt-log.js';
 import { blankUsage, type ProviderPort, type ProviderStats, type ReplySink, type Usage } from './port.js';
 import { limitedByOf, tooLargeOf, OUTPUT_TOKENS_HEADER, readRateLimitHeaders, wordsOf } from './wire.js';
 
@@ -47,6 +48,15 @@ export function classify(status: number): OutcomeCode {
   if (status === 429) return Outcome.rateLimited;
   return Outcome.serverError;
 }
+
+/** An outcome as the attempt log names it. */
+const ENDS: Partial<Record<OutcomeCode, AttemptEnd>> = {
+  [Outcome.ok]: 'ok',
+  [Outcome.rateLimited]: 'rateLimited',
+  [Outcome.serverError]: 'serverError',
+  [Outcome.connectFailed]: 'connectFailed',
+  [Outcome.tooLarge]: 'tooLarge',
+};
 
 /** Errors that mean the request never reached a server that answered. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
@@ -199,6 +209,10 @@ export class HttpProvider implements ProviderPort {
   private readonly body: string;
   private readonly usage: Usage = blankUsage();
   private busy = 0;
+  /** Attempts being recorded (with a log), by token. */
+  private readonly records = new Map<number, AttemptRecord>();
+  /** The x-ratelimit headers of the answer being read, for the log. */
+  private readonly heard: Usage = blankUsage();
 
   constructor(
     private readonly spec: Provider,
@@ -209,6 +223,8 @@ export class HttpProvider implements ProviderPort {
     private readonly sink: ReplySink,
     readonly sockets: SocketCounter,
     private readonly options: HttpOptions = { sized: false, stream: false },
+    /** Where each attempt is recorded (results' attemptLog), and this provider's index in it. */
+    private readonly log?: { log: AttemptLog; index: number },
   ) {
     if (!spec.url) throw new Error(`provider ${spec.name} has no url`);
     this.endpoint = `${spec.url}/chat/completions`;
@@ -237,6 +253,8 @@ export class HttpProvider implements ProviderPort {
   send(token: number, key: number, prompt = 0, output = 0, maxTokens = 0): void {
     this.stats.requests++;
     if (++this.busy > this.stats.busyPeak) this.stats.busyPeak = this.busy;
+    const record = this.log?.log.open(this.clock.now(), this.log.index, key, this.busy);
+    if (record) this.records.set(token, record);
     const abort = new AbortController();
     this.inFlight.set(token, abort);
     this.sink.started(token);
@@ -269,6 +287,13 @@ export class HttpProvider implements ProviderPort {
   private async read(token: number, res: Dispatcher.ResponseData): Promise<void> {
     let outcome: OutcomeCode = classify(res.statusCode);
     const retry = outcome === Outcome.rateLimited ? retryAfterMs(res.headers, this.clock.scale) : 0;
+    const record = this.records.get(token);
+    if (record) {
+      record.status = res.statusCode;
+      readRateLimitHeaders(res.headers, this.clock.scale, blankUsage(this.heard));
+      AttemptLog.quotas(record, this.heard);
+      if (outcome === Outcome.rateLimited) record.retryAfterMs = retry;
+    }
     const { sized, stream, figures } = this.options;
     if (!sized && !stream) {
       // A 200 is read for what it is (a chat completion or a serverError); an error body only for a 429's quota.
@@ -359,10 +384,28 @@ export class HttpProvider implements ProviderPort {
     await Promise.all(this.agents.map((a) => a.close().catch(() => undefined)));
   }
 
+  /** How an attempt ended, into its record: its outcome, its time and (an answer that streamed) its tokens' timing. */
+  private recordEnd(r: AttemptRecord, outcome: OutcomeCode | -1, withUsage: boolean): void {
+    const now = this.clock.now();
+    r.ms = now - r.at;
+    r.end = outcome === -1 ? 'abandoned' : (ENDS[outcome] ?? 'serverError');
+    if (outcome === -1) r.status = 0;
+    if (!withUsage || outcome !== Outcome.ok) return;
+    const u = this.usage;
+    if (Number.isFinite(u.firstTokenAt)) r.ttftMs = u.firstTokenAt - r.at;
+    if (Number.isFinite(u.tpotMs)) r.tpotMs = u.tpotMs;
+    if (Number.isFinite(u.outputTokens)) r.outputTokens = u.outputTokens;
+  }
+
   /** Hands the outcome to the sink, once per attempt; with `withUsage`, the Usage filled just before. */
   private done(token: number, outcome: OutcomeCode | -1, retryAfter: number, limitedBy: DimensionCode, withUsage: boolean): void {
     if (!this.inFlight.delete(token)) return;
     this.busy--;
+    const record = this.records.get(token);
+    if (record) {
+      this.records.delete(token);
+      this.recordEnd(record, outcome, withUsage);
+    }
     if (outcome === -1) return;
     if (outcome === Outcome.ok) this.stats.ok++;
     else if (outcome === Outcome.rateLimited) this.stats.rateLimited++;
