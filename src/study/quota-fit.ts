@@ -126,13 +126,17 @@ export function fitQuota(attempts: readonly QuotaAttempt[]): QuotaFit | undefine
   const resets = attempts.flatMap((a) => (a.resetMs !== undefined && a.resetMs > 0 ? [a.resetMs] : []));
   const waits = attempts.flatMap((a) => (a.retryAfterMs !== undefined && a.retryAfterMs > 0 ? [a.retryAfterMs] : []));
   const hints = [resets.length ? Math.max(...resets) : NaN, waits.length ? Math.max(...waits) : NaN].filter((x) => x > 0);
-  const coarse = hints.length > 0 ? hints : LOG_GRID;
+  // A reset header bounds W closely; a retry-after need not (a bucket's is W / N): then the grid too.
+  const coarse = resets.length > 0 ? hints : [...hints, ...LOG_GRID];
+  let near: number | undefined;
+  let coarseCounts = true;
   const counts = (windowMs: number): number[] => {
     if (headerCount !== undefined) return [headerCount];
+    if (near !== undefined) return [near - 2, near - 1, near, near + 1, near + 2].filter((n) => n >= 1);
     const most = Math.max(1, mostAdmittedIn(attempts, windowMs));
     // A bucket or a fixed window admits up to 2N in a sliding W: N from most / 2 to most.
     const lo = Math.max(1, Math.floor(most / 2));
-    const step = Math.max(1, Math.floor((most - lo) / 40));
+    const step = Math.max(1, Math.floor((most - lo) / (coarseCounts ? 12 : 40)));
     const out: number[] = [];
     for (let n = lo; n <= most; n += step) out.push(n);
     if (out.at(-1) !== most) out.push(most);
@@ -170,8 +174,15 @@ export function fitQuota(attempts: readonly QuotaAttempt[]): QuotaFit | undefine
   const refine = (w: number, span: number, steps: number): number[] => Array.from({ length: 2 * steps + 1 }, (_, i) => w * (1 + (span * (i - steps)) / steps));
   const results = new Map<QuotaAlgorithm, Scored>();
   for (const alg of QUOTA_ALGORITHMS) {
-    let best = search(alg, hints.length > 0 ? coarse.flatMap((w) => refine(w, 0.25, 25)) : coarse);
-    if (best) best = search(alg, refine(best.windowMs, 0.02, 10)) ?? best;
+    near = undefined;
+    coarseCounts = true;
+    let best = search(alg, resets.length > 0 ? coarse.flatMap((w) => refine(w, 0.25, 25)) : coarse);
+    coarseCounts = false;
+    if (best && resets.length === 0) best = search(alg, refine(best.windowMs, 0.1, 10)) ?? best;
+    if (best) {
+      near = best.count;
+      best = search(alg, refine(best.windowMs, 0.01, 10)) ?? best;
+    }
     if (best) results.set(alg, best);
   }
   let winner: Scored | undefined;
