@@ -120,6 +120,7 @@ export const probeOptions = {
   model: { type: 'string', default: 'gpt-4o-mini', describe: 'the model each request names' },
   'max-tokens': { type: 'number', default: 16, describe: 'max_tokens of each request' },
   stream: { type: 'boolean', default: false, describe: 'ask for streamed answers (time to first token and per token are measured)' },
+  'time-scale': { type: 'number', default: 1, describe: 'wall time per scenario time, for a gatesim serve running time-scaled (the same as its --time-scale); results are in scenario time' },
   quiet: { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' },
 } as const satisfies Record<string, Options>;
 

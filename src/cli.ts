@@ -574,9 +574,10 @@ function calibrateFile(argv: { file: string; write?: string; format: 'table' | '
  * writes what was measured, marked partial.
  */
 async function probeUrl(argv: {
-  url: string; out: string; ladder: string; requests: number; maxDuration: number; timeout: number; keysEnv: string; model: string; maxTokens: number; stream: boolean; quiet: boolean;
+  url: string; out: string; ladder: string; requests: number; maxDuration: number; timeout: number; keysEnv: string; model: string; maxTokens: number; stream: boolean; quiet: boolean; timeScale: number;
 }): Promise<void> {
   const L = PROBE_LIMITS;
+  checkScale(argv.timeScale);
   if (!URL.canParse(argv.url) || !/^https?:$/.test(new URL(argv.url).protocol)) throw new UsageError('URL: expected an http:// or https:// base URL such as https://api.example.com/v1');
   addUrlSecrets(argv.url);
   const ladder = parseLadder(argv.ladder, L.rungs, L.concurrency);
@@ -587,7 +588,9 @@ async function probeUrl(argv: {
   if (!(argv.timeout >= 1 && argv.timeout <= L.timeoutS)) throw new UsageError(`--timeout: expected wall seconds from 1 to ${L.timeoutS}, got ${String(argv.timeout)}`);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(argv.keysEnv)) throw new UsageError(`--keys-env: expected the name of an environment variable, got ${JSON.stringify(argv.keysEnv.slice(0, 40))}`);
   if (!existsSync(dirname(resolve(argv.out)))) throw new UsageError(`--out: no such folder ${dirname(argv.out)}`);
-  const text = probeScenario({ url: argv.url.replace(/\/+$/, ''), ladder, requests: argv.requests, timeoutS: argv.timeout, keysEnv: argv.keysEnv, model: argv.model, maxTokens: argv.maxTokens, stream: argv.stream });
+  if (!(Number.isInteger(argv.maxTokens) && argv.maxTokens >= 1 && argv.maxTokens <= 1_000_000)) throw new UsageError(`--max-tokens: expected a whole number from 1 to 1000000, got ${String(argv.maxTokens)}`);
+  // The timeout is wall seconds; the scenario's durations are scenario time.
+  const text = probeScenario({ url: argv.url.replace(/\/+$/, ''), ladder, requests: argv.requests, timeoutS: argv.timeout / argv.timeScale, keysEnv: argv.keysEnv, model: argv.model, maxTokens: argv.maxTokens, stream: argv.stream });
   const plan = parseScenario(text, 'probe');
   const stop = new AbortController();
   const urgent = new AbortController();
@@ -611,7 +614,7 @@ async function probeUrl(argv: {
   }, capMs);
   try {
     const results = await runPlanReal(plan, {
-      timeScale: 1,
+      timeScale: argv.timeScale,
       guardWallMs: 0,
       env: process.env,
       progress: !argv.quiet && process.stderr.isTTY === true ? realBars() : undefined,

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,9 @@ import { stream } from '../src/sim/random.js';
 import type { Calibration } from '../src/study/calibration.js';
 import { cdf, fitGamma, fitLatency, gammaP, quantileOf } from '../src/study/fit.js';
 import { fitQuota, type QuotaAlgorithm, type QuotaAttempt } from '../src/study/quota-fit.js';
-import { gatesim, gatesimServe, loopDelayProbe } from './helpers/cli.js';
+import { gatesim, gatesimServe, loopDelayProbe, waitFor } from './helpers/cli.js';
+import { serve } from '../src/providers/server.js';
+import { loadScenario } from '../src/scenario/load.js';
 import { schemaErrors } from './helpers/schema.js';
 
 const draw = (d: Dist, n: number, seed = 7): number[] => {
@@ -200,6 +203,84 @@ describe('calibrate from a real run against gatesim serve', () => {
     expect(parse(yaml.stdout)).toEqual([fitted.window!.provider]);
     expect(readFileSync(join(dir, 'p.yaml'), 'utf8')).toBe(yaml.stdout);
   }, 180_000);
+});
+
+/** An in-process serve of `doc`'s providers at `scale`, and a promise for its `n`th chat request. */
+async function serveDoc(doc: object, scale: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'gatesim-probe-'));
+  const f = join(dir, 'serve.yaml');
+  writeFileSync(f, stringify(doc));
+  const providers = loadScenario(f, {}).runs[0]!.variants[0]!.scenario.providers;
+  const srv = await serve(providers, { port: 0, host: '127.0.0.1', timeScale: scale, seed: 1, log: () => {} });
+  let seen = 0;
+  const waiting: { n: number; resolve: () => void }[] = [];
+  srv.server.on('request', (req) => {
+    if (req.method !== 'POST') return;
+    seen++;
+    for (const w of waiting.filter((x) => x.n <= seen)) {
+      waiting.splice(waiting.indexOf(w), 1);
+      w.resolve();
+    }
+  });
+  return { srv, dir, nth: (n: number) => (seen >= n ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ n, resolve }))) };
+}
+
+const PROBED = {
+  name: 'probed',
+  workload: { requests: 1 },
+  providers: [{ name: 'endpoint', latency: { dist: 'lognormal', median: '2s', p99: '6s' }, limit: { requests: '20/10s', algorithm: 'token-bucket', refused: 'free' } }],
+};
+
+describe('gatesim probe against gatesim serve', () => {
+  it('a ladder whose results calibrate reads directly: the quota recovered, the keys never printed', async () => {
+    const { srv, dir } = await serveDoc(PROBED, 0.1);
+    try {
+      const out = join(dir, 'probe.json');
+      const key = 'sk-probe-SECRET-1234';
+      const r = await gatesim(['probe', `${srv.url}/v1`, '--ladder', '2,8', '--requests', '150', '--time-scale', '0.1', '--out', out], { env: { GATESIM_KEYS: key } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`wrote ${out}: 300 attempts over 2 of 2 rungs; next: gatesim calibrate ${out}`);
+      const results = JSON.parse(readFileSync(out, 'utf8')) as Results;
+      expect(schemaErrors(results)).toBe('');
+      expect(results.runs[0]!.variants.map((v) => [v.name, v.cooldown?.by, v.attemptLog!.attempts.length])).toEqual([
+        ['2 in flight', 'none', 150],
+        ['8 in flight', 'none', 150],
+      ]);
+      const c = await gatesim(['calibrate', out, '--format', 'json']);
+      expect(c.code, c.stderr).toBe(0);
+      const cal = JSON.parse(c.stdout) as Calibration;
+      expect(cal.provider.limit).toMatchObject({ algorithm: 'token-bucket', refused: 'free' });
+      const [n, w] = (cal.provider.limit as { requests: string }).requests.split('/');
+      expect(Number(n)).toBe(20);
+      within(Number(w!.replace('ms', '')), 10_000, 0.05);
+      for (const t of [r.stdout, r.stderr, c.stdout, c.stderr, readFileSync(out, 'utf8')]) expect(t.includes(key)).toBe(false);
+    } finally {
+      await srv.close();
+    }
+  }, 120_000);
+
+  it('Ctrl-C keeps what was measured: a partial results.json, exit 130', async () => {
+    const { srv, dir, nth } = await serveDoc({ ...PROBED, providers: [{ name: 'endpoint', latency: '2s' }] }, 0.1);
+    try {
+      const out = join(dir, 'probe.json');
+      let p!: ChildProcess;
+      const done = gatesim(['probe', `${srv.url}/v1`, '--ladder', '4', '--requests', '1000', '--time-scale', '0.1', '--out', out], { env: { GATESIM_KEYS: 'sk-probe-1' }, onStart: (c) => (p = c) });
+      await waitFor(p, /started default \/ 4 in flight/, 'stderr');
+      await nth(10);
+      p.kill('SIGINT');
+      const r = await done;
+      expect(r.code, r.stderr).toBe(130);
+      const results = JSON.parse(readFileSync(out, 'utf8')) as Results;
+      expect(results.partial).toBe(true);
+      expect(schemaErrors(results)).toBe('');
+      const v = results.runs[0]!.variants[0]!;
+      expect(v.attemptLog!.attempts.length).toBe(v.metrics.attempts);
+      expect(v.metrics.attempts).toBeGreaterThanOrEqual(10);
+      expect(v.metrics.attempts).toBeLessThan(1000);
+    } finally {
+      await srv.close();
+    }
+  }, 60_000);
 });
 
 describe('calibrate: bad input is one line and exit 2', () => {
