@@ -8,6 +8,8 @@ import { createWindow } from '../src/limiters/index.js';
 import type { Results } from '../src/metrics/results.js';
 import { lognormalFromQuantiles, sampler, type Dist } from '../src/sim/dist.js';
 import { stream } from '../src/sim/random.js';
+import { AttemptLog, type AttemptRecord } from '../src/providers/attempt-log.js';
+import { calibrateRun } from '../src/study/calibrate-run.js';
 import type { Calibration } from '../src/study/calibration.js';
 import { cdf, fitGamma, fitLatency, gammaP, quantileOf } from '../src/study/fit.js';
 import { fitQuota, type QuotaAlgorithm, type QuotaAttempt } from '../src/study/quota-fit.js';
@@ -108,6 +110,48 @@ describe('the quota fit against arrivals with a known quota', () => {
 
   it('no 429 and no headers: no quota seen', () => {
     expect(fitQuota(arrivals('sliding-log', 1000, 1000, 'free', false))).toBeUndefined();
+  });
+});
+
+describe('serving against requests in flight, from a log of known timings', () => {
+  /** Real-mode results holding `attempts` (one variant per in-flight level). */
+  const results = (byLevel: Map<number, AttemptRecord[]>): unknown => ({
+    schema: 'gatesim.results/v1',
+    mode: 'real',
+    seed: 1,
+    timeScale: 1,
+    runs: [{ name: 'default', variants: [...byLevel].map(([k, attempts], i) => ({ name: `${k} in flight`, attemptLog: { cap: 20_000, dropped: 0, startedAt: i * 1_000_000, providers: ['llm'], attempts } })) }],
+  });
+
+  it('recovers TTFT and time per token as base + per sequence × in flight, within 5%', () => {
+    const random = stream(4, 'serving');
+    const noise = (): number => (random() - 0.5) * 0.2; // ±10%
+    const byLevel = new Map<number, AttemptRecord[]>();
+    for (const k of [1, 2, 4, 8, 16]) {
+      byLevel.set(k, Array.from({ length: 60 }, (_, i) => {
+        const ttftMs = (400 + 100 * k) * (1 + noise());
+        const tpotMs = (20 + 4 * k) * (1 + noise());
+        return { at: i * 5000, provider: 0, key: 0, inFlight: k, status: 200, end: 'ok' as const, ms: ttftMs + 31 * tpotMs, ttftMs, tpotMs, outputTokens: 32 };
+      }));
+    }
+    const c = calibrateRun(results(byLevel), 'synthetic.json');
+    const s = c.provider.serving as { ttft: { base: string; perSequence: string }; tpot: { base: string; perSequence: string } };
+    const ms = (t: string): number => Number(t.replace('ms', ''));
+    within(ms(s.ttft.base), 400, 0.05);
+    within(ms(s.ttft.perSequence), 100, 0.05);
+    within(ms(s.tpot.base), 20, 0.05);
+    within(ms(s.tpot.perSequence), 4, 0.05);
+    expect(c.points.filter((p) => p.label.startsWith('ttft at')).map((p) => p.label)).toEqual([1, 2, 4, 8, 16].map((k) => `ttft at ${k} in flight`));
+    // The same log, the same calibration.
+    expect(calibrateRun(results(byLevel), 'synthetic.json')).toEqual(c);
+  });
+
+  it('the attempt log keeps at most its cap and counts the rest', () => {
+    const log = new AttemptLog(['p'], 0, 3);
+    const opened = Array.from({ length: 5 }, (_, i) => log.open(i, 0, 0, 1));
+    expect(opened.filter(Boolean)).toHaveLength(3);
+    expect(log.toJSON()).toMatchObject({ cap: 3, dropped: 2 });
+    expect(log.toJSON().attempts).toHaveLength(3);
   });
 });
 

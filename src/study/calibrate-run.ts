@@ -107,8 +107,13 @@ function limitBlock(q: QuotaFit): Record<string, unknown> {
  * against the line. undefined with too few samples.
  */
 function againstInFlight(label: string, samples: { inFlight: number; y: number }[]): { base: number; perSequence: number; points: Calibration['points'] } | undefined {
+  // Levels seen only in passing (a rung's ramp) carry a handful of samples: left out of the line and the points.
+  const seen = new Map<number, number>();
+  for (const s of samples) seen.set(s.inFlight, (seen.get(s.inFlight) ?? 0) + 1);
+  const enough = Math.max(5, Math.ceil(0.02 * samples.length));
+  samples = samples.filter((s) => seen.get(s.inFlight)! >= enough);
   if (samples.length < MIN_SAMPLES) return undefined;
-  const levels = [...new Set(samples.map((s) => s.inFlight))].sort((a, b) => a - b);
+  const levels = [...seen.keys()].filter((l) => seen.get(l)! >= enough).sort((a, b) => a - b);
   const { m, b } = levels.length > 1 ? linearRegression(samples.map((s) => [s.inFlight, s.y])) : { m: 0, b: mean(samples.map((s) => s.y)) };
   // Base at zero sequences and a slope; the model adds perSequence × sequences running (this one included).
   const base = Math.max(0, b);

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { stringify } from 'yaml';
+import { Document, isSeq, visit } from 'yaml';
 
 /**
  * What `gatesim calibrate` found, whatever it read (a real run's attempts, a published table): the
@@ -20,7 +20,14 @@ export interface Calibration {
 
 /** The provider block as YAML, ready to paste under `providers:`. */
 export function providerYaml(c: Calibration): string {
-  return stringify([c.provider], { lineWidth: 0, flowCollectionPadding: true });
+  const doc = new Document([c.provider]);
+  // A list of numbers (an empirical distribution's samples) on one line, not a thousand.
+  visit(doc, {
+    Seq(_, node) {
+      if (isSeq(node) && node.items.every((i) => typeof (i as { value?: unknown }).value === 'number')) node.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
 }
 
 const fmt = (n: number | undefined): string => {
