@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { createWindow } from '../src/limiters/index.js';
@@ -64,6 +65,27 @@ describe('latency fits against samples with known parameters', () => {
     within(quantileOf(f.chosen, 0.5), 150, 0.03);
     // The fitted CDF functions are what the test measured.
     expect(cdf(f.lognormal!.dist, quantileOf(f.lognormal!.dist, 0.9))).toBeCloseTo(0.9, 5);
+  });
+
+  it('properties: the quantile inverts the CDF; the fits are scale-equivariant (c × samples → c × scale)', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.2, max: 50, noNaN: true }),
+        fc.double({ min: 1, max: 5000, noNaN: true }),
+        fc.double({ min: 0.01, max: 0.99, noNaN: true }),
+        fc.double({ min: 0.001, max: 1000, noNaN: true }),
+        (shape, scale, q, c) => {
+          const g: Dist = { dist: 'gamma', shape, scale };
+          expect(cdf(g, quantileOf(g, q))).toBeCloseTo(q, 6);
+          const xs = draw(g, 200, Math.round(shape * 1000));
+          const a = fitGamma(xs);
+          const b = fitGamma(xs.map((x) => x * c));
+          expect(b.shape / a.shape).toBeCloseTo(1, 6);
+          expect(b.scale / (a.scale * c)).toBeCloseTo(1, 6);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('one seed, the same fit', () => {
