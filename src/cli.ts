@@ -31,6 +31,7 @@ import { parseLadder, probeScenario } from './study/probe.js';
 import { parseScenario } from './scenario/load.js';
 import { addUrlSecrets } from './core/secrets.js';
 import { writeFileSync } from 'node:fs';
+import { longTimeout } from './core/long-timer.js';
 
 /** A mistake of the user's (bad flag, bad file): one line, exit 2, no stack. `hint`: add the --help line (a command line yargs could not parse). */
 class UsageError extends Error {
@@ -608,7 +609,7 @@ async function probeUrl(argv: {
   });
   const capMs = argv.maxDuration * 1000;
   let capped = false;
-  const cap = setTimeout(() => {
+  const cap = longTimeout(() => {
     capped = true;
     stop.abort();
   }, capMs);
@@ -630,7 +631,7 @@ async function probeUrl(argv: {
     if (!argv.quiet) printErr(`wrote ${argv.out}: ${attempts} attempts over ${results.runs[0]?.variants.length ?? 0} of ${ladder.length} rungs${capped ? ` (--max-duration ${argv.maxDuration} s reached)` : ''}; next: gatesim calibrate ${argv.out}\n`);
     if (caught) process.exitCode = SIGNAL_EXIT[caught];
   } finally {
-    clearTimeout(cap);
+    cap.cancel();
     for (const [sig, on] of handlers) process.removeListener(sig, on);
   }
 }
