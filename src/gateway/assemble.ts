@@ -111,6 +111,8 @@ export function assemble(s: Scenario, mode: ModeParts): Gateway {
   const clock = mode.clock;
   const n = s.providers.length;
   const recorder = new Recorder(s.workload.requests, mode.keyNames.length, s.workload.tokens !== undefined);
+  // State shared across parts, each with one writer: the health monitor writes `healthy`, the
+  // dispatcher `inFlight`; the balancer (and the dispatcher, for healthy) get read-only views.
   const healthy = new Uint8Array(n).fill(1);
   const inFlight = new Float64Array(n);
   const balancer = createBalancer(s.balancer, {

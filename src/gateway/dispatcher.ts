@@ -1,3 +1,4 @@
+import type { ReadonlyNumbers } from '../core/typed.js';
 import { NONE, type Balancer, type Route } from '../balancers/balancer.js';
 import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
 import { grown, low } from '../core/typed.js';
@@ -40,8 +41,9 @@ export interface DispatcherParts<P extends Pool, C extends ConnectionLayer, R ex
   health: (ports: ProviderPort[]) => HealthMonitor;
   retry: RetryPolicy;
   recorder: Recorder;
-  /** Shared with the balancer: healthy flags and attempts in flight per provider. */
-  healthy: Uint8Array;
+  /** Which providers are healthy: the health monitor's, read here. */
+  healthy: ReadonlyNumbers;
+  /** Attempts in flight per provider: the dispatcher's own (the only writer); the balancer reads it. */
   inFlight: Float64Array;
   /** Per provider: how long the client waits for an attempt (Infinity: no timeout). */
   timeoutsMs: readonly number[];
@@ -69,7 +71,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private readonly source: WorkloadSource;
   private readonly balancer: Balancer;
   private readonly retry: RetryPolicy;
-  private readonly healthy: Uint8Array;
+  private readonly healthy: ReadonlyNumbers;
   private readonly providerLoad: Float64Array;
   private readonly fallback: boolean;
   private readonly rec: Recorder;

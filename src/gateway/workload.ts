@@ -1,3 +1,4 @@
+import type { ArrivalStream } from '../sim/arrivals.js';
 import type { Clock } from '../sim/clock.js';
 import { sampler, type Sampler } from '../sim/dist.js';
 import type { Random } from '../sim/random.js';
@@ -60,13 +61,13 @@ export class TokenDraws {
  * that wait counts in their latency. Each request carries a client id (for hashing balancers).
  * Every draw comes from the workload's own stream (gaps, client ids) and the think stream.
  */
-export class WorkloadSource {
+export class WorkloadSource implements ArrivalStream {
   /** No new request starts (real mode's interruption or duration cap). */
   stopped = false;
   private issued = 0;
   private arrived = 0;
-  /** When the latest scheduled arrival is due (open model). */
-  private nextArrivalAt = 0;
+  /** When the next arrival is due (open model; Infinity when none is left). */
+  private nextArrivalAt = Infinity;
   private inFlight = 0;
   private readonly gate = new Fifo();
   private readonly requests: number;
@@ -75,7 +76,6 @@ export class WorkloadSource {
   private readonly open: Workload['arrivals'];
   private sink!: RequestSink;
   private readonly kStart: number;
-  private readonly kArrival: number;
 
   /** Request sizes, when the workload has them. */
   private readonly sizes: TokenDraws | undefined;
@@ -93,7 +93,6 @@ export class WorkloadSource {
     this.clients = spec.clients;
     this.open = spec.arrivals;
     this.kStart = clock.on((worker) => this.startNext(worker, this.clock.now()));
-    this.kArrival = clock.on(() => this.arrive());
   }
 
   /** Schedules the first requests; `sink` receives every request from then on (bound once). */
@@ -102,7 +101,7 @@ export class WorkloadSource {
     if (this.open) {
       if (this.requests > 0) {
         this.nextArrivalAt = this.clock.now();
-        this.clock.at(this.nextArrivalAt, this.kArrival, 0);
+        this.clock.follow(this);
       }
       return;
     }
@@ -126,7 +125,13 @@ export class WorkloadSource {
     }
   }
 
-  private arrive(): void {
+  /** The open model's next arrival (ArrivalStream: the clock runs `fire` then). */
+  nextAt(): number {
+    return this.nextArrivalAt;
+  }
+
+  /** An arrival of the open model: the next one is drawn, this one starts or waits at the gate. */
+  fire(): void {
     const now = this.clock.now();
     if (++this.arrived < this.requests) {
       const a = this.open!;
@@ -135,8 +140,7 @@ export class WorkloadSource {
       // timer would otherwise push every later arrival back, and the rate would drift below the
       // scenario's (in virtual time the two are the same instant).
       this.nextArrivalAt += gap;
-      this.clock.at(this.nextArrivalAt, this.kArrival, 0);
-    }
+    } else this.nextArrivalAt = Infinity;
     if (this.inFlight >= this.cap) this.gate.push(now);
     else this.startNext(-1, now);
   }
