@@ -110,6 +110,44 @@ export const reportOptions = {
   quiet: { type: 'boolean', default: false, alias: 'q', describe: 'print nothing on stderr' },
 } as const satisfies Record<string, Options>;
 
+/** The options of `gatesim calibrate`. */
+export const calibrateOptions = {
+  write: { type: 'string', describe: 'also write the provider block (YAML) to this file' },
+  format: { choices: ['table', 'json', 'yaml'] as const, default: 'table' as const, describe: 'stdout: the residuals, the provider block and warnings (table), all of it (json), or the provider block alone (yaml)' },
+  provider: { type: 'string', describe: 'the provider to calibrate when the run had several (default: the first)' },
+  seed: { type: 'number', describe: "seed of the goodness-of-fit test's bootstrap (default: the results' seed)" },
+} as const satisfies Record<string, Options>;
+
+export const CALIBRATE_EXAMPLES = `Examples:
+  npm run sim -- calibrate reports/serve-check/results.json
+      fit the provider of a real run: latency, failures, quota shape
+  npm run sim -- calibrate probe.json --write provider.yaml
+      the same from a probe, the provider block written to a file`;
+
+/** Bounds of `gatesim probe`'s flags: a probe is short by design. */
+export const PROBE_LIMITS = { rungs: 12, concurrency: 256, requests: 1000, totalRequests: 5000, seconds: 3600, timeoutS: 600 } as const;
+
+/** The options of `gatesim probe`. */
+export const probeOptions = {
+  out: { type: 'string', default: 'probe.json', describe: 'where the results (calibrate takes them directly) go' },
+  ladder: { type: 'string', default: '1,2,4,8', describe: `requests in flight at each rung, in order (at most ${PROBE_LIMITS.rungs} rungs, each 1–${PROBE_LIMITS.concurrency})` },
+  requests: { type: 'number', default: 40, describe: `requests per rung (1–${PROBE_LIMITS.requests}; at most ${PROBE_LIMITS.totalRequests} in all)` },
+  'max-duration': { type: 'number', default: 120, describe: `wall seconds for the whole probe (1–${PROBE_LIMITS.seconds}); what was measured by then is kept` },
+  timeout: { type: 'number', default: 60, describe: `wall seconds one exchange may take before it is abandoned (1–${PROBE_LIMITS.timeoutS})` },
+  'keys-env': { type: 'string', default: 'GATESIM_KEYS', describe: 'environment variable holding the keys, comma-separated (never printed)' },
+  model: { type: 'string', default: 'gpt-4o-mini', describe: 'the model each request names' },
+  'max-tokens': { type: 'number', default: 16, describe: 'max_tokens of each request' },
+  stream: { type: 'boolean', default: false, describe: 'ask for streamed answers (time to first token and per token are measured)' },
+  'time-scale': { type: 'number', default: 1, describe: 'wall time per scenario time, for a gatesim serve running time-scaled (the same as its --time-scale); results are in scenario time' },
+  quiet: { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' },
+} as const satisfies Record<string, Options>;
+
+export const PROBE_EXAMPLES = `Examples:
+  GATESIM_KEYS=sk-… npm run sim -- probe https://api.example.com/v1
+      a short concurrency ladder (1, 2, 4, 8 in flight), then probe.json
+  npm run sim -- calibrate probe.json
+      the provider it measured, as a block to paste`;
+
 /** The usage line of the run command (the default command). */
 export const USAGE = '$0 FILE [options]\n\nSimulate a scenario file: compare its variants in virtual time and write reports/<name>/.';
 
@@ -149,6 +187,20 @@ export const COMMANDS = {
     positional: { name: 'shards', describe: 'every shard file of the run (shard-I-of-N.json)' },
     options: mergeOptions,
     examples: MERGE_EXAMPLES,
+  },
+  calibrate: {
+    command: 'calibrate <file>',
+    describe: "fit a provider (latency, failures, quota shape, serving) from a real run's results.json or a published table (.csv), with the residual at every point",
+    positional: { name: 'file', describe: 'results.json of a real run or a probe, or a .csv table' },
+    options: calibrateOptions,
+    examples: CALIBRATE_EXAMPLES,
+  },
+  probe: {
+    command: 'probe <url>',
+    describe: 'a short concurrency ladder against a live OpenAI-compatible endpoint, bounded in requests and time; writes results that calibrate takes',
+    positional: { name: 'url', describe: "the endpoint's base URL (requests go to URL/chat/completions)" },
+    options: probeOptions,
+    examples: PROBE_EXAMPLES,
   },
   schema: {
     command: 'schema',

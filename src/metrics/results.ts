@@ -1,5 +1,6 @@
 import type { StoreReport } from '../keys/store/store.js';
 import type { Constraint, Goal } from '../core/goal.js';
+import type { AttemptLogJson } from '../providers/attempt-log.js';
 
 /** The shape of results.json (`gatesim.results/v1`). Times in ms, rates as fractions, throughput per second. */
 
@@ -246,6 +247,11 @@ export interface VariantResult {
   oracle?: true;
   /** Whether it met the results' goal (absent in results from before goals). */
   goal?: GoalCheck;
+  /**
+   * Real mode: each attempt as it went over the wire (sent when, to whom, in flight, status, time,
+   * x-ratelimit headers), at most ATTEMPT_LOG_CAP per variant; what `gatesim calibrate` reads.
+   */
+  attemptLog?: AttemptLogJson;
 }
 
 export interface RunResult {

@@ -14,6 +14,7 @@ import { learns } from '../limiters/index.js';
 import type { VariantResult } from '../metrics/results.js';
 import type { RunEnd } from '../metrics/variant.js';
 import type { WorkloadSource } from '../gateway/workload.js';
+import { AttemptLog } from '../providers/attempt-log.js';
 import { HttpProvider, type SocketCounter } from '../providers/http.js';
 import { isGatesimServe, isLoopbackUrl, resetServe, resetTokenProblem, RESET_ENV } from '../providers/reset.js';
 import type { Scenario } from '../scenario/types.js';
@@ -192,6 +193,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
   });
   const keys = { ...s.keys, count: secrets.length, guardMs: s.keys.guardMs + opts.guardWallMs / opts.timeScale };
   const clock = new WallClock(opts.timeScale);
+  const log = new AttemptLog(s.providers.map((p) => p.name), Date.now());
   const sockets: SocketCounter = { opened: 0 };
   const pooled = s.connections === 'pooled';
   const makePool = await keyPool(keys, clock, secrets, opts.timeScale, s.seed, (line) => printErr(`${line}\n`));
@@ -207,7 +209,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     providers: (sink) => {
       // What the mock model is told in simulation (MockOptions), real mode's client is told here.
       const options = { sized: s.workload.tokens !== undefined, stream: s.request.stream, figures: learns(s.keys.limiter) };
-      return s.providers.map((p) => new HttpProvider(p, secrets, pooled, s.request, clock, sink, sockets, options));
+      return s.providers.map((p, index) => new HttpProvider(p, secrets, pooled, s.request, clock, sink, sockets, options, { log, index }));
     },
     trackRemaps: false,
     onDone: () => finish(),
@@ -290,7 +292,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
 
   (g.connections as DirectConnections).settle(sockets.opened, g.providers.reduce((a, p) => a + p.stats.requests, 0));
   const degraded = pool instanceof StorePool && pool.stats.store.degraded === true;
-  return { result: g.result(name, end), interrupted, truncated, degraded, facts: g.facts(end) };
+  return { result: { ...g.result(name, end), attemptLog: log.toJSON() }, interrupted, truncated, degraded, facts: g.facts(end) };
 }
 
 /** What was done between the previous variant and this one so it met the providers fresh (results' `cooldown`). */

@@ -7,6 +7,7 @@ import { MAX_TOKENS } from '../sim/dist.js';
 import type { WallClock } from '../sim/wall-clock.js';
 import { AnswerScan } from './answer-scan.js';
 import type { Provider, RequestTemplate } from './spec.js';
+import { AttemptLog, type AttemptEnd, type AttemptRecord } from './attempt-log.js';
 import { blankUsage, type ProviderPort, type ProviderStats, type ReplySink, type Usage } from './port.js';
 import { limitedByOf, tooLargeOf, OUTPUT_TOKENS_HEADER, readRateLimitHeaders, wordsOf } from './wire.js';
 
@@ -48,6 +49,15 @@ export function classify(status: number): OutcomeCode {
   if (status === 429) return Outcome.rateLimited;
   return Outcome.serverError;
 }
+
+/** An outcome as the attempt log names it. */
+const ENDS: Partial<Record<OutcomeCode, AttemptEnd>> = {
+  [Outcome.ok]: 'ok',
+  [Outcome.rateLimited]: 'rateLimited',
+  [Outcome.serverError]: 'serverError',
+  [Outcome.connectFailed]: 'connectFailed',
+  [Outcome.tooLarge]: 'tooLarge',
+};
 
 /** Errors that mean the request never reached a server that answered. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
@@ -208,6 +218,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
     if (this.abandoned) return false;
     this.answered = true;
+    this.http.heard(this.token, statusCode, rawHeaders);
     this.outcome = classify(statusCode);
     const o = this.http.options;
     // Headers become a record only when something reads them: a 429's retry-after, the content
@@ -305,6 +316,10 @@ export class HttpProvider implements ProviderPort {
   private readonly body: string;
   private readonly usage: Usage = blankUsage();
   private busy = 0;
+  /** Attempts being recorded (with a log), by token. */
+  private readonly records = new Map<number, AttemptRecord>();
+  /** The x-ratelimit headers of the answer being read, for the log. */
+  private readonly quotaHeard: Usage = blankUsage();
 
   constructor(
     private readonly spec: Provider,
@@ -315,6 +330,8 @@ export class HttpProvider implements ProviderPort {
     private readonly sink: ReplySink,
     readonly sockets: SocketCounter,
     readonly options: HttpOptions = { sized: false, stream: false },
+    /** Where each attempt is recorded (results' attemptLog), and this provider's index in it. */
+    private readonly log?: { log: AttemptLog; index: number },
   ) {
     if (!spec.url) throw new Error(`provider ${spec.name} has no url`);
     this.endpoint = `${spec.url}/chat/completions`;
@@ -360,6 +377,8 @@ export class HttpProvider implements ProviderPort {
   send(token: number, key: number, prompt = 0, output = 0, maxTokens = 0): void {
     this.stats.requests++;
     if (++this.busy > this.stats.busyPeak) this.stats.busyPeak = this.busy;
+    const record = this.log?.log.open(this.clock.now(), this.log.index, key, this.busy);
+    if (record) this.records.set(token, record);
     const x = new Exchange(this, token);
     this.inFlight.set(token, x);
     this.sink.started(token);
@@ -383,6 +402,10 @@ export class HttpProvider implements ProviderPort {
    */
   answer(token: number, outcome: OutcomeCode, headers: Record<string, string | string[]> | undefined, s: StreamRead | undefined, scan: AnswerScan | undefined, errorBody: string | undefined): void {
     const retry = outcome === Outcome.rateLimited && headers ? retryAfterMs(headers, this.clock.scale) : 0;
+    if (retry > 0) {
+      const record = this.records.get(token);
+      if (record) record.retryAfterMs = retry;
+    }
     const { sized, stream, figures } = this.options;
     let limitedBy: DimensionCode = Dimension.none;
     if (outcome === Outcome.rateLimited && errorBody !== undefined) {
@@ -443,10 +466,49 @@ export class HttpProvider implements ProviderPort {
     await Promise.all(this.agents.map((a) => a.close().catch(() => undefined)));
   }
 
+  /**
+   * An answer's status and headers, into its record when attempts are logged: only the
+   * x-ratelimit-* headers are read (the raw list is walked, no record of every header is built).
+   */
+  heard(token: number, status: number, raw: Buffer[] | string[] | null): void {
+    const record = this.records.get(token);
+    if (!record) return;
+    record.status = status;
+    if (!raw) return;
+    let quota: Record<string, string> | undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const n = raw[i]!;
+      // Most names are not x-…: told by length and first byte before any string is made.
+      if (n.length <= 12 || ((typeof n === 'string' ? n.charCodeAt(0) : n[0]!) | 0x20) !== 0x78) continue;
+      const name = n.toString().toLowerCase();
+      if (name.startsWith('x-ratelimit-')) (quota ??= {})[name] = raw[i + 1]!.toString();
+    }
+    if (!quota) return;
+    readRateLimitHeaders(quota, this.clock.scale, blankUsage(this.quotaHeard));
+    AttemptLog.quotas(record, this.quotaHeard);
+  }
+
+  /** How an attempt ended, into its record: its outcome, its time and (an answer that streamed) its tokens' timing. */
+  private recordEnd(r: AttemptRecord, outcome: OutcomeCode | -1, withUsage: boolean): void {
+    r.ms = this.clock.now() - r.at;
+    r.end = outcome === -1 ? 'abandoned' : (ENDS[outcome] ?? 'serverError');
+    if (outcome === -1) r.status = 0;
+    if (!withUsage || outcome !== Outcome.ok) return;
+    const u = this.usage;
+    if (Number.isFinite(u.firstTokenAt)) r.ttftMs = u.firstTokenAt - r.at;
+    if (Number.isFinite(u.tpotMs)) r.tpotMs = u.tpotMs;
+    if (Number.isFinite(u.outputTokens)) r.outputTokens = u.outputTokens;
+  }
+
   /** Hands the outcome to the sink, once per attempt; with `withUsage`, the Usage filled just before. */
   done(token: number, outcome: OutcomeCode | -1, retryAfter: number, limitedBy: DimensionCode, withUsage: boolean): void {
     if (!this.inFlight.delete(token)) return;
     this.busy--;
+    const record = this.records.get(token);
+    if (record) {
+      this.records.delete(token);
+      this.recordEnd(record, outcome, withUsage);
+    }
     if (outcome === -1) return;
     if (outcome === Outcome.ok) this.stats.ok++;
     else if (outcome === Outcome.rateLimited) this.stats.rateLimited++;

@@ -12,17 +12,8 @@ import { Engine } from '../sim/engine.js';
  * `fitPoints`); every row is then predicted by simulating the engine under that load, and compared.
  * docs/serving-model.md describes the model, the fit and how to read the residuals.
  */
-
-/** What a calibration found (the calibrate helper's src/study/calibration.ts declares the same shape). */
-export interface Calibration {
-  /** What was fitted: the file's name and the points used. */
-  source: string;
-  /** The provider block to paste into a scenario (YAML-able). */
-  provider: Record<string, unknown>;
-  points: { label: string; measured: Record<string, number>; predicted: Record<string, number>; error: Record<string, number> }[];
-  /** One line per point and metric outside tolerance (TTFT 15%, ITL 10%, output tokens/s 10%). */
-  outside: string[];
-}
+import type { Calibration } from './calibration.js';
+export type { Calibration } from './calibration.js';
 
 /** One row of a serving table. */
 export interface TablePoint {
