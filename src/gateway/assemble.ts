@@ -15,6 +15,8 @@ import { Dispatcher } from './dispatcher.js';
 import { HealthMonitor } from './health.js';
 import { RetryPolicy } from './retry.js';
 import { WorkloadSource } from './workload.js';
+import { TraceFeed, traceRoutes, type TraceRoutes } from './trace.js';
+import { traceCount } from '../scenario/trace-schema.js';
 import type { AdaptiveFacts } from '../metrics/adaptive.js';
 import { learns } from '../limiters/index.js';
 
@@ -54,6 +56,8 @@ export interface ModeParts {
   trackRemaps: boolean;
   /** Called once, when the last request has its final outcome. */
   onDone?: () => void;
+  /** A trace's arrivals: measure how late each ran against its row's time (real mode). */
+  measureDrift?: boolean;
 }
 
 /** The assembled gateway of one variant. */
@@ -107,8 +111,13 @@ class RemapTracker {
  * each component draws from its own random stream, named after it, so adding a provider does not
  * change the arrivals.
  */
-export function assemble(s: Scenario, mode: ModeParts): Gateway {
+export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
   const clock = mode.clock;
+  // A trace makes as many requests as its rows × scale with this seed (a search may change the seed after loading).
+  const t = scenario.workload.trace;
+  const s = t ? { ...scenario, workload: { ...scenario.workload, requests: traceCount(t, scenario.seed) } } : scenario;
+  const routes: TraceRoutes | undefined = t && traceRoutes(t, mode.keyNames.length, s.providers.map((p) => p.name));
+  const feed = t && new TraceFeed(t, routes!, stream(s.seed, 'trace'));
   const n = s.providers.length;
   const recorder = new Recorder(s.workload.requests, mode.keyNames.length, s.workload.tokens !== undefined);
   const healthy = new Uint8Array(n).fill(1);
@@ -121,7 +130,9 @@ export function assemble(s: Scenario, mode: ModeParts): Gateway {
     inFlight,
   });
   const remaps = mode.trackRemaps && s.balancer.type === 'consistent-hash' ? new RemapTracker(balancer, s.workload.clients) : undefined;
-  const source = new WorkloadSource(s.workload, clock, stream(s.seed, 'workload'), sampler(s.workload.think, stream(s.seed, 'think')), stream(s.seed, 'tokens'));
+  const source = new WorkloadSource(
+    s.workload, clock, stream(s.seed, 'workload'), sampler(s.workload.think, stream(s.seed, 'think')), stream(s.seed, 'tokens'), feed, mode.measureDrift,
+  );
   const dispatcher = new Dispatcher({
     clock,
     source,

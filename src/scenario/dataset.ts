@@ -75,7 +75,7 @@ const DIGITS = /^[0-9]+$/;
 const NUMBER_LIKE = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?$/i;
 
 /** What a field held, by kind only (never its text): the end of a "got …". */
-function kindOf(text: string | undefined, json: boolean): string {
+export function kindOf(text: string | undefined, json: boolean): string {
   if (text === undefined || text === '') return 'nothing';
   if (DIGITS.test(text)) return `more than ${MAX_ROW_TOKENS}`;
   if (json) {
@@ -100,7 +100,7 @@ function kindOf(text: string | undefined, json: boolean): string {
  * as written) is decimal digits, at most MAX_ROW_TOKENS, spaces around it aside. So `1e3`, `10.0`,
  * `0x10`, `+5` and JSONL's `"10"` are refused, each named by its kind.
  */
-function tokens(raw: string | undefined, where: string, field: string, json: boolean): number {
+export function tokens(raw: string | undefined, where: string, field: string, json: boolean): number {
   const text = raw?.trim();
   if (text !== undefined && DIGITS.test(text)) {
     const n = Number(text);

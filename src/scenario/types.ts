@@ -11,6 +11,8 @@ export type { Rate } from '../core/units.js';
 export type { Named } from '../core/registry.js';
 import type { Named } from '../core/registry.js';
 import type { Goal } from '../core/goal.js';
+import type { TraceSpec } from './trace-schema.js';
+export type { TraceSpec };
 
 export interface Workload {
   /** Total requests. */
@@ -25,6 +27,8 @@ export interface Workload {
   clients: number;
   /** The size of each request in tokens; absent: requests have no size (as before tokens existed). */
   tokens?: TokenMix;
+  /** `workload.trace`: arrivals, sizes and routes from a file's rows, at their own times (docs/traces.md). */
+  trace?: TraceSpec;
 }
 
 /**
@@ -35,7 +39,7 @@ export interface TokenMix {
   prompt: Dist | undefined;
   output: Dist | undefined;
   /** A dataset's rows (prompt and output tokens), sampled uniformly; replaces the two distributions. */
-  rows?: { file: string; prompt: Int32Array; output: Int32Array };
+  rows?: { file: string; prompt: Int32Array; output: Int32Array; order?: 'sequential' | 'shuffle' };
   /** `max_tokens` of each request; absent: each request's own output (nothing reserved beyond it). */
   maxTokens: Dist | undefined;
 }
