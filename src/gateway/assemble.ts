@@ -6,7 +6,8 @@ import { Recorder } from '../metrics/recorder.js';
 import type { VariantResult } from '../metrics/results.js';
 import { variantResult } from '../metrics/variant.js';
 import type { ProviderPort, ProviderStats, ReplySink } from '../providers/port.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Keys, Scenario } from '../scenario/types.js';
+import { GroupedPool } from '../keys/grouped-pool.js';
 import type { Clock } from '../sim/clock.js';
 import { sampler } from '../sim/dist.js';
 import { stream } from '../sim/random.js';
@@ -49,7 +50,11 @@ export interface ModeParts {
   clock: Clock;
   /** Key names in results: `key-1`… in simulation, fingerprints in real mode. */
   keyNames: readonly string[];
-  pool(sink: KeyPoolSink): Pool & PoolFacts;
+  /**
+   * The key pool. With `keys` and `part`: the pool of one key group of a trace's tenants (`keys.count`
+   * its size), drawing from a stream of its own; assemble joins the groups into one pool.
+   */
+  pool(sink: KeyPoolSink, keys?: Keys, part?: number): Pool & PoolFacts;
   connections(sink: ConnectionSink): ConnectionLayer & { readonly stats: ConnectionStats };
   providers(sink: ReplySink): CountingPort[];
   /** Consistent hashing: measure the share of clients that move at each health change. */
@@ -136,7 +141,10 @@ export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
   const dispatcher = new Dispatcher({
     clock,
     source,
-    pool: (sink) => mode.pool(sink),
+    pool: (sink) =>
+      routes?.keyGroups.length
+        ? new GroupedPool(routes.keyGroups, mode.keyNames.length, sink, (g, part) => mode.pool(part, { ...s.keys, count: routes.keyGroups[g]!.length }, g))
+        : mode.pool(sink),
     balancer,
     connections: (sink) => mode.connections(sink),
     providers: (sink) => mode.providers(sink),
@@ -148,6 +156,9 @@ export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
     timeoutsMs: s.providers.map((p) => p.timeoutMs),
     fallback: s.retry.fallback,
     onDone: mode.onDone,
+    ...(routes?.providerGroups.length
+      ? { providerGroups: routes.providerGroups.map((list) => Uint8Array.from(s.providers, (_, p) => (list.includes(p) ? 1 : 0))) }
+      : {}),
   });
   return {
     dispatcher,
@@ -173,6 +184,7 @@ export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
         tokenQuota: s.keys.tokens ?? s.providers.find((p) => p.tokens)?.tokens,
         adaptive: adaptiveFacts(s, dispatcher.pool),
         ...(s.slo ? { slo: s.slo } : {}),
+        ...(source.arrivalDrift ? { drift: source.arrivalDrift } : {}),
         keyLimit: { limit: s.keys.limit, steps: s.keys.steps, tokens: s.keys.tokens, charge: s.keys.charge },
       }),
   };

@@ -49,6 +49,8 @@ export interface DispatcherParts<P extends Pool, C extends ConnectionLayer, R ex
   fallback: boolean;
   /** Called once, when the last request has its final outcome (real mode waits for it). */
   onDone?: () => void;
+  /** A trace's provider groups: `providerGroups[g][p]` is 1 when a request of group g may go to provider p. */
+  providerGroups?: Uint8Array[];
 }
 
 /**
@@ -77,6 +79,9 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private readonly onDone: (() => void) | undefined;
   private readonly requests: number;
   private readonly route: Route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
+  private readonly providersOf: Uint8Array[] | undefined;
+  /** The health flags while a provider group's pick masks them. */
+  private readonly savedHealth: Uint8Array | undefined;
 
   // Per slot.
   private id = new Int32Array(64);
@@ -100,6 +105,9 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private admissionNo = new Int32Array(64);
   private atProviderSince = new Float64Array(64);
   private streamedGaps = new Uint8Array(64);
+  /** A trace's routes: the key group and the provider group the request may use (-1: any). */
+  private keyGroup = new Int32Array(64);
+  private providerGroup = new Int32Array(64);
   private freeSlots: number[] = [];
   private slots = 0;
   private attempts = 0;
@@ -125,6 +133,8 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.timeoutsMs = parts.timeoutsMs;
     this.onDone = parts.onDone;
     this.requests = parts.recorder.requests;
+    this.providersOf = parts.providerGroups;
+    this.savedHealth = parts.providerGroups && new Uint8Array(parts.healthy.length);
     // In dependency order: each part is built once, bound to this dispatcher.
     this.pool = parts.pool(this);
     this.connections = parts.connections(this);
@@ -182,8 +192,10 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
 
   // ── a request ───────────────────────────────────────────────────────────────────────────────
 
-  begin(id: number, worker: number, arrival: number, client: number, prompt = 0, output = 0, maxTokens = 0): void {
+  begin(id: number, worker: number, arrival: number, client: number, prompt = 0, output = 0, maxTokens = 0, keyGroup = -1, providerGroup = -1): void {
     const slot = this.alloc();
+    this.keyGroup[slot] = keyGroup;
+    this.providerGroup[slot] = providerGroup;
     this.id[slot] = id;
     this.worker[slot] = worker;
     this.attempt[slot] = 0;
@@ -216,7 +228,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.token[slot] = ++this.attempts * SLOTS + slot;
     this.key[slot] = -1;
     // The pool charges its quotas from the request's sizes, and refuses at once one too large for them.
-    const key = this.pool.acquire(slot, this.prompt[slot]!, this.maxTokens[slot]!);
+    const key = this.pool.acquire(slot, this.prompt[slot]!, this.maxTokens[slot]!, this.keyGroup[slot]!);
     if (key >= 0) this.granted(slot, key);
     else if (key === TOO_LARGE) this.clock.after(0, this.kTooLarge, this.token[slot]!);
   }
@@ -273,6 +285,20 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
    * that failed its previous attempt while another is healthy (Route.avoid).
    */
   private pick(slot: number, now: number): number {
+    const group = this.providerGroup[slot]!;
+    if (group < 0) return this.pickAmong(slot, now);
+    // A trace's model picks its providers: the others look unhealthy to the balancer for this pick only.
+    const healthy = this.healthy;
+    const allowed = this.providersOf![group]!;
+    const saved = this.savedHealth!;
+    saved.set(healthy);
+    for (let p = 0; p < healthy.length; p++) healthy[p] = saved[p]! & allowed[p]!;
+    const p = this.pickAmong(slot, now);
+    healthy.set(saved);
+    return p;
+  }
+
+  private pickAmong(slot: number, now: number): number {
     const route = this.route;
     const prev = this.provider[slot]!;
     route.client = this.client[slot]!;
@@ -456,5 +482,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.admissionNo = grown(this.admissionNo, cap);
     this.atProviderSince = grown(this.atProviderSince, cap);
     this.streamedGaps = grown(this.streamedGaps, cap);
+    this.keyGroup = grown(this.keyGroup, cap);
+    this.providerGroup = grown(this.providerGroup, cap);
   }
 }

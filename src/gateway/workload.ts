@@ -111,7 +111,7 @@ export class WorkloadSource {
   /** Per gated trace request: its sizes and routes (it waits at the concurrency gate). */
   private readonly gateRows: Fifo[] | undefined;
   /** Arrival lateness (ms: when the arrival ran minus when it was due), per trace request, when asked (real mode). */
-  drift: Float64Array | undefined;
+  private readonly drift: Float64Array | undefined;
 
   constructor(
     spec: Workload,
@@ -151,6 +151,11 @@ export class WorkloadSource {
     }
     const workers = Math.min(this.cap, this.requests);
     for (let w = 0; w < workers; w++) this.clock.after(0, this.kStart, w);
+  }
+
+  /** A trace's arrivals so far, each one's lateness against its row's time (ms), when measured. */
+  get arrivalDrift(): Float64Array | undefined {
+    return this.drift?.subarray(0, this.arrived);
   }
 
   /** Requests started and not finished. */

@@ -131,9 +131,10 @@ async function keyPool(
   scale: number,
   seed: number,
   say: (line: string) => void,
-): Promise<(sink: KeyPoolSink) => KeyPool | StorePool> {
+): Promise<(sink: KeyPoolSink, group?: Keys, part?: number) => KeyPool | StorePool> {
   const spec = keys.store;
-  if (!spec || spec.kind === 'memory') return (sink) => new KeyPool(keys, clock, stream(seed, 'keys'), sink);
+  // A trace's tenant groups (memory only: the loader refuses them on a shared store) each get a pool of their own.
+  if (!spec || spec.kind === 'memory') return (sink, group = keys, part) => new KeyPool(group, clock, stream(seed, part === undefined ? 'keys' : `keys:${part}`), sink);
   addUrlSecrets(spec.url);
   let store: RedisStore;
   try {
@@ -194,6 +195,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     },
     trackRemaps: false,
     onDone: () => finish(),
+    measureDrift: true,
   });
   const pool = g.pool;
   if (pool instanceof StorePool) await pool.start();

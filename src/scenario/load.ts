@@ -28,6 +28,7 @@ import { readYaml } from './yaml.js';
 import { DatasetError, readDataset } from './dataset.js';
 import { TraceError, scanTrace } from './trace-reader.js';
 import { routeProblem, traceCount } from './trace-schema.js';
+import { learns } from '../limiters/index.js';
 import { dirname, resolve } from 'node:path';
 import { addSecretsIn, redactSet } from '../core/secrets.js';
 
@@ -204,7 +205,8 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
                 trace.path = resolve(dirname(file), trace.file);
                 const facts = scanTrace(trace);
                 trace.rows = facts.rows;
-                const route = routeProblem(trace, facts, { keys: parsed.data.keys.count, providers: parsed.data.providers.map((p) => p.name) });
+                const keys = parsed.data.keys;
+                const route = routeProblem(trace, facts, { keys: keys.count, providers: parsed.data.providers.map((p) => p.name), shared: keys.store?.kind === 'redis', learning: learns(keys.limiter) });
                 const n = traceCount(trace, pointSeed);
                 const attempts = parsed.data.retry.attempts;
                 if (route) problem(route.path, route.message);

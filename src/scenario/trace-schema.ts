@@ -129,6 +129,10 @@ export function traceRequests(rows: number, scale: number, seed: number): number
 export interface RouteTargets {
   keys: number;
   providers: readonly string[];
+  /** The pool keeps its state on Redis (tenant groups are pools of this process only). */
+  shared: boolean;
+  /** The key limiter learns (each group would learn alone, and results show one belief). */
+  learning: boolean;
 }
 
 /**
@@ -139,6 +143,8 @@ export interface RouteTargets {
  */
 export function routeProblem(t: TraceSpec, facts: TraceFacts, to: RouteTargets): { path: string[]; message: string } | undefined {
   const where = (line: number) => `${t.file}:${line}`;
+  if (t.columns.tenant !== undefined && to.shared) return { path: ['columns', 'tenant'], message: 'expected keys.store: memory with a tenant column (each tenant\'s keys are a pool of this process)' };
+  if (t.columns.tenant !== undefined && to.learning) return { path: ['columns', 'tenant'], message: 'expected a fixed key limiter with a tenant column (not one that learns)' };
   if (t.tenants) {
     for (const [name, keys] of Object.entries(t.tenants)) {
       const bad = keys.find((k) => k >= to.keys);
