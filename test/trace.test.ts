@@ -297,6 +297,11 @@ describe('bounds', () => {
     bad[15]! ^= 0xff;
     const file = folder('name: gz\nworkload: { trace: { file: t.csv.gz, columns: { time: t } } }\nproviders: [{ name: p, latency: 1ms }]\n', { 't.csv.gz': bad });
     expect(problem(file)).toEqual([expect.stringMatching(/t\.csv\.gz: expected gzip data \(the name ends in \.gz\), got data that does not inflate$/)]);
+    // Bytes after the last member: the same line, not a reader waiting for ever for them to inflate.
+    const tail = folder('name: gz\nworkload: { trace: { file: t.csv.gz, columns: { time: t } } }\nproviders: [{ name: p, latency: 1ms }]\n', {
+      't.csv.gz': Buffer.concat([gzipSync('t\n0\n1\n'), Buffer.from('not gzip\n')]),
+    });
+    expect(problem(tail)).toEqual([expect.stringMatching(/t\.csv\.gz: expected gzip data .*got data that does not inflate$/)]);
   });
 });
 
@@ -379,6 +384,32 @@ describe('the reader', () => {
     expect(parseTimestamp('2024-05-10 00:00:00.009930+00:00') - parseTimestamp('2024-05-10T00:00:00Z')).toBeCloseTo(9.93, 3);
     expect(parseTimestamp('2024-05-10 02:00:00+02:00')).toBe(parseTimestamp('2024-05-10 00:00:00'));
     expect(parseTimestamp('2024-05-10')).toBeNaN();
+  });
+
+  it('reads a gzip file of several members, one starting exactly at the edge of the reader\'s input buffer (256 KiB)', () => {
+    const member = (text: string) => gzipSync(text, { level: 0 });
+    const textOf = (n: number) => `t\n${Array.from({ length: n }, (_, k) => k).join('\n')}\n`;
+    let lo = 1;
+    let hi = 100_000;
+    while (lo < hi) {
+      const m = Math.ceil((lo + hi) / 2);
+      if (member(textOf(m)).length <= 256 * 1024) lo = m;
+      else hi = m - 1;
+    }
+    let pad = 0;
+    while (member(`${textOf(lo)}${' '.repeat(pad)}\n`).length < 256 * 1024) pad++;
+    const first = member(`${textOf(lo)}${' '.repeat(pad)}\n`);
+    expect(first.length).toBe(256 * 1024);
+    const dir = tmp('gatesim-trace-gz-');
+    writeFileSync(join(dir, 'm.csv.gz'), Buffer.concat([first, member(`${Array.from({ length: 1000 }, (_, k) => lo + k).join('\n')}\n`)]));
+    const r = new TraceReader({ file: 'm.csv.gz', path: join(dir, 'm.csv.gz'), format: 'csv', columns: { time: 't' }, time: 'ms', fromMs: 0, toMs: Infinity, zeroOutput: 'keep' });
+    let n = 0;
+    let last = -1;
+    while (r.next()) {
+      n++;
+      last = r.timeMs;
+    }
+    expect([n, last]).toEqual([lo + 1000, lo + 999]);
   });
 
   it('inflates a gzip file larger than its buffers the same as the plain file', () => {

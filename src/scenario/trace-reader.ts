@@ -126,6 +126,7 @@ function gunzip(fd: number, file: string): ByteSource {
           inOff = 0;
           if (inLen === 0) ended = true;
         }
+        const inLenBefore = inLen;
         handle.writeSync(ended ? zlib.constants.Z_FINISH : zlib.constants.Z_NO_FLUSH, input, inOff, inLen, buf, off, len);
         if (failure !== undefined) throw new TraceError(`${file}: expected gzip data (the name ends in .gz), got data that does not inflate`);
         const availOut = state[0]!;
@@ -135,6 +136,8 @@ function gunzip(fd: number, file: string): ByteSource {
         const got = len - availOut;
         if (got > 0) return got;
         if (ended && inLen === 0) finished = true;
+        // Input left that inflates to nothing, and the stream ended: bytes after the last member.
+        else if (availIn > 0 && availIn === inLenBefore) throw new TraceError(`${file}: expected gzip data (the name ends in .gz), got data that does not inflate`);
       }
     },
     close() {
