@@ -281,6 +281,19 @@ describe('bounds', () => {
     expect(problem(file)).toEqual([expect.stringMatching(/workload\.trace\.scale: expected the trace's rows × scale ≤ 10000000 requests, got 10000100/)]);
   });
 
+  it('more than 10,000 distinct tenant names is one line at the row past the bound', () => {
+    const csv = `t,who\n${Array.from({ length: 10_001 }, (_, i) => `${i},tenant-${i}`).join('\n')}\n`;
+    const file = folder('name: names\nworkload: { trace: { file: t.csv, columns: { time: t, tenant: who } } }\nproviders: [{ name: p, latency: 1ms }]\n', { 't.csv': csv });
+    expect(problem(file)).toEqual([expect.stringMatching(/t\.csv:10002: who: expected at most 10000 distinct tenant names, got more$/)]);
+  });
+
+  it('a trace with a concurrency cap is an open model: no workers in results, the cap\'s wait counted', () => {
+    const file = folder('name: cap\nworkload: { concurrency: 1, trace: { file: t.csv, columns: { time: t } } }\nproviders: [{ name: p, latency: 1s }]\n', { 't.csv': 't\n0\n0\n0\n' });
+    const { result, recorder } = simulate(only(file), 'cap');
+    expect(result.metrics.workers).toBeNull();
+    expect([...recorder.keyWait]).toEqual([0, 1000, 2000]);
+  });
+
   it('speed and scale outside their bounds', () => {
     const file = folder('name: b\nworkload: { trace: { file: t.csv, columns: { time: t }, speed: 0, scale: 101 } }\nproviders: [{ name: p, latency: 1ms }]\n', { 't.csv': 't\n0\n' });
     const lines = problem(file);

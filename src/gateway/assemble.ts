@@ -178,7 +178,7 @@ export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
         connections: dispatcher.connections.stats,
         providers: dispatcher.ports.map((p) => p.stats),
         remaps: remaps?.changes,
-        workers: s.workload.arrivals ? null : (s.workload.concurrency ?? null),
+        workers: s.workload.arrivals || s.workload.trace ? null : (s.workload.concurrency ?? null),
         endMs,
         faults: s.providers.map((p) => p.faults),
         tokenQuota: s.keys.tokens ?? s.providers.find((p) => p.tokens)?.tokens,
