@@ -62,6 +62,10 @@ export const MAX_COUNT = 1_000_000;
 export const MAX_WEIGHT = 1_000_000;
 /** A slow fault's latency multiplier. */
 export const MAX_FACTOR = 1_000;
+/** Steps a quota may take in a run (`limit.steps`): each is a window per key (or per organisation) kept from its moment on. */
+export const MAX_STEPS = 100;
+/** Other tenants per provider (`providers[].tenants`): each schedules its own requests. */
+export const MAX_TENANTS = 100;
 /** health.cooldown.fails: each provider keeps a ring of that many failure times. */
 export const MAX_COOLDOWN_FAILS = 1_000;
 

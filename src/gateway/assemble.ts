@@ -17,7 +17,7 @@ import { HealthMonitor } from './health.js';
 import { RetryPolicy } from './retry.js';
 import { WorkloadSource } from './workload.js';
 import { TraceFeed, traceRoutes, type TraceRoutes } from './trace.js';
-import { traceCount } from '../scenario/trace-schema.js';
+import { traceCount } from '../workload/trace-schema.js';
 import type { AdaptiveFacts } from '../metrics/adaptive.js';
 import { learns } from '../limiters/index.js';
 
@@ -125,13 +125,18 @@ export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
   const feed = t && new TraceFeed(t, routes!, stream(s.seed, 'trace'));
   const n = s.providers.length;
   const recorder = new Recorder(s.workload.requests, mode.keyNames.length, s.workload.tokens !== undefined);
+  // State shared across parts, each with one writer: the health monitor writes `healthy`, the
+  // dispatcher `inFlight`; the balancer (and the dispatcher, for healthy) get read-only views.
   const healthy = new Uint8Array(n).fill(1);
   const inFlight = new Float64Array(n);
+  // A trace routing by model: the balancer reads health through the dispatcher, which shows each
+  // request only its model's providers (the dispatcher is that view's one writer).
+  const routedHealth = routes?.providerGroups.length ? new Uint8Array(n).fill(1) : undefined;
   const balancer = createBalancer(s.balancer, {
     weights: s.providers.map((p) => p.weight),
     names: s.providers.map((p) => p.name),
     random: stream(s.seed, 'balancer'),
-    healthy,
+    healthy: routedHealth ?? healthy,
     inFlight,
   });
   const remaps = mode.trackRemaps && s.balancer.type === 'consistent-hash' ? new RemapTracker(balancer, s.workload.clients) : undefined;
@@ -157,7 +162,7 @@ export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
     fallback: s.retry.fallback,
     onDone: mode.onDone,
     ...(routes?.providerGroups.length
-      ? { providerGroups: routes.providerGroups.map((list) => Uint8Array.from(s.providers, (_, p) => (list.includes(p) ? 1 : 0))) }
+      ? { providerGroups: routes.providerGroups.map((list) => Uint8Array.from(s.providers, (_, p) => (list.includes(p) ? 1 : 0))), routedHealth }
       : {}),
   });
   return {

@@ -1,3 +1,4 @@
+import type { ReadonlyNumbers } from '../core/typed.js';
 import { NONE, type Balancer, type Route } from '../balancers/balancer.js';
 import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
 import { grown, low } from '../core/typed.js';
@@ -40,8 +41,9 @@ export interface DispatcherParts<P extends Pool, C extends ConnectionLayer, R ex
   health: (ports: ProviderPort[]) => HealthMonitor;
   retry: RetryPolicy;
   recorder: Recorder;
-  /** Shared with the balancer: healthy flags and attempts in flight per provider. */
-  healthy: Uint8Array;
+  /** Which providers are healthy: the health monitor's, read here. */
+  healthy: ReadonlyNumbers;
+  /** Attempts in flight per provider: the dispatcher's own (the only writer); the balancer reads it. */
   inFlight: Float64Array;
   /** Per provider: how long the client waits for an attempt (Infinity: no timeout). */
   timeoutsMs: readonly number[];
@@ -51,6 +53,11 @@ export interface DispatcherParts<P extends Pool, C extends ConnectionLayer, R ex
   onDone?: () => void;
   /** A trace's provider groups: `providerGroups[g][p]` is 1 when a request of group g may go to provider p. */
   providerGroups?: Uint8Array[];
+  /**
+   * With provider groups: the health the balancer reads instead of the monitor's, written here before
+   * each pick (the monitor's flags, and a request's group's list).
+   */
+  routedHealth?: Uint8Array;
 }
 
 /**
@@ -71,7 +78,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private readonly source: WorkloadSource;
   private readonly balancer: Balancer;
   private readonly retry: RetryPolicy;
-  private readonly healthy: Uint8Array;
+  private readonly healthy: ReadonlyNumbers;
   private readonly providerLoad: Float64Array;
   private readonly fallback: boolean;
   private readonly rec: Recorder;
@@ -80,8 +87,8 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private readonly requests: number;
   private readonly route: Route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
   private readonly providersOf: Uint8Array[] | undefined;
-  /** The health flags while a provider group's pick masks them. */
-  private readonly savedHealth: Uint8Array | undefined;
+  /** The balancer's view of health when a trace routes by model (this dispatcher its one writer). */
+  private readonly routedHealth: Uint8Array | undefined;
 
   // Per slot.
   private id = new Int32Array(64);
@@ -134,7 +141,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.onDone = parts.onDone;
     this.requests = parts.recorder.requests;
     this.providersOf = parts.providerGroups;
-    this.savedHealth = parts.providerGroups && new Uint8Array(parts.healthy.length);
+    this.routedHealth = parts.routedHealth;
     // In dependency order: each part is built once, bound to this dispatcher.
     this.pool = parts.pool(this);
     this.connections = parts.connections(this);
@@ -285,17 +292,16 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
    * that failed its previous attempt while another is healthy (Route.avoid).
    */
   private pick(slot: number, now: number): number {
-    const group = this.providerGroup[slot]!;
-    if (group < 0) return this.pickAmong(slot, now);
-    // A trace's model picks its providers: the others look unhealthy to the balancer for this pick only.
-    const healthy = this.healthy;
-    const allowed = this.providersOf![group]!;
-    const saved = this.savedHealth!;
-    saved.set(healthy);
-    for (let p = 0; p < healthy.length; p++) healthy[p] = saved[p]! & allowed[p]!;
-    const p = this.pickAmong(slot, now);
-    healthy.set(saved);
-    return p;
+    const routed = this.routedHealth;
+    if (routed) {
+      // A trace's model picks its providers: the balancer's view of health is the monitor's, with
+      // the providers outside the request's list shown unhealthy, for this pick.
+      const group = this.providerGroup[slot]!;
+      const healthy = this.healthy;
+      const allowed = group >= 0 ? this.providersOf![group]! : undefined;
+      for (let p = 0; p < routed.length; p++) routed[p] = allowed ? healthy[p]! & allowed[p]! : healthy[p]!;
+    }
+    return this.pickAmong(slot, now);
   }
 
   private pickAmong(slot: number, now: number): number {

@@ -1,5 +1,5 @@
-import { TraceReader } from '../scenario/trace-reader.js';
-import type { TraceSpec } from '../scenario/trace-schema.js';
+import { TraceReader } from '../workload/trace-reader.js';
+import type { TraceSpec } from '../workload/trace-schema.js';
 import type { Random } from '../sim/random.js';
 
 /**

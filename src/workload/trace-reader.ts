@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import { MAX_TRACE_BYTES, MAX_TRACE_LINE_BYTES, MAX_TRACE_NAMES, MAX_TRACE_ROWS, MAX_DATASET_COLUMNS } from '../core/limits.js';
 import { MAX_TOKENS as MAX_ROW_TOKENS } from '../sim/dist.js';
 import { CsvError, breaks, eachCsvRecord } from './csv.js';
-import { kindOf } from './dataset.js';
+import { kindOf } from './token-count.js';
 
 /** The public traces gatesim reads by name: their format and their columns. */
 export const tracePresets = {
