@@ -112,6 +112,33 @@ providers: [{ name: openai, latency: 1s }, { name: azure, latency: 1s }]
     expect(JSON.stringify(b.result)).toBe(JSON.stringify(a.result));
   });
 
+  it('a tenant waits only for its own keys: behind its own burst, never behind another tenant\'s', () => {
+    const csv = 't,who\n0,a\n1,a\n2,b\n3,b\n';
+    const file = folder(`name: iso
+workload: { trace: { file: t.csv, columns: { time: t, tenant: who }, tenants: { a: 1, b: [2, 3] } } }
+keys: { count: 3, limit: 1/min }
+providers: [{ name: p, latency: 100ms }]
+`, { 't.csv': csv });
+    const { recorder } = simulate(only(file), 'iso');
+    // a's second request waits for key 1 (free key 2 is not its); b's requests, arriving while it
+    // waits, take keys 2 and 3 at once.
+    expect([...recorder.keyWait]).toEqual([0, 59_000, 0, 0]);
+    expect([...recorder.attemptKey.view()].map((k, i) => [recorder.attemptStart.view()[i], k])).toEqual([[0, 0], [2000, 1], [3000, 2], [60_000, 0]]);
+  });
+
+  it('a model with a list of providers: the balancer chooses among them only', () => {
+    const csv = `t,m\n${Array.from({ length: 12 }, (_, i) => `${i},${i % 3 === 2 ? 'small' : 'big'}`).join('\n')}\n`;
+    const file = folder(`name: models
+workload: { trace: { file: t.csv, columns: { time: t, model: m }, models: { big: [a, b], small: c } } }
+balancer: round-robin
+providers: [{ name: a, latency: 10ms }, { name: b, latency: 10ms }, { name: c, latency: 10ms }]
+`, { 't.csv': csv });
+    const { recorder, result } = simulate(only(file), 'models');
+    const providers = [...recorder.attemptProvider.view()];
+    providers.forEach((p, i) => expect(p === 2, `request ${i}`).toBe(i % 3 === 2));
+    expect([result.metrics.providers.a!.requests, result.metrics.providers.b!.requests, result.metrics.providers.c!.requests]).toEqual([4, 4, 4]);
+  });
+
   it('from/to cut a window in the trace\'s own time; speed divides it; workload.requests caps the count', () => {
     const csv = `t,p,o\n${[0, 1, 2, 3, 4, 5, 6].map((t) => `${t * 10},1,1`).join('\n')}\n`;
     const yaml = (extra: string) => `name: w\nworkload: { ${extra} trace: { file: t.csv, columns: { time: t, prompt: p, output: o }, from: 15s, to: 50s, speed: 2 } }\nproviders: [{ name: p, latency: 1ms }]\n`;
