@@ -127,7 +127,8 @@ providers: [{ name: p, latency: 100ms }]
   });
 
   it('a model with a list of providers: the balancer chooses among them only', () => {
-    const csv = `t,m\n${Array.from({ length: 12 }, (_, i) => `${i},${i % 3 === 2 ? 'small' : 'big'}`).join('\n')}\n`;
+    // Every fourth row asks for the small model (a plain round robin over three would give c every third).
+    const csv = `t,m\n${Array.from({ length: 12 }, (_, i) => `${i},${i % 4 === 3 ? 'small' : 'big'}`).join('\n')}\n`;
     const file = folder(`name: models
 workload: { trace: { file: t.csv, columns: { time: t, model: m }, models: { big: [a, b], small: c } } }
 balancer: round-robin
@@ -135,8 +136,8 @@ providers: [{ name: a, latency: 10ms }, { name: b, latency: 10ms }, { name: c, l
 `, { 't.csv': csv });
     const { recorder, result } = simulate(only(file), 'models');
     const providers = [...recorder.attemptProvider.view()];
-    providers.forEach((p, i) => expect(p === 2, `request ${i}`).toBe(i % 3 === 2));
-    expect([result.metrics.providers.a!.requests, result.metrics.providers.b!.requests, result.metrics.providers.c!.requests]).toEqual([4, 4, 4]);
+    providers.forEach((p, i) => expect(p === 2, `request ${i}`).toBe(i % 4 === 3));
+    expect([result.metrics.providers.a!.requests, result.metrics.providers.b!.requests, result.metrics.providers.c!.requests]).toEqual([5, 4, 3]);
   });
 
   it('from/to cut a window in the trace\'s own time; speed divides it; workload.requests caps the count', () => {

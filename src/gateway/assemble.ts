@@ -12,7 +12,7 @@ import type { Clock } from '../sim/clock.js';
 import { sampler } from '../sim/dist.js';
 import { stream } from '../sim/random.js';
 import type { ConnectionLayer, ConnectionSink } from './connections.js';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher, type ProviderGroup } from './dispatcher.js';
 import { HealthMonitor } from './health.js';
 import { RetryPolicy } from './retry.js';
 import { WorkloadSource } from './workload.js';
@@ -36,6 +36,22 @@ function adaptiveFacts(s: Scenario, pool: PoolFacts): AdaptiveFacts | undefined 
     belief: beliefs ? { kind: 'learnt', ...beliefs } : s.keys.limit ? { kind: 'told', limit: s.keys.limit, steps: s.keys.steps } : undefined,
     localRejects: pool.stats.localRejects,
   };
+}
+
+/** A trace's model's providers (`list`), with a balancer of their own drawing from its own stream. */
+function providerGroup(s: Scenario, list: readonly number[], g: number): ProviderGroup {
+  const health = new Uint8Array(list.length).fill(1);
+  const load = new Float64Array(list.length);
+  const local = new Int32Array(s.providers.length).fill(-1);
+  list.forEach((p, i) => (local[p] = i));
+  const balancer = createBalancer(s.balancer, {
+    weights: list.map((p) => s.providers[p]!.weight),
+    names: list.map((p) => s.providers[p]!.name),
+    random: stream(s.seed, `balancer:${g}`),
+    healthy: health,
+    inFlight: load,
+  });
+  return { balancer, providers: Int32Array.from(list), local, health, load };
 }
 
 /** A provider port that counts what it saw (the mock model, the HTTP client). */
@@ -129,14 +145,11 @@ export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
   // dispatcher `inFlight`; the balancer (and the dispatcher, for healthy) get read-only views.
   const healthy = new Uint8Array(n).fill(1);
   const inFlight = new Float64Array(n);
-  // A trace routing by model: the balancer reads health through the dispatcher, which shows each
-  // request only its model's providers (the dispatcher is that view's one writer).
-  const routedHealth = routes?.providerGroups.length ? new Uint8Array(n).fill(1) : undefined;
   const balancer = createBalancer(s.balancer, {
     weights: s.providers.map((p) => p.weight),
     names: s.providers.map((p) => p.name),
     random: stream(s.seed, 'balancer'),
-    healthy: routedHealth ?? healthy,
+    healthy,
     inFlight,
   });
   const remaps = mode.trackRemaps && s.balancer.type === 'consistent-hash' ? new RemapTracker(balancer, s.workload.clients) : undefined;
@@ -161,9 +174,7 @@ export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
     timeoutsMs: s.providers.map((p) => p.timeoutMs),
     fallback: s.retry.fallback,
     onDone: mode.onDone,
-    ...(routes?.providerGroups.length
-      ? { providerGroups: routes.providerGroups.map((list) => Uint8Array.from(s.providers, (_, p) => (list.includes(p) ? 1 : 0))), routedHealth }
-      : {}),
+    ...(routes?.providerGroups.length ? { providerGroups: routes.providerGroups.map((list, g) => providerGroup(s, list, g)) } : {}),
   });
   return {
     dispatcher,

@@ -27,6 +27,22 @@ const enum State {
 const SLOTS = 2 ** 24;
 
 /**
+ * The providers a trace's model may go to, as one balancer of their own sees them: its `health`
+ * and `load` are views of the monitor's flags and the dispatcher's in-flight counts over the list,
+ * written here before each pick (this dispatcher their one writer), so the balancer's rule and
+ * state (a round robin's cursor, smooth weights) belong to the model's providers alone.
+ */
+export interface ProviderGroup {
+  balancer: Balancer;
+  /** Local index → provider. */
+  providers: Int32Array;
+  /** Provider → local index, or -1. */
+  local: Int32Array;
+  health: Uint8Array;
+  load: Float64Array;
+}
+
+/**
  * What a dispatcher drives. The parts that report back to it (the key pool, the connections, the
  * providers, health checks through the providers) are given as factories of their sink: the
  * dispatcher builds them in that order, bound to itself, and exposes them.
@@ -51,13 +67,8 @@ export interface DispatcherParts<P extends Pool, C extends ConnectionLayer, R ex
   fallback: boolean;
   /** Called once, when the last request has its final outcome (real mode waits for it). */
   onDone?: () => void;
-  /** A trace's provider groups: `providerGroups[g][p]` is 1 when a request of group g may go to provider p. */
-  providerGroups?: Uint8Array[];
-  /**
-   * With provider groups: the health the balancer reads instead of the monitor's, written here before
-   * each pick (the monitor's flags, and a request's group's list).
-   */
-  routedHealth?: Uint8Array;
+  /** A trace's models: the providers each may go to, each list with a balancer of its own. */
+  providerGroups?: ProviderGroup[];
 }
 
 /**
@@ -86,9 +97,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private readonly onDone: (() => void) | undefined;
   private readonly requests: number;
   private readonly route: Route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
-  private readonly providersOf: Uint8Array[] | undefined;
-  /** The balancer's view of health when a trace routes by model (this dispatcher its one writer). */
-  private readonly routedHealth: Uint8Array | undefined;
+  private readonly groups: ProviderGroup[] | undefined;
 
   // Per slot.
   private id = new Int32Array(64);
@@ -140,8 +149,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.timeoutsMs = parts.timeoutsMs;
     this.onDone = parts.onDone;
     this.requests = parts.recorder.requests;
-    this.providersOf = parts.providerGroups;
-    this.routedHealth = parts.routedHealth;
+    this.groups = parts.providerGroups;
     // In dependency order: each part is built once, bound to this dispatcher.
     this.pool = parts.pool(this);
     this.connections = parts.connections(this);
@@ -261,7 +269,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     }
     this.providerLoad[p]!++;
     this.health.admit(p);
-    this.balancer.started(p, now);
+    this.balancerOf(slot).started(this.localOf(slot, p), now);
     this.since[slot] = now;
     const timeout = this.timeoutsMs[p]!;
     this.timer[slot] = timeout < Infinity ? this.clock.after(timeout, this.kTimeout, token) : -1;
@@ -292,29 +300,46 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
    * that failed its previous attempt while another is healthy (Route.avoid).
    */
   private pick(slot: number, now: number): number {
-    const routed = this.routedHealth;
-    if (routed) {
-      // A trace's model picks its providers: the balancer's view of health is the monitor's, with
-      // the providers outside the request's list shown unhealthy, for this pick.
-      const group = this.providerGroup[slot]!;
-      const healthy = this.healthy;
-      const allowed = group >= 0 ? this.providersOf![group]! : undefined;
-      for (let p = 0; p < routed.length; p++) routed[p] = allowed ? healthy[p]! & allowed[p]! : healthy[p]!;
-    }
-    return this.pickAmong(slot, now);
-  }
-
-  private pickAmong(slot: number, now: number): number {
     const route = this.route;
     const prev = this.provider[slot]!;
     route.client = this.client[slot]!;
     route.attempt = this.attempt[slot]!;
+    const g = this.groups ? this.providerGroup[slot]! : -1;
+    if (g >= 0) return this.pickInGroup(this.groups![g]!, prev, now);
     route.previous = prev;
     route.avoid = this.fallback && route.attempt > 1 && prev >= 0 && this.healthy[prev] ? prev : -1;
     const p = this.balancer.pick(route, now);
     if (p !== NONE || route.avoid < 0) return p;
     route.avoid = -1;
     return this.balancer.pick(route, now);
+  }
+
+  /** A trace's model: its own balancer picks among its providers (fallback too stays among them). */
+  private pickInGroup(grp: ProviderGroup, prev: number, now: number): number {
+    const route = this.route;
+    const list = grp.providers;
+    for (let i = 0; i < list.length; i++) {
+      grp.health[i] = this.healthy[list[i]!]!;
+      grp.load[i] = this.providerLoad[list[i]!]!;
+    }
+    const local = prev >= 0 ? grp.local[prev]! : -1;
+    route.previous = local;
+    route.avoid = this.fallback && route.attempt > 1 && local >= 0 && grp.health[local] ? local : -1;
+    let p = grp.balancer.pick(route, now);
+    if (p === NONE && route.avoid >= 0) {
+      route.avoid = -1;
+      p = grp.balancer.pick(route, now);
+    }
+    return p === NONE ? NONE : list[p]!;
+  }
+
+  /** The balancer that chose `slot`'s provider, told of the attempt's start or end by local index. */
+  private balancerOf(slot: number): Balancer {
+    return this.groups && this.providerGroup[slot]! >= 0 ? this.groups[this.providerGroup[slot]!]!.balancer : this.balancer;
+  }
+
+  private localOf(slot: number, p: number): number {
+    return this.groups && this.providerGroup[slot]! >= 0 ? this.groups[this.providerGroup[slot]!]!.local[p]! : p;
   }
 
   gaveUp(slot: number): void {
@@ -439,7 +464,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     if (e.charged > 0 && this.rec.tokens) this.rec.used(key, this.admittedAt[slot]!, e.charged, this.admissionNo[slot]!);
     if (p !== NONE) {
       this.providerLoad[p]!--;
-      this.balancer.finished(p, outcome, now - this.sentAt[slot]!, now);
+      this.balancerOf(slot).finished(this.localOf(slot, p), outcome, now - this.sentAt[slot]!, now);
       this.health.observe(p, outcome);
     }
     this.rec.attempt(this.sentAt[slot]!, now, key, p, outcome);
