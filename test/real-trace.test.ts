@@ -94,4 +94,15 @@ providers:
     expect(tablesOf(real).map((t) => toText(t)).join('\n')).toMatch(/arrival drift p99/);
     expect(tablesOf(sim).map((t) => toText(t)).join('\n')).not.toMatch(/arrival drift/);
   }, 90_000);
+
+  it('a tenant naming a key beyond the keys of keys.env is one line before anything is sent', async () => {
+    const dir = tmp('gatesim-real-trace-');
+    writeFileSync(join(dir, 't.csv'), 't,who\n0,a\n1,b\n');
+    const file = join(dir, 'trace.yaml');
+    writeFileSync(file, 'name: few\nworkload: { trace: { file: t.csv, columns: { time: t, tenant: who }, tenants: { a: 1, b: 2 } } }\nkeys: { count: 2, env: GATESIM_KEYS }\nproviders: [{ name: llm, latency: 1ms }]\n');
+    const run = await gatesim([file, '--mode', 'real', '--set', 'providers.0.url=http://127.0.0.1:9/v1', '--out', join(dir, 'out')], { env: { GATESIM_KEYS: SECRETS[0]! } });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/workload\.trace: the trace's tenants take keys up to number 2, but GATESIM_KEYS holds 1/);
+    expect(run.stderr.includes(SECRETS[0]!)).toBe(false);
+  }, 30_000);
 });

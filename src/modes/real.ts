@@ -172,6 +172,14 @@ async function keyPool(
  */
 export async function runReal(s: Scenario, name: string, opts: RealOptions): Promise<RealEnd> {
   const secrets = keysFromEnv(s, opts.env);
+  // A trace's tenants name keys by number: real mode's keys are those of keys.env, in order.
+  const trace = s.workload.trace;
+  if (trace?.columns.tenant !== undefined) {
+    const highest = trace.tenants ? Math.max(...Object.values(trace.tenants).flat()) + 1 : s.keys.count;
+    if (highest > secrets.length) {
+      throw new RealModeError(`workload.trace: the trace's tenants take keys up to number ${highest}, but ${s.keys.env ?? 'the key variable'} holds ${secrets.length}`);
+    }
+  }
   s.providers.forEach((p, i) => {
     if (!p.url) throw new RealModeError(`providers.${i}.url: real mode needs the provider's base URL (such as http://127.0.0.1:8080/v1)`);
     addUrlSecrets(p.url);
