@@ -24,6 +24,9 @@ export const runOptions = {
   cooldown: { type: 'string', describe: "real mode: wait between variants (0 = none; default: reset a gatesim serve, else wait for the providers' windows)" },
   full: { type: 'boolean', default: false, describe: "large sweeps: write every point's series and latency CDF (results.json is compact otherwise)" },
   goal: { type: 'string', describe: 'what the verdict ranks by, instead of the file\'s goal: "maximise goodput subject to 429s = 0, p99 ttft <= 2s" (docs/goals.md)' },
+  // Real mode over several machines (docs/distributed-real.md).
+  shard: { type: 'string', describe: 'real mode: send only shard I of N of the seeded schedule (1/2, 2/2 …), from --start-at, and write OUT/<scenario>/shard-I-of-N.json for gatesim merge' },
+  'start-at': { type: 'number', describe: "with --shard: the shared start instant in epoch milliseconds, on each machine's own clock (at most a week ahead)" },
 } as const satisfies Record<string, Options>;
 
 /** The options of `gatesim search`. */
@@ -86,6 +89,21 @@ export const serveOptions = {
   'max-keys': { type: 'number', default: MAX_KEYS.default, describe: `distinct keys each provider remembers, least recently used forgotten first (${MAX_KEYS.min}–${MAX_KEYS.max})` },
 } as const satisfies Record<string, Options>;
 
+/** The options of `gatesim merge`. */
+export const mergeOptions = {
+  out: { type: 'string', default: 'reports', describe: 'reports folder (the merged report goes to OUT/<scenario>/)' },
+  format: { choices: ['table', 'markdown', 'json', 'none'] as const, default: 'table' as const, describe: 'what to print on stdout' },
+  quiet: { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' },
+  open: { type: 'boolean', default: false, describe: 'open the HTML report in the system browser' },
+} as const satisfies Record<string, Options>;
+
+export const MERGE_EXAMPLES = `Examples:
+  AT=$(( $(date +%s%3N) + 30000 ))   # 30 s from now, in epoch ms
+  gatesim FILE --mode real --only V --shard 1/2 --start-at $AT   # machine A
+  gatesim FILE --mode real --only V --shard 2/2 --start-at $AT   # machine B
+  gatesim merge a/FILE/shard-1-of-2.json b/FILE/shard-2-of-2.json
+      one report of both, as a single process would write it`;
+
 /** The options of `gatesim report`. */
 export const reportOptions = {
   open: { type: 'boolean', default: false, describe: 'open the page in the system browser' },
@@ -124,6 +142,13 @@ export const COMMANDS = {
     positional: { name: 'results', describe: 'a results.json written by a run' },
     options: reportOptions,
     examples: null,
+  },
+  merge: {
+    command: 'merge <shards..>',
+    describe: 'one report (results.json, tables, page) from the shard files of a real run split over machines (--shard), with each shard\'s clock offset and lateness',
+    positional: { name: 'shards', describe: 'every shard file of the run (shard-I-of-N.json)' },
+    options: mergeOptions,
+    examples: MERGE_EXAMPLES,
   },
   schema: {
     command: 'schema',

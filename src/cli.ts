@@ -5,7 +5,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import yargs, { type ArgumentsCamelCase, type InferredOptionTypes } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { realBars, simulationsBar } from './progress.js';
-import { FULL_MAX_NUMBERS, planSeriesNumbers, planSize, runPlan, runPlanReal, runPlansParallel, seriesKept } from './run.js';
+import { FULL_MAX_NUMBERS, planSeriesNumbers, planSize, realHeader, runPlan, runPlanReal, runPlansParallel, seriesKept } from './run.js';
 import { defaultJobs } from './study/pool.js';
 import { RealModeError } from './modes/errors.js';
 import { formatTotals, MAX_KEYS, serve, type Serving } from './providers/server.js';
@@ -25,6 +25,7 @@ import { scenarioJsonSchemaText } from './scenario/schema.js';
 import { parseDuration } from './core/units.js';
 import { MAX_SEARCH_SEEDS } from './core/limits.js';
 import { COMMANDS, runOptions, searchOptions, USAGE } from './cli-options.js';
+import { checkShardFlags, mergeFiles, shardFile } from './shard-cli.js';
 
 /** A mistake of the user's (bad flag, bad file): one line, exit 2, no stack. `hint`: add the --help line (a command line yargs could not parse). */
 class UsageError extends Error {
@@ -334,6 +335,13 @@ async function realFile(argv: RunArgs): Promise<void> {
     const cooldownWallMs = cooldownOf(argv.cooldown);
     const plan = load(argv);
     const started = performance.now();
+    const shard = checkShardFlags(argv);
+    if (shard) {
+      const opts = { timeScale: argv.timeScale, guardWallMs: argv.guard, env: process.env, maxWallMs: argv.maxDuration * 1000, signal: stop.signal, urgent: urgent.signal, graceMs: 2000 };
+      const partial = await shardFile(argv, plan, shard, { ...opts, say: argv.quiet ? undefined : (line) => printErr(`${line}\n`) }, realHeader(plan, argv.timeScale));
+      if (partial) process.exitCode = SIGNAL_EXIT[caught ?? 'SIGINT'];
+      return;
+    }
     const results = await runPlanReal(
       plan,
       {
@@ -561,6 +569,21 @@ export async function main(args: string[]): Promise<void> {
       },
     )
     .command(
+      COMMANDS.merge.command,
+      COMMANDS.merge.describe,
+      (y) =>
+        y
+          .positional(COMMANDS.merge.positional.name, { type: 'string', array: true, demandOption: true, describe: COMMANDS.merge.positional.describe })
+          .options(COMMANDS.merge.options)
+          .epilogue(COMMANDS.merge.examples),
+      (argv) => {
+        checkOut(argv.out);
+        const started = performance.now();
+        const results = mergeFiles(argv.shards as string[]);
+        writeResults({ ...argv, file: results.file } as unknown as RunArgs, results, started);
+      },
+    )
+    .command(
       served.command,
       served.describe,
       (y) => y.positional(served.positional.name, { type: 'string', demandOption: true, describe: served.positional.describe }).options(served.options),
@@ -581,6 +604,7 @@ export async function main(args: string[]): Promise<void> {
         checkScale(argv.timeScale);
         if (argv.goal !== undefined) goalFlag(argv.goal);
         checkRealFlags(argv);
+        checkShardFlags(argv);
         checkScenarioPath(argv.file);
         checkOut(argv.out);
         if (isFolder(argv.file)) await simulateFolder(argv);

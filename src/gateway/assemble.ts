@@ -4,7 +4,7 @@ import type { KeyPoolSink, Pool } from '../keys/key-pool.js';
 import type { ConnectionStats, PoolFacts } from '../metrics/facts.js';
 import { Recorder } from '../metrics/recorder.js';
 import type { VariantResult } from '../metrics/results.js';
-import { variantResult } from '../metrics/variant.js';
+import { variantResult, type RunEnd } from '../metrics/variant.js';
 import type { ProviderPort, ProviderStats, ReplySink } from '../providers/port.js';
 import type { Keys, Scenario } from '../scenario/types.js';
 import { GroupedPool } from '../keys/grouped-pool.js';
@@ -77,6 +77,8 @@ export interface ModeParts {
   trackRemaps: boolean;
   /** Called once, when the last request has its final outcome. */
   onDone?: () => void;
+  /** Who sends the requests, instead of the scenario's workload source (a shard of a schedule split over processes). */
+  source?: () => WorkloadSource;
   /** A trace's arrivals: measure how late each ran against its row's time (real mode). */
   measureDrift?: boolean;
 }
@@ -93,6 +95,8 @@ export interface Gateway {
   start(): void;
   /** This variant's results, at scenario time `endMs`. */
   result(name: string, endMs: number): VariantResult;
+  /** What the results are built from, at scenario time `endMs` (a shard hands these over to be merged). */
+  facts(endMs: number): RunEnd;
 }
 
 /**
@@ -153,9 +157,11 @@ export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
     inFlight,
   });
   const remaps = mode.trackRemaps && s.balancer.type === 'consistent-hash' ? new RemapTracker(balancer, s.workload.clients) : undefined;
-  const source = new WorkloadSource(
-    s.workload, clock, stream(s.seed, 'workload'), sampler(s.workload.think, stream(s.seed, 'think')), stream(s.seed, 'tokens'), feed, mode.measureDrift,
-  );
+  const source =
+    mode.source?.() ??
+    new WorkloadSource(
+      s.workload, clock, stream(s.seed, 'workload'), sampler(s.workload.think, stream(s.seed, 'think')), stream(s.seed, 'tokens'), feed, mode.measureDrift,
+    );
   const dispatcher = new Dispatcher({
     clock,
     source,
@@ -176,6 +182,24 @@ export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
     onDone: mode.onDone,
     ...(routes?.providerGroups.length ? { providerGroups: routes.providerGroups.map((list, g) => providerGroup(s, list, g)) } : {}),
   });
+  const facts = (endMs: number): RunEnd => ({
+    recorder,
+    keyNames: mode.keyNames,
+    providerNames: s.providers.map((p) => p.name),
+    pool: dispatcher.pool,
+    health: dispatcher.health,
+    connections: dispatcher.connections.stats,
+    providers: dispatcher.ports.map((p) => p.stats),
+    remaps: remaps?.changes,
+    workers: s.workload.arrivals || s.workload.trace ? null : (s.workload.concurrency ?? null),
+    endMs,
+    faults: s.providers.map((p) => p.faults),
+    tokenQuota: s.keys.tokens ?? s.providers.find((p) => p.tokens)?.tokens,
+    adaptive: adaptiveFacts(s, dispatcher.pool),
+    ...(s.slo ? { slo: s.slo } : {}),
+    ...(source.arrivalDrift ? { drift: source.arrivalDrift } : {}),
+    keyLimit: { limit: s.keys.limit, steps: s.keys.steps, tokens: s.keys.tokens, charge: s.keys.charge },
+  });
   return {
     dispatcher,
     source,
@@ -184,24 +208,7 @@ export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
     providers: dispatcher.ports,
     connections: dispatcher.connections,
     start: () => dispatcher.start(),
-    result: (name, endMs) =>
-      variantResult(name, {
-        recorder,
-        keyNames: mode.keyNames,
-        providerNames: s.providers.map((p) => p.name),
-        pool: dispatcher.pool,
-        health: dispatcher.health,
-        connections: dispatcher.connections.stats,
-        providers: dispatcher.ports.map((p) => p.stats),
-        remaps: remaps?.changes,
-        workers: s.workload.arrivals || s.workload.trace ? null : (s.workload.concurrency ?? null),
-        endMs,
-        faults: s.providers.map((p) => p.faults),
-        tokenQuota: s.keys.tokens ?? s.providers.find((p) => p.tokens)?.tokens,
-        adaptive: adaptiveFacts(s, dispatcher.pool),
-        ...(s.slo ? { slo: s.slo } : {}),
-        ...(source.arrivalDrift ? { drift: source.arrivalDrift } : {}),
-        keyLimit: { limit: s.keys.limit, steps: s.keys.steps, tokens: s.keys.tokens, charge: s.keys.charge },
-      }),
+    result: (name, endMs) => variantResult(name, facts(endMs)),
+    facts,
   };
 }

@@ -1,3 +1,4 @@
+import type { ArrivalStream } from '../sim/arrivals.js';
 import type { Clock } from '../sim/clock.js';
 import { sampler, type Sampler } from '../sim/dist.js';
 import type { Random } from '../sim/random.js';
@@ -85,13 +86,13 @@ export class TokenDraws {
  * that wait counts in their latency. Each request carries a client id (for hashing balancers).
  * Every draw comes from the workload's own stream (gaps, client ids) and the think stream.
  */
-export class WorkloadSource {
+export class WorkloadSource implements ArrivalStream {
   /** No new request starts (real mode's interruption or duration cap). */
   stopped = false;
   private issued = 0;
   private arrived = 0;
-  /** When the latest scheduled arrival is due (open model). */
-  private nextArrivalAt = 0;
+  /** When the next arrival is due (open model, trace; Infinity when none is left). */
+  private nextArrivalAt = Infinity;
   private inFlight = 0;
   private readonly gate = new Fifo();
   private readonly requests: number;
@@ -100,14 +101,13 @@ export class WorkloadSource {
   private readonly open: Workload['arrivals'];
   private sink!: RequestSink;
   private readonly kStart: number;
-  private readonly kArrival: number;
 
   /** Request sizes, when the workload has them. */
   private readonly sizes: TokenDraws | undefined;
   /** A trace's rows, when the workload replays one: arrivals at their times, sizes and routes from the rows. */
   private readonly feed: TraceFeed | undefined;
   /** When the run started (a trace's times count from it). */
-  private origin = 0;
+  private traceStart = 0;
   /** Per gated trace request: its sizes and routes (it waits at the concurrency gate). */
   private readonly gateRows: Fifo[] | undefined;
   /** Arrival lateness (ms: when the arrival ran minus when it was due), per trace request, when asked (real mode). */
@@ -131,21 +131,23 @@ export class WorkloadSource {
     this.clients = spec.clients;
     this.open = spec.arrivals;
     this.kStart = clock.on((worker) => this.startNext(worker, this.clock.now()));
-    this.kArrival = clock.on(() => this.arrive());
   }
 
   /** Schedules the first requests; `sink` receives every request from then on (bound once). */
   start(sink: RequestSink): void {
     this.sink = sink;
     if (this.feed) {
-      this.origin = this.clock.now();
-      if (this.requests > 0 && this.feed.next()) this.clock.at(this.origin + this.feed.at, this.kArrival, 0);
+      this.traceStart = this.clock.now();
+      if (this.requests > 0 && this.feed.next()) {
+        this.nextArrivalAt = this.traceStart + this.feed.at;
+        this.clock.follow(this);
+      }
       return;
     }
     if (this.open) {
       if (this.requests > 0) {
         this.nextArrivalAt = this.clock.now();
-        this.clock.at(this.nextArrivalAt, this.kArrival, 0);
+        this.clock.follow(this);
       }
       return;
     }
@@ -176,15 +178,18 @@ export class WorkloadSource {
     }
   }
 
-  /** A trace's request is due: it goes in (or waits at the gate) with its row's sizes and routes, and the next is scheduled. */
-  private arriveRow(): void {
+  /** A trace's request is due: it goes in (or waits at the gate) with its row's sizes and routes, and the next row is read. */
+  private fireRow(): void {
     const f = this.feed!;
-    const due = this.origin + f.at;
+    const due = this.nextArrivalAt;
     const n = this.arrived++;
     if (this.drift) this.drift[n] = this.clock.now() - due;
     const { prompt, output, maxTokens, keyGroup, providerGroup } = f;
-    if (this.arrived < this.requests && !this.stopped && f.next()) this.clock.at(this.origin + f.at, this.kArrival, 0);
-    else f.close();
+    if (this.arrived < this.requests && !this.stopped && f.next()) this.nextArrivalAt = this.traceStart + f.at;
+    else {
+      this.nextArrivalAt = Infinity;
+      f.close();
+    }
     // Latency counts from when the row was due, not from when its timer ran (the same in virtual time).
     if (this.inFlight >= this.cap) {
       this.gate.push(due);
@@ -205,8 +210,14 @@ export class WorkloadSource {
     this.sink.begin(id, -1, arrival, client, prompt, output, maxTokens, keyGroup, providerGroup);
   }
 
-  private arrive(): void {
-    if (this.feed) return this.arriveRow();
+  /** The open model's next arrival (ArrivalStream: the clock runs `fire` then). */
+  nextAt(): number {
+    return this.nextArrivalAt;
+  }
+
+  /** An arrival of the open model: the next one is drawn, this one starts or waits at the gate. */
+  fire(): void {
+    if (this.feed) return this.fireRow();
     const now = this.clock.now();
     if (++this.arrived < this.requests) {
       const a = this.open!;
@@ -215,8 +226,7 @@ export class WorkloadSource {
       // timer would otherwise push every later arrival back, and the rate would drift below the
       // scenario's (in virtual time the two are the same instant).
       this.nextArrivalAt += gap;
-      this.clock.at(this.nextArrivalAt, this.kArrival, 0);
-    }
+    } else this.nextArrivalAt = Infinity;
     if (this.inFlight >= this.cap) this.gate.push(now);
     else this.startNext(-1, now);
   }

@@ -300,6 +300,45 @@ export interface Results {
   compact?: true;
   /** The scenario YAML as run, already redacted; the page shows it, so a page needs nothing but results.json. */
   source?: string;
+  /** Real mode split over processes (`--shard`, then `gatesim merge`): each shard's clock and how late it sent. */
+  shards?: ShardsReport;
+}
+
+/** Wall ms percentiles (nearest rank) of how late requests were sent against the schedule (null: none sent). */
+export interface LatenessStats {
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/** How a run split over shards was put together. */
+export interface ShardsReport {
+  count: number;
+  /** The shared start instant (epoch ms). */
+  startAt: number;
+  /**
+   * Whose clock `startAt` was read on: `redis-time` (the key pool's Redis: each shard measured its
+   * offset against Redis TIME by the shortest of several round trips, within ± half of it, and
+   * waited until its own clock less that offset reached startAt), or `none` (no Redis: each
+   * shard's own clock, taken as synchronised with the others, e.g. by NTP, with an unknown error).
+   */
+  offsetMethod: 'redis-time' | 'none';
+  /** Every shard's sends together: wall ms each fired after it was due. */
+  lateness: LatenessStats;
+  shards: {
+    index: number;
+    requests: number;
+    /** When it started sending, by its own clock (epoch ms). */
+    startedAt: number;
+    /** startedAt − startAt, by its own clock (wall ms). */
+    startLateMs: number;
+    /** Reference (Redis TIME) − its clock, wall ms, and the estimate's error (null: not measured). */
+    offsetMs: number | null;
+    offsetErrorMs: number | null;
+    /** The same offset measured after its run (null: not measured): the change is its clock's drift over the run. */
+    offsetAfterMs: number | null;
+    lateness: LatenessStats;
+  }[];
 }
 
 /** A constraint that was not met: the actual value (null: not measured) and by how much it missed, in the metric's unit (null: not measured). */

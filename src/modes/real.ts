@@ -12,6 +12,8 @@ import { StorePool } from '../keys/store/pool.js';
 import { RedisStore, StoreError } from '../keys/store/redis.js';
 import { learns } from '../limiters/index.js';
 import type { VariantResult } from '../metrics/results.js';
+import type { RunEnd } from '../metrics/variant.js';
+import type { WorkloadSource } from '../gateway/workload.js';
 import { HttpProvider, type SocketCounter } from '../providers/http.js';
 import { isGatesimServe, isLoopbackUrl, resetServe, resetTokenProblem, RESET_ENV } from '../providers/reset.js';
 import type { Scenario } from '../scenario/types.js';
@@ -89,6 +91,17 @@ export interface RealOptions {
    * of are clear. 0: nothing.
    */
   cooldownWallMs?: number;
+  /** One shard of a schedule split over processes (modes/shard.ts); absent: the whole workload. */
+  shard?: RealShard;
+}
+
+/** A shard's part in a real run: its share of the workload, its source, and the wait for the shared start. */
+export interface RealShard {
+  /** The scenario as this shard runs it: its share of the requests (what the recorder holds). */
+  scenario(s: Scenario): Scenario;
+  source(s: Scenario, clock: Clock): WorkloadSource;
+  /** Resolves at the shared start, once the key pool is connected; rejects (RealModeError) when it has passed. */
+  ready(signal: AbortSignal): Promise<void>;
 }
 
 /** What the CLI shows while a real run goes on (a bar on a terminal, lines otherwise). */
@@ -111,6 +124,8 @@ export interface RealEnd {
   truncated: boolean;
   /** Its key store stayed down past `giveUpAfter`, and waiters gave up. */
   degraded: boolean;
+  /** What `result` was built from (a shard hands it over to be merged). */
+  facts: RunEnd;
 }
 
 /** Wall ms between a waiter's looks at a shared store when nothing wakes it (no pub/sub, Redis failing). */
@@ -191,7 +206,9 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
   const makePool = await keyPool(keys, clock, secrets, opts.timeScale, s.seed, (line) => printErr(`${line}\n`));
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
-  const g = assemble({ ...s, keys }, {
+  const shard = opts.shard;
+  const mine = shard ? shard.scenario(s) : s;
+  const g = assemble({ ...mine, keys }, {
     clock,
     keyNames: secrets.map(fingerprint),
     pool: makePool,
@@ -204,12 +221,23 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     trackRemaps: false,
     onDone: () => finish(),
     measureDrift: true,
+    ...(shard ? { source: () => shard.source(s, clock) } : {}),
   });
   const pool = g.pool;
   if (pool instanceof StorePool) await pool.start();
+  if (shard) {
+    try {
+      await shard.ready(opts.signal);
+    } catch (e) {
+      clock.stop();
+      await Promise.all(g.providers.map((p) => (p as HttpProvider).close()));
+      if (pool instanceof StorePool) await pool.close();
+      throw e;
+    }
+  }
 
   const started = performance.now();
-  opts.progress?.start(name, s.workload.requests);
+  opts.progress?.start(name, mine.workload.requests);
   const counted = (key: 'ok' | 'rateLimited'): number => g.providers.reduce((a, p) => a + p.stats[key], 0);
   const tick = setInterval(() => opts.progress?.update(g.recorder.finished, counted('ok'), counted('rateLimited'), performance.now() - started), 200);
 
@@ -272,7 +300,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
 
   (g.connections as DirectConnections).settle(sockets.opened, g.providers.reduce((a, p) => a + p.stats.requests, 0));
   const degraded = pool instanceof StorePool && pool.stats.store.degraded === true;
-  return { result: g.result(name, end), interrupted, truncated, degraded };
+  return { result: g.result(name, end), interrupted, truncated, degraded, facts: g.facts(end) };
 }
 
 /** What was done between the previous variant and this one so it met the providers fresh (results' `cooldown`). */

@@ -10,6 +10,7 @@ import { publishedChart, runCharts, runsChart } from './charts.js';
 import { redact } from './redact.js';
 import { answerTable, comparison, referencedRuns, splitColumns, sweepTable, type Table } from './table.js';
 import { chartSize, palette } from './vega.js';
+import { shardsTable } from './shards.js';
 
 /** Columns beside the key columns a table on the page has at most: more go to a block under it, so nothing is cut off at the right. */
 const PAGE_COLUMNS = 8;
@@ -242,6 +243,11 @@ ${chart(across)}
 </div>
 </section>`);
     toc.push(['across-runs', 'Across the runs']);
+  }
+  const shards = shardsTable(results);
+  if (shards) {
+    sections.push(`<section class="run" id="shards">\n<h2>Shards</h2>\n${table(shards, 'Shards')}\n</section>`);
+    toc.push(['shards', 'Shards']);
   }
   const mode = facts.mode ?? results.mode;
   const changed = results.changed?.length ? results.changed : null;

@@ -4,6 +4,7 @@ import {
 } from './answer.js';
 import { checkGoal, describeGoal, describeMiss, goalMetric, goalValue, type Goal } from '../metrics/goal.js';
 import { change, isAbsolute, type MetricRow, rowsOf } from './catalogue.js';
+import { shardsTable } from './shards.js';
 
 /** One table: header and rows of cells, rendered as text, markdown or HTML. */
 export interface Table {
@@ -251,7 +252,8 @@ export const referencedRuns = (results: Results): RunResult[] => results.runs.fi
 export function tablesOf(results: Results): Table[] {
   const answer = answerTable(results);
   const rest = results.sweep ? [sweepTable(results), ...referencedRuns(results).map((r) => comparison(results, r))] : results.runs.map((r) => comparison(results, r));
-  return answer ? [answer, ...rest] : rest;
+  const shards = shardsTable(results);
+  return [...(answer ? [answer] : []), ...rest, ...(shards ? [shards] : [])];
 }
 
 /**
