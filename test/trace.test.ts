@@ -7,6 +7,7 @@ import { Outcome } from '../src/core/outcome.js';
 import { MAX_TRACE_LINE_BYTES } from '../src/core/limits.js';
 import { TokenDraws } from '../src/gateway/workload.js';
 import { TraceFeed, traceRoutes } from '../src/gateway/trace.js';
+import { shardProblem } from '../src/gateway/shard-source.js';
 import { simulate } from '../src/modes/simulate.js';
 import { ScenarioError } from '../src/scenario/errors.js';
 import { loadScenario } from '../src/scenario/load.js';
@@ -320,6 +321,12 @@ describe('bounds', () => {
     const { result, recorder } = simulate(only(file), 'cap');
     expect(result.metrics.workers).toBeNull();
     expect([...recorder.keyWait]).toEqual([0, 1000, 2000]);
+  });
+
+  it('a trace is not split over shard processes: one line', () => {
+    const s = only(folder('name: sh\nworkload: { trace: { file: t.csv, columns: { time: t } } }\nproviders: [{ name: p, latency: 1ms }]\n', { 't.csv': 't\n0\n1\n2\n' }));
+    expect(shardProblem(s.workload, 2)).toMatch(/^workload\.trace: a trace replays in one process/);
+    expect(shardProblem(s.workload, 1)).toBeUndefined();
   });
 
   it('speed and scale outside their bounds', () => {
