@@ -200,6 +200,7 @@ const bare = median3(() => wall(process.execPath, ['bench/bare-loop.mjs', '50000
 const million = cli('bench/million.yaml');
 const mm2 = cli('bench/mm2.yaml');
 const tokens = cli('bench/million-tokens.yaml');
+const iteration = cli('bench/million-iteration.yaml');
 const bareCpu = cpuMedian('bench/bare-loop.mjs');
 const millionCpu = cpuMedian('bench/million.yaml');
 const mm2Cpu = cpuMedian('bench/mm2.yaml');
@@ -218,6 +219,11 @@ rows.push([
   'command line: node bin/gatesim.js bench/million-tokens.yaml (1M streamed requests, tokens quotas, serving model)',
   `${(tokens / 1000).toFixed(2)} s wall`,
   `peak memory ${peaks['bench/million-tokens.yaml']} MB`,
+]);
+rows.push([
+  'command line: node bin/gatesim.js bench/million-iteration.yaml (the same with the iteration serving model: one event per server step)',
+  `${(iteration / 1000).toFixed(2)} s wall`,
+  `${(iteration / tokens).toFixed(2)}× the tokens million; peak memory ${peaks['bench/million-iteration.yaml']} MB`,
 ]);
 const SIMPY_N = 200_000;
 const simpyRun = (): number => {

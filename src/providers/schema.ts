@@ -11,6 +11,7 @@ import { learningNames, learns } from '../limiters/index.js';
 import { quota } from '../limiters/quota-schema.js';
 import { faultKindNames, faultKinds, type Fault } from './faults.js';
 import type { Provider, RequestTemplate, Serving, Tenant } from './spec.js';
+import { servingForms } from './serving-schema.js';
 
 /** A fault: when, how long, and a kind from the fault table with that kind's options. */
 const fault = z
@@ -85,7 +86,7 @@ const provider = z
     capacity: intIn(1, MAX_COUNT).optional().describe(`Requests served at once (default unlimited; at most ${MAX_COUNT})`),
     limit: quota(true).optional()
       .describe("The provider's own quota: requests per key such as 3/min, or { requests, tokens, concurrent, charge, algorithm, scope }; excess gets 429 saying which (default none)"),
-    serving: serving.optional()
+    serving: servingForms(serving).optional()
       .describe('An LLM server: time to first token and per output token, slower with more sequences at once (default: one latency draw per request)'),
     timeout: duration.optional().describe('Client-side timeout of one attempt (default none)'),
     connect: z
