@@ -95,3 +95,19 @@ export const MAX_GOAL_CONSTRAINTS = 20;
 export const MAX_SEARCH_SEEDS = 100;
 /** `gatesim search`: grid points between LOW and HIGH (LOW..HIGH ÷ step); bisection takes ~log2 of it probes (30 at most). */
 export const MAX_SEARCH_GRID = 1_000_000_000;
+
+/**
+ * `workload.trace`: rows replayed at most (in the window, before `scale`). The replay holds one
+ * chunk of the file at a time; what grows with the rows is the recorder (~110 MB per million requests).
+ */
+export const MAX_TRACE_ROWS = MAX_REQUESTS;
+/** A trace line (a CSV record or a JSONL object): the reader holds at most a chunk and one line. */
+export const MAX_TRACE_LINE_BYTES = 1024 * 1024;
+/** A trace file's bytes as read (after gunzip for a .gz): 10 M rows of JSONL with a few fields fit. */
+export const MAX_TRACE_BYTES = 16 * 1024 * 1024 * 1024;
+/** Distinct tenant or model values of a trace: each is checked against the scenario's routes once. */
+export const MAX_TRACE_NAMES = 10_000;
+/** `workload.trace.speed`: from a millionth (a 1 s gap becomes 11.6 days) to a million times faster. */
+export const MAX_TRACE_SPEED = 1_000_000;
+/** `workload.trace.scale`: copies of the traffic superposed at most (the requests also stay ≤ MAX_REQUESTS). */
+export const MAX_TRACE_SCALE = 100;

@@ -64,6 +64,8 @@ export const globalId = (local: number, s: ShardOf): number => s.index + local *
  * in the closed model, a worker (and in the open model with a cap, a slot of it).
  */
 export function shardProblem(spec: Workload, count: number): string | undefined {
+  // A trace is read row by row as it is replayed; its rows are not split over processes yet.
+  if (spec.trace && count > 1) return 'workload.trace: a trace replays in one process (--shard splits arrivals drawn from a rate, not a trace\'s rows)';
   if (spec.requests < count) return `workload.requests: ${spec.requests} requests cannot be split into ${count} shards (expected at least one request per shard)`;
   const cap = spec.concurrency;
   if (!spec.arrivals && Math.min(cap ?? Infinity, spec.requests) < count) {

@@ -83,6 +83,12 @@ export interface VariantMetrics extends Partial<TokenMetrics> {
   adaptive?: AdaptiveMetrics;
   /** This variant's throughput ÷ the oracle variant's of its run (absent: no oracle, or this is it). */
   oracleShare?: number | null;
+  /**
+   * Real mode replaying a trace (`workload.trace`): how late each request entered the gateway
+   * against its row's time (when its arrival ran minus when it was due), in scenario ms (× the time
+   * scale for wall ms); nearest-rank percentiles over every request that arrived. Absent otherwise.
+   */
+  arrivalDriftMs?: { p50: number | null; p99: number | null; max: number | null; arrivals: number };
 }
 
 /** Believed against true limits (requests per minute; times in ms). */

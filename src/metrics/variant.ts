@@ -13,6 +13,7 @@ import { CDF_POINTS, latencyCdf, okLatencies, series, summarize } from './summar
 import { tokenMetrics, tokenSeries, ttftCdf, ttftSorted } from './tokens.js';
 import type { Rate } from '../core/units.js';
 import { adaptiveResult, type AdaptiveFacts } from './adaptive.js';
+import { quantiles, round } from './stats.js';
 
 /** What a finished run (simulated or real) hands over to become one variant of results.json. */
 export interface RunEnd {
@@ -43,6 +44,15 @@ export interface RunEnd {
   keyLimit?: { limit: Rate | undefined; steps?: readonly QuotaStep[] | undefined; tokens?: Rate | undefined; charge?: Charge | undefined };
   /** Believed against true limits (a learning limiter, or a quota that changes). */
   adaptive?: AdaptiveFacts;
+  /** Real mode replaying a trace: each arrival's lateness against its row's time (scenario ms). */
+  drift?: Float64Array;
+}
+
+/** Percentiles of arrival lateness (nearest rank), rounded as every other time of results.json. */
+export function driftStats(drift: Float64Array): NonNullable<VariantResult['metrics']['arrivalDriftMs']> {
+  if (drift.length === 0) return { p50: null, p99: null, max: null, arrivals: 0 };
+  const q = quantiles(drift, [50, 99]);
+  return { p50: round(q.at[0]!), p99: round(q.at[1]!), max: round(q.max), arrivals: drift.length };
 }
 
 /** One variant's metrics, series and latency CDF: the same assembly for both modes. */
@@ -72,6 +82,7 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
   const buckets = shared.t.length;
   const adaptive = e.adaptive && adaptiveResult(e.adaptive, e.keyNames, total, shared.bucketMs, buckets);
   if (adaptive) metrics.adaptive = adaptive.metrics;
+  if (e.drift) metrics.arrivalDriftMs = driftStats(e.drift);
   const result: VariantResult = {
     name,
     metrics,

@@ -147,9 +147,10 @@ async function keyPool(
   scale: number,
   seed: number,
   say: (line: string) => void,
-): Promise<(sink: KeyPoolSink) => KeyPool | StorePool> {
+): Promise<(sink: KeyPoolSink, group?: Keys, part?: number) => KeyPool | StorePool> {
   const spec = keys.store;
-  if (!spec || spec.kind === 'memory') return (sink) => new KeyPool(keys, clock, stream(seed, 'keys'), sink);
+  // A trace's tenant groups (memory only: the loader refuses them on a shared store) each get a pool of their own.
+  if (!spec || spec.kind === 'memory') return (sink, group = keys, part) => new KeyPool(group, clock, stream(seed, part === undefined ? 'keys' : `keys:${part}`), sink);
   addUrlSecrets(spec.url);
   let store: RedisStore;
   try {
@@ -187,6 +188,14 @@ async function keyPool(
  */
 export async function runReal(s: Scenario, name: string, opts: RealOptions): Promise<RealEnd> {
   const secrets = keysFromEnv(s, opts.env);
+  // A trace's tenants name keys by number: real mode's keys are those of keys.env, in order.
+  const trace = s.workload.trace;
+  if (trace?.columns.tenant !== undefined) {
+    const highest = trace.tenants ? Math.max(...Object.values(trace.tenants).flat()) + 1 : s.keys.count;
+    if (highest > secrets.length) {
+      throw new RealModeError(`workload.trace: the trace's tenants take keys up to number ${highest}, but ${s.keys.env ?? 'the key variable'} holds ${secrets.length}`);
+    }
+  }
   s.providers.forEach((p, i) => {
     if (!p.url) throw new RealModeError(`providers.${i}.url: real mode needs the provider's base URL (such as http://127.0.0.1:8080/v1)`);
     addUrlSecrets(p.url);
@@ -213,6 +222,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     },
     trackRemaps: false,
     onDone: () => finish(),
+    measureDrift: true,
     ...(shard ? { source: () => shard.source(s, clock) } : {}),
   });
   const pool = g.pool;

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { levenbergMarquardt } from 'ml-levenberg-marquardt';
 import { IterationEngine, type IterationServing, type StepHost } from '../providers/iteration.js';
-import { eachCsvRecord, CsvError } from '../scenario/csv.js';
+import { eachCsvRecord, CsvError } from '../workload/csv.js';
 import { Engine } from '../sim/engine.js';
 
 /**

@@ -1,5 +1,6 @@
 /** The workload's configuration, resolved: who sends requests, how fast, and how large. Every time in ms. */
 import type { Dist } from '../sim/dist.js';
+import type { TraceSpec } from './trace-schema.js';
 
 export interface Workload {
   /** Total requests. */
@@ -14,6 +15,8 @@ export interface Workload {
   clients: number;
   /** The size of each request in tokens; absent: requests have no size (as before tokens existed). */
   tokens?: TokenMix;
+  /** `workload.trace`: arrivals, sizes and routes from a file's rows, at their own times (docs/traces.md). */
+  trace?: TraceSpec;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface TokenMix {
   prompt: Dist | undefined;
   output: Dist | undefined;
   /** A dataset's rows (prompt and output tokens), sampled uniformly; replaces the two distributions. */
-  rows?: { file: string; prompt: Int32Array; output: Int32Array };
+  rows?: { file: string; prompt: Int32Array; output: Int32Array; order?: 'sequential' | 'shuffle' };
   /** `max_tokens` of each request; absent: each request's own output (nothing reserved beyond it). */
   maxTokens: Dist | undefined;
 }
