@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Outcome } from '../src/core/outcome.js';
+import { Outcome, type OutcomeCode } from '../src/core/outcome.js';
 import { arrivalOrder, offeredMetrics, offeredSeries, worstWait } from '../src/metrics/offered.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { round } from '../src/metrics/stats.js';
@@ -17,7 +17,7 @@ interface Req {
   output: number;
   wait: number;
   /** Attempts: outcome codes, each admitted at `at + wait + k` ms. */
-  attempts: number[];
+  attempts: OutcomeCode[];
 }
 
 const req = fc.record({
@@ -26,7 +26,7 @@ const req = fc.record({
   prompt: fc.integer({ min: 0, max: 5_000 }),
   output: fc.integer({ min: 0, max: 800 }),
   wait: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 90_000 })),
-  attempts: fc.array(fc.constantFrom(Outcome.ok, Outcome.rateLimited, Outcome.serverError), { minLength: 0, maxLength: 3 }),
+  attempts: fc.array(fc.constantFrom<OutcomeCode>(Outcome.ok, Outcome.rateLimited, Outcome.serverError), { minLength: 0, maxLength: 3 }),
 });
 
 /** A recorder that saw `reqs` (ids in the order given: not necessarily by arrival), with sizes or without. */

@@ -4,9 +4,12 @@ import { adaptiveChart } from './charts/adaptive.js';
 import { admissionsChart } from './charts/admissions.js';
 import { healthChart } from './charts/health.js';
 import { inFlightChart } from './charts/in-flight.js';
+import { keyWaitChart } from './charts/key-wait.js';
 import { keyWindowChart } from './charts/key-window.js';
 import { latencyCdfChart } from './charts/latency.js';
 import { limiterChart } from './charts/limiter.js';
+import { offeredChart } from './charts/offered.js';
+import { offeredTokensChart } from './charts/offered-tokens.js';
 import { outcomesChart } from './charts/outcomes.js';
 import { phasesChart } from './charts/phases.js';
 import { providerShareChart } from './charts/provider-share.js';
@@ -44,6 +47,10 @@ export const RUN_CHARTS = {
   latency: { order: 20, size: 'half', draw: latencyCdfChart },
   ttft: { order: 30, size: 'half', draw: ttftCdfChart },
   tokens: { order: 40, size: 'full', draw: tokensChart },
+  // What the workload offered against what passed, then how long requests waited for keys (the burst behind the longest wait shaded on each).
+  offered: { order: 42, size: 'full', draw: offeredChart },
+  offeredTokens: { order: 44, size: 'full', draw: offeredTokensChart },
+  keyWait: { order: 46, size: 'full', draw: keyWaitChart },
   keyWindow: { order: 50, size: 'full', draw: keyWindowChart },
   phases: { order: 60, size: 'half', draw: phasesChart },
   providerShare: { order: 70, size: 'half', draw: providerShareChart },
@@ -71,7 +78,9 @@ export function runCharts(run: RunResult, pal: Palette = palette([run])): TopLev
 
 // Every chart and the kit's names the report's tests and pages have always taken from here.
 export { sweepAxis } from './answer.js';
-export { adaptiveChart, admissionsChart, healthChart, inFlightChart, keyWindowChart, latencyCdfChart, limiterChart, outcomesChart, phasesChart, providerShareChart, tokensChart, ttftCdfChart };
+export { adaptiveChart, admissionsChart, healthChart, inFlightChart, keyWaitChart, keyWindowChart, latencyCdfChart, limiterChart, offeredChart, offeredTokensChart, outcomesChart, phasesChart, providerShareChart, tokensChart, ttftCdfChart };
+export { KEY_WAIT_STATS } from './charts/key-wait.js';
+export { BURST_LEGEND, FLOWS } from './charts/parts.js';
 export { OUTCOMES } from './charts/outcomes.js';
 export { PHASES } from './charts/phases.js';
 export { LIMITER_FIGURES } from './charts/limiter.js';
