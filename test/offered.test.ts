@@ -158,5 +158,16 @@ describe('offered workload statistics of a whole run', () => {
       expect(v.metrics.offered!.tokensPerMin!.output.peak).toBeGreaterThan(0);
       expect(total(s.tokens!.offered)).toBeGreaterThanOrEqual(t.prompt + t.output);
     }
+    // The page: the workload's figures folded under one line, each variant's longest wait and its burst.
+    const { burstTable, offeredLine, offeredTable } = await import('../src/report/table.js');
+    const run = results.runs[0]!;
+    const t = offeredTable(run)!;
+    const row = (label: string) => t.rows.find((r) => r[0] === label)!.slice(1);
+    expect(row('requests per minute, peak minute')).toEqual(run.variants.map((v) => v.metrics.offered!.requestsPerMin.peak.toLocaleString('en-US')));
+    expect(row('prompt tokens per request, largest')).toEqual(run.variants.map((v) => v.metrics.offered!.sizes!.prompt.max!.toLocaleString('en-US')));
+    const b = burstTable(run)!;
+    expect(b.rows.find((r) => r[0] === 'requests arriving since, itself included')!.slice(1)).toEqual(run.variants.map((v) => String(v.metrics.worstWait!.burst.requests)));
+    const longest = Math.max(...run.variants.map((v) => v.metrics.worstWait!.waitMs));
+    expect(offeredLine(run)).toContain(`longest key wait ${(longest / 1000).toFixed(2)} s`);
   });
 });

@@ -8,7 +8,7 @@ import { describeGoal, goalMetric } from '../metrics/goal.js';
 import { bestBy, checkFigures, goalOf, comparable, describeCheck, type FigureCheck, publishedSummary, SERVING_BY, servingAnswer, tally, TOLERANCE_TEXT } from './answer.js';
 import { publishedChart, runCharts, runsChart } from './charts.js';
 import { redact } from './redact.js';
-import { answerTable, comparison, referencedRuns, splitColumns, sweepTable, type Table } from './table.js';
+import { answerTable, burstTable, comparison, offeredLine, offeredTable, referencedRuns, splitColumns, sweepTable, type Table } from './table.js';
 import { chartSize, palette } from './vega.js';
 
 /** Columns beside the key columns a table on the page has at most: more go to a block under it, so nothing is cut off at the right. */
@@ -227,9 +227,15 @@ ${every}
   for (const run of shownRuns) {
     const i = results.runs.indexOf(run);
     const charts = runCharts(run, pal).map(chart).join('\n');
+    // The workload's own figures, folded under one line (they describe the input, not the options compared).
+    const line = offeredLine(run);
+    const workload = line
+      ? `<details class="workload"><summary>${escapeHtml(line)}</summary>\n${[offeredTable(run), burstTable(run)].flatMap((t) => (t ? [tableHtml(t, t.title)] : [])).join('\n')}\n</details>`
+      : '';
     sections.push(`<section class="run" id="run-${i + 1}">
 <h2>${escapeHtml(run.name)}</h2>
 ${table(comparison(results, run), run.name)}
+${workload}
 ${charts ? `<div class="charts">\n${charts}\n</div>` : ''}
 </section>`);
     toc.push([`run-${i + 1}`, run.name]);
@@ -328,6 +334,8 @@ h2 { margin: 26px 0 8px; font-size: 20px; padding-bottom: 4px; border-bottom: 2p
 details.source { margin: 0 0 6px; font-size: 14px; }
 details.source summary { cursor: pointer; color: var(--accent); }
 details.source pre { max-height: 420px; overflow: auto; background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; font-size: 12.5px; line-height: 1.45; white-space: pre-wrap; overflow-wrap: anywhere; }
+details.workload { margin: 6px 0 10px; font-size: 14px; }
+details.workload summary { cursor: pointer; color: var(--accent); }
 nav.toc { display: flex; flex-wrap: wrap; gap: 2px 16px; padding: 6px 0; font-size: 14px; }
 nav.toc .toc-title { color: var(--muted); }
 nav a { color: var(--accent); text-decoration: none; }
