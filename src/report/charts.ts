@@ -40,6 +40,8 @@ export interface RunChart {
   size: 'half' | 'full' | 'fit';
   /** The spec, or null when the chart has nothing to say for this run. Colours come from the page's palette. */
   draw(run: RunResult, pal: Palette): TopLevelSpec | null;
+  /** `workload`: about what the workload offered; the page shows it with the workload's tables (folded when the page has several runs). Default: among the run's charts. */
+  group?: 'workload';
 }
 
 export const RUN_CHARTS = {
@@ -48,9 +50,9 @@ export const RUN_CHARTS = {
   ttft: { order: 30, size: 'half', draw: ttftCdfChart },
   tokens: { order: 40, size: 'full', draw: tokensChart },
   // What the workload offered against what passed, then how long requests waited for keys (the burst behind the longest wait shaded on each).
-  offered: { order: 42, size: 'full', draw: offeredChart },
-  offeredTokens: { order: 44, size: 'full', draw: offeredTokensChart },
-  keyWait: { order: 46, size: 'full', draw: keyWaitChart },
+  offered: { order: 42, size: 'full', draw: offeredChart, group: 'workload' },
+  offeredTokens: { order: 44, size: 'full', draw: offeredTokensChart, group: 'workload' },
+  keyWait: { order: 46, size: 'full', draw: keyWaitChart, group: 'workload' },
   keyWindow: { order: 50, size: 'full', draw: keyWindowChart },
   phases: { order: 60, size: 'half', draw: phasesChart },
   providerShare: { order: 70, size: 'half', draw: providerShareChart },
@@ -74,6 +76,17 @@ export function runCharts(run: RunResult, pal: Palette = palette([run])): TopLev
     const spec = RUN_CHARTS[name].draw(run, pal);
     return spec ? [spec] : [];
   });
+}
+
+/** The per-run charts that have something to show, split as the page shows them: the run's own, and those about its workload. */
+export function runChartGroups(run: RunResult, pal: Palette = palette([run])): { run: TopLevelSpec[]; workload: TopLevelSpec[] } {
+  const out: { run: TopLevelSpec[]; workload: TopLevelSpec[] } = { run: [], workload: [] };
+  for (const name of RUN_CHART_ORDER) {
+    const entry: RunChart = RUN_CHARTS[name];
+    const spec = entry.draw(run, pal);
+    if (spec) out[entry.group ?? 'run'].push(spec);
+  }
+  return out;
 }
 
 // Every chart and the kit's names the report's tests and pages have always taken from here.

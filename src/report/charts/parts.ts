@@ -272,27 +272,30 @@ export function flowChart(run: RunResult, unit: 'requests' | 'tokens'): TopLevel
   const series = run.variants.map((v) => (unit === 'requests' ? v.series.offered?.requests : v.series.offered?.tokens));
   if (series.every((s) => s === undefined)) return null;
   const refused = series.some((s) => s?.refused.some((n) => n > 0));
-  if (!refused && !run.variants.some((v) => v.metrics.worstWait)) return null;
   const shown = FLOWS.filter((f) => f.key !== 'refused' || refused);
   const width = commonWidth(run, 60);
-  const per = run.variants.map((v, i) => {
+  const rates = run.variants.map((v, i) => {
     const s = series[i];
-    if (!s) return [];
-    return shown.flatMap((f) => perMinute(v, s[f.key], width).map((b) => ({ flow: f.label, timeS: b.startS, perMin: b.value })));
+    return new Map(shown.map((f) => [f.key, s ? perMinute(v, s[f.key], width) : []]));
   });
+  // Admitted within 10% of offered in every bucket (or 1 a minute), nothing refused: the keys passed the traffic as it came.
+  const passed = rates.every((r) => nearlySame([r.get('offered')!.map((b) => b.value), r.get('admitted')!.map((b) => b.value)], 0.1, 1));
+  if (!refused && passed) return null;
+  const per = rates.map((r) => shown.flatMap((f) => r.get(f.key)!.map((b) => ({ flow: f.label, timeS: b.startS, perMin: b.value }))));
   if (per.every((rows) => rows.every((r) => r.perMin === 0)) || allSame(per)) return null;
+  const bursts = burstRows(run);
   const what = unit === 'requests' ? 'requests' : 'tokens (prompt + output)';
   return timeFacets(run, {
     title: unit === 'requests' ? 'Requests per minute offered, admitted and refused' : 'Tokens per minute offered, admitted and refused',
     subtitle: [
       `Offered: ${what} arriving, by arrival; admitted: attempts a key let through that were not refused; refused: attempts answered 429 (by when admitted; a retry counts again). Per minute, over each ${width / 1000} s.`,
-      BURST_LEGEND,
+      ...(bursts.length ? [BURST_LEGEND] : []),
     ],
-    values: [...per.flatMap((rows, i) => rows.map((r) => ({ variant: run.variants[i]!.name, ...r }))), ...burstRows(run)],
+    values: [...per.flatMap((rows, i) => rows.map((r) => ({ variant: run.variants[i]!.name, ...r }))), ...bursts],
     height: 110,
     main: {
       layer: [
-        ...burstLayers(),
+        ...(bursts.length ? burstLayers() : []),
         {
           transform: [{ filter: 'datum.isBurst !== true' }],
           mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
