@@ -23,7 +23,8 @@ interface Req {
 const req = fc.record({
   // Integer-ish times over a few minutes, with repeats so ties and equal minutes occur.
   at: fc.oneof(fc.integer({ min: 0, max: 400_000 }), fc.constantFrom(0, 60_000, 59_999, 120_000)).map((x) => x + 0.5 * (x % 3)),
-  prompt: fc.integer({ min: 0, max: 5_000 }),
+  // Now and then a size beyond the counted range, so both ways of taking percentiles are checked.
+  prompt: fc.oneof({ arbitrary: fc.integer({ min: 0, max: 5_000 }), weight: 9 }, { arbitrary: fc.integer({ min: 0, max: 2_000_000_000 }), weight: 1 }),
   output: fc.integer({ min: 0, max: 800 }),
   wait: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 90_000 })),
   attempts: fc.array(fc.constantFrom<OutcomeCode>(Outcome.ok, Outcome.rateLimited, Outcome.serverError), { minLength: 0, maxLength: 3 }),

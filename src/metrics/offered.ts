@@ -1,7 +1,7 @@
 import { Outcome } from '../core/outcome.js';
 import type { Recorder } from './recorder.js';
 import type { OfferedMetrics, OfferedSeries, PerMinute, SizeStats, WorstWait } from './results.js';
-import { quantiles, round } from './stats.js';
+import { quantiles, rankIndex, round, selectInPlace } from './stats.js';
 
 /**
  * What the workload offered, whatever became of it (a trace's rows or a synthetic workload's
@@ -29,10 +29,40 @@ export function arrivalOrder(arrival: Float64Array, n: number): Int32Array | nul
 
 const perMinute = (mean: number | null, peak: number): PerMinute => ({ mean: mean === null ? null : round(mean), peak });
 
+/** Above this largest size, percentiles are selected from the values rather than counted (the histogram would outgrow them). */
+const COUNTED_MAX = 1 << 20;
+
+/**
+ * Nearest-rank p50/p90/p99 and the largest of `n` sizes. Sizes are whole tokens: a histogram up to
+ * the largest counts them exactly in O(n + max), where a selection over doubles that share their
+ * top bits (small integers do) costs ten times as much.
+ */
 function sizeStats(values: Int32Array, n: number): SizeStats {
-  const q = quantiles(Float64Array.from(values.subarray(0, n)), [50, 90, 99]);
-  const at = (v: number): number | null => (n === 0 ? null : v);
-  return { p50: at(q.at[0]!), p90: at(q.at[1]!), p99: at(q.at[2]!), max: at(q.max) };
+  if (n === 0) return { p50: null, p90: null, p99: null, max: null };
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const ps = [50, 90, 99];
+  let at: number[];
+  if (min >= 0 && max <= COUNTED_MAX) {
+    const counts = new Uint32Array(max + 1);
+    for (let i = 0; i < n; i++) counts[values[i]!]!++;
+    at = ps.map((p) => {
+      const k = rankIndex(n, p);
+      let v = 0;
+      for (let seen = counts[0]!; seen <= k; seen += counts[++v]!);
+      return v;
+    });
+  } else {
+    const copy = new Float64Array(n);
+    copy.set(values.subarray(0, n));
+    at = quantiles(copy, ps).at;
+  }
+  return { p50: at[0]!, p90: at[1]!, p99: at[2]!, max };
 }
 
 /**
@@ -185,9 +215,12 @@ export function offeredSeries(rec: Recorder, bucketMs: number, buckets: number):
       max.push(null);
       continue;
     }
-    const q = quantiles(grouped.subarray(start[b]!, start[b + 1]!), [99]);
-    p99.push(round(q.at[0]!));
-    max.push(round(q.max));
+    // The grouping is this function's own scratch: each bucket's p99 is selected in place, no copy.
+    const waits = grouped.subarray(start[b]!, start[b + 1]!);
+    let longest = -Infinity;
+    for (let j = 0; j < waits.length; j++) if (waits[j]! > longest) longest = waits[j]!;
+    p99.push(round(selectInPlace(waits, rankIndex(waits.length, 99))));
+    max.push(round(longest));
   }
   const sent = rec.attemptStart.view();
   const outcome = rec.attemptOutcome.view();
