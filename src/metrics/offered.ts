@@ -121,7 +121,7 @@ export function offeredMetrics(rec: Recorder, order: Int32Array | null = arrival
 /**
  * The request that waited longest for a key (the first to arrive among equals), and the burst it
  * queued behind. A request waits from its arrival to its arrival plus its key wait (its admission,
- * when its first attempt was admitted; a retried request's later waits count as if they came at
+ * when its first attempt was admitted, or when it gave up waiting; a retried request's later waits count as if they came at
  * once). A busy period is a maximal stretch in which some request was waiting: a request arriving
  * while another still waited, or at the instant one was admitted, belongs to that one's period.
  * The burst runs from the start of the busy period holding the worst wait to that request's

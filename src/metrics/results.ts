@@ -120,7 +120,7 @@ export interface OfferedMetrics {
 /**
  * The request that waited longest for a key (ms, scenario time), and the burst that decided it:
  * from the start of the busy period that held its arrival (a stretch in which some request was
- * always waiting for a key) to its admission; the requests (and tokens, with sizes) arriving from
+ * always waiting for a key) to its admission (or when it gave up waiting: `admittedMs` then says when); the requests (and tokens, with sizes) arriving from
  * that start up to it, and their rate per minute (null: it started the period).
  */
 export interface WorstWait {

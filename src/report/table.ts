@@ -406,7 +406,8 @@ export function offeredTable(run: RunResult): Table | null {
   add('first to last arrival (min)', (o) => num(o.durationMs === null ? null : o.durationMs / 60_000, 1));
   add('requests per minute, mean', (o) => num(o.requestsPerMin.mean, 1));
   add('requests per minute, peak minute', (o) => num(o.requestsPerMin.peak));
-  if (cols.some((v) => v.metrics.offered!.tokensPerMin)) {
+  const sized = cols.some((v) => v.metrics.offered!.tokensPerMin);
+  if (sized) {
     for (const k of ['prompt', 'output', 'total'] as const) {
       add(`${k} tokens per minute, mean`, (o) => num(o.tokensPerMin?.[k].mean));
       add(`${k} tokens per minute, peak minute`, (o) => num(o.tokensPerMin?.[k].peak));
@@ -421,7 +422,7 @@ export function offeredTable(run: RunResult): Table | null {
     rows,
     notes: [],
     remarks: [
-      'Mean per minute: (requests − 1) ÷ the time from the first arrival to the last; in tokens, that rate × the mean size. Peak minute: the most in one whole minute of the run, minutes counted from its start. Output tokens: what each answer would have, whatever became of the request.',
+      `Mean per minute: (requests − 1) ÷ the time from the first arrival to the last${sized ? '; in tokens, that rate × the mean size' : ''}. Peak minute: the most in one whole minute of the run, minutes counted from its start.${sized ? ' Output tokens: what each answer would have, whatever became of the request.' : ''}`,
     ],
   };
 }
@@ -445,7 +446,7 @@ export function burstTable(run: RunResult): Table | null {
     ],
     notes: [],
     remarks: [
-      "The burst: from the start of the busy period that held that request's arrival (some request waiting for a key throughout) to its admission; its requests arrived from that start up to and including it.",
+      "The burst: from the start of the busy period that held that request's arrival (some request waiting for a key throughout) to its admission, or to when it gave up waiting; its requests arrived from that start up to and including it.",
     ],
   };
 }

@@ -237,7 +237,7 @@ export function burstLayers(): Loose[] {
     { field: 'waitS', type: 'quantitative', title: 'longest key wait (s)' },
     { field: 'atS', type: 'quantitative', title: 'it arrived at (s)' },
     { field: 'fromS', type: 'quantitative', title: 'busy since (s)' },
-    { field: 'toS', type: 'quantitative', title: 'admitted at (s)' },
+    { field: 'toS', type: 'quantitative', title: 'admitted (or gave up) at (s)' },
     { field: 'requests', type: 'quantitative', title: 'requests arriving since, itself included' },
     { field: 'perMin', type: 'quantitative', title: 'their rate (requests/min)' },
     { field: 'meanPerMin', type: 'quantitative', title: 'mean rate of the run (requests/min)' },
@@ -253,7 +253,7 @@ export const BURST_COLOUR = '#6f42c1';
 
 /** The subtitle line that says what the burst shading is. */
 export const BURST_LEGEND =
-  "Purple: the burst behind each variant's longest key wait, from the start of the busy period that held it (some request waiting for a key throughout) to its admission; dashed: when that request arrived.";
+  "Purple: the burst behind each variant's longest key wait, from the start of the busy period that held it (some request waiting for a key throughout) to its admission (or giving up); dashed: when that request arrived.";
 
 /** What the offered-against-passed charts draw, in order, each with its own colour. */
 export const FLOWS: readonly { key: 'offered' | 'admitted' | 'refused'; label: string; color: string }[] = [
