@@ -219,7 +219,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.prompt[slot] = prompt;
     this.output[slot] = output;
     this.maxTokens[slot] = maxTokens;
-    this.rec.sized(id, prompt);
+    this.rec.sized(id, prompt, output);
     // Time at the client's concurrency gate counts as key wait: both are the gateway holding the request.
     this.rec.arrived(id, arrival, this.clock.now());
     this.startAttempt(slot);
@@ -467,7 +467,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
       this.balancerOf(slot).finished(this.localOf(slot, p), outcome, now - this.sentAt[slot]!, now);
       this.health.observe(p, outcome);
     }
-    this.rec.attempt(this.sentAt[slot]!, now, key, p, outcome);
+    this.rec.attempt(this.sentAt[slot]!, now, key, p, outcome, this.id[slot]!);
     if (outcome !== Outcome.ok && this.retry.retries(outcome, this.attempt[slot]!)) {
       this.state[slot] = State.Backoff;
       this.since[slot] = now;

@@ -89,6 +89,63 @@ export interface VariantMetrics extends Partial<TokenMetrics> {
    * scale for wall ms); nearest-rank percentiles over every request that arrived. Absent otherwise.
    */
   arrivalDriftMs?: { p50: number | null; p99: number | null; max: number | null; arrivals: number };
+  /** What the workload offered, whatever became of it (absent in results from before it existed). */
+  offered?: OfferedMetrics;
+  /** The longest key wait and the burst it queued behind (absent: no request waited for a key). */
+  worstWait?: WorstWait;
+}
+
+/** A rate per minute: the mean over the arrivals' span, and the most in one whole minute of the run. */
+export interface PerMinute {
+  mean: number | null;
+  peak: number;
+}
+
+/** Nearest-rank percentiles and the largest of a size (tokens; null: no requests). */
+export interface SizeStats {
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/**
+ * The workload's own statistics, the same for a replayed trace and a synthetic workload (see
+ * metrics/offered.ts): requests that arrived, from the first arrival to the last (ms), arrivals
+ * per minute (mean: (requests − 1) ÷ duration; peak: the most in one whole minute of the run,
+ * minutes counted from its start), and with request sizes tokens offered per minute (prompt,
+ * output asked, both; mean: the mean rate × the mean size) and the sizes' percentiles.
+ */
+export interface OfferedMetrics {
+  requests: number;
+  durationMs: number | null;
+  requestsPerMin: PerMinute;
+  tokensPerMin?: { prompt: PerMinute; output: PerMinute; total: PerMinute };
+  sizes?: { prompt: SizeStats; output: SizeStats };
+}
+
+/**
+ * The request that waited longest for a key (ms, scenario time), and the burst that decided it:
+ * from the start of the busy period that held its arrival (a stretch in which some request was
+ * always waiting for a key) to its admission (or when it gave up waiting: `admittedMs` then says when); the requests (and tokens, with sizes) arriving from
+ * that start up to it, and their rate per minute (null: it started the period).
+ */
+export interface WorstWait {
+  waitMs: number;
+  arrivalMs: number;
+  admittedMs: number;
+  burst: { fromMs: number; toMs: number; requests: number; tokens?: number; requestsPerMin: number | null };
+}
+
+/**
+ * Per bucket: requests offered (arrivals), attempts admitted by a key and not refused, and attempts
+ * refused with a 429 (both by admission time), as counts; the same in tokens (prompt + output
+ * asked) with sizes; the p99 and largest key wait (ms) of the requests arriving in the bucket.
+ */
+export interface OfferedSeries {
+  requests: { offered: number[]; admitted: number[]; refused: number[] };
+  tokens?: { offered: number[]; admitted: number[]; refused: number[] };
+  keyWaitMs: { p99: (number | null)[]; max: (number | null)[] };
 }
 
 /** Believed against true limits (requests per minute; times in ms). */
@@ -223,6 +280,8 @@ export interface Series {
   tokens?: TokenSeries;
   /** Believed against true limits (with metrics.adaptive). */
   adaptive?: AdaptiveSeries;
+  /** What the workload offered against what passed, and key waits, per bucket (absent in results from before it existed). */
+  offered?: OfferedSeries;
 }
 
 export interface VariantResult {

@@ -14,6 +14,7 @@ import { tokenMetrics, tokenSeries, ttftCdf, ttftSorted } from './tokens.js';
 import type { Rate } from '../core/units.js';
 import { adaptiveResult, type AdaptiveFacts } from './adaptive.js';
 import { quantiles, round } from './stats.js';
+import { arrivalOrder, offeredMetrics, offeredSeries, worstWait } from './offered.js';
 
 /** What a finished run (simulated or real) hands over to become one variant of results.json. */
 export interface RunEnd {
@@ -77,7 +78,17 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
       quotaViolations(rec.admissionAt.view(), rec.admissionKey.view(), e.keyNames.length, e.keyLimit?.limit, e.keyLimit?.steps) +
       tokenViolations(rec, e.keyNames.length, e.keyLimit),
   };
-  const metrics = { ...withGoodput(base, extra), ...(t ? tokenMetrics(e.recorder, t, e.keyNames, total, ttft) : {}), providers, balance, workers: e.workers };
+  const order = arrivalOrder(rec.arrival, rec.finished);
+  const worst = worstWait(rec, order);
+  const metrics = {
+    ...withGoodput(base, extra),
+    ...(t ? tokenMetrics(e.recorder, t, e.keyNames, total, ttft) : {}),
+    providers,
+    balance,
+    workers: e.workers,
+    offered: offeredMetrics(rec, order),
+    ...(worst ? { worstWait: worst } : {}),
+  };
   const shared = series(e.recorder, e.keyNames, total);
   const buckets = shared.t.length;
   const adaptive = e.adaptive && adaptiveResult(e.adaptive, e.keyNames, total, shared.bucketMs, buckets);
@@ -91,6 +102,7 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
       providers: providerSeries(e.recorder, e.providerNames, e.health.changes, shared.bucketMs, buckets, e.endMs),
       ...(t ? { tokens: tokenSeries(e.recorder, t, e.keyNames, shared.bucketMs, buckets, e.tokenQuota) } : {}),
       ...(adaptive ? { adaptive: adaptive.series } : {}),
+      offered: offeredSeries(rec, shared.bucketMs, buckets),
     },
     latencyCdf: latencyCdf(ok),
   };
