@@ -221,6 +221,17 @@ export function answerTable(results: Results): Table | null {
       if (a.check?.met) met.set(best, (met.get(best) ?? 0) + 1);
     }
     const rows = [...wins].map(([name, points]) => [name, `${points.length} of ${results.runs.length}`, `${met.get(name) ?? 0} of ${points.length}`, pointList(results, points)]);
+    // Each variant on its own, options and conditions alike: the points where it meets the goal
+    // ("how many keys does this traffic need" is where the first ✓ comes).
+    const names = [...new Set(results.runs.flatMap((r) => r.variants.map((v) => v.name)))];
+    for (const name of names) {
+      const meets = results.runs.filter((r) => {
+        const v = r.variants.find((x) => x.name === name);
+        return v !== undefined && checkGoal(goal, v.metrics).met;
+      });
+      const label = conditions.includes(name) ? `${name} (condition)` : name;
+      remarks.push(`${label} meets the goal ${meets.length ? `at ${pointList(results, meets)}` : 'at no point'}`);
+    }
     return { title: `The answer: the best option at each point, by ${bestBy(goal)}`, header: ['best', 'points', 'meets the goal at', 'where'], rows, notes: [], remarks };
   }
   const rows = results.runs.map((run) => {
