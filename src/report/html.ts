@@ -8,7 +8,7 @@ import { describeGoal, goalMetric } from '../metrics/goal.js';
 import { bestBy, checkFigures, goalOf, comparable, describeCheck, type FigureCheck, publishedSummary, SERVING_BY, servingAnswer, tally, TOLERANCE_TEXT } from './answer.js';
 import { publishedChart, runChartGroups, runsChart } from './charts.js';
 import { redact } from './redact.js';
-import { answerTable, burstTable, comparison, offeredLine, offeredTable, referencedRuns, splitColumns, sweepTable, type Table } from './table.js';
+import { answerTable, burstTable, sweepMeets, comparison, offeredLine, offeredTable, referencedRuns, splitColumns, sweepTable, type Table } from './table.js';
 import { chartSize, palette } from './vega.js';
 import { shardsTable } from './shards.js';
 
@@ -149,6 +149,10 @@ function answerHtml(results: Results, chart: (spec: TopLevelSpec) => string): st
       }</p>`;
   const hasPicks = serving || results.runs.some((r) => r.variants.length > 1);
   const table = hasPicks ? tableHtml({ ...t, remarks: [] }) : '';
+  const meets = sweepMeets(results);
+  const meetsHtml = meets.length
+    ? `<ul class="meets">${meets.map((m) => `<li><strong>${escapeHtml(m.name)}</strong>${m.condition ? ' (a condition)' : ''} meets the goal ${m.where === null ? '<strong class="bad">at no point</strong>' : `at <strong>${escapeHtml(m.where)}</strong>`}</li>`).join('')}</ul>`
+    : '';
   let published = '';
   const summary = publishedSummary(results);
   if (summary !== null) {
@@ -172,6 +176,7 @@ function answerHtml(results: Results, chart: (spec: TopLevelSpec) => string): st
   return `<section class="answer" id="answer">
 <h2>The answer</h2>
 ${lead}
+${meetsHtml}
 ${table}
 ${published}
 </section>`;

@@ -183,6 +183,24 @@ export function sweepTable(results: Results): Table {
  * many published figures the simulation reproduces, and each one it does not. Null when there is
  * nothing to compare (one variant) and nothing published.
  */
+/**
+ * A sweep's variants each on their own, options and conditions alike: the points where it meets
+ * the goal (null: none). "How many keys does this traffic need" is where the first one comes.
+ */
+export function sweepMeets(results: Results): { name: string; condition: boolean; where: string | null }[] {
+  if (!results.sweep) return [];
+  const goal = goalOf(results);
+  const names = [...new Set(results.runs.flatMap((r) => r.variants.map((v) => v.name)))];
+  return names.map((name) => {
+    const meets = results.runs.filter((r) => {
+      const v = r.variants.find((x) => x.name === name);
+      return v !== undefined && checkGoal(goal, v.metrics).met;
+    });
+    const condition = results.runs.some((r) => r.variants.some((v) => v.name === name && v.condition));
+    return { name, condition, where: meets.length ? pointList(results, meets) : null };
+  });
+}
+
 export function answerTable(results: Results): Table | null {
   // Something is compared: two options, or an option beside a condition.
   const picks = results.runs.some((r) => r.variants.length > 1);
@@ -221,17 +239,7 @@ export function answerTable(results: Results): Table | null {
       if (a.check?.met) met.set(best, (met.get(best) ?? 0) + 1);
     }
     const rows = [...wins].map(([name, points]) => [name, `${points.length} of ${results.runs.length}`, `${met.get(name) ?? 0} of ${points.length}`, pointList(results, points)]);
-    // Each variant on its own, options and conditions alike: the points where it meets the goal
-    // ("how many keys does this traffic need" is where the first ✓ comes).
-    const names = [...new Set(results.runs.flatMap((r) => r.variants.map((v) => v.name)))];
-    for (const name of names) {
-      const meets = results.runs.filter((r) => {
-        const v = r.variants.find((x) => x.name === name);
-        return v !== undefined && checkGoal(goal, v.metrics).met;
-      });
-      const label = conditions.includes(name) ? `${name} (condition)` : name;
-      remarks.push(`${label} meets the goal ${meets.length ? `at ${pointList(results, meets)}` : 'at no point'}`);
-    }
+    for (const m of sweepMeets(results)) remarks.push(`${m.condition ? `${m.name} (condition)` : m.name} meets the goal ${m.where === null ? 'at no point' : `at ${m.where}`}`);
     return { title: `The answer: the best option at each point, by ${bestBy(goal)}`, header: ['best', 'points', 'meets the goal at', 'where'], rows, notes: [], remarks };
   }
   const rows = results.runs.map((run) => {
