@@ -91,3 +91,16 @@ export const MAX_GOAL_CONSTRAINTS = 20;
 export const MAX_SEARCH_SEEDS = 100;
 /** `gatesim search`: grid points between LOW and HIGH (LOW..HIGH ÷ step); bisection takes ~log2 of it probes (30 at most). */
 export const MAX_SEARCH_GRID = 1_000_000_000;
+
+/** A search over several fields (`--choose`, several `--vary`): at most this many simulations (`--budget N`). */
+export const MAX_SEARCH_BUDGET = 100_000;
+/** The default budget of such a search, in simulations. */
+export const DEFAULT_SEARCH_BUDGET = 300;
+/** A CPU-time budget (`--budget 10min`): from 1 s to a day. */
+export const MIN_SEARCH_CPU_MS = 1000;
+export const MAX_SEARCH_CPU_MS = 24 * 3_600_000;
+/** Values one `--choose` lists, and fields one search varies and chooses. */
+export const MAX_CHOOSE_VALUES = 100;
+export const MAX_SEARCH_FIELDS = 20;
+/** Configurations whose goal metric is within this share of the best are compared by cost (`--tolerance`, 0 to 0.5). */
+export const MAX_SEARCH_TOLERANCE = 0.5;
