@@ -29,7 +29,7 @@ export const runOptions = {
 /** The options of `gatesim search`. */
 export const searchOptions = {
   vary: { type: 'string', array: true, describe: 'a field and its range: FIELD=LOW..HIGH, a rate with its unit (workload.arrivals.rate=0.5/s..20/s) or a count (keys.count=1..16); one alone: bisection; repeatable, or with --choose: a search over several fields' },
-  choose: { type: 'string', array: true, describe: 'a field and the values to choose from, each applied like --set: FIELD=A,B,… (keys.limiter=sliding-log,gcra; balancer=round-robin,least-loaded); repeatable' },
+  choose: { type: 'string', array: true, describe: 'a field and the values to choose from, each applied like --set: FIELD=A,B,… (keys.limiter=sliding-log,gcra; balancer=round-robin,availability); repeatable' },
   budget: { type: 'string', describe: `several fields: simulations (1–${MAX_SEARCH_BUDGET.toLocaleString('en')}, default ${DEFAULT_SEARCH_BUDGET}) or CPU time (1s–24h, such as 10min), the file as written's runs included` },
   tolerance: { type: 'number', default: 0.01, describe: `several fields: configurations within this share of the best goal metric are ranked by keys, fewest first (0–${MAX_SEARCH_TOLERANCE})` },
   goal: { type: 'string', describe: "what must hold: \"maximise goodput subject to 429s = 0, p99 key wait <= 1s\" (default: the file's goal:, else no 429s and no quota violations)" },

@@ -142,14 +142,18 @@ export function configAnswerTable(r: ConfigSearchResults): Table {
     ['configuration', describeConfig(r, a.values)],
     ['goal', `${heldText(a.heldIn, r.seeds.length)}${a.held ? '' : ' — no configuration tried met it in every seed; this one came closest'}`],
     [r.goal.metric, showInterval(a.metric, unit)],
-    ['vs the file as written', `${showDifference(a.vsCurrent, unit)}${a.vsCurrent && !a.vsCurrent.separable ? ', not separable' : ''}; the file as written (${r.current.name}): ${showInterval(r.current.metric, unit)}, goal ${heldText(r.current.heldIn, r.seeds.length)}`],
+    ['vs the file as written', `${a.held && !r.current.held ? `meets the goal, which the file as written misses in ${r.seeds.length - r.current.heldIn} of ${r.seeds.length} seeds; ` : ''}${showDifference(a.vsCurrent, unit)}${a.vsCurrent && !a.vsCurrent.separable ? ', not separable' : ''}; the file as written (${r.current.name}): ${showInterval(r.current.metric, unit)}, goal ${heldText(r.current.heldIn, r.seeds.length)}`],
     ['keys', `${a.keys} (the file as written: ${r.current.keys}${a.keys !== r.current.keys ? `, ${Math.abs(a.keys - r.current.keys)} ${a.keys < r.current.keys ? 'fewer' : 'more'}` : ''})`],
   ];
   const ru = a.runnerUp;
   if (ru) {
     const sep = ru.difference?.separable ?? false;
     const byCost = ru.held && a.held && ru.keys > a.keys;
-    const verdict = sep ? 'separable' : `not separable${byCost ? `; the answer uses fewer keys (${a.keys} against ${ru.keys})` : ' over these seeds: more seeds (--seeds) may tell them apart'}`;
+    const verdict = a.held && !ru.held
+      ? `and the runner-up misses the goal in ${r.seeds.length - ru.heldIn} of ${r.seeds.length} seeds`
+      : sep
+        ? 'separable: the interval excludes 0'
+        : `not separable${byCost ? `; the answer uses fewer keys (${a.keys} against ${ru.keys})` : ' over these seeds: more seeds (--seeds) may tell them apart'}`;
     rows.push(['vs the runner-up', `${showDifference(ru.difference, unit)}, ${verdict}; runner-up: ${describeConfig(r, ru.values)}, ${ru.keys} keys, goal ${heldText(ru.heldIn, r.seeds.length)}`]);
   }
   const m = r.method;
@@ -170,13 +174,15 @@ export function configAnswerTable(r: ConfigSearchResults): Table {
 /** Every configuration at every rung, in rung order, best first. */
 export function configEntriesTable(r: ConfigSearchResults): Table {
   const fields = r.space.dimensions.map((d) => d.field);
+  // The keys a configuration costs, unless a field already says it.
+  const keys = !fields.includes('keys.count');
   const rows = r.entries.map((e) => {
     const c = r.configs[e.config]!.values;
-    return [String(e.rung + 1), e.requests.toLocaleString('en'), String(e.rank), ...fields.map((f) => showValue(r, f, c[f]!)), String(e.keys), `${e.heldIn} of ${e.seeds}`, fmt(e.mean), e.promoted ? 'on' : e.rung === r.method.rungs.length - 1 ? (e.rank === 1 ? 'answer' : '–') : 'out'];
+    return [String(e.rung + 1), e.requests.toLocaleString('en'), String(e.rank), ...fields.map((f) => showValue(r, f, c[f]!)), ...(keys ? [String(e.keys)] : []), `${e.heldIn} of ${e.seeds}`, fmt(e.mean), e.promoted ? 'on' : e.rung === r.method.rungs.length - 1 ? (e.rank === 1 ? 'answer' : '–') : 'out'];
   });
   return {
     title: `Every configuration at every rung (${rows.length}; ${r.trials.length} simulations in search.json)`,
-    header: ['rung', 'requests', 'rank', ...fields, 'keys', 'goal held in', `${r.goal.metric} (${r.goal.unit})`, 'next'],
+    header: ['rung', 'requests', 'rank', ...fields, ...(keys ? ['keys'] : []), 'goal held in', `${r.goal.metric} (${r.goal.unit})`, 'next'],
     rows,
     notes: [],
     remarks: [],

@@ -140,32 +140,39 @@ export async function runConfigSearch(spec: ConfigSearchSpec): Promise<ConfigSea
         wallMs: r.stats.wallMs,
       };
     };
-    // The file as written, first: the comparison the answer is read against (and, for a CPU budget, the clock).
+    // The file as written: the comparison the answer is read against (and, for a CPU budget, the clock).
     const current = variants[0]!;
-    const currentTrials = await Promise.all(seeds.map((seed) => simulate({ ...current.scenario, seed }, current.name)));
     const used = { simulations: seeds.length, requests: seeds.length * fileRequests };
+    const tooSmall = (budget: number, unitCost: number[], asked: string): SearchError => {
+      const need = planCost(1, unitCost, ETA, seeds.length) + (spec.budget.kind === 'simulations' ? used.simulations : used.requests);
+      return new SearchError(
+        spec.budget.kind === 'simulations'
+          ? `--budget: expected at least ${need} simulations (the file as written and one configuration, ${seeds.length} seed${seeds.length === 1 ? '' : 's'} each at ${rungs.length} rung${rungs.length === 1 ? '' : 's'}), got ${asked}`
+          : `--budget: ${asked} of CPU time simulates about ${budget + used.requests} requests here, expected room for at least ${need}`,
+      );
+    };
+    // A budget of simulations is checked before anything runs.
+    const simulationsPlan = spec.budget.kind === 'simulations' ? rungs.map(() => 1) : null;
+    if (spec.budget.kind === 'simulations' && configsWithin(spec.budget.simulations - used.simulations, size, simulationsPlan!, ETA, seeds.length) < 1) {
+      throw tooSmall(spec.budget.simulations - used.simulations, simulationsPlan!, String(spec.budget.simulations));
+    }
+    const currentTrials = await Promise.all(seeds.map((seed) => simulate({ ...current.scenario, seed }, current.name)));
     let unitCost: number[];
     let budget: number;
     let budgetJson: ConfigSearchResults['method']['budget'];
     if (spec.budget.kind === 'simulations') {
-      unitCost = rungs.map(() => 1);
+      unitCost = simulationsPlan!;
       budget = spec.budget.simulations - used.simulations;
       budgetJson = { kind: 'simulations', asked: String(spec.budget.simulations), simulations: spec.budget.simulations };
     } else {
-      const msPerRequest = currentTrials.reduce((a, t) => a + t.wallMs, 0) / used.requests;
-      unitCost = rungs.map((r) => r);
+      // CPU time → requests simulated, at the rate this machine simulated the file as written.
+      const msPerRequest = Math.max(1e-6, currentTrials.reduce((a, t) => a + t.wallMs, 0) / used.requests);
+      unitCost = [...rungs];
       budget = Math.floor(spec.budget.ms / msPerRequest) - used.requests;
       budgetJson = { kind: 'cpu', asked: spec.budget.text, requests: Math.floor(spec.budget.ms / msPerRequest) };
     }
     const n = configsWithin(budget, size, unitCost, ETA, seeds.length);
-    if (n < 1) {
-      const need = planCost(1, unitCost, ETA, seeds.length) + (spec.budget.kind === 'simulations' ? used.simulations : used.requests);
-      throw new SearchError(
-        spec.budget.kind === 'simulations'
-          ? `--budget: expected at least ${need} simulations (the file as written and one configuration, ${seeds.length} seed${seeds.length === 1 ? '' : 's'} each at ${rungs.length} rung${rungs.length === 1 ? '' : 's'}), got ${spec.budget.simulations}`
-          : `--budget: ${spec.budget.text} of CPU time simulates about ${budget + used.requests} requests here, expected room for at least ${need}`,
-      );
-    }
+    if (n < 1) throw tooSmall(budget, unitCost, spec.budget.kind === 'simulations' ? String(spec.budget.simulations) : spec.budget.text);
     const drawn = drawConfigs(dims, n, base.seed);
     const values = drawn.map((c) => configValues(dims, c));
     const sizes = rungSizes(n, rungs.length, ETA);

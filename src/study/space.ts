@@ -31,7 +31,7 @@ const FIELD = /^[A-Za-z_$][\w$]*(\.[\w$]+)*$/;
 export function parseChoose(text: string): Choose | string {
   const eq = text.indexOf('=');
   const field = text.slice(0, eq).trim();
-  const expected = 'expected FIELD=A,B,… such as keys.limiter=sliding-log,gcra or balancer=round-robin,least-loaded';
+  const expected = 'expected FIELD=A,B,… such as keys.limiter=sliding-log,gcra or balancer=round-robin,availability';
   if (eq < 1 || !FIELD.test(field)) return `${expected}, got ${text}`;
   const values = text.slice(eq + 1).split(',').map((v) => v.trim());
   if (values.some((v) => v === '')) return `${field}: ${expected}, got an empty value in ${text}`;
