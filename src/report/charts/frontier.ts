@@ -16,11 +16,11 @@ export interface FrontierPoint {
 }
 
 /**
- * A search over several fields: the goal's metric against the keys a configuration costs. Every
- * configuration at every rung (colour: the rung's requests; filled where the goal held in every
- * seed, hollow where it failed), the frontier — the most the goal's metric reaches with at most
- * that many keys, among configurations that met the goal at the longest run they reached — as a
- * step line, the file as written as a black cross and the answer ringed.
+ * A search over several fields: the goal's metric against the keys a configuration costs. Each
+ * configuration at the longest run it reached (colour: that rung's requests; filled where the goal
+ * held in every seed, hollow where it failed), the frontier — the most the goal's metric reaches
+ * with at most that many keys, among those that met the goal — as a step line, the file as
+ * written as a black cross and the answer ringed.
  */
 export function frontierChart(o: {
   title: string;
