@@ -92,8 +92,12 @@ export const MAX_SEARCH_SEEDS = 100;
 /** `gatesim search`: grid points between LOW and HIGH (LOW..HIGH ÷ step); bisection takes ~log2 of it probes (30 at most). */
 export const MAX_SEARCH_GRID = 1_000_000_000;
 
-/** A search over several fields (`--choose`, several `--vary`): at most this many simulations (`--budget N`). */
-export const MAX_SEARCH_BUDGET = 100_000;
+/**
+ * A search over several fields (`--choose`, several `--vary`): at most this many simulations
+ * (`--budget N`, and a CPU budget too), as many as a sweep; search.json keeps each one's metrics
+ * (~3.5 kB each, ~35 MB at the bound).
+ */
+export const MAX_SEARCH_BUDGET = 10_000;
 /** The default budget of such a search, in simulations. */
 export const DEFAULT_SEARCH_BUDGET = 300;
 /** A CPU-time budget (`--budget 10min`): from 1 s to a day. */

@@ -5,6 +5,7 @@
  * then the winner compared with the runner-up and with the file as written, at full fidelity over
  * the same seeds.
  */
+import { MAX_SEARCH_BUDGET } from '../core/limits.js';
 import { checkGoal, describeConstraint, formatGoalValue, shortfall, type Goal } from '../metrics/goal.js';
 import type { VariantMetrics } from '../metrics/results.js';
 import type { ConfigSearchResults, ConfigTrialJson, ConfigEntryJson } from '../report/config-search-page.js';
@@ -171,7 +172,8 @@ export async function runConfigSearch(spec: ConfigSearchSpec): Promise<ConfigSea
       budget = Math.floor(spec.budget.ms / msPerRequest) - used.requests;
       budgetJson = { kind: 'cpu', asked: spec.budget.text, requests: Math.floor(spec.budget.ms / msPerRequest) };
     }
-    const n = configsWithin(budget, size, unitCost, ETA, seeds.length);
+    // Whatever the budget, no more simulations than MAX_SEARCH_BUDGET.
+    const n = Math.min(configsWithin(budget, size, unitCost, ETA, seeds.length), configsWithin(MAX_SEARCH_BUDGET - used.simulations, size, rungs.map(() => 1), ETA, seeds.length));
     if (n < 1) throw tooSmall(budget, unitCost, spec.budget.kind === 'simulations' ? String(spec.budget.simulations) : spec.budget.text);
     const drawn = drawConfigs(dims, n, base.seed);
     const values = drawn.map((c) => configValues(dims, c));
