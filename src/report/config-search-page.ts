@@ -132,6 +132,9 @@ function showDifference(d: DifferenceJson | null, unit: string): string {
   return `${signed(d.mean)} ${unit} (${ci})`;
 }
 
+/** A difference of exactly 0 in every seed: the two behave alike here, and more seeds would not separate them. */
+const same = (d: DifferenceJson | null): boolean => d !== null && d.mean === 0 && (d.low ?? 0) === 0 && (d.high ?? 0) === 0;
+
 const heldText = (heldIn: number, of: number): string => (heldIn === of ? `met in all ${of} seeds` : `met in ${heldIn} of ${of} seeds`);
 
 /** The answer's lines as [what, value] rows. */
@@ -142,7 +145,7 @@ export function configAnswerTable(r: ConfigSearchResults): Table {
     ['configuration', describeConfig(r, a.values)],
     ['goal', `${heldText(a.heldIn, r.seeds.length)}${a.held ? '' : ' — no configuration tried met it in every seed; this one came closest'}`],
     [r.goal.metric, showInterval(a.metric, unit)],
-    ['vs the file as written', `${a.held && !r.current.held ? `meets the goal, which the file as written misses in ${r.seeds.length - r.current.heldIn} of ${r.seeds.length} seeds; ` : ''}${showDifference(a.vsCurrent, unit)}${a.vsCurrent && !a.vsCurrent.separable ? ', not separable' : ''}; the file as written (${r.current.name}): ${showInterval(r.current.metric, unit)}, goal ${heldText(r.current.heldIn, r.seeds.length)}`],
+    ['vs the file as written', `${a.held && !r.current.held ? `meets the goal, which the file as written misses in ${r.seeds.length - r.current.heldIn} of ${r.seeds.length} seeds; ` : ''}${showDifference(a.vsCurrent, unit)}${a.vsCurrent && !a.vsCurrent.separable ? (same(a.vsCurrent) ? ', the same in every seed' : ', not separable') : ''}; the file as written (${r.current.name}): ${showInterval(r.current.metric, unit)}, goal ${heldText(r.current.heldIn, r.seeds.length)}`],
     ['keys', `${a.keys} (the file as written: ${r.current.keys}${a.keys !== r.current.keys ? `, ${Math.abs(a.keys - r.current.keys)} ${a.keys < r.current.keys ? 'fewer' : 'more'}` : ''})`],
   ];
   const ru = a.runnerUp;
@@ -153,7 +156,7 @@ export function configAnswerTable(r: ConfigSearchResults): Table {
       ? `and the runner-up misses the goal in ${r.seeds.length - ru.heldIn} of ${r.seeds.length} seeds`
       : sep
         ? 'separable: the interval excludes 0'
-        : `not separable${byCost ? `; the answer uses fewer keys (${a.keys} against ${ru.keys})` : ' over these seeds: more seeds (--seeds) may tell them apart'}`;
+        : `not separable${byCost ? `; the answer uses fewer keys (${a.keys} against ${ru.keys})` : same(ru.difference) ? ': the same in every seed' : ' over these seeds: more seeds (--seeds) may tell them apart'}`;
     rows.push(['vs the runner-up', `${showDifference(ru.difference, unit)}, ${verdict}; runner-up: ${describeConfig(r, ru.values)}, ${ru.keys} keys, goal ${heldText(ru.heldIn, r.seeds.length)}`]);
   }
   const m = r.method;
