@@ -190,7 +190,7 @@ export function configEntriesTable(r: ConfigSearchResults): Table {
     notes: [],
     remarks: [],
     keyColumns: 3,
-    textColumns: [...fields.map((_, i) => 3 + i), 3 + fields.length + (keys ? 1 : 0) + 2],
+    textColumns: [...r.space.dimensions.flatMap((d, i) => (d.kind === 'choice' ? [3 + i] : [])), 3 + fields.length + (keys ? 1 : 0) + 2],
   };
 }
 
