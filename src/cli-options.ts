@@ -5,7 +5,7 @@
  */
 import type { Options } from 'yargs';
 import { MAX_KEYS } from './providers/server.js';
-import { MAX_SEARCH_SEEDS } from './core/limits.js';
+import { DEFAULT_SEARCH_BUDGET, MAX_SEARCH_BUDGET, MAX_SEARCH_SEEDS, MAX_SEARCH_TOLERANCE } from './core/limits.js';
 
 /** The options of a run (`npm run sim -- FILE …`), declared once: yargs parses them, and their types are what it parses to. */
 export const runOptions = {
@@ -31,7 +31,10 @@ export const runOptions = {
 
 /** The options of `gatesim search`. */
 export const searchOptions = {
-  vary: { type: 'string', demandOption: true, describe: 'the field and its range: FIELD=LOW..HIGH, a rate with its unit (workload.arrivals.rate=0.5/s..20/s) or a count (keys.count=1..16)' },
+  vary: { type: 'string', array: true, describe: 'a field and its range: FIELD=LOW..HIGH, a rate with its unit (workload.arrivals.rate=0.5/s..20/s) or a count (keys.count=1..16); one alone: bisection; repeatable, or with --choose: a search over several fields' },
+  choose: { type: 'string', array: true, describe: 'a field and the values to choose from, each applied like --set: FIELD=A,B,… (keys.limiter=sliding-log,gcra; balancer=round-robin,availability); repeatable' },
+  budget: { type: 'string', describe: `several fields: simulations (1–${MAX_SEARCH_BUDGET.toLocaleString('en')}, default ${DEFAULT_SEARCH_BUDGET}) or CPU time (1s–24h, such as 10min), the file as written's runs included` },
+  tolerance: { type: 'number', default: 0.01, describe: `several fields: configurations within this share of the best goal metric are ranked by keys, fewest first (0–${MAX_SEARCH_TOLERANCE})` },
   goal: { type: 'string', describe: "what must hold: \"maximise goodput subject to 429s = 0, p99 key wait <= 1s\" (default: the file's goal:, else no 429s and no quota violations)" },
   seeds: { type: 'number', default: 3, describe: `replications per probe: the scenario seed, then the next ones; a probe holds only if it holds in all (1–${MAX_SEARCH_SEEDS})` },
   step: { type: 'number', describe: 'precision of the answer, in the field\'s unit (rates per second; default: 1 for counts, about a hundredth of the range for rates)' },
@@ -56,7 +59,11 @@ export const SEARCH_EXAMPLES = `Examples:
       the fewest keys that carry 2 requests per second
   npm run sim -- search FILE --vary workload.concurrency=1..64 \\
       --goal "maximise throughput subject to p99 latency <= 2s"
-      the most workers with p99 latency within 2 s`;
+      the most workers with p99 latency within 2 s
+  npm run sim -- search scenarios/capacity.yaml --budget 120 \\
+      --choose keys.choice=least-used,random --vary keys.count=1..8 \\
+      --set workload.arrivals.rate=1/s
+      each limiter x key choice x keys: the most goodput with no 429s`;
 
 /** The examples of --help, as docs/command-line.md shows them; no line over 80 columns. */
 export const EXAMPLES = `Examples:
@@ -162,7 +169,7 @@ export const COMMANDS = {
   },
   search: {
     command: 'search <file>',
-    describe: 'the largest (or smallest) value of one field for which the goal holds, for each variant, by bisection over seeds',
+    describe: 'the largest (or smallest) value of one field for which the goal holds, for each variant, by bisection over seeds; or, over several fields (--choose, several --vary), the best configuration by successive halving',
     positional: { name: 'file', describe: 'scenario YAML file (no sweep:)' },
     options: searchOptions,
     examples: SEARCH_EXAMPLES,

@@ -6,7 +6,7 @@ import yargs, { type ArgumentsCamelCase, type InferredOptionTypes } from 'yargs'
 import { hideBin } from 'yargs/helpers';
 import { realBars, simulationsBar } from './progress.js';
 import { FULL_MAX_NUMBERS, planSeriesNumbers, planSize, realHeader, runPlan, runPlanReal, runPlansParallel, seriesKept } from './run.js';
-import { defaultJobs } from './study/pool.js';
+import { defaultJobs, openPool } from './study/pool.js';
 import { RealModeError } from './modes/errors.js';
 import { formatTotals, MAX_KEYS, serve, type Serving } from './providers/server.js';
 import { RESET_ENV, resetTokenProblem } from './providers/reset.js';
@@ -23,7 +23,7 @@ import { GoalError, parseGoal, type Goal } from './metrics/goal.js';
 import { ScenarioError } from './scenario/errors.js';
 import { scenarioJsonSchemaText } from './scenario/schema.js';
 import { parseDuration } from './core/units.js';
-import { MAX_SEARCH_SEEDS } from './core/limits.js';
+import { DEFAULT_SEARCH_BUDGET, MAX_SEARCH_BUDGET, MAX_SEARCH_CPU_MS, MAX_SEARCH_FIELDS, MAX_SEARCH_SEEDS, MAX_SEARCH_TOLERANCE, MIN_SEARCH_CPU_MS } from './core/limits.js';
 import { checkShardFlags, mergeFiles, shardFile } from './shard-cli.js';
 import { COMMANDS, PROBE_LIMITS, runOptions, searchOptions, USAGE } from './cli-options.js';
 import { formatCalibration, writeProvider, type Calibration } from './study/calibration.js';
@@ -482,7 +482,14 @@ async function searchFile(argv: SearchArgs): Promise<void> {
   if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0)) throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);
   if (argv.step !== undefined && !(argv.step > 0 && Number.isFinite(argv.step))) throw new UsageError(`--step: expected a positive number, got ${String(argv.step)}`);
   if (argv.jobs !== undefined && (!Number.isInteger(argv.jobs) || argv.jobs < 1)) throw new UsageError(`--jobs: expected a positive integer, got ${String(argv.jobs)}`);
-  const vary = parseVary(Array.isArray(argv.vary) ? String(argv.vary.at(-1)) : argv.vary);
+  const varies = (argv.vary ?? []).map(String);
+  if (argv.choose?.length || varies.length > 1) {
+    await configSearchFile(argv);
+    return;
+  }
+  if (varies.length === 0) throw new UsageError('--vary: expected FIELD=LOW..HIGH (one field: bisection), or --choose FIELD=A,B,… and more --vary (several fields)');
+  if (argv.budget !== undefined) throw new UsageError('--budget: a search over one field bisects (about log2 of the range probes); a budget applies with --choose or more than one --vary');
+  const vary = parseVary(varies[0]!);
   if (typeof vary === 'string') throw new UsageError(`--vary: ${vary}`);
   const base = loadFile(argv.file, argv);
   const problem = searchProblem(base, vary.field, argv.only ?? []);
@@ -659,6 +666,107 @@ async function probeUrl(argv: {
     cap.cancel();
     for (const [sig, on] of handlers) process.removeListener(sig, on);
   }
+}
+
+/** `--budget`: a number of simulations, or CPU time with its unit. */
+function parseBudget(text: string | undefined, parseDuration: (t: string) => number | undefined): { kind: 'simulations'; simulations: number } | { kind: 'cpu'; ms: number; text: string } {
+  if (text === undefined) return { kind: 'simulations', simulations: DEFAULT_SEARCH_BUDGET };
+  const t = String(text).trim();
+  const expected = `expected simulations from 1 to ${MAX_SEARCH_BUDGET.toLocaleString('en')} (such as 300) or CPU time from 1s to 24h (such as 10min), got ${t}`;
+  if (/^\d+$/.test(t)) {
+    const n = Number(t);
+    if (n < 1 || n > MAX_SEARCH_BUDGET) throw new UsageError(`--budget: ${expected}`);
+    return { kind: 'simulations', simulations: n };
+  }
+  const ms = parseDuration(t);
+  if (ms === undefined || ms < MIN_SEARCH_CPU_MS || ms > MAX_SEARCH_CPU_MS) throw new UsageError(`--budget: ${expected}`);
+  return { kind: 'cpu', ms, text: t };
+}
+
+/**
+ * `gatesim search FILE --choose … --vary … [--vary …]`: the best configuration over several
+ * fields by successive halving (study/config-search.ts). Writes OUT/<scenario>-search/ and prints
+ * the answer first.
+ */
+async function configSearchFile(argv: SearchArgs): Promise<void> {
+  const { parseVary, SearchError } = await import('./study/search-run.js');
+  const { runConfigSearch } = await import('./study/config-search.js');
+  const { parseChoose } = await import('./study/space.js');
+  const { defaultStep } = await import('./study/search.js');
+  const { describeGoal, DEFAULT_GOAL, GoalError, goalMetric, parseGoal } = await import('./metrics/goal.js');
+  const { parseDuration } = await import('./core/units.js');
+  const { configSearchHtml, configSearchMarkdown, configSearchTables } = await import('./report/config-search-page.js');
+  if (argv.smallest || argv.largest) throw new UsageError(`--${argv.smallest ? 'smallest' : 'largest'}: applies to a search over one field; over several, configurations within --tolerance of the best are ranked by keys, fewest first`);
+  if (argv.step !== undefined) throw new UsageError('--step: applies to a search over one field; over several, counts step by 1 and rates by about a hundredth of their range');
+  if (!Number.isInteger(argv.seeds) || argv.seeds < 1 || argv.seeds > MAX_SEARCH_SEEDS) throw new UsageError(`--seeds: expected an integer from 1 to ${MAX_SEARCH_SEEDS}, got ${String(argv.seeds)}`);
+  if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0)) throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);
+  if (argv.jobs !== undefined && (!Number.isInteger(argv.jobs) || argv.jobs < 1)) throw new UsageError(`--jobs: expected a positive integer, got ${String(argv.jobs)}`);
+  if (!(argv.tolerance >= 0 && argv.tolerance <= MAX_SEARCH_TOLERANCE)) throw new UsageError(`--tolerance: expected a share from 0 to ${MAX_SEARCH_TOLERANCE}, got ${String(argv.tolerance)}`);
+  const budget = parseBudget(argv.budget === undefined ? undefined : String(argv.budget), parseDuration);
+  const dims = [];
+  for (const text of (argv.choose ?? []).map(String)) {
+    const c = parseChoose(text);
+    if (typeof c === 'string') throw new UsageError(`--choose: ${c}`);
+    dims.push({ kind: 'choice' as const, ...c });
+  }
+  for (const text of (argv.vary ?? []).map(String)) {
+    const v = parseVary(text);
+    if (typeof v === 'string') throw new UsageError(`--vary: ${v}`);
+    dims.push({ kind: 'range' as const, ...v, step: defaultStep(v.low, v.high, v.integer) });
+  }
+  if (dims.length > MAX_SEARCH_FIELDS) throw new UsageError(`--choose, --vary: expected at most ${MAX_SEARCH_FIELDS} fields, got ${dims.length}`);
+  const base = loadFile(argv.file, argv);
+  let goal = base.goal ?? DEFAULT_GOAL;
+  if (argv.goal !== undefined) {
+    try {
+      goal = parseGoal(Array.isArray(argv.goal) ? String(argv.goal.at(-1)) : argv.goal);
+    } catch (e) {
+      if (e instanceof GoalError) throw new UsageError(`--goal: ${e.message}`);
+      throw e;
+    }
+  }
+  const metric = goalMetric(goal.maximise)!;
+  const unit = { perS: goal.maximise === 'tokensPerS' ? 'tokens/s' : 'requests/s', fraction: 'fraction', ms: 'ms', count: 'count' }[metric.unit];
+  const first = base.runs[0]!.variants.find((v) => !v.condition)?.scenario ?? base.runs[0]!.variants[0]!.scenario;
+  const jobs = argv.jobs ?? (first.workload.requests * first.retry.attempts * argv.seeds >= SEARCH_THREADS_WORTH ? defaultJobs() : 1);
+  const started = performance.now();
+  if (!argv.quiet) printErr(`search: the configuration with the most ${metric.label} where the goal holds: ${describeGoal(goal)}; over ${dims.map((d) => d.field).join(' × ')}; ${jobs} thread${jobs === 1 ? '' : 's'}\n`);
+  let results;
+  try {
+    results = await runConfigSearch({
+      file: argv.file,
+      sets: argv.set ?? [],
+      seed: argv.seed,
+      dims,
+      seeds: argv.seeds,
+      budget,
+      tolerance: argv.tolerance,
+      goal,
+      goalText: { text: describeGoal(goal), metric: metric.label, unit },
+      only: argv.only,
+      open: jobs > 1 ? () => openPool(jobs) : undefined,
+      progress: argv.quiet ? undefined : (line) => printErr(`  ${line}\n`),
+    });
+  } catch (e) {
+    if (e instanceof SearchError) throw new UsageError(e.message);
+    throw e;
+  }
+  const dir = `${reportDir(argv.out, argv.file)}-search`;
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  const summary = { schema: 'gatesim.summary/v1', scenario: `${results.scenario}: search over ${dims.map((d) => d.field).join(' × ')} (${results.method.simulations} simulations)`, description: results.description, mode: 'sim', seed: results.seed, runs: 1, variants: 1 };
+  const written = writeAll(dir, {
+    'search.json': json,
+    'search.md': configSearchMarkdown(results, toMarkdown),
+    'index.html': configSearchHtml(results, { generatedAt: new Date(), version: packageVersion() }),
+    'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
+  });
+  if (argv.format === 'json') printOut(json);
+  else if (argv.format !== 'none') {
+    const render = argv.format === 'markdown' ? toMarkdown : (t: Table) => toText(t, terminalWidth());
+    printOut(`${configSearchTables(results).map(render).join('\n\n')}\n`);
+  }
+  if (!argv.quiet) printErr(`wrote ${written.filter((f) => !f.endsWith('summary.json')).map((f) => relative(process.cwd(), f)).join(', ')} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+  finishPage(join(dir, 'index.html'), argv.out, argv.quiet, argv.open);
 }
 
 export async function main(args: string[]): Promise<void> {

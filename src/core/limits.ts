@@ -111,3 +111,20 @@ export const MAX_TRACE_NAMES = 10_000;
 export const MAX_TRACE_SPEED = 1_000_000;
 /** `workload.trace.scale`: copies of the traffic superposed at most (the requests also stay ≤ MAX_REQUESTS). */
 export const MAX_TRACE_SCALE = 100;
+
+/**
+ * A search over several fields (`--choose`, several `--vary`): at most this many simulations
+ * (`--budget N`, and a CPU budget too), as many as a sweep; search.json keeps each one's metrics
+ * (~3.5 kB each, ~35 MB at the bound).
+ */
+export const MAX_SEARCH_BUDGET = 10_000;
+/** The default budget of such a search, in simulations. */
+export const DEFAULT_SEARCH_BUDGET = 300;
+/** A CPU-time budget (`--budget 10min`): from 1 s to a day. */
+export const MIN_SEARCH_CPU_MS = 1000;
+export const MAX_SEARCH_CPU_MS = 24 * 3_600_000;
+/** Values one `--choose` lists, and fields one search varies and chooses. */
+export const MAX_CHOOSE_VALUES = 100;
+export const MAX_SEARCH_FIELDS = 20;
+/** Configurations whose goal metric is within this share of the best are compared by cost (`--tolerance`, 0 to 0.5). */
+export const MAX_SEARCH_TOLERANCE = 0.5;

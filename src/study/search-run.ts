@@ -101,7 +101,7 @@ export interface SearchSpec {
 export class SearchError extends Error {}
 
 /** Names of the file's variants that set `field` themselves (a variant's own value wins over --set). */
-function variantsSetting(source: string, field: string): string[] {
+export function variantsSetting(source: string, field: string): string[] {
   const read = readYaml(source);
   if (!read.ok) return [];
   const variants = (read.value as { variants?: unknown }).variants;
