@@ -4,7 +4,7 @@
  * Set-up (balancer, context, load vector) is outside the timing; nothing in the loop allocates.
  */
 import { Bench } from 'tinybench';
-import { context, type Balancer, type BalancerContext, type Route } from '../src/balancers/balancer.js';
+import { context, type Balancer, type OwnedBalancerContext, type Route } from '../src/balancers/balancer.js';
 import { ConsistentHash } from '../src/balancers/consistent-hash.js';
 import { choose } from '../src/core/registry.js';
 import { balancers, createBalancer, type BalancerName } from '../src/balancers/index.js';
@@ -25,7 +25,7 @@ const TARGET: Partial<Record<string, number>> = {
   'consistent-hash': 110,
 };
 
-function setUp(name: BalancerName): { b: Balancer; ctx: BalancerContext } {
+function setUp(name: BalancerName): { b: Balancer; ctx: OwnedBalancerContext } {
   const ctx = context(WEIGHTS, stream(1, 'bench'), NAMES);
   ctx.inFlight.set(LOAD);
   const b = createBalancer(choose(balancers, name), ctx);

@@ -1,10 +1,13 @@
 /**
- * npm run bench — tinybench figures for the hot paths, and the whole path from the command line.
- * Prints a markdown table (docs/internals.md, "Speed", says what each row measures and its aim).
+ * npm run bench — tinybench figures for the hot paths, the whole path from the command line, and
+ * the three aims of issue 20 each beside its yardstick measured in the same run (a bare event loop,
+ * SimPy 2, autocannon against the same `gatesim serve`). Prints two markdown tables
+ * (docs/internals.md, "Speed", says what each row measures). Bounded: every child process has a
+ * deadline, and the whole run takes about a minute on an idle 2-core machine.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import { context } from '../src/balancers/balancer.js';
@@ -16,6 +19,10 @@ import { EventHeap } from '../src/sim/heap.js';
 import { stream } from '../src/sim/random.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { simulate } from '../src/modes/simulate.js';
+import { compareReal, CONCURRENCY } from './real-compare.js';
+
+const benchStart = performance.now();
+const loadAtStart = loadavg()[0]!;
 
 const EVENTS = 200_000;
 const rows: string[][] = [];
@@ -72,7 +79,7 @@ function heapHold(pending: number): [() => void, { beforeEach: () => void }] {
   ];
 }
 
-const bench = new Bench({ time: 1500, warmup: true });
+const bench = new Bench({ time: 800, warmup: true });
 bench
   .add('heap alone: 1,000 pending', ...heapHold(1_000))
   .add('heap alone: 100,000 pending', ...heapHold(100_000))
@@ -149,19 +156,43 @@ rows.push([
 // …and from the command line, as a user runs it, against two yardsticks measured in the same run:
 // a bare typed-array heap loop of 5,000,000 events (the floor for any simulator in JavaScript) and
 // SimPy 2 on the same M/M/2 queue (Debian's python3-simpy). Medians of 3 wall times each.
+const CHILD_DEADLINE_MS = 60_000;
 const out = mkdtempSync(join(tmpdir(), 'gatesim-bench-'));
 const median3 = (run: () => number): number => [run(), run(), run()].sort((x, y) => x - y)[1]!;
-const wall = (cmd: string, args: string[]): { ms: number; stdout: string; stderr: string } => {
+/**
+ * CPU seconds of the children waited for so far (Linux: cutime + cstime of /proc/self/stat, in
+ * clock ticks of 10 ms): a child's CPU time moves far less with the machine's load than its wall
+ * time, so the aims are also given as ratios of CPU time. NaN where /proc is missing.
+ */
+const childCpuS = (): number => {
+  try {
+    const f = readFileSync('/proc/self/stat', 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 of the line (cutime, cstime) are 13 and 14 after the command's name and state.
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return NaN;
+  }
+};
+const cpuOf: Record<string, number[]> = {};
+const wall = (cmd: string, args: string[], label = args[0]!): { ms: number; stdout: string; stderr: string } => {
   const w0 = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const c0 = childCpuS();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_DEADLINE_MS });
   const ms = performance.now() - w0;
+  (cpuOf[label] ??= []).push(childCpuS() - c0);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.toString()}`);
   return { ms, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+};
+/** Median CPU seconds of the runs under `label`. */
+const cpuMedian = (label: string): number => {
+  const xs = (cpuOf[label] ?? []).slice().sort((a, b) => a - b);
+  return xs.length ? xs[xs.length >> 1]! : NaN;
 };
 const peaks: Record<string, string> = {};
 const cli = (file: string): number =>
   median3(() => {
-    const r = wall(process.execPath, ['bin/gatesim.js', file, '--out', out]);
+    const r = wall(process.execPath, ['bin/gatesim.js', file, '--out', out], file);
     peaks[file] = /peak memory (\d+) MB/.exec(r.stderr)?.[1] ?? '?';
     return r.ms;
   });
@@ -169,29 +200,76 @@ const bare = median3(() => wall(process.execPath, ['bench/bare-loop.mjs', '50000
 const million = cli('bench/million.yaml');
 const mm2 = cli('bench/mm2.yaml');
 const tokens = cli('bench/million-tokens.yaml');
-rows.push(['bare loop: 5M events, typed-array heap, 1,000 pending (node bench/bare-loop.mjs)', `${(bare / 1000).toFixed(2)} s wall`, `${fmt(5e6 / (bare / 1000))} events/s`]);
+const iteration = cli('bench/million-iteration.yaml');
+const bareCpu = cpuMedian('bench/bare-loop.mjs');
+const millionCpu = cpuMedian('bench/million.yaml');
+const mm2Cpu = cpuMedian('bench/mm2.yaml');
+rows.push(['bare loop: 5M events, typed-array heap, 1,000 pending (node bench/bare-loop.mjs)', `${(bare / 1000).toFixed(2)} s wall`, `${fmt(5e6 / (bare / 1000))} events/s; ${bareCpu.toFixed(2)} s CPU`]);
 rows.push([
   'command line: node bin/gatesim.js bench/million.yaml (1M requests)',
   `${(million / 1000).toFixed(2)} s wall`,
-  `${(million / bare).toFixed(2)}× the bare loop; peak memory ${peaks['bench/million.yaml']} MB`,
+  `${(million / bare).toFixed(2)}× the bare loop; ${millionCpu.toFixed(2)} s CPU; peak memory ${peaks['bench/million.yaml']} MB`,
 ]);
 rows.push([
   'command line: node bin/gatesim.js bench/mm2.yaml (M/M/2, 1M customers)',
   `${(mm2 / 1000).toFixed(2)} s wall`,
-  `${((mm2 * 1000) / 1e6).toFixed(2)} µs per customer; peak memory ${peaks['bench/mm2.yaml']} MB`,
+  `${((mm2 * 1000) / 1e6).toFixed(2)} µs per customer; ${mm2Cpu.toFixed(2)} s CPU; peak memory ${peaks['bench/mm2.yaml']} MB`,
 ]);
 rows.push([
   'command line: node bin/gatesim.js bench/million-tokens.yaml (1M streamed requests, tokens quotas, serving model)',
   `${(tokens / 1000).toFixed(2)} s wall`,
   `peak memory ${peaks['bench/million-tokens.yaml']} MB`,
 ]);
+rows.push([
+  'command line: node bin/gatesim.js bench/million-iteration.yaml (the same with the iteration serving model: one event per server step)',
+  `${(iteration / 1000).toFixed(2)} s wall`,
+  `${(iteration / tokens).toFixed(2)}× the tokens million; peak memory ${peaks['bench/million-iteration.yaml']} MB`,
+]);
 const SIMPY_N = 200_000;
-const simpy = spawnSync('/usr/bin/python3', ['bench/mm2_simpy.py', String(SIMPY_N)], { stdio: ['ignore', 'pipe', 'pipe'] });
-const perCustomer = /([\d.]+) us\/customer/.exec(simpy.stdout?.toString() ?? '')?.[1];
-if (simpy.status === 0 && perCustomer) {
-  const us = Number(perCustomer);
-  rows.push([`SimPy 2: the same M/M/2, ${fmt(SIMPY_N)} customers (/usr/bin/python3 bench/mm2_simpy.py)`, `${us.toFixed(2)} µs per customer`, `gatesim is ${(us / ((mm2 * 1000) / 1e6)).toFixed(1)}× faster per customer`]);
+const simpyRun = (): number => {
+  const c0 = childCpuS();
+  const r = spawnSync('/usr/bin/python3', ['bench/mm2_simpy.py', String(SIMPY_N)], { stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_DEADLINE_MS });
+  (cpuOf.simpy ??= []).push(childCpuS() - c0);
+  const us = /([\d.]+) us\/customer/.exec(r.stdout?.toString() ?? '')?.[1];
+  return r.status === 0 && us ? Number(us) : NaN;
+};
+const simpyFirst = simpyRun();
+const simpyUs = Number.isNaN(simpyFirst) ? NaN : [simpyFirst, simpyRun(), simpyRun()].sort((x, y) => x - y)[1]!;
+const mm2Us = (mm2 * 1000) / 1e6;
+if (!Number.isNaN(simpyUs)) {
+  rows.push([`SimPy 2: the same M/M/2, ${fmt(SIMPY_N)} customers (/usr/bin/python3 bench/mm2_simpy.py)`, `${simpyUs.toFixed(2)} µs per customer`, `gatesim is ${(simpyUs / mm2Us).toFixed(1)}× faster per customer`]);
 } else rows.push(['SimPy 2: the same M/M/2', 'not measured', 'needs Debian\'s python3-simpy (apt-get install python3-simpy)']);
 
+// The real-mode client against autocannon, both against one `gatesim serve` answering at once.
+const real = await compareReal();
+rows.push([`autocannon: ${CONCURRENCY} connections, median of 5 rounds of 2 s, against gatesim serve bench/zero.yaml`, `${real.autocannonRate.toFixed(0)} requests/s`, '']);
+rows.push([
+  `real mode: ${CONCURRENCY} workers, median of 5 rounds of ${fmt(real.requests)} requests (each after a round of autocannon), against the same serve`,
+  `${real.gatesimRate.toFixed(0)} requests/s`,
+  `${real.cpuPerRequestUs.toFixed(1)} µs client CPU per request; rounds' ratios ${real.ratioLow.toFixed(2)}–${real.ratioHigh.toFixed(2)}`,
+]);
 console.log('| benchmark | rate | detail |\n| --- | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+
+// The three aims of issue 20, each a ratio against its yardstick of this run; the simulator's two
+// also by CPU time (the whole python process for SimPy, start-up included, as gatesim's command).
+const simpyCpuUs = (cpuMedian('simpy') * 1e6) / SIMPY_N;
+const mm2CpuUs = (mm2Cpu * 1e6) / 1e6;
+const aims: [string, string, string, number, number, string, boolean][] = [
+  ['1M-request command ÷ bare 5M-event loop', `${(million / 1000).toFixed(2)} s`, `${(bare / 1000).toFixed(2)} s`, million / bare, millionCpu / bareCpu, '≤ 2.0×', million / bare <= 2.0],
+  ['SimPy 2 ÷ gatesim, M/M/2 per customer', `${mm2Us.toFixed(2)} µs`, `${simpyUs.toFixed(2)} µs`, simpyUs / mm2Us, simpyCpuUs / mm2CpuUs, '≥ 10×', simpyUs / mm2Us >= 10],
+  [
+    'real mode ÷ autocannon, requests/s against one serve (median of the rounds\' ratios)',
+    `${real.gatesimRate.toFixed(0)} /s`,
+    `${real.autocannonRate.toFixed(0)} /s`,
+    real.ratio,
+    NaN,
+    '≥ 0.7×',
+    real.ratio >= 0.7,
+  ],
+];
+const x = (r: number): string => (Number.isNaN(r) ? '–' : `${r.toFixed(2)}×`);
+console.log('\n| aim (issue 20) | gatesim | yardstick | ratio (wall) | ratio (CPU time) | aim | met (wall) |\n| --- | ---: | ---: | ---: | ---: | ---: | :---: |');
+for (const [what, g, y, r, c, aim, met] of aims) console.log(`| ${what} | ${g} | ${y} | ${Number.isNaN(r) ? 'not measured' : x(r)} | ${x(c)} | ${aim} | ${met ? 'yes' : 'no'} |`);
+// Wall times on a shared machine move with its load: say what it was, so a run can be judged.
+console.log(`\n(bench took ${((performance.now() - benchStart) / 1000).toFixed(0)} s; load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${availableParallelism()} cores)`);

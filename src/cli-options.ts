@@ -24,6 +24,9 @@ export const runOptions = {
   cooldown: { type: 'string', describe: "real mode: wait between variants (0 = none; default: reset a gatesim serve, else wait for the providers' windows)" },
   full: { type: 'boolean', default: false, describe: "large sweeps: write every point's series and latency CDF (results.json is compact otherwise)" },
   goal: { type: 'string', describe: 'what the verdict ranks by, instead of the file\'s goal: "maximise goodput subject to 429s = 0, p99 ttft <= 2s" (docs/goals.md)' },
+  // Real mode over several machines (docs/distributed-real.md).
+  shard: { type: 'string', describe: 'real mode: send only shard I of N of the seeded schedule (1/2, 2/2 …), from --start-at, and write OUT/<scenario>/shard-I-of-N.json for gatesim merge' },
+  'start-at': { type: 'number', describe: "with --shard: the shared start instant in epoch milliseconds, on each machine's own clock (at most a week ahead)" },
 } as const satisfies Record<string, Options>;
 
 /** The options of `gatesim search`. */
@@ -93,11 +96,64 @@ export const serveOptions = {
   'max-keys': { type: 'number', default: MAX_KEYS.default, describe: `distinct keys each provider remembers, least recently used forgotten first (${MAX_KEYS.min}–${MAX_KEYS.max})` },
 } as const satisfies Record<string, Options>;
 
+/** The options of `gatesim merge`. */
+export const mergeOptions = {
+  out: { type: 'string', default: 'reports', describe: 'reports folder (the merged report goes to OUT/<scenario>/)' },
+  format: { choices: ['table', 'markdown', 'json', 'none'] as const, default: 'table' as const, describe: 'what to print on stdout' },
+  quiet: { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' },
+  open: { type: 'boolean', default: false, describe: 'open the HTML report in the system browser' },
+} as const satisfies Record<string, Options>;
+
+export const MERGE_EXAMPLES = `Examples:
+  AT=$(( $(date +%s%3N) + 30000 ))   # 30 s from now, in epoch ms
+  gatesim FILE --mode real --only V --shard 1/2 --start-at $AT   # machine A
+  gatesim FILE --mode real --only V --shard 2/2 --start-at $AT   # machine B
+  gatesim merge a/FILE/shard-1-of-2.json b/FILE/shard-2-of-2.json
+      one report of both, as a single process would write it`;
+
 /** The options of `gatesim report`. */
 export const reportOptions = {
   open: { type: 'boolean', default: false, describe: 'open the page in the system browser' },
   quiet: { type: 'boolean', default: false, alias: 'q', describe: 'print nothing on stderr' },
 } as const satisfies Record<string, Options>;
+
+/** The options of `gatesim calibrate`. */
+export const calibrateOptions = {
+  write: { type: 'string', describe: 'also write the provider block (YAML) to this file' },
+  format: { choices: ['table', 'json', 'yaml'] as const, default: 'table' as const, describe: 'stdout: the residuals, the provider block and warnings (table), all of it (json), or the provider block alone (yaml)' },
+  provider: { type: 'string', describe: 'the provider to calibrate when the run had several (default: the first)' },
+  seed: { type: 'number', describe: "seed of the goodness-of-fit test's bootstrap (default: the results' seed)" },
+} as const satisfies Record<string, Options>;
+
+export const CALIBRATE_EXAMPLES = `Examples:
+  npm run sim -- calibrate reports/serve-check/results.json
+      fit the provider of a real run: latency, failures, quota shape
+  npm run sim -- calibrate probe.json --write provider.yaml
+      the same from a probe, the provider block written to a file`;
+
+/** Bounds of `gatesim probe`'s flags: a probe is short by design. */
+export const PROBE_LIMITS = { rungs: 12, concurrency: 256, requests: 1000, totalRequests: 5000, seconds: 3600, timeoutS: 600 } as const;
+
+/** The options of `gatesim probe`. */
+export const probeOptions = {
+  out: { type: 'string', default: 'probe.json', describe: 'where the results (calibrate takes them directly) go' },
+  ladder: { type: 'string', default: '1,2,4,8', describe: `requests in flight at each rung, in order (at most ${PROBE_LIMITS.rungs} rungs, each 1–${PROBE_LIMITS.concurrency})` },
+  requests: { type: 'number', default: 40, describe: `requests per rung (1–${PROBE_LIMITS.requests}; at most ${PROBE_LIMITS.totalRequests} in all)` },
+  'max-duration': { type: 'number', default: 120, describe: `wall seconds for the whole probe (1–${PROBE_LIMITS.seconds}); what was measured by then is kept` },
+  timeout: { type: 'number', default: 60, describe: `wall seconds one exchange may take before it is abandoned (1–${PROBE_LIMITS.timeoutS})` },
+  'keys-env': { type: 'string', default: 'GATESIM_KEYS', describe: 'environment variable holding the keys, comma-separated (never printed)' },
+  model: { type: 'string', default: 'gpt-4o-mini', describe: 'the model each request names' },
+  'max-tokens': { type: 'number', default: 16, describe: 'max_tokens of each request' },
+  stream: { type: 'boolean', default: false, describe: 'ask for streamed answers (time to first token and per token are measured)' },
+  'time-scale': { type: 'number', default: 1, describe: 'wall time per scenario time, for a gatesim serve running time-scaled (the same as its --time-scale); results are in scenario time' },
+  quiet: { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' },
+} as const satisfies Record<string, Options>;
+
+export const PROBE_EXAMPLES = `Examples:
+  GATESIM_KEYS=sk-… npm run sim -- probe https://api.example.com/v1
+      a short concurrency ladder (1, 2, 4, 8 in flight), then probe.json
+  npm run sim -- calibrate probe.json
+      the provider it measured, as a block to paste`;
 
 /** The usage line of the run command (the default command). */
 export const USAGE = '$0 FILE [options]\n\nSimulate a scenario file: compare its variants in virtual time and write reports/<name>/.';
@@ -131,6 +187,27 @@ export const COMMANDS = {
     positional: { name: 'results', describe: 'a results.json written by a run' },
     options: reportOptions,
     examples: null,
+  },
+  merge: {
+    command: 'merge <shards..>',
+    describe: 'one report (results.json, tables, page) from the shard files of a real run split over machines (--shard), with each shard\'s clock offset and lateness',
+    positional: { name: 'shards', describe: 'every shard file of the run (shard-I-of-N.json)' },
+    options: mergeOptions,
+    examples: MERGE_EXAMPLES,
+  },
+  calibrate: {
+    command: 'calibrate <file>',
+    describe: "fit a provider (latency, failures, quota shape, serving) from a real run's results.json or a published table (.csv), with the residual at every point",
+    positional: { name: 'file', describe: 'results.json of a real run or a probe, or a .csv table' },
+    options: calibrateOptions,
+    examples: CALIBRATE_EXAMPLES,
+  },
+  probe: {
+    command: 'probe <url>',
+    describe: 'a short concurrency ladder against a live OpenAI-compatible endpoint, bounded in requests and time; writes results that calibrate takes',
+    positional: { name: 'url', describe: "the endpoint's base URL (requests go to URL/chat/completions)" },
+    options: probeOptions,
+    examples: PROBE_EXAMPLES,
   },
   schema: {
     command: 'schema',

@@ -5,7 +5,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import yargs, { type ArgumentsCamelCase, type InferredOptionTypes } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { realBars, simulationsBar } from './progress.js';
-import { FULL_MAX_NUMBERS, planSeriesNumbers, planSize, runPlan, runPlanReal, runPlansParallel, seriesKept } from './run.js';
+import { FULL_MAX_NUMBERS, planSeriesNumbers, planSize, realHeader, runPlan, runPlanReal, runPlansParallel, seriesKept } from './run.js';
 import { defaultJobs, openPool } from './study/pool.js';
 import { RealModeError } from './modes/errors.js';
 import { formatTotals, MAX_KEYS, serve, type Serving } from './providers/server.js';
@@ -24,7 +24,14 @@ import { ScenarioError } from './scenario/errors.js';
 import { scenarioJsonSchemaText } from './scenario/schema.js';
 import { parseDuration } from './core/units.js';
 import { DEFAULT_SEARCH_BUDGET, MAX_SEARCH_BUDGET, MAX_SEARCH_CPU_MS, MAX_SEARCH_FIELDS, MAX_SEARCH_SEEDS, MAX_SEARCH_TOLERANCE, MIN_SEARCH_CPU_MS } from './core/limits.js';
-import { COMMANDS, runOptions, searchOptions, USAGE } from './cli-options.js';
+import { checkShardFlags, mergeFiles, shardFile } from './shard-cli.js';
+import { COMMANDS, PROBE_LIMITS, runOptions, searchOptions, USAGE } from './cli-options.js';
+import { formatCalibration, writeProvider, type Calibration } from './study/calibration.js';
+import { parseLadder, probeScenario } from './study/probe.js';
+import { parseScenario } from './scenario/load.js';
+import { addUrlSecrets } from './core/secrets.js';
+import { writeFileSync } from 'node:fs';
+import { longTimeout } from './core/long-timer.js';
 
 /** A mistake of the user's (bad flag, bad file): one line, exit 2, no stack. `hint`: add the --help line (a command line yargs could not parse). */
 class UsageError extends Error {
@@ -334,6 +341,13 @@ async function realFile(argv: RunArgs): Promise<void> {
     const cooldownWallMs = cooldownOf(argv.cooldown);
     const plan = load(argv);
     const started = performance.now();
+    const shard = checkShardFlags(argv);
+    if (shard) {
+      const opts = { timeScale: argv.timeScale, guardWallMs: argv.guard, env: process.env, maxWallMs: argv.maxDuration * 1000, signal: stop.signal, urgent: urgent.signal, graceMs: 2000 };
+      const partial = await shardFile(argv, plan, shard, { ...opts, say: argv.quiet ? undefined : (line) => printErr(`${line}\n`) }, realHeader(plan, argv.timeScale));
+      if (partial) process.exitCode = SIGNAL_EXIT[caught ?? 'SIGINT'];
+      return;
+    }
     const results = await runPlanReal(
       plan,
       {
@@ -641,9 +655,123 @@ async function configSearchFile(argv: SearchArgs): Promise<void> {
   finishPage(join(dir, 'index.html'), argv.out, argv.quiet, argv.open);
 }
 
+/**
+ * `gatesim calibrate FILE`: a real run's results.json (or a probe's) → the provider block, the
+ * residuals and a warning naming each point outside tolerance. A .csv is a published table, whose
+ * calibration is src/study/calibrate-table.ts's.
+ */
+async function calibrateFile(argv: { file: string; write?: string; format: 'table' | 'json' | 'yaml'; provider?: string; seed?: number }): Promise<void> {
+  if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0)) throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);
+  if (!existsSync(argv.file) || !statSync(argv.file).isFile()) throw new UsageError(`${argv.file}: no such file`);
+  const table = /\.csv$/i.test(argv.file);
+  if (!table && !/\.json$/i.test(argv.file)) throw new UsageError(`${argv.file}: expected a results.json of a real run or a probe (.json), or a table (.csv)`);
+  if (argv.write !== undefined && !existsSync(dirname(resolve(argv.write)))) throw new UsageError(`--write: no such folder ${dirname(argv.write)}`);
+  if (table) {
+    // Loaded on demand, as every heavy part a run does not need (the fit library, the table's simulator).
+    const { calibrateTable, TableError } = await import('./study/calibrate-table.js');
+    let t;
+    try {
+      t = calibrateTable(argv.file, argv.provider !== undefined ? { name: argv.provider } : {});
+    } catch (e) {
+      if (e instanceof TableError) throw new UsageError(e.message);
+      throw e;
+    }
+    return emitCalibration(t, argv);
+  }
+  const { CalibrateError, calibrateRun } = await import('./study/calibrate-run.js');
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(argv.file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${argv.file}: not valid JSON (${(e as Error).message.replace(/\s+/g, ' ').slice(0, 120)})`);
+  }
+  let c;
+  try {
+    c = calibrateRun(data, argv.file, { provider: argv.provider, seed: argv.seed });
+  } catch (e) {
+    if (e instanceof CalibrateError) throw new UsageError(e.message);
+    throw e;
+  }
+  emitCalibration(c, argv);
+}
+
+/** The calibration on stdout in the asked format (a warning on stderr when the format has no room for it), and `--write`. */
+function emitCalibration(c: Calibration, argv: { write?: string; format: 'table' | 'json' | 'yaml' }): void {
+  printOut(formatCalibration(c, argv.format));
+  if (argv.format !== 'table' && c.outside.length) printErr(`gatesim: warning: outside tolerance at ${c.outside.join('; ')}\n`);
+  if (argv.write !== undefined) writeProvider(c, argv.write);
+}
+
+/**
+ * `gatesim probe URL`: the ladder as a real run (src/study/probe.ts), the whole of it within
+ * --max-duration; Ctrl-C (or the cap) stops sending, waits briefly for what is in flight, and
+ * writes what was measured, marked partial.
+ */
+async function probeUrl(argv: {
+  url: string; out: string; ladder: string; requests: number; maxDuration: number; timeout: number; keysEnv: string; model: string; maxTokens: number; stream: boolean; quiet: boolean; timeScale: number;
+}): Promise<void> {
+  const L = PROBE_LIMITS;
+  checkScale(argv.timeScale);
+  if (!URL.canParse(argv.url) || !/^https?:$/.test(new URL(argv.url).protocol)) throw new UsageError('URL: expected an http:// or https:// base URL such as https://api.example.com/v1');
+  addUrlSecrets(argv.url);
+  const ladder = parseLadder(argv.ladder, L.rungs, L.concurrency);
+  if (typeof ladder === 'string') throw new UsageError(`--ladder: ${ladder}`);
+  if (!(Number.isInteger(argv.requests) && argv.requests >= 1 && argv.requests <= L.requests)) throw new UsageError(`--requests: expected a whole number from 1 to ${L.requests}, got ${String(argv.requests)}`);
+  if (argv.requests * ladder.length > L.totalRequests) throw new UsageError(`--requests: expected at most ${L.totalRequests} requests in all, got ${argv.requests} × ${ladder.length} rungs`);
+  if (!(argv.maxDuration >= 1 && argv.maxDuration <= L.seconds)) throw new UsageError(`--max-duration: expected wall seconds from 1 to ${L.seconds}, got ${String(argv.maxDuration)}`);
+  if (!(argv.timeout >= 1 && argv.timeout <= L.timeoutS)) throw new UsageError(`--timeout: expected wall seconds from 1 to ${L.timeoutS}, got ${String(argv.timeout)}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(argv.keysEnv)) throw new UsageError(`--keys-env: expected the name of an environment variable, got ${JSON.stringify(argv.keysEnv.slice(0, 40))}`);
+  if (!existsSync(dirname(resolve(argv.out)))) throw new UsageError(`--out: no such folder ${dirname(argv.out)}`);
+  if (!(Number.isInteger(argv.maxTokens) && argv.maxTokens >= 1 && argv.maxTokens <= 1_000_000)) throw new UsageError(`--max-tokens: expected a whole number from 1 to 1000000, got ${String(argv.maxTokens)}`);
+  // The timeout is wall seconds; the scenario's durations are scenario time.
+  const text = probeScenario({ url: argv.url.replace(/\/+$/, ''), ladder, requests: argv.requests, timeoutS: argv.timeout / argv.timeScale, keysEnv: argv.keysEnv, model: argv.model, maxTokens: argv.maxTokens, stream: argv.stream });
+  const plan = parseScenario(text, 'probe');
+  const stop = new AbortController();
+  const urgent = new AbortController();
+  let caught: keyof typeof SIGNAL_EXIT | undefined;
+  const handlers = (Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[]).map((sig) => {
+    const on = (): void => {
+      if (caught === undefined) {
+        caught = sig;
+        if (!argv.quiet) printErr(`\ninterrupted (${sig}): no new requests; waiting briefly for those in flight (again to stop now)…\n`);
+        stop.abort();
+      } else urgent.abort();
+    };
+    process.on(sig, on);
+    return [sig, on] as const;
+  });
+  const capMs = argv.maxDuration * 1000;
+  let capped = false;
+  const cap = longTimeout(() => {
+    capped = true;
+    stop.abort();
+  }, capMs);
+  try {
+    const results = await runPlanReal(plan, {
+      timeScale: argv.timeScale,
+      guardWallMs: 0,
+      env: process.env,
+      progress: !argv.quiet && process.stderr.isTTY === true ? realBars() : undefined,
+      maxWallMs: capMs,
+      signal: stop.signal,
+      urgent: urgent.signal,
+      graceMs: Math.min(2000, argv.timeout * 1000),
+      say: argv.quiet ? undefined : (line) => printErr(`${line}\n`),
+      cooldownWallMs: 0,
+    });
+    writeFileSync(argv.out, jsonChunks(results, 'runs').join(''));
+    const attempts = results.runs.flatMap((r) => r.variants).reduce((a, v) => a + (v.attemptLog?.attempts.length ?? 0), 0);
+    if (!argv.quiet) printErr(`wrote ${argv.out}: ${attempts} attempts over ${results.runs[0]?.variants.length ?? 0} of ${ladder.length} rungs${capped ? ` (--max-duration ${argv.maxDuration} s reached)` : ''}; next: gatesim calibrate ${argv.out}\n`);
+    if (caught) process.exitCode = SIGNAL_EXIT[caught];
+  } finally {
+    cap.cancel();
+    for (const [sig, on] of handlers) process.removeListener(sig, on);
+  }
+}
+
 export async function main(args: string[]): Promise<void> {
   quietOnClosedPipes();
-  const { run, search, serve: served, report, schema } = COMMANDS;
+  const { run, search, serve: served, report, schema, calibrate, probe } = COMMANDS;
   await yargs(args)
     .scriptName('npm run sim --')
     .usage(USAGE)
@@ -668,6 +796,33 @@ export async function main(args: string[]): Promise<void> {
       },
     )
     .command(
+      COMMANDS.merge.command,
+      COMMANDS.merge.describe,
+      (y) =>
+        y
+          .positional(COMMANDS.merge.positional.name, { type: 'string', array: true, demandOption: true, describe: COMMANDS.merge.positional.describe })
+          .options(COMMANDS.merge.options)
+          .epilogue(COMMANDS.merge.examples),
+      (argv) => {
+        checkOut(argv.out);
+        const started = performance.now();
+        const results = mergeFiles(argv.shards as string[]);
+        writeResults({ ...argv, file: results.file } as unknown as RunArgs, results, started);
+      },
+    )
+    .command(
+      calibrate.command,
+      calibrate.describe,
+      (y) => y.positional(calibrate.positional.name, { type: 'string', demandOption: true, describe: calibrate.positional.describe }).options(calibrate.options).epilogue(calibrate.examples),
+      async (argv) => calibrateFile(argv),
+    )
+    .command(
+      probe.command,
+      probe.describe,
+      (y) => y.positional(probe.positional.name, { type: 'string', demandOption: true, describe: probe.positional.describe }).options(probe.options).epilogue(probe.examples),
+      async (argv) => probeUrl(argv),
+    )
+    .command(
       served.command,
       served.describe,
       (y) => y.positional(served.positional.name, { type: 'string', demandOption: true, describe: served.positional.describe }).options(served.options),
@@ -688,6 +843,7 @@ export async function main(args: string[]): Promise<void> {
         checkScale(argv.timeScale);
         if (argv.goal !== undefined) goalFlag(argv.goal);
         checkRealFlags(argv);
+        checkShardFlags(argv);
         checkScenarioPath(argv.file);
         checkOut(argv.out);
         if (isFolder(argv.file)) await simulateFolder(argv);

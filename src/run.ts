@@ -200,3 +200,9 @@ export async function runPlanReal(plan: Plan, opts: RealOptions, progress?: (run
     ...(degraded ? { degraded: true as const } : {}),
   };
 }
+
+/** results.json of a real run without its runs: what each shard file carries, for `gatesim merge` to write the same results. */
+export function realHeader(plan: Plan, timeScale: number): Omit<Results, 'runs'> {
+  const { runs: _runs, ...header } = resultsOf(plan, [], { mode: 'real', timeScale });
+  return header;
+}

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { Results } from '../src/metrics/results.js';
-import { answerTable, comparison } from '../src/report/table.js';
+import { answerTable, comparison, offeredLine } from '../src/report/table.js';
 import { gatesim } from './helpers/cli.js';
 import { watchedPage } from './helpers/page.js';
 
@@ -76,10 +76,18 @@ describe('the HTML report in a real Chromium', () => {
 
         // The tables as the browser shows them (text content, ≠ included) …
         const tables = await page.evaluate(() =>
-          Array.from(document.querySelectorAll('table.comparison')).map((t) =>
+          Array.from(document.querySelectorAll('table.comparison:not(.workload)')).map((t) =>
             Array.from(t.querySelectorAll('tr')).map((tr) => Array.from(tr.children).map((c) => (c.textContent ?? '').trim())),
           ),
         );
+        // Each run's workload, folded under one line: what was offered, as results.json says.
+        const workload = await page.evaluate(() =>
+          Array.from(document.querySelectorAll('details.workload')).map((d) => ({
+            line: d.querySelector('summary')!.textContent,
+            requests: Array.from(d.querySelectorAll('table.workload tr')).find((tr) => tr.children[0]!.textContent === 'requests')?.children[1]?.textContent,
+          })),
+        );
+        expect(workload).toEqual(results.runs.map((r) => ({ line: offeredLine(r), requests: r.variants[0]!.metrics.offered!.requests.toLocaleString('en-US') })));
         // The answer's table first, then one per run.
         expect(tables).toHaveLength(results.runs.length + 1);
         const answer = answerTable(results)!;
@@ -123,7 +131,8 @@ describe('the HTML report in a real Chromium', () => {
     `the token studies: token charts drawn, token rows holding results.json, a serving sweep answered by where to run${hasChromium ? '' : ` (skipped: ${CHROMIUM} not installed)`}`,
     async () => {
       const out = mkdtempSync(join(tmpdir(), 'gatesim-browser-tokens-'));
-      const TOKEN_CHARTS = ['Time to first token', 'Tokens per second over time', "Each key's tokens in its quota window over time", 'Each metric against workload.concurrency'];
+      const WORKLOAD_CHARTS = ['Requests per minute offered, admitted and refused', 'Tokens per minute offered, admitted and refused', 'Key wait over time'];
+      const TOKEN_CHARTS = ['Time to first token', 'Tokens per second over time', "Each key's tokens in its quota window over time", 'Each metric against workload.concurrency', ...WORKLOAD_CHARTS];
       for (const name of ['token-quotas', 'llm-serving']) {
         const sim = await gatesim([`scenarios/${name}.yaml`, '--out', out, '-q', '--format', 'none']);
         expect(sim.code, sim.stderr).toBe(0);
@@ -151,7 +160,7 @@ describe('the HTML report in a real Chromium', () => {
             }));
           });
           const tables = await page.evaluate(() =>
-            Array.from(document.querySelectorAll('table.comparison')).map((t) =>
+            Array.from(document.querySelectorAll('table.comparison:not(.workload)')).map((t) =>
               Array.from(t.querySelectorAll('tr')).map((tr) => Array.from(tr.children).map((c) => (c.textContent ?? '').trim())),
             ),
           );
@@ -169,7 +178,7 @@ describe('the HTML report in a real Chromium', () => {
 
         const q = await open('token-quotas');
         const titles = q.charts.map((c) => c.title);
-        for (const t of ['Time to first token', 'Tokens per second over time', "Each key's tokens in its quota window over time"]) expect(titles).toContain(t);
+        for (const t of ['Time to first token', 'Tokens per second over time', "Each key's tokens in its quota window over time", ...WORKLOAD_CHARTS]) expect(titles).toContain(t);
         // The comparison table (after the answer's) holds the token figures of results.json; a
         // compact table puts each change after its value.
         const table = q.tables[1]!;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eachCsvRecord } from '../src/scenario/csv.js';
+import { eachCsvRecord } from '../src/workload/csv.js';
 
 const lines = (text: string): [number, string[]][] => {
   const out: [number, string[]][] = [];

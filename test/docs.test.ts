@@ -156,3 +156,21 @@ describe('docs', () => {
     expect(slug('Which quota stops you: `token-quotas.yaml`')).toBe('which-quota-stops-you-token-quotasyaml');
   });
 });
+
+describe('the hand-written field table', () => {
+  /** The paths a markdown table lists in its first column (`keys.limit`, `providers[].serving.ttft`). */
+  const firstColumn = (file: string): string[] =>
+    [...readFileSync(file, 'utf8').matchAll(/^\| `([^`|]+)`[^|]*\|/gm)].map((m) => m[1]!.replace(/\[\]/g, '').replace(/\s.*$/, ''));
+
+  it('scenario-files.md names only fields the generated reference has (it cannot drift to a field that is gone)', () => {
+    const page = readFileSync('docs/scenario-reference.md', 'utf8');
+    // The Fields table, plus a variant's own fields (its section lists them by name).
+    const variant = page.slice(page.indexOf('### variant'), page.indexOf('\n## ', page.indexOf('### variant')));
+    const reference = new Set([
+      ...firstColumn('docs/scenario-reference.md'),
+      ...[...variant.matchAll(/^\| `([^`|]+)`/gm)].map((m) => `variants.${m[1]}`),
+    ]);
+    const gone = firstColumn('docs/scenario-files.md').filter((path) => !reference.has(path));
+    expect(gone).toEqual([]);
+  });
+});

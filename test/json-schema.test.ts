@@ -61,8 +61,9 @@ const compile = (schema: object) => new Ajv2020({ strict: true, allErrors: true 
 const inlined = () => z.toJSONSchema(fileSchema, { io: 'input', unrepresentable: 'any' });
 
 describe('scenario.schema.json', () => {
-  it('is under 80 KB (it was 342 KB with the limiter union written out 9 times)', () => {
-    expect(statSync(committedPath).size).toBeLessThan(80_000);
+  // workload.trace (its columns, presets, window, routes; base and override) adds ~14 KB.
+  it('is under 100 KB (it was 342 KB with the limiter union written out 9 times; 80 KB before the iteration serving model, 82 KB before workload.trace)', () => {
+    expect(statSync(committedPath).size).toBeLessThan(100_000);
     expect(readFileSync(committedPath, 'utf8')).toBe(scenarioJsonSchemaText());
   });
 

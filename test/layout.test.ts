@@ -11,7 +11,7 @@ const FLOORS: readonly string[][] = [
   ['core'],
   ['sim'],
   ['limiters', 'balancers'],
-  ['keys', 'providers'],
+  ['keys', 'providers', 'workload', 'policies'],
   ['scenario'],
   ['metrics'],
   ['gateway'],

@@ -99,6 +99,7 @@ function small(plan: Plan): boolean {
       case 'exponential': return d.mean * 10;
       case 'normal': return d.mean + 4 * d.sd;
       case 'lognormal': return Math.exp(d.mu + 4 * d.sigma);
+      case 'gamma': return d.shape * d.scale + 10 * Math.sqrt(d.shape) * d.scale;
       case 'empirical': return Math.max(...d.samples);
     }
   };

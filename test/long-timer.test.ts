@@ -56,7 +56,7 @@ describe('long waits are exact', () => {
         resolve(t);
       }, 35, 10);
     });
-    expect(at).toBeGreaterThanOrEqual(35 - 1); // performance.now() and the timers' clock agree within 1 ms
+    expect(at).toBeGreaterThanOrEqual(35); // never early, even when Node's loop clock trails performance.now()
     expect(timer.arms).toBeGreaterThanOrEqual(4);
     expect(timer.pending).toBe(false);
   });

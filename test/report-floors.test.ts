@@ -11,8 +11,8 @@ import { describe, expect, it } from 'vitest';
 const FLOORS: readonly (readonly string[])[] = [
   // The kit: the charts' look and the one spec builder (vega.ts), axis words, redaction.
   ['vega.ts', 'axis.ts', 'redact.ts'],
-  // The metric rows of every table (and of the runs chart): no chart, no page.
-  ['catalogue.ts'],
+  // The metric rows of every table (and of the runs chart), and the shards' table of a merged run: no chart, no page.
+  ['catalogue.ts', 'shards.ts'],
   // Verdicts, rankings and the published-figure checks, over the rows.
   ['answer.ts'],
   // The tables; the pieces several charts share.

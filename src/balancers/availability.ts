@@ -1,3 +1,4 @@
+import type { ReadonlyNumbers } from '../core/typed.js';
 import { argminUsable, type Balancer, type BalancerContext, type Route } from './balancer.js';
 import { Outcome, type OutcomeCode } from '../core/outcome.js';
 import { failureRateUpdate } from './ewma.js';
@@ -16,7 +17,7 @@ export type AvailabilityOptions = Record<string, never>;
  * provider. O(n) per pick, no allocation.
  */
 export class Availability implements Balancer {
-  private readonly healthy: Uint8Array;
+  private readonly healthy: ReadonlyNumbers;
   /** the Go router's `FailureRate` in [0, 1]. */
   readonly failureRate: Float64Array;
 

@@ -1,3 +1,4 @@
+import type { ReadonlyNumbers } from '../core/typed.js';
 import type { OutcomeCode } from '../core/outcome.js';
 
 /** What a balancer sees of the request it routes. */
@@ -16,13 +17,13 @@ export interface Route {
 }
 
 /** May provider `p` take this attempt: healthy, and not the one to avoid? */
-export const usable = (healthy: Uint8Array, p: number, avoid: number): boolean => healthy[p] === 1 && p !== avoid;
+export const usable = (healthy: ReadonlyNumbers, p: number, avoid: number): boolean => healthy[p] === 1 && p !== avoid;
 
 /**
  * The usable provider with the lowest `value` (ties: the earlier in list order), or NONE: the
  * rule of least-connections, latency-ewma and availability, which differ only in what they count.
  */
-export function argminUsable(healthy: Uint8Array, value: Float64Array, avoid: number): number {
+export function argminUsable(healthy: ReadonlyNumbers, value: ReadonlyNumbers, avoid: number): number {
   let best = NONE;
   let least = Infinity;
   for (let i = 0; i < value.length; i++) {
@@ -50,19 +51,23 @@ export interface Balancer {
 }
 
 /**
- * What every balancer factory receives. The arrays are shared and kept up to date by the caller:
- * `healthy[p]` is 1 while provider p may be picked, `inFlight[p]` counts its attempts in flight.
+ * What every balancer factory receives. The two arrays are read-only views of state others own and
+ * keep up to date: `healthy[p]` is 1 while provider p may be picked (the health monitor writes it),
+ * `inFlight[p]` counts its attempts in flight (the dispatcher writes it). A balancer only reads them.
  */
 export interface BalancerContext {
   weights: readonly number[];
   names: readonly string[];
   random: () => number;
-  healthy: Uint8Array;
-  inFlight: Float64Array;
+  healthy: ReadonlyNumbers;
+  inFlight: ReadonlyNumbers;
 }
 
-/** Builds a context with every provider healthy and idle (for tests and benchmarks). */
-export function context(weights: readonly number[], random: () => number, names?: readonly string[]): BalancerContext {
+/** A context whose arrays the holder owns and writes (tests and benchmarks play the health monitor and dispatcher). */
+export type OwnedBalancerContext = BalancerContext & { healthy: Uint8Array; inFlight: Float64Array };
+
+/** Builds a context with every provider healthy and idle (for tests and benchmarks, which own and write its arrays). */
+export function context(weights: readonly number[], random: () => number, names?: readonly string[]): OwnedBalancerContext {
   return {
     weights,
     names: names ?? weights.map((_, i) => `p${i}`),

@@ -1,3 +1,4 @@
+import type { ReadonlyNumbers } from '../core/typed.js';
 import { NONE, usable, type Balancer, type BalancerContext, type Route } from './balancer.js';
 import { type OutcomeCode } from '../core/outcome.js';
 import { HashRing, ringPosition } from './hash-ring.js';
@@ -32,7 +33,7 @@ export interface ConsistentHashOptions {
 export class ConsistentHash implements Balancer {
   private readonly names: readonly string[];
   private readonly vnodes: number;
-  private readonly healthy: Uint8Array;
+  private readonly healthy: ReadonlyNumbers;
   private ring: HashRing;
 
   constructor(ctx: BalancerContext, vnodes: number) {

@@ -1,3 +1,4 @@
+import type { ReadonlyNumbers } from '../core/typed.js';
 import { argminUsable, type Balancer, type BalancerContext, type Route } from './balancer.js';
 import { type OutcomeCode } from '../core/outcome.js';
 import { latencyEmaUpdate } from './ewma.js';
@@ -17,7 +18,7 @@ export type LatencyEwmaOptions = Record<string, never>;
  * O(n) per pick, no allocation.
  */
 export class LatencyEwma implements Balancer {
-  private readonly healthy: Uint8Array;
+  private readonly healthy: ReadonlyNumbers;
   /** the Go router's `LatencyMs`, whole ms, 0 until measured. */
   readonly latencyMs: Float64Array;
 

@@ -1,3 +1,4 @@
+import type { ReadonlyNumbers } from '../core/typed.js';
 import { argminUsable, type Balancer, type BalancerContext, type Route } from './balancer.js';
 import { type OutcomeCode } from '../core/outcome.js';
 
@@ -11,8 +12,8 @@ export type LeastConnectionsOptions = Record<string, never>;
  * not). The in-flight counts are the caller's shared `inFlight`. O(n) per pick, no state of its own.
  */
 export class LeastConnections implements Balancer {
-  private readonly healthy: Uint8Array;
-  private readonly inFlight: Float64Array;
+  private readonly healthy: ReadonlyNumbers;
+  private readonly inFlight: ReadonlyNumbers;
   private readonly n: number;
 
   constructor(ctx: BalancerContext) {

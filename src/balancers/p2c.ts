@@ -1,3 +1,4 @@
+import type { ReadonlyNumbers } from '../core/typed.js';
 import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
 import { type OutcomeCode } from '../core/outcome.js';
 
@@ -20,8 +21,8 @@ export interface P2cOptions {
  * list is rebuilt each time, since health may flip between picks), no allocation.
  */
 export class P2c implements Balancer {
-  private readonly healthy: Uint8Array;
-  private readonly inFlight: Float64Array;
+  private readonly healthy: ReadonlyNumbers;
+  private readonly inFlight: ReadonlyNumbers;
   private readonly random: () => number;
   private readonly list: Int32Array;
   private readonly u: Float64Array;

@@ -1,3 +1,4 @@
+import type { ReadonlyNumbers } from '../core/typed.js';
 import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
 import { Outcome, type OutcomeCode } from '../core/outcome.js';
 
@@ -42,7 +43,7 @@ export class SmoothWeighted implements Balancer {
   private readonly effective: Float64Array;
   private readonly current: Float64Array;
   private readonly drop: Float64Array;
-  private readonly healthy: Uint8Array;
+  private readonly healthy: ReadonlyNumbers;
   private readonly n: number;
 
   constructor(ctx: BalancerContext, maxFails: number) {

@@ -1,3 +1,4 @@
+import type { ReadonlyNumbers } from '../core/typed.js';
 import { NONE, type Balancer, type BalancerContext, type Route } from './balancer.js';
 import { type OutcomeCode } from '../core/outcome.js';
 
@@ -15,7 +16,7 @@ export type WeightedRandomOptions = Record<string, never>;
  */
 export class WeightedRandom implements Balancer {
   private readonly weights: Float64Array;
-  private readonly healthy: Uint8Array;
+  private readonly healthy: ReadonlyNumbers;
   private readonly random: () => number;
   private u: number;
 

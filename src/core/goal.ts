@@ -211,3 +211,16 @@ export function describeGoal(goal: Goal): string {
   const head = `maximise ${goalMetric(goal.maximise)?.label ?? goal.maximise}`;
   return goal.constraints.length ? `${head} subject to ${goal.constraints.map(describeConstraint).join(', ')}` : head;
 }
+
+/**
+ * Per-request service-level objectives (`slo:`): a request counts toward goodput when it succeeded
+ * and each bound given holds for it. Absent bounds do not apply.
+ */
+export interface Slo {
+  /** Arrival to answer (ms). */
+  latencyMs?: number;
+  /** Time to first token, from reaching the provider (ms). */
+  ttftMs?: number;
+  /** Time per output token after the first (ms). */
+  tpotMs?: number;
+}

@@ -62,6 +62,10 @@ export const MAX_COUNT = 1_000_000;
 export const MAX_WEIGHT = 1_000_000;
 /** A slow fault's latency multiplier. */
 export const MAX_FACTOR = 1_000;
+/** Steps a quota may take in a run (`limit.steps`): each is a window per key (or per organisation) kept from its moment on. */
+export const MAX_STEPS = 100;
+/** Other tenants per provider (`providers[].tenants`): each schedules its own requests. */
+export const MAX_TENANTS = 100;
 /** health.cooldown.fails: each provider keeps a ring of that many failure times. */
 export const MAX_COOLDOWN_FAILS = 1_000;
 
@@ -108,3 +112,19 @@ export const MAX_CHOOSE_VALUES = 100;
 export const MAX_SEARCH_FIELDS = 20;
 /** Configurations whose goal metric is within this share of the best are compared by cost (`--tolerance`, 0 to 0.5). */
 export const MAX_SEARCH_TOLERANCE = 0.5;
+
+/**
+ * `workload.trace`: rows replayed at most (in the window, before `scale`). The replay holds one
+ * chunk of the file at a time; what grows with the rows is the recorder (~110 MB per million requests).
+ */
+export const MAX_TRACE_ROWS = MAX_REQUESTS;
+/** A trace line (a CSV record or a JSONL object): the reader holds at most a chunk and one line. */
+export const MAX_TRACE_LINE_BYTES = 1024 * 1024;
+/** A trace file's bytes as read (after gunzip for a .gz): 10 M rows of JSONL with a few fields fit. */
+export const MAX_TRACE_BYTES = 16 * 1024 * 1024 * 1024;
+/** Distinct tenant or model values of a trace: each is checked against the scenario's routes once. */
+export const MAX_TRACE_NAMES = 10_000;
+/** `workload.trace.speed`: from a millionth (a 1 s gap becomes 11.6 days) to a million times faster. */
+export const MAX_TRACE_SPEED = 1_000_000;
+/** `workload.trace.scale`: copies of the traffic superposed at most (the requests also stay ≤ MAX_REQUESTS). */
+export const MAX_TRACE_SCALE = 100;

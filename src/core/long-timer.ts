@@ -13,6 +13,10 @@ export class LongTimer {
   private handle: ReturnType<typeof setTimeout> | undefined;
   private readonly deadline: number;
   private readonly rearm = (): void => this.arm();
+  /** The last step's end: Node times a timer from the event loop's cached clock, which may trail
+   * performance.now() by however long the loop's turn has run, so a timer can fire early by that
+   * much; short of the deadline, it waits again for the rest. */
+  private readonly check = (): void => (performance.now() < this.deadline ? this.arm() : this.fire());
 
   /**
    * Runs `fn` once `ms` wall milliseconds have passed (NaN or below 0: at once; Infinity: never).
@@ -39,7 +43,7 @@ export class LongTimer {
   private arm(): void {
     const left = Math.max(0, this.deadline - performance.now());
     this.arms++;
-    this.handle = left > this.step ? setTimeout(this.rearm, this.step) : setTimeout(() => this.fire(), left);
+    this.handle = left > this.step ? setTimeout(this.rearm, this.step) : setTimeout(this.check, Math.ceil(left));
     if (this.unref) this.handle.unref();
   }
 

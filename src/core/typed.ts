@@ -1,3 +1,12 @@
+/**
+ * A read-only view of numbers another part owns and writes (a typed array, typed so that the
+ * compiler refuses a write): how state shared across parts keeps one writer.
+ */
+export interface ReadonlyNumbers {
+  readonly [index: number]: number;
+  readonly length: number;
+}
+
 /** A typed array of any element kind this project uses. */
 export type Typed = Float64Array | Int32Array | Uint32Array | Uint8Array;
 

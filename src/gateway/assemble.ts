@@ -4,17 +4,20 @@ import type { KeyPoolSink, Pool } from '../keys/key-pool.js';
 import type { ConnectionStats, PoolFacts } from '../metrics/facts.js';
 import { Recorder } from '../metrics/recorder.js';
 import type { VariantResult } from '../metrics/results.js';
-import { variantResult } from '../metrics/variant.js';
+import { variantResult, type RunEnd } from '../metrics/variant.js';
 import type { ProviderPort, ProviderStats, ReplySink } from '../providers/port.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Keys, Scenario } from '../scenario/types.js';
+import { GroupedPool } from '../keys/grouped-pool.js';
 import type { Clock } from '../sim/clock.js';
 import { sampler } from '../sim/dist.js';
 import { stream } from '../sim/random.js';
 import type { ConnectionLayer, ConnectionSink } from './connections.js';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher, type ProviderGroup } from './dispatcher.js';
 import { HealthMonitor } from './health.js';
 import { RetryPolicy } from './retry.js';
 import { WorkloadSource } from './workload.js';
+import { TraceFeed, traceRoutes, type TraceRoutes } from './trace.js';
+import { traceCount } from '../workload/trace-schema.js';
 import type { AdaptiveFacts } from '../metrics/adaptive.js';
 import { learns } from '../limiters/index.js';
 
@@ -35,6 +38,22 @@ function adaptiveFacts(s: Scenario, pool: PoolFacts): AdaptiveFacts | undefined 
   };
 }
 
+/** A trace's model's providers (`list`), with a balancer of their own drawing from its own stream. */
+function providerGroup(s: Scenario, list: readonly number[], g: number): ProviderGroup {
+  const health = new Uint8Array(list.length).fill(1);
+  const load = new Float64Array(list.length);
+  const local = new Int32Array(s.providers.length).fill(-1);
+  list.forEach((p, i) => (local[p] = i));
+  const balancer = createBalancer(s.balancer, {
+    weights: list.map((p) => s.providers[p]!.weight),
+    names: list.map((p) => s.providers[p]!.name),
+    random: stream(s.seed, `balancer:${g}`),
+    healthy: health,
+    inFlight: load,
+  });
+  return { balancer, providers: Int32Array.from(list), local, health, load };
+}
+
 /** A provider port that counts what it saw (the mock model, the HTTP client). */
 export type CountingPort = ProviderPort & { readonly stats: ProviderStats };
 
@@ -47,13 +66,21 @@ export interface ModeParts {
   clock: Clock;
   /** Key names in results: `key-1`… in simulation, fingerprints in real mode. */
   keyNames: readonly string[];
-  pool(sink: KeyPoolSink): Pool & PoolFacts;
+  /**
+   * The key pool. With `keys` and `part`: the pool of one key group of a trace's tenants (`keys.count`
+   * its size), drawing from a stream of its own; assemble joins the groups into one pool.
+   */
+  pool(sink: KeyPoolSink, keys?: Keys, part?: number): Pool & PoolFacts;
   connections(sink: ConnectionSink): ConnectionLayer & { readonly stats: ConnectionStats };
   providers(sink: ReplySink): CountingPort[];
   /** Consistent hashing: measure the share of clients that move at each health change. */
   trackRemaps: boolean;
   /** Called once, when the last request has its final outcome. */
   onDone?: () => void;
+  /** Who sends the requests, instead of the scenario's workload source (a shard of a schedule split over processes). */
+  source?: () => WorkloadSource;
+  /** A trace's arrivals: measure how late each ran against its row's time (real mode). */
+  measureDrift?: boolean;
 }
 
 /** The assembled gateway of one variant. */
@@ -68,6 +95,8 @@ export interface Gateway {
   start(): void;
   /** This variant's results, at scenario time `endMs`. */
   result(name: string, endMs: number): VariantResult;
+  /** What the results are built from, at scenario time `endMs` (a shard hands these over to be merged). */
+  facts(endMs: number): RunEnd;
 }
 
 /**
@@ -107,10 +136,17 @@ class RemapTracker {
  * each component draws from its own random stream, named after it, so adding a provider does not
  * change the arrivals.
  */
-export function assemble(s: Scenario, mode: ModeParts): Gateway {
+export function assemble(scenario: Scenario, mode: ModeParts): Gateway {
   const clock = mode.clock;
+  // A trace makes as many requests as its rows × scale with this seed (a search may change the seed after loading).
+  const t = scenario.workload.trace;
+  const s = t ? { ...scenario, workload: { ...scenario.workload, requests: traceCount(t, scenario.seed) } } : scenario;
+  const routes: TraceRoutes | undefined = t && traceRoutes(t, mode.keyNames.length, s.providers.map((p) => p.name));
+  const feed = t && new TraceFeed(t, routes!, stream(s.seed, 'trace'));
   const n = s.providers.length;
   const recorder = new Recorder(s.workload.requests, mode.keyNames.length, s.workload.tokens !== undefined);
+  // State shared across parts, each with one writer: the health monitor writes `healthy`, the
+  // dispatcher `inFlight`; the balancer (and the dispatcher, for healthy) get read-only views.
   const healthy = new Uint8Array(n).fill(1);
   const inFlight = new Float64Array(n);
   const balancer = createBalancer(s.balancer, {
@@ -121,11 +157,18 @@ export function assemble(s: Scenario, mode: ModeParts): Gateway {
     inFlight,
   });
   const remaps = mode.trackRemaps && s.balancer.type === 'consistent-hash' ? new RemapTracker(balancer, s.workload.clients) : undefined;
-  const source = new WorkloadSource(s.workload, clock, stream(s.seed, 'workload'), sampler(s.workload.think, stream(s.seed, 'think')), stream(s.seed, 'tokens'));
+  const source =
+    mode.source?.() ??
+    new WorkloadSource(
+      s.workload, clock, stream(s.seed, 'workload'), sampler(s.workload.think, stream(s.seed, 'think')), stream(s.seed, 'tokens'), feed, mode.measureDrift,
+    );
   const dispatcher = new Dispatcher({
     clock,
     source,
-    pool: (sink) => mode.pool(sink),
+    pool: (sink) =>
+      routes?.keyGroups.length
+        ? new GroupedPool(routes.keyGroups, mode.keyNames.length, sink, (g, part) => mode.pool(part, { ...s.keys, count: routes.keyGroups[g]!.length }, g))
+        : mode.pool(sink),
     balancer,
     connections: (sink) => mode.connections(sink),
     providers: (sink) => mode.providers(sink),
@@ -137,6 +180,25 @@ export function assemble(s: Scenario, mode: ModeParts): Gateway {
     timeoutsMs: s.providers.map((p) => p.timeoutMs),
     fallback: s.retry.fallback,
     onDone: mode.onDone,
+    ...(routes?.providerGroups.length ? { providerGroups: routes.providerGroups.map((list, g) => providerGroup(s, list, g)) } : {}),
+  });
+  const facts = (endMs: number): RunEnd => ({
+    recorder,
+    keyNames: mode.keyNames,
+    providerNames: s.providers.map((p) => p.name),
+    pool: dispatcher.pool,
+    health: dispatcher.health,
+    connections: dispatcher.connections.stats,
+    providers: dispatcher.ports.map((p) => p.stats),
+    remaps: remaps?.changes,
+    workers: s.workload.arrivals || s.workload.trace ? null : (s.workload.concurrency ?? null),
+    endMs,
+    faults: s.providers.map((p) => p.faults),
+    tokenQuota: s.keys.tokens ?? s.providers.find((p) => p.tokens)?.tokens,
+    adaptive: adaptiveFacts(s, dispatcher.pool),
+    ...(s.slo ? { slo: s.slo } : {}),
+    ...(source.arrivalDrift ? { drift: source.arrivalDrift } : {}),
+    keyLimit: { limit: s.keys.limit, steps: s.keys.steps, tokens: s.keys.tokens, charge: s.keys.charge },
   });
   return {
     dispatcher,
@@ -146,23 +208,7 @@ export function assemble(s: Scenario, mode: ModeParts): Gateway {
     providers: dispatcher.ports,
     connections: dispatcher.connections,
     start: () => dispatcher.start(),
-    result: (name, endMs) =>
-      variantResult(name, {
-        recorder,
-        keyNames: mode.keyNames,
-        providerNames: s.providers.map((p) => p.name),
-        pool: dispatcher.pool,
-        health: dispatcher.health,
-        connections: dispatcher.connections.stats,
-        providers: dispatcher.ports.map((p) => p.stats),
-        remaps: remaps?.changes,
-        workers: s.workload.arrivals ? null : (s.workload.concurrency ?? null),
-        endMs,
-        faults: s.providers.map((p) => p.faults),
-        tokenQuota: s.keys.tokens ?? s.providers.find((p) => p.tokens)?.tokens,
-        adaptive: adaptiveFacts(s, dispatcher.pool),
-        ...(s.slo ? { slo: s.slo } : {}),
-        keyLimit: { limit: s.keys.limit, steps: s.keys.steps, tokens: s.keys.tokens, charge: s.keys.charge },
-      }),
+    result: (name, endMs) => variantResult(name, facts(endMs)),
+    facts,
   };
 }

@@ -1,3 +1,4 @@
+import type { ReadonlyNumbers } from '../core/typed.js';
 import { NONE, type Balancer, type Route } from '../balancers/balancer.js';
 import { Dimension, Outcome, type DimensionCode, type OutcomeCode } from '../core/outcome.js';
 import { grown, low } from '../core/typed.js';
@@ -26,6 +27,22 @@ const enum State {
 const SLOTS = 2 ** 24;
 
 /**
+ * The providers a trace's model may go to, as one balancer of their own sees them: its `health`
+ * and `load` are views of the monitor's flags and the dispatcher's in-flight counts over the list,
+ * written here before each pick (this dispatcher their one writer), so the balancer's rule and
+ * state (a round robin's cursor, smooth weights) belong to the model's providers alone.
+ */
+export interface ProviderGroup {
+  balancer: Balancer;
+  /** Local index → provider. */
+  providers: Int32Array;
+  /** Provider → local index, or -1. */
+  local: Int32Array;
+  health: Uint8Array;
+  load: Float64Array;
+}
+
+/**
  * What a dispatcher drives. The parts that report back to it (the key pool, the connections, the
  * providers, health checks through the providers) are given as factories of their sink: the
  * dispatcher builds them in that order, bound to itself, and exposes them.
@@ -40,8 +57,9 @@ export interface DispatcherParts<P extends Pool, C extends ConnectionLayer, R ex
   health: (ports: ProviderPort[]) => HealthMonitor;
   retry: RetryPolicy;
   recorder: Recorder;
-  /** Shared with the balancer: healthy flags and attempts in flight per provider. */
-  healthy: Uint8Array;
+  /** Which providers are healthy: the health monitor's, read here. */
+  healthy: ReadonlyNumbers;
+  /** Attempts in flight per provider: the dispatcher's own (the only writer); the balancer reads it. */
   inFlight: Float64Array;
   /** Per provider: how long the client waits for an attempt (Infinity: no timeout). */
   timeoutsMs: readonly number[];
@@ -49,6 +67,8 @@ export interface DispatcherParts<P extends Pool, C extends ConnectionLayer, R ex
   fallback: boolean;
   /** Called once, when the last request has its final outcome (real mode waits for it). */
   onDone?: () => void;
+  /** A trace's models: the providers each may go to, each list with a balancer of its own. */
+  providerGroups?: ProviderGroup[];
 }
 
 /**
@@ -69,7 +89,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private readonly source: WorkloadSource;
   private readonly balancer: Balancer;
   private readonly retry: RetryPolicy;
-  private readonly healthy: Uint8Array;
+  private readonly healthy: ReadonlyNumbers;
   private readonly providerLoad: Float64Array;
   private readonly fallback: boolean;
   private readonly rec: Recorder;
@@ -77,6 +97,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private readonly onDone: (() => void) | undefined;
   private readonly requests: number;
   private readonly route: Route = { client: 0, attempt: 1, previous: -1, avoid: -1 };
+  private readonly groups: ProviderGroup[] | undefined;
 
   // Per slot.
   private id = new Int32Array(64);
@@ -100,6 +121,9 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
   private admissionNo = new Int32Array(64);
   private atProviderSince = new Float64Array(64);
   private streamedGaps = new Uint8Array(64);
+  /** A trace's routes: the key group and the provider group the request may use (-1: any). */
+  private keyGroup = new Int32Array(64);
+  private providerGroup = new Int32Array(64);
   private freeSlots: number[] = [];
   private slots = 0;
   private attempts = 0;
@@ -125,6 +149,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.timeoutsMs = parts.timeoutsMs;
     this.onDone = parts.onDone;
     this.requests = parts.recorder.requests;
+    this.groups = parts.providerGroups;
     // In dependency order: each part is built once, bound to this dispatcher.
     this.pool = parts.pool(this);
     this.connections = parts.connections(this);
@@ -182,8 +207,10 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
 
   // ── a request ───────────────────────────────────────────────────────────────────────────────
 
-  begin(id: number, worker: number, arrival: number, client: number, prompt = 0, output = 0, maxTokens = 0): void {
+  begin(id: number, worker: number, arrival: number, client: number, prompt = 0, output = 0, maxTokens = 0, keyGroup = -1, providerGroup = -1): void {
     const slot = this.alloc();
+    this.keyGroup[slot] = keyGroup;
+    this.providerGroup[slot] = providerGroup;
     this.id[slot] = id;
     this.worker[slot] = worker;
     this.attempt[slot] = 0;
@@ -192,7 +219,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.prompt[slot] = prompt;
     this.output[slot] = output;
     this.maxTokens[slot] = maxTokens;
-    this.rec.sized(id, prompt);
+    this.rec.sized(id, prompt, output);
     // Time at the client's concurrency gate counts as key wait: both are the gateway holding the request.
     this.rec.arrived(id, arrival, this.clock.now());
     this.startAttempt(slot);
@@ -216,7 +243,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.token[slot] = ++this.attempts * SLOTS + slot;
     this.key[slot] = -1;
     // The pool charges its quotas from the request's sizes, and refuses at once one too large for them.
-    const key = this.pool.acquire(slot, this.prompt[slot]!, this.maxTokens[slot]!);
+    const key = this.pool.acquire(slot, this.prompt[slot]!, this.maxTokens[slot]!, this.keyGroup[slot]!);
     if (key >= 0) this.granted(slot, key);
     else if (key === TOO_LARGE) this.clock.after(0, this.kTooLarge, this.token[slot]!);
   }
@@ -242,7 +269,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     }
     this.providerLoad[p]!++;
     this.health.admit(p);
-    this.balancer.started(p, now);
+    this.balancerOf(slot).started(this.localOf(slot, p), now);
     this.since[slot] = now;
     const timeout = this.timeoutsMs[p]!;
     this.timer[slot] = timeout < Infinity ? this.clock.after(timeout, this.kTimeout, token) : -1;
@@ -277,12 +304,42 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     const prev = this.provider[slot]!;
     route.client = this.client[slot]!;
     route.attempt = this.attempt[slot]!;
+    const g = this.groups ? this.providerGroup[slot]! : -1;
+    if (g >= 0) return this.pickInGroup(this.groups![g]!, prev, now);
     route.previous = prev;
     route.avoid = this.fallback && route.attempt > 1 && prev >= 0 && this.healthy[prev] ? prev : -1;
     const p = this.balancer.pick(route, now);
     if (p !== NONE || route.avoid < 0) return p;
     route.avoid = -1;
     return this.balancer.pick(route, now);
+  }
+
+  /** A trace's model: its own balancer picks among its providers (fallback too stays among them). */
+  private pickInGroup(grp: ProviderGroup, prev: number, now: number): number {
+    const route = this.route;
+    const list = grp.providers;
+    for (let i = 0; i < list.length; i++) {
+      grp.health[i] = this.healthy[list[i]!]!;
+      grp.load[i] = this.providerLoad[list[i]!]!;
+    }
+    const local = prev >= 0 ? grp.local[prev]! : -1;
+    route.previous = local;
+    route.avoid = this.fallback && route.attempt > 1 && local >= 0 && grp.health[local] ? local : -1;
+    let p = grp.balancer.pick(route, now);
+    if (p === NONE && route.avoid >= 0) {
+      route.avoid = -1;
+      p = grp.balancer.pick(route, now);
+    }
+    return p === NONE ? NONE : list[p]!;
+  }
+
+  /** The balancer that chose `slot`'s provider, told of the attempt's start or end by local index. */
+  private balancerOf(slot: number): Balancer {
+    return this.groups && this.providerGroup[slot]! >= 0 ? this.groups[this.providerGroup[slot]!]!.balancer : this.balancer;
+  }
+
+  private localOf(slot: number, p: number): number {
+    return this.groups && this.providerGroup[slot]! >= 0 ? this.groups[this.providerGroup[slot]!]!.local[p]! : p;
   }
 
   gaveUp(slot: number): void {
@@ -407,10 +464,10 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     if (e.charged > 0 && this.rec.tokens) this.rec.used(key, this.admittedAt[slot]!, e.charged, this.admissionNo[slot]!);
     if (p !== NONE) {
       this.providerLoad[p]!--;
-      this.balancer.finished(p, outcome, now - this.sentAt[slot]!, now);
+      this.balancerOf(slot).finished(this.localOf(slot, p), outcome, now - this.sentAt[slot]!, now);
       this.health.observe(p, outcome);
     }
-    this.rec.attempt(this.sentAt[slot]!, now, key, p, outcome);
+    this.rec.attempt(this.sentAt[slot]!, now, key, p, outcome, this.id[slot]!);
     if (outcome !== Outcome.ok && this.retry.retries(outcome, this.attempt[slot]!)) {
       this.state[slot] = State.Backoff;
       this.since[slot] = now;
@@ -456,5 +513,7 @@ export class Dispatcher<P extends Pool = Pool, C extends ConnectionLayer = Conne
     this.admissionNo = grown(this.admissionNo, cap);
     this.atProviderSince = grown(this.atProviderSince, cap);
     this.streamedGaps = grown(this.streamedGaps, cap);
+    this.keyGroup = grown(this.keyGroup, cap);
+    this.providerGroup = grown(this.providerGroup, cap);
   }
 }

@@ -66,8 +66,11 @@ export interface AttemptEnd {
  * learning limiter learns, the release. The dispatcher does no quota arithmetic.
  */
 export interface Pool {
-  /** `prompt` and `maxTokens`: the request's sizes (0 without): the pool charges its tokens quota from them. */
-  acquire(waiter: number, prompt?: number, maxTokens?: number): number;
+  /**
+   * `prompt` and `maxTokens`: the request's sizes (0 without): the pool charges its tokens quota from them.
+   * `group`: the key group a trace's tenant picks (grouped-pool.ts); pools without groups ignore it.
+   */
+  acquire(waiter: number, prompt?: number, maxTokens?: number, group?: number): number;
   /** `waiter`'s attempt with `key` ended as `end` says; returns the tokens its reservation was corrected down by. */
   ended(waiter: number, key: number, end: AttemptEnd): number;
   /** Right after `key` was granted: true when its learning limiter rejects the request locally (it is not sent). */

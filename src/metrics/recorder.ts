@@ -38,6 +38,8 @@ export class Recorder {
   readonly attemptKey: I32Column;
   readonly attemptProvider: I32Column;
   readonly attemptOutcome: U8Column;
+  /** The request each attempt belongs to (-1: not said), so an attempt's tokens can be counted. */
+  readonly attemptRequest: I32Column;
   readonly admissionAt: F64Column;
   readonly admissionKey: I32Column;
   /** With request sizes only (`workload.tokens`): what each request carried and how its answer came. */
@@ -55,6 +57,7 @@ export class Recorder {
     this.attemptKey = new I32Column(log);
     this.attemptProvider = new I32Column(log);
     this.attemptOutcome = new U8Column(log);
+    this.attemptRequest = new I32Column(log);
     this.admissionAt = new F64Column(log);
     this.admissionKey = new I32Column(log);
     this.arrival = new Float64Array(requests);
@@ -99,7 +102,9 @@ export class Recorder {
     return this.admissionAt.length - 1;
   }
 
-  attempt(sentAt: number, now: number, key: number, provider: number, outcome: OutcomeCode): void {
+  /** An attempt of request `id`, admitted and sent at `sentAt`, ended at `now`. */
+  attempt(sentAt: number, now: number, key: number, provider: number, outcome: OutcomeCode, id = -1): void {
+    this.attemptRequest.push(id);
     this.attemptStart.push(sentAt);
     this.attemptEnd.push(now);
     this.attemptKey.push(key);
@@ -157,9 +162,12 @@ export class Recorder {
     if (u.resetTokensMs === u.resetTokensMs) q[at + 5] = u.resetTokensMs;
   }
 
-  /** Request `id` carries `prompt` tokens. */
-  sized(id: number, prompt: number): void {
-    if (this.tokens) this.tokens.prompt[id] = prompt;
+  /** Request `id` carries `prompt` tokens and asks for an answer of `output` tokens. */
+  sized(id: number, prompt: number, output = 0): void {
+    const t = this.tokens;
+    if (!t) return;
+    t.prompt[id] = prompt;
+    t.offeredOutput[id] = output;
   }
 
   /**
@@ -191,6 +199,8 @@ export class TokenFacts {
   /** Prompt tokens of each request, and the output tokens of each successful one (0 otherwise). */
   readonly prompt: Int32Array;
   readonly output: Int32Array;
+  /** The output tokens each request's answer would have (what the workload offered, whatever became of it). */
+  readonly offeredOutput: Int32Array;
   /** Time to first token (from reaching the provider) and per output token of each successful request (NaN: not known). */
   readonly ttft: Float64Array;
   readonly tpot: Float64Array;
@@ -212,6 +222,7 @@ export class TokenFacts {
   constructor(requests: number, keys: number) {
     this.prompt = new Int32Array(requests);
     this.output = new Int32Array(requests);
+    this.offeredOutput = new Int32Array(requests);
     this.ttft = new Float64Array(requests).fill(NaN);
     this.tpot = new Float64Array(requests).fill(NaN);
     this.quota = new Float64Array(keys * QUOTA_FIELDS).fill(NaN);

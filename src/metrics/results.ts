@@ -1,5 +1,6 @@
 import type { StoreReport } from '../keys/store/store.js';
 import type { Constraint, Goal } from '../core/goal.js';
+import type { AttemptLogJson } from '../providers/attempt-log.js';
 
 /** The shape of results.json (`gatesim.results/v1`). Times in ms, rates as fractions, throughput per second. */
 
@@ -82,6 +83,69 @@ export interface VariantMetrics extends Partial<TokenMetrics> {
   adaptive?: AdaptiveMetrics;
   /** This variant's throughput ÷ the oracle variant's of its run (absent: no oracle, or this is it). */
   oracleShare?: number | null;
+  /**
+   * Real mode replaying a trace (`workload.trace`): how late each request entered the gateway
+   * against its row's time (when its arrival ran minus when it was due), in scenario ms (× the time
+   * scale for wall ms); nearest-rank percentiles over every request that arrived. Absent otherwise.
+   */
+  arrivalDriftMs?: { p50: number | null; p99: number | null; max: number | null; arrivals: number };
+  /** What the workload offered, whatever became of it (absent in results from before it existed). */
+  offered?: OfferedMetrics;
+  /** The longest key wait and the burst it queued behind (absent: no request waited for a key). */
+  worstWait?: WorstWait;
+}
+
+/** A rate per minute: the mean over the arrivals' span, and the most in one whole minute of the run. */
+export interface PerMinute {
+  mean: number | null;
+  peak: number;
+}
+
+/** Nearest-rank percentiles and the largest of a size (tokens; null: no requests). */
+export interface SizeStats {
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/**
+ * The workload's own statistics, the same for a replayed trace and a synthetic workload (see
+ * metrics/offered.ts): requests that arrived, from the first arrival to the last (ms), arrivals
+ * per minute (mean: (requests − 1) ÷ duration; peak: the most in one whole minute of the run,
+ * minutes counted from its start), and with request sizes tokens offered per minute (prompt,
+ * output asked, both; mean: the mean rate × the mean size) and the sizes' percentiles.
+ */
+export interface OfferedMetrics {
+  requests: number;
+  durationMs: number | null;
+  requestsPerMin: PerMinute;
+  tokensPerMin?: { prompt: PerMinute; output: PerMinute; total: PerMinute };
+  sizes?: { prompt: SizeStats; output: SizeStats };
+}
+
+/**
+ * The request that waited longest for a key (ms, scenario time), and the burst that decided it:
+ * from the start of the busy period that held its arrival (a stretch in which some request was
+ * always waiting for a key) to its admission (or when it gave up waiting: `admittedMs` then says when); the requests (and tokens, with sizes) arriving from
+ * that start up to it, and their rate per minute (null: it started the period).
+ */
+export interface WorstWait {
+  waitMs: number;
+  arrivalMs: number;
+  admittedMs: number;
+  burst: { fromMs: number; toMs: number; requests: number; tokens?: number; requestsPerMin: number | null };
+}
+
+/**
+ * Per bucket: requests offered (arrivals), attempts admitted by a key and not refused, and attempts
+ * refused with a 429 (both by admission time), as counts; the same in tokens (prompt + output
+ * asked) with sizes; the p99 and largest key wait (ms) of the requests arriving in the bucket.
+ */
+export interface OfferedSeries {
+  requests: { offered: number[]; admitted: number[]; refused: number[] };
+  tokens?: { offered: number[]; admitted: number[]; refused: number[] };
+  keyWaitMs: { p99: (number | null)[]; max: (number | null)[] };
 }
 
 /** Believed against true limits (requests per minute; times in ms). */
@@ -216,6 +280,8 @@ export interface Series {
   tokens?: TokenSeries;
   /** Believed against true limits (with metrics.adaptive). */
   adaptive?: AdaptiveSeries;
+  /** What the workload offered against what passed, and key waits, per bucket (absent in results from before it existed). */
+  offered?: OfferedSeries;
 }
 
 export interface VariantResult {
@@ -246,6 +312,11 @@ export interface VariantResult {
   oracle?: true;
   /** Whether it met the results' goal (absent in results from before goals). */
   goal?: GoalCheck;
+  /**
+   * Real mode: each attempt as it went over the wire (sent when, to whom, in flight, status, time,
+   * x-ratelimit headers), at most ATTEMPT_LOG_CAP per variant; what `gatesim calibrate` reads.
+   */
+  attemptLog?: AttemptLogJson;
 }
 
 export interface RunResult {
@@ -294,6 +365,45 @@ export interface Results {
   compact?: true;
   /** The scenario YAML as run, already redacted; the page shows it, so a page needs nothing but results.json. */
   source?: string;
+  /** Real mode split over processes (`--shard`, then `gatesim merge`): each shard's clock and how late it sent. */
+  shards?: ShardsReport;
+}
+
+/** Wall ms percentiles (nearest rank) of how late requests were sent against the schedule (null: none sent). */
+export interface LatenessStats {
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/** How a run split over shards was put together. */
+export interface ShardsReport {
+  count: number;
+  /** The shared start instant (epoch ms). */
+  startAt: number;
+  /**
+   * Whose clock `startAt` was read on: `redis-time` (the key pool's Redis: each shard measured its
+   * offset against Redis TIME by the shortest of several round trips, within ± half of it, and
+   * waited until its own clock less that offset reached startAt), or `none` (no Redis: each
+   * shard's own clock, taken as synchronised with the others, e.g. by NTP, with an unknown error).
+   */
+  offsetMethod: 'redis-time' | 'none';
+  /** Every shard's sends together: wall ms each fired after it was due. */
+  lateness: LatenessStats;
+  shards: {
+    index: number;
+    requests: number;
+    /** When it started sending, by its own clock (epoch ms). */
+    startedAt: number;
+    /** startedAt − startAt, by its own clock (wall ms). */
+    startLateMs: number;
+    /** Reference (Redis TIME) − its clock, wall ms, and the estimate's error (null: not measured). */
+    offsetMs: number | null;
+    offsetErrorMs: number | null;
+    /** The same offset measured after its run (null: not measured): the change is its clock's drift over the run. */
+    offsetAfterMs: number | null;
+    lateness: LatenessStats;
+  }[];
 }
 
 /** A constraint that was not met: the actual value (null: not measured) and by how much it missed, in the metric's unit (null: not measured). */

@@ -109,6 +109,12 @@ function select(a: Float64Array, k: number, lo: number, hi: number): void {
   }
 }
 
+/** The value a full sort of `a` would put at 0-based rank `k`, found by rearranging `a` in place (quickselect: no copy, O(n) on average). */
+export function selectInPlace(a: Float64Array, k: number): number {
+  select(a, k, 0, a.length - 1);
+  return a[k]!;
+}
+
 function swap(a: Float64Array, i: number, j: number): void {
   const t = a[i]!;
   a[i] = a[j]!;

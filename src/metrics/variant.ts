@@ -13,6 +13,8 @@ import { CDF_POINTS, latencyCdf, okLatencies, series, summarize } from './summar
 import { tokenMetrics, tokenSeries, ttftCdf, ttftSorted } from './tokens.js';
 import type { Rate } from '../core/units.js';
 import { adaptiveResult, type AdaptiveFacts } from './adaptive.js';
+import { quantiles, round } from './stats.js';
+import { arrivalOrder, offeredMetrics, offeredSeries, worstWait } from './offered.js';
 
 /** What a finished run (simulated or real) hands over to become one variant of results.json. */
 export interface RunEnd {
@@ -43,6 +45,15 @@ export interface RunEnd {
   keyLimit?: { limit: Rate | undefined; steps?: readonly QuotaStep[] | undefined; tokens?: Rate | undefined; charge?: Charge | undefined };
   /** Believed against true limits (a learning limiter, or a quota that changes). */
   adaptive?: AdaptiveFacts;
+  /** Real mode replaying a trace: each arrival's lateness against its row's time (scenario ms). */
+  drift?: Float64Array;
+}
+
+/** Percentiles of arrival lateness (nearest rank), rounded as every other time of results.json. */
+export function driftStats(drift: Float64Array): NonNullable<VariantResult['metrics']['arrivalDriftMs']> {
+  if (drift.length === 0) return { p50: null, p99: null, max: null, arrivals: 0 };
+  const q = quantiles(drift, [50, 99]);
+  return { p50: round(q.at[0]!), p99: round(q.at[1]!), max: round(q.max), arrivals: drift.length };
 }
 
 /** One variant's metrics, series and latency CDF: the same assembly for both modes. */
@@ -67,11 +78,22 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
       quotaViolations(rec.admissionAt.view(), rec.admissionKey.view(), e.keyNames.length, e.keyLimit?.limit, e.keyLimit?.steps) +
       tokenViolations(rec, e.keyNames.length, e.keyLimit),
   };
-  const metrics = { ...withGoodput(base, extra), ...(t ? tokenMetrics(e.recorder, t, e.keyNames, total, ttft) : {}), providers, balance, workers: e.workers };
+  const order = arrivalOrder(rec.arrival, rec.finished);
+  const worst = worstWait(rec, order);
+  const metrics = {
+    ...withGoodput(base, extra),
+    ...(t ? tokenMetrics(e.recorder, t, e.keyNames, total, ttft) : {}),
+    providers,
+    balance,
+    workers: e.workers,
+    offered: offeredMetrics(rec, order),
+    ...(worst ? { worstWait: worst } : {}),
+  };
   const shared = series(e.recorder, e.keyNames, total);
   const buckets = shared.t.length;
   const adaptive = e.adaptive && adaptiveResult(e.adaptive, e.keyNames, total, shared.bucketMs, buckets);
   if (adaptive) metrics.adaptive = adaptive.metrics;
+  if (e.drift) metrics.arrivalDriftMs = driftStats(e.drift);
   const result: VariantResult = {
     name,
     metrics,
@@ -80,6 +102,7 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
       providers: providerSeries(e.recorder, e.providerNames, e.health.changes, shared.bucketMs, buckets, e.endMs),
       ...(t ? { tokens: tokenSeries(e.recorder, t, e.keyNames, shared.bucketMs, buckets, e.tokenQuota) } : {}),
       ...(adaptive ? { adaptive: adaptive.series } : {}),
+      offered: offeredSeries(rec, shared.bucketMs, buckets),
     },
     latencyCdf: latencyCdf(ok),
   };

@@ -12,6 +12,9 @@ import { StorePool } from '../keys/store/pool.js';
 import { RedisStore, StoreError } from '../keys/store/redis.js';
 import { learns } from '../limiters/index.js';
 import type { VariantResult } from '../metrics/results.js';
+import type { RunEnd } from '../metrics/variant.js';
+import type { WorkloadSource } from '../gateway/workload.js';
+import { AttemptLog } from '../providers/attempt-log.js';
 import { HttpProvider, type SocketCounter } from '../providers/http.js';
 import { isGatesimServe, isLoopbackUrl, resetServe, resetTokenProblem, RESET_ENV } from '../providers/reset.js';
 import type { Scenario } from '../scenario/types.js';
@@ -89,6 +92,17 @@ export interface RealOptions {
    * of are clear. 0: nothing.
    */
   cooldownWallMs?: number;
+  /** One shard of a schedule split over processes (modes/shard.ts); absent: the whole workload. */
+  shard?: RealShard;
+}
+
+/** A shard's part in a real run: its share of the workload, its source, and the wait for the shared start. */
+export interface RealShard {
+  /** The scenario as this shard runs it: its share of the requests (what the recorder holds). */
+  scenario(s: Scenario): Scenario;
+  source(s: Scenario, clock: Clock): WorkloadSource;
+  /** Resolves at the shared start, once the key pool is connected; rejects (RealModeError) when it has passed. */
+  ready(signal: AbortSignal): Promise<void>;
 }
 
 /** What the CLI shows while a real run goes on (a bar on a terminal, lines otherwise). */
@@ -111,6 +125,8 @@ export interface RealEnd {
   truncated: boolean;
   /** Its key store stayed down past `giveUpAfter`, and waiters gave up. */
   degraded: boolean;
+  /** What `result` was built from (a shard hands it over to be merged). */
+  facts: RunEnd;
 }
 
 /** Wall ms between a waiter's looks at a shared store when nothing wakes it (no pub/sub, Redis failing). */
@@ -131,9 +147,10 @@ async function keyPool(
   scale: number,
   seed: number,
   say: (line: string) => void,
-): Promise<(sink: KeyPoolSink) => KeyPool | StorePool> {
+): Promise<(sink: KeyPoolSink, group?: Keys, part?: number) => KeyPool | StorePool> {
   const spec = keys.store;
-  if (!spec || spec.kind === 'memory') return (sink) => new KeyPool(keys, clock, stream(seed, 'keys'), sink);
+  // A trace's tenant groups (memory only: the loader refuses them on a shared store) each get a pool of their own.
+  if (!spec || spec.kind === 'memory') return (sink, group = keys, part) => new KeyPool(group, clock, stream(seed, part === undefined ? 'keys' : `keys:${part}`), sink);
   addUrlSecrets(spec.url);
   let store: RedisStore;
   try {
@@ -171,18 +188,29 @@ async function keyPool(
  */
 export async function runReal(s: Scenario, name: string, opts: RealOptions): Promise<RealEnd> {
   const secrets = keysFromEnv(s, opts.env);
+  // A trace's tenants name keys by number: real mode's keys are those of keys.env, in order.
+  const trace = s.workload.trace;
+  if (trace?.columns.tenant !== undefined) {
+    const highest = trace.tenants ? Math.max(...Object.values(trace.tenants).flat()) + 1 : s.keys.count;
+    if (highest > secrets.length) {
+      throw new RealModeError(`workload.trace: the trace's tenants take keys up to number ${highest}, but ${s.keys.env ?? 'the key variable'} holds ${secrets.length}`);
+    }
+  }
   s.providers.forEach((p, i) => {
     if (!p.url) throw new RealModeError(`providers.${i}.url: real mode needs the provider's base URL (such as http://127.0.0.1:8080/v1)`);
     addUrlSecrets(p.url);
   });
   const keys = { ...s.keys, count: secrets.length, guardMs: s.keys.guardMs + opts.guardWallMs / opts.timeScale };
   const clock = new WallClock(opts.timeScale);
+  const log = new AttemptLog(s.providers.map((p) => p.name), Date.now());
   const sockets: SocketCounter = { opened: 0 };
   const pooled = s.connections === 'pooled';
   const makePool = await keyPool(keys, clock, secrets, opts.timeScale, s.seed, (line) => printErr(`${line}\n`));
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
-  const g = assemble({ ...s, keys }, {
+  const shard = opts.shard;
+  const mine = shard ? shard.scenario(s) : s;
+  const g = assemble({ ...mine, keys }, {
     clock,
     keyNames: secrets.map(fingerprint),
     pool: makePool,
@@ -190,16 +218,28 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
     providers: (sink) => {
       // What the mock model is told in simulation (MockOptions), real mode's client is told here.
       const options = { sized: s.workload.tokens !== undefined, stream: s.request.stream, figures: learns(s.keys.limiter) };
-      return s.providers.map((p) => new HttpProvider(p, secrets, pooled, s.request, clock, sink, sockets, options));
+      return s.providers.map((p, index) => new HttpProvider(p, secrets, pooled, s.request, clock, sink, sockets, options, { log, index }));
     },
     trackRemaps: false,
     onDone: () => finish(),
+    measureDrift: true,
+    ...(shard ? { source: () => shard.source(s, clock) } : {}),
   });
   const pool = g.pool;
   if (pool instanceof StorePool) await pool.start();
+  if (shard) {
+    try {
+      await shard.ready(opts.signal);
+    } catch (e) {
+      clock.stop();
+      await Promise.all(g.providers.map((p) => (p as HttpProvider).close()));
+      if (pool instanceof StorePool) await pool.close();
+      throw e;
+    }
+  }
 
   const started = performance.now();
-  opts.progress?.start(name, s.workload.requests);
+  opts.progress?.start(name, mine.workload.requests);
   const counted = (key: 'ok' | 'rateLimited'): number => g.providers.reduce((a, p) => a + p.stats[key], 0);
   const tick = setInterval(() => opts.progress?.update(g.recorder.finished, counted('ok'), counted('rateLimited'), performance.now() - started), 200);
 
@@ -262,7 +302,7 @@ export async function runReal(s: Scenario, name: string, opts: RealOptions): Pro
 
   (g.connections as DirectConnections).settle(sockets.opened, g.providers.reduce((a, p) => a + p.stats.requests, 0));
   const degraded = pool instanceof StorePool && pool.stats.store.degraded === true;
-  return { result: g.result(name, end), interrupted, truncated, degraded };
+  return { result: { ...g.result(name, end), attemptLog: log.toJSON() }, interrupted, truncated, degraded, facts: g.facts(end) };
 }
 
 /** What was done between the previous variant and this one so it met the providers fresh (results' `cooldown`). */

@@ -27,7 +27,7 @@ export function simulate(s: Scenario, name: string): { result: VariantResult; st
   const g = assemble(s, {
     clock: engine,
     keyNames: Array.from({ length: s.keys.count }, (_, k) => keyName(k)),
-    pool: (sink) => new KeyPool(s.keys, engine, stream(s.seed, 'keys'), sink),
+    pool: (sink, keys = s.keys, part) => new KeyPool(keys, engine, stream(s.seed, part === undefined ? 'keys' : `keys:${part}`), sink),
     connections: (sink) => new Connections(s.connections === 'pooled', s.providers.map((p) => p.connect), s.keys.count, engine, sink),
     providers: (sink) => {
       const options = { sized: s.workload.tokens !== undefined, stream: s.request.stream, figures: learns(s.keys.limiter) };

@@ -99,10 +99,14 @@ export class AnswerScan {
         }
         this.inString = false;
         if (this.readingKey) {
-          if (keyFrom >= 0) this.hold(this.key, chunk.subarray(keyFrom, q), 'key');
+          // A key within one chunk (nearly always) is read where it lies, without a copy.
+          if (keyFrom >= 0 && this.key.length === 0 && this.keyLength === 0) this.keyDone(q - keyFrom <= MAX_KEY_BYTES ? chunk.toString('latin1', keyFrom, q) : '');
+          else {
+            if (keyFrom >= 0) this.hold(this.key, chunk.subarray(keyFrom, q), 'key');
+            this.keyDone();
+          }
           keyFrom = -1;
           this.readingKey = false;
-          this.keyDone();
         }
         i = q + 1;
         continue;
@@ -229,9 +233,10 @@ export class AnswerScan {
     this.peakHeld = Math.max(this.peakHeld, this.keyLength + this.keptLength);
   }
 
-  private keyDone(): void {
+  /** The top-level key ended: `whole` when it was read in one piece, else the pieces held. */
+  private keyDone(whole?: string): void {
     this.phase = Phase.colon;
-    const name = this.keyLength <= MAX_KEY_BYTES ? Buffer.concat(this.key).toString('latin1') : '';
+    const name = whole ?? (this.keyLength <= MAX_KEY_BYTES ? Buffer.concat(this.key).toString('latin1') : '');
     this.field = name === 'usage' ? Field.usage : name === 'choices' ? Field.choices : name === 'object' ? Field.object : Field.none;
     this.key.length = 0;
     this.keyLength = 0;

@@ -165,6 +165,13 @@ export class Endpoint implements ReplySink {
     this.streamer.begin(p, token, this.model.quotaOf(p.key, blankUsage(this.headUsage)), firstTokenAt, tpotMs);
   }
 
+  /** The iteration model: a stream's first token came, and the rest are paced by the step time. */
+  firstToken(token: number, at: number, tpotMs: number): void {
+    const p = this.pending.get(token);
+    if (!p || !p.head || p.res.destroyed) return;
+    this.streamer.pace(p, token, at, tpotMs);
+  }
+
   reply(token: number, outcome: OutcomeCode, retryAfterMs: number, limitedBy: DimensionCode = Dimension.none, usage?: Usage): void {
     const p = this.pending.get(token);
     if (!p) return;

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { MAX_DURATION_MS } from '../core/limits.js';
 import { deadline } from '../core/long-timer.js';
@@ -6,6 +7,7 @@ import { MAX_TOKENS } from '../sim/dist.js';
 import type { WallClock } from '../sim/wall-clock.js';
 import { AnswerScan } from './answer-scan.js';
 import type { Provider, RequestTemplate } from './spec.js';
+import { AttemptLog, type AttemptEnd, type AttemptRecord } from './attempt-log.js';
 import { blankUsage, type ProviderPort, type ProviderStats, type ReplySink, type Usage } from './port.js';
 import { limitedByOf, tooLargeOf, OUTPUT_TOKENS_HEADER, readRateLimitHeaders, wordsOf } from './wire.js';
 
@@ -48,6 +50,15 @@ export function classify(status: number): OutcomeCode {
   return Outcome.serverError;
 }
 
+/** An outcome as the attempt log names it. */
+const ENDS: Partial<Record<OutcomeCode, AttemptEnd>> = {
+  [Outcome.ok]: 'ok',
+  [Outcome.rateLimited]: 'rateLimited',
+  [Outcome.serverError]: 'serverError',
+  [Outcome.connectFailed]: 'connectFailed',
+  [Outcome.tooLarge]: 'tooLarge',
+};
+
 /** Errors that mean the request never reached a server that answered. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
@@ -67,39 +78,6 @@ const MAX_ERROR_BYTES = 64 << 10;
 const CHECK_DEADLINE_MS = 30_000;
 /** Longest line of a stream: an event longer than this breaks the stream. */
 const MAX_EVENT_BYTES = 1 << 20;
-
-type Body = Dispatcher.ResponseData['body'];
-
-/** A body's text, or undefined when it is longer than `cap` bytes (the rest is not read). */
-async function readText(body: Body, cap: number): Promise<string | undefined> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > cap) {
-      body.destroy();
-      return undefined;
-    }
-    parts.push(chunk);
-  }
-  return Buffer.concat(parts).toString('utf8');
-}
-
-/**
- * Reads a non-streamed answer through an AnswerScan, holding only its `usage`: the scan when the
- * body is a whole chat completion, undefined when it is not (then the rest is not read).
- */
-async function scanAnswer(body: Body): Promise<AnswerScan | undefined> {
-  const scan = new AnswerScan();
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    scan.feed(chunk);
-    if (scan.broken) {
-      body.destroy();
-      return undefined;
-    }
-  }
-  return scan.complete() ? scan : undefined;
-}
 
 const parse = (text: string | undefined): unknown => {
   if (text === undefined) return undefined;
@@ -174,6 +152,143 @@ class StreamRead {
   }
 }
 
+/** HTTP header names as undici hands them (raw, any case) into one record, lower-cased. */
+function headerRecord(raw: Buffer[] | string[] | null): Record<string, string | string[]> {
+  const h: Record<string, string | string[]> = {};
+  if (!raw) return h;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString().toLowerCase();
+    const value = raw[i + 1]!.toString();
+    const had = h[name];
+    h[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
+  }
+  return h;
+}
+
+/** What an answer's body is read for, decided by its status and content type. */
+const enum Read {
+  /** A 200 without streaming: scanned for its structure and usage (AnswerScan). */
+  scan,
+  /** A streamed 200: its events as they come (StreamRead). */
+  stream,
+  /** A 429 whose body says which quota: kept, up to MAX_ERROR_BYTES. */
+  error,
+  /** Anything else: read up to MAX_ERROR_BYTES and dropped. */
+  drop,
+}
+
+/**
+ * One attempt on the wire, as an undici dispatch handler: the callbacks undici calls as the
+ * response arrives (status and raw headers, body chunks, the end, an error), with no promise, no
+ * body stream and no AbortSignal in between — what `undici.request` would build for each request
+ * and what cost real mode most of its CPU per request beside the socket writes.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  /** undici's abort for this request, once it is on a connection. */
+  private abortFn: ((err?: Error) => void) | undefined;
+  /** The attempt was abandoned (timeout, close): every later callback is ignored. */
+  abandoned = false;
+  /** The status arrived: an error from here on is an answer that broke off. */
+  private answered = false;
+  private outcome: OutcomeCode = Outcome.ok;
+  private readAs: Read = Read.drop;
+  private headers: Record<string, string | string[]> | undefined;
+  private scan: AnswerScan | undefined;
+  private stream: StreamRead | undefined;
+  private decoder: StringDecoder | undefined;
+  private parts: Buffer[] | undefined;
+  private bytes = 0;
+
+  constructor(
+    private readonly http: HttpProvider,
+    readonly token: number,
+  ) {}
+
+  /** Stops the request (the attempt was abandoned or the provider closes). */
+  abort(): void {
+    this.abandoned = true;
+    this.abortFn?.(new Error('abandoned'));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortFn = abort;
+    if (this.abandoned) abort(new Error('abandoned'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
+    if (this.abandoned) return false;
+    this.answered = true;
+    this.http.heard(this.token, statusCode, rawHeaders);
+    this.outcome = classify(statusCode);
+    const o = this.http.options;
+    // Headers become a record only when something reads them: a 429's retry-after, the content
+    // type and x-ratelimit with sizes, streaming or a learning limiter.
+    if (this.outcome !== Outcome.ok || o.sized || o.stream || o.figures) this.headers = headerRecord(rawHeaders);
+    if (this.outcome === Outcome.ok) {
+      const type = this.headers?.['content-type'];
+      if ((o.sized || o.stream) && typeof type === 'string' && type.startsWith('text/event-stream')) {
+        this.readAs = Read.stream;
+        this.stream = new StreamRead();
+        this.decoder = new StringDecoder('utf8');
+      } else {
+        this.readAs = Read.scan;
+        this.scan = new AnswerScan();
+      }
+    } else if (this.outcome === Outcome.rateLimited && (o.sized || o.stream || o.figures)) {
+      this.readAs = Read.error;
+      this.parts = [];
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.abandoned) return false;
+    switch (this.readAs) {
+      case Read.scan:
+        this.scan!.feed(chunk);
+        if (this.scan!.broken) this.finish(Outcome.serverError, undefined, true);
+        break;
+      case Read.stream:
+        this.stream!.feed(this.decoder!.write(chunk), this.http.now(), this.gap);
+        if (this.stream!.broken) this.finish(Outcome.serverError, undefined, true);
+        break;
+      default:
+        this.bytes += chunk.length;
+        // A body longer than the cap is not read on (as undici's dump); an error body then says nothing.
+        if (this.bytes > MAX_ERROR_BYTES) this.finish(this.outcome, undefined, true);
+        else this.parts?.push(chunk);
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.abandoned) return;
+    if (this.readAs === Read.scan) this.finish(this.scan!.complete() ? Outcome.ok : Outcome.serverError, undefined, false);
+    else if (this.readAs === Read.stream) {
+      const s = this.stream!;
+      s.feed(this.decoder!.end(), this.http.now(), this.gap);
+      this.finish(s.done && !s.broken ? Outcome.ok : Outcome.serverError, undefined, false);
+    } else this.finish(this.outcome, this.parts && Buffer.concat(this.parts).toString('utf8'), false);
+  }
+
+  onError(err: Error & { code?: string }): void {
+    if (this.abandoned) return;
+    this.abandoned = true;
+    // Answered already: the answer broke off while it was read. Otherwise it never got one.
+    if (this.answered) this.http.done(this.token, Outcome.serverError, 0, Dimension.none, false);
+    else this.http.done(this.token, CONNECT_ERRORS.has(err?.code ?? '') ? Outcome.connectFailed : Outcome.serverError, 0, Dimension.none, false);
+  }
+
+  private readonly gap = (ms: number): void => this.http.gap(this.token, ms);
+
+  /** The answer is read (or need not be read on: `stop` aborts the rest). */
+  private finish(outcome: OutcomeCode, errorBody: string | undefined, stop: boolean): void {
+    this.abandoned = true;
+    if (stop) this.abortFn?.(new Error('read enough'));
+    this.http.answer(this.token, outcome, this.headers, this.stream, this.scan, errorBody);
+  }
+}
+
 /**
  * Real mode's provider port: OpenAI-compatible `POST {url}/chat/completions` over undici, each
  * request carrying its key as `Authorization: Bearer …`. `pooled`: one keep-alive agent per key
@@ -191,7 +306,9 @@ class StreamRead {
 export class HttpProvider implements ProviderPort {
   readonly stats: ProviderStats = { requests: 0, ok: 0, failed: 0, rateLimited: 0, busyPeak: 0, queuePeak: 0 };
   private readonly agents: Dispatcher[];
-  private readonly inFlight = new Map<number, AbortController>();
+  private readonly inFlight = new Map<number, Exchange>();
+  /** Per key: the request's headers as undici takes them (a flat list, built once). */
+  private readonly headerLists: string[][];
   /** Health checks in flight. */
   private readonly checks = new Set<AbortController>();
   private readonly endpoint: string;
@@ -199,6 +316,10 @@ export class HttpProvider implements ProviderPort {
   private readonly body: string;
   private readonly usage: Usage = blankUsage();
   private busy = 0;
+  /** Attempts being recorded (with a log), by token. */
+  private readonly records = new Map<number, AttemptRecord>();
+  /** The x-ratelimit headers of the answer being read, for the log. */
+  private readonly quotaHeard: Usage = blankUsage();
 
   constructor(
     private readonly spec: Provider,
@@ -208,7 +329,9 @@ export class HttpProvider implements ProviderPort {
     private readonly clock: WallClock,
     private readonly sink: ReplySink,
     readonly sockets: SocketCounter,
-    private readonly options: HttpOptions = { sized: false, stream: false },
+    readonly options: HttpOptions = { sized: false, stream: false },
+    /** Where each attempt is recorded (results' attemptLog), and this provider's index in it. */
+    private readonly log?: { log: AttemptLog; index: number },
   ) {
     if (!spec.url) throw new Error(`provider ${spec.name} has no url`);
     this.endpoint = `${spec.url}/chat/completions`;
@@ -227,6 +350,23 @@ export class HttpProvider implements ProviderPort {
       new Agent({ connect, keepAliveTimeout: 60_000, connections: pooled ? null : undefined, pipelining: pooled ? 1 : 0, headersTimeout: 0, bodyTimeout: 0 });
     // Pooled: an agent per key. Fresh: one agent whose requests each ask for their own connection.
     this.agents = pooled ? keys.map(make) : [make()];
+    this.headerLists = keys.map((k) => ['content-type', 'application/json', 'authorization', `Bearer ${k}`]);
+    const { origin, pathname, search } = new URL(this.endpoint);
+    this.origin = origin;
+    this.path = `${pathname}${search}`;
+  }
+
+  private readonly origin: string;
+  private readonly path: string;
+
+  /** Scenario time now (the wall clock's). */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** A gap between two streamed tokens, to the sink. */
+  gap(token: number, ms: number): void {
+    if (this.inFlight.has(token)) this.sink.gap?.(token, ms);
   }
 
   /** A request's body with sizes: `prompt` words and its max_tokens (the words are a slice of one cached string). */
@@ -237,96 +377,63 @@ export class HttpProvider implements ProviderPort {
   send(token: number, key: number, prompt = 0, output = 0, maxTokens = 0): void {
     this.stats.requests++;
     if (++this.busy > this.stats.busyPeak) this.stats.busyPeak = this.busy;
-    const abort = new AbortController();
-    this.inFlight.set(token, abort);
+    const record = this.log?.log.open(this.clock.now(), this.log.index, key, this.busy);
+    if (record) this.records.set(token, record);
+    const x = new Exchange(this, token);
+    this.inFlight.set(token, x);
     this.sink.started(token);
     const sized = this.options.sized;
-    const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${this.keys[key]}` };
-    if (sized) headers[OUTPUT_TOKENS_HEADER] = String(output);
-    request(this.endpoint, {
-      method: 'POST',
-      dispatcher: this.agents[this.pooled ? key : 0],
-      headers,
-      body: sized ? this.sizedBody(prompt, maxTokens) : this.body,
-      signal: abort.signal,
-      reset: !this.pooled,
-    }).then(
-      (res) =>
-        this.read(token, res).catch((e: unknown) => {
-          // Answered already: the error is the sink's, not the wire's.
-          if (!this.inFlight.has(token)) throw e;
-          // The answer broke off while it was read (or the attempt was abandoned).
-          this.done(token, abort.signal.aborted ? -1 : Outcome.serverError, 0, Dimension.none, false);
-        }),
-      (err: { code?: string; name?: string }) => {
-        if (err?.name === 'AbortError' || abort.signal.aborted) return this.done(token, -1, 0, Dimension.none, false);
-        this.done(token, CONNECT_ERRORS.has(err?.code ?? '') ? Outcome.connectFailed : Outcome.serverError, 0, Dimension.none, false);
-      },
-    );
+    const headers = sized ? [...this.headerLists[key]!, OUTPUT_TOKENS_HEADER, String(output)] : this.headerLists[key]!;
+    try {
+      this.agents[this.pooled ? key : 0]!.dispatch(
+        { origin: this.origin, path: this.path, method: 'POST', headers, body: sized ? this.sizedBody(prompt, maxTokens) : this.body, reset: !this.pooled },
+        x,
+      );
+    } catch {
+      // The agent is closed (the run is ending): the attempt never left.
+      x.abandoned = true;
+      this.done(token, Outcome.connectFailed, 0, Dimension.none, false);
+    }
   }
 
-  /** Reads an answer: as today without sizes or streaming; otherwise its usage, quotas, dimension and stream. */
-  private async read(token: number, res: Dispatcher.ResponseData): Promise<void> {
-    let outcome: OutcomeCode = classify(res.statusCode);
-    const retry = outcome === Outcome.rateLimited ? retryAfterMs(res.headers, this.clock.scale) : 0;
-    const { sized, stream, figures } = this.options;
-    if (!sized && !stream) {
-      // A 200 is read for what it is (a chat completion or a serverError); an error body only for a 429's quota.
-      let limitedBy: DimensionCode = Dimension.none;
-      if (outcome === Outcome.ok) {
-        if ((await scanAnswer(res.body)) === undefined) outcome = Outcome.serverError;
-      } else if (figures && outcome === Outcome.rateLimited) limitedBy = limitedByOf(parse(await readText(res.body, MAX_ERROR_BYTES)));
-      else await res.body.dump();
-      if (!figures) return this.done(token, outcome, retry, Dimension.none, false);
-      // A learning limiter reads the provider's word on every answer: its quotas' figures, a 429's quota.
-      readRateLimitHeaders(res.headers, this.clock.scale, blankUsage(this.usage));
-      return this.done(token, outcome, retry, limitedBy, true);
+  /**
+   * An answer read to its end (or as far as needed): its outcome, headers when they were kept, the
+   * stream or the scan it was read through, a 429's body. Hands the sink what the old `read` did.
+   */
+  answer(token: number, outcome: OutcomeCode, headers: Record<string, string | string[]> | undefined, s: StreamRead | undefined, scan: AnswerScan | undefined, errorBody: string | undefined): void {
+    const retry = outcome === Outcome.rateLimited && headers ? retryAfterMs(headers, this.clock.scale) : 0;
+    if (retry > 0) {
+      const record = this.records.get(token);
+      if (record) record.retryAfterMs = retry;
     }
+    const { sized, stream, figures } = this.options;
     let limitedBy: DimensionCode = Dimension.none;
-    const got = { promptTokens: NaN, outputTokens: NaN, firstAt: NaN, tpot: NaN };
-    const type = res.headers['content-type'];
-    if (outcome === Outcome.ok && typeof type === 'string' && type.startsWith('text/event-stream')) {
-      const s = new StreamRead();
-      res.body.setEncoding('utf8');
-      const gap = (ms: number): void => this.sink.gap?.(token, ms);
-      for await (const text of res.body as AsyncIterable<string>) {
-        s.feed(text, this.clock.now(), gap);
-        if (s.broken) {
-          res.body.destroy();
-          break;
-        }
-      }
-      if (!s.done || s.broken) outcome = Outcome.serverError;
-      else {
-        got.promptTokens = s.promptTokens;
-        got.outputTokens = s.outputTokens === s.outputTokens ? s.outputTokens : s.tokens;
-        got.firstAt = s.firstAt;
-        got.tpot = s.tokens > 1 ? (s.lastAt - s.firstAt) / (s.tokens - 1) : NaN;
-      }
-    } else if (outcome === Outcome.ok) {
-      const scan = await scanAnswer(res.body);
-      if (scan === undefined) outcome = Outcome.serverError;
-      else readUsage(scan.usage(), got);
-    } else if (outcome === Outcome.rateLimited) {
-      const body = parse(await readText(res.body, MAX_ERROR_BYTES));
+    if (outcome === Outcome.rateLimited && errorBody !== undefined) {
+      const body = parse(errorBody);
       limitedBy = limitedByOf(body);
       // "Request too large": more than the quota ever admits; no retry-after helps.
-      if (tooLargeOf(body)) outcome = Outcome.tooLarge;
-    } else await res.body.dump();
-    const u = blankUsage(this.usage);
-    readRateLimitHeaders(res.headers, this.clock.scale, u);
-    if (outcome === Outcome.ok) {
-      u.promptTokens = got.promptTokens;
-      u.outputTokens = got.outputTokens;
-      u.firstTokenAt = got.firstAt;
-      u.tpotMs = got.tpot;
+      if ((sized || stream) && tooLargeOf(body)) outcome = Outcome.tooLarge;
     }
-    this.done(token, outcome, retry, limitedBy, sized || stream || figures === true);
+    if (!sized && !stream && !figures) return this.done(token, outcome, retry, Dimension.none, false);
+    const u = blankUsage(this.usage);
+    if (headers) readRateLimitHeaders(headers, this.clock.scale, u);
+    if (outcome === Outcome.ok && (sized || stream)) {
+      if (s) {
+        u.promptTokens = s.promptTokens;
+        u.outputTokens = s.outputTokens === s.outputTokens ? s.outputTokens : s.tokens;
+        u.firstTokenAt = s.firstAt;
+        u.tpotMs = s.tokens > 1 ? (s.lastAt - s.firstAt) / (s.tokens - 1) : NaN;
+      } else if (scan) readUsage(scan.usage(), u);
+    }
+    this.done(token, outcome, retry, limitedBy, true);
   }
 
   /** The dispatcher gave up on the attempt (timeout): stop waiting for it. */
   abandon(token: number): void {
-    this.inFlight.get(token)?.abort();
+    const x = this.inFlight.get(token);
+    if (!x) return;
+    x.abort();
+    this.done(token, -1, 0, Dimension.none, false);
   }
 
   /**
@@ -353,16 +460,55 @@ export class HttpProvider implements ProviderPort {
   }
 
   async close(): Promise<void> {
-    for (const a of this.inFlight.values()) a.abort();
+    for (const x of [...this.inFlight.values()]) this.abandon(x.token);
     for (const a of this.checks) a.abort();
     this.checks.clear();
     await Promise.all(this.agents.map((a) => a.close().catch(() => undefined)));
   }
 
+  /**
+   * An answer's status and headers, into its record when attempts are logged: only the
+   * x-ratelimit-* headers are read (the raw list is walked, no record of every header is built).
+   */
+  heard(token: number, status: number, raw: Buffer[] | string[] | null): void {
+    const record = this.records.get(token);
+    if (!record) return;
+    record.status = status;
+    if (!raw) return;
+    let quota: Record<string, string> | undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const n = raw[i]!;
+      // Most names are not x-…: told by length and first byte before any string is made.
+      if (n.length <= 12 || ((typeof n === 'string' ? n.charCodeAt(0) : n[0]!) | 0x20) !== 0x78) continue;
+      const name = n.toString().toLowerCase();
+      if (name.startsWith('x-ratelimit-')) (quota ??= {})[name] = raw[i + 1]!.toString();
+    }
+    if (!quota) return;
+    readRateLimitHeaders(quota, this.clock.scale, blankUsage(this.quotaHeard));
+    AttemptLog.quotas(record, this.quotaHeard);
+  }
+
+  /** How an attempt ended, into its record: its outcome, its time and (an answer that streamed) its tokens' timing. */
+  private recordEnd(r: AttemptRecord, outcome: OutcomeCode | -1, withUsage: boolean): void {
+    r.ms = this.clock.now() - r.at;
+    r.end = outcome === -1 ? 'abandoned' : (ENDS[outcome] ?? 'serverError');
+    if (outcome === -1) r.status = 0;
+    if (!withUsage || outcome !== Outcome.ok) return;
+    const u = this.usage;
+    if (Number.isFinite(u.firstTokenAt)) r.ttftMs = u.firstTokenAt - r.at;
+    if (Number.isFinite(u.tpotMs)) r.tpotMs = u.tpotMs;
+    if (Number.isFinite(u.outputTokens)) r.outputTokens = u.outputTokens;
+  }
+
   /** Hands the outcome to the sink, once per attempt; with `withUsage`, the Usage filled just before. */
-  private done(token: number, outcome: OutcomeCode | -1, retryAfter: number, limitedBy: DimensionCode, withUsage: boolean): void {
+  done(token: number, outcome: OutcomeCode | -1, retryAfter: number, limitedBy: DimensionCode, withUsage: boolean): void {
     if (!this.inFlight.delete(token)) return;
     this.busy--;
+    const record = this.records.get(token);
+    if (record) {
+      this.records.delete(token);
+      this.recordEnd(record, outcome, withUsage);
+    }
     if (outcome === -1) return;
     if (outcome === Outcome.ok) this.stats.ok++;
     else if (outcome === Outcome.rateLimited) this.stats.rateLimited++;

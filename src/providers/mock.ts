@@ -6,7 +6,8 @@ import type { Clock } from '../sim/clock.js';
 import { sampler, type Sampler } from '../sim/dist.js';
 import type { Random } from '../sim/random.js';
 import { faultKind, type Fault } from './faults.js';
-import type { Provider } from './spec.js';
+import type { Provider, Serving } from './spec.js';
+import { IterationEngine, type StepHost } from './iteration.js';
 import { Fifo } from '../core/fifo.js';
 import { grown } from '../core/typed.js';
 import { blankUsage, type ProviderPort, type ProviderStats, type ReplySink, type Usage } from './port.js';
@@ -34,11 +35,15 @@ const SILENT: MockOptions = { sized: false, stream: false };
  * with retry-after = when the quota next admits it. Queued work whose client has gone (timed out)
  * is dropped when it reaches a server. Faults (down, slow, errors, throttle) change all of this while
  * they last. Health checks queue and take capacity like requests.
+ *
+ * With `serving.model: iteration` the server runs in steps instead (src/providers/iteration.ts): the
+ * engine holds the queue and the sequences, and tells this model when each request is admitted,
+ * gets its first token and ends; a health check is a request of one prompt token and one output token.
  */
 
 // Health checks ride the same queue and job slots as requests under this token.
 const CHECK = -1;
-export class MockProvider implements ProviderPort {
+export class MockProvider implements ProviderPort, StepHost {
   readonly stats: ProviderStats = { requests: 0, ok: 0, failed: 0, rateLimited: 0, busyPeak: 0, queuePeak: 0 };
   private readonly latency: Sampler;
   private readonly ttft: Sampler | undefined;
@@ -72,6 +77,10 @@ export class MockProvider implements ProviderPort {
   private readonly usage: Usage = blankUsage();
   private checkDone: ((ok: boolean) => void) | undefined;
   private checkCost = 0;
+  /** The simple serving model, if that is the provider's. */
+  private readonly linear: Serving | undefined;
+  /** The iteration model's engine, if that is the provider's. */
+  private readonly engine: IterationEngine | undefined;
 
   constructor(
     private readonly spec: Provider,
@@ -82,7 +91,9 @@ export class MockProvider implements ProviderPort {
     private readonly options: MockOptions = SILENT,
   ) {
     this.latency = sampler(spec.latency, random);
-    const serving = spec.serving;
+    const serving = spec.serving?.model === 'iteration' ? undefined : spec.serving;
+    this.linear = serving;
+    if (spec.serving?.model === 'iteration') this.engine = new IterationEngine(spec.serving, clock, this);
     if (serving?.ttft.dist) this.ttft = sampler(serving.ttft.dist, random);
     if (serving?.tpot.dist) this.tpot = sampler(serving.tpot.dist, random);
     this.capacity = spec.capacity;
@@ -135,7 +146,7 @@ export class MockProvider implements ProviderPort {
 
   /** Requests queued now. */
   get queued(): number {
-    return this.queue.size;
+    return this.engine ? this.engine.queued : this.queue.size;
   }
 
   /** Forgets a key's quotas (gatesim serve reuses the number of a key it evicted for a new one). */
@@ -203,7 +214,10 @@ export class MockProvider implements ProviderPort {
       this.jobCharged[j] = tokens;
       this.jobAdmittedAt[j] = now;
     }
-    if (this.busy < this.capacity) this.start(j, now);
+    if (this.engine) {
+      this.engine.enqueue(j, prompt, output);
+      if (this.engine.queued > this.stats.queuePeak) this.stats.queuePeak = this.engine.queued;
+    } else if (this.busy < this.capacity) this.start(j, now);
     else this.push(j);
   }
 
@@ -217,8 +231,9 @@ export class MockProvider implements ProviderPort {
       done(false);
       return;
     }
-    const j = this.job(CHECK, -1, 0, 0);
-    if (this.busy < this.capacity) this.start(j, now);
+    const j = this.job(CHECK, -1, 1, 1);
+    if (this.engine) this.engine.enqueue(j, 1, 1);
+    else if (this.busy < this.capacity) this.start(j, now);
     else this.push(j);
   }
 
@@ -227,7 +242,7 @@ export class MockProvider implements ProviderPort {
     if (this.busy > this.stats.busyPeak) this.stats.busyPeak = this.busy;
     const token = this.jobToken[j]!;
     const fault = this.faults.length > 0 ? this.fault(now) : undefined;
-    const serving = this.spec.serving;
+    const serving = this.linear;
     let prefill = 0;
     let tpot = 0;
     let service: number;
@@ -256,6 +271,50 @@ export class MockProvider implements ProviderPort {
     this.jobTpot[j] = tpot;
     if (token !== CHECK) this.sink.started(token, this.jobFirstAt[j]!, serving ? tpot : NaN);
     this.clock.after(service, this.kDone, j);
+  }
+
+  /** The iteration model admits job `j` to run (StepHost): a request whose client left is dropped here, as a queued one is. */
+  admit(j: number): boolean {
+    const token = this.jobToken[j]!;
+    if (token !== CHECK && !this.sink.live(token)) {
+      if (this.admitted(j)) this.settle(j, Outcome.timeout);
+      this.jobFree.push(j);
+      return false;
+    }
+    this.busy++;
+    if (this.busy > this.stats.busyPeak) this.stats.busyPeak = this.busy;
+    const now = this.clock.now();
+    const fault = this.faults.length > 0 ? this.fault(now) : undefined;
+    let failure = this.spec.failure;
+    const serve = fault ? faultKind(fault).serve : undefined;
+    if (serve) failure = serve(fault!, 0, failure).failure;
+    this.jobOutcome[j] = failure > 0 && this.random() < failure ? Outcome.serverError : Outcome.ok;
+    this.jobFirstAt[j] = NaN;
+    this.jobTpot[j] = NaN;
+    if (token !== CHECK) this.sink.started(token);
+    return true;
+  }
+
+  /** Job `j`'s first token came now (StepHost): a stream is paced from here by the step time. */
+  first(j: number): void {
+    const now = this.clock.now();
+    this.jobFirstAt[j] = now;
+    const token = this.jobToken[j]!;
+    if (token !== CHECK) this.sink.firstToken?.(token, now, this.engine!.lastStepMs);
+  }
+
+  /** Job `j`'s answer ended now (StepHost): its time per output token is the mean gap since its first. */
+  finished(j: number): void {
+    const output = this.jobOutput[j]!;
+    this.jobTpot[j] = output > 1 ? (this.clock.now() - this.jobFirstAt[j]!) / (output - 1) : NaN;
+    this.done(j);
+  }
+
+  /** A step's duration under the fault in force now (StepHost). */
+  stretch(ms: number): number {
+    const fault = this.faults.length > 0 ? this.fault(this.clock.now()) : undefined;
+    const serve = fault ? faultKind(fault).serve : undefined;
+    return serve ? serve(fault!, ms, 0).service : ms;
   }
 
   private done(j: number): void {

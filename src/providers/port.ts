@@ -51,6 +51,12 @@ export interface ReplySink {
    * (scenario ms; NaN without one): what `gatesim serve` paces a stream by.
    */
   started(token: number, firstTokenAt?: number, tpotMs?: number): void;
+  /**
+   * The iteration serving model: the attempt's first token came at `at` (scenario ms), and tokens
+   * follow about one per `tpotMs` (the step time then) — what `gatesim serve` paces a stream by
+   * when the first token's time was not known when it started.
+   */
+  firstToken?(token: number, at: number, tpotMs: number): void;
   /** Is the attempt still waiting for this reply? (A server drops queued work whose client left.) */
   live(token: number): boolean;
 }

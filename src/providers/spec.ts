@@ -4,6 +4,7 @@ import type { Charge } from '../core/outcome.js';
 import type { Dist } from '../sim/dist.js';
 import type { Fault } from './faults.js';
 import type { QuotaStep } from '../limiters/stepped.js';
+import type { IterationServing } from './iteration.js';
 
 /** Another tenant of a shared quota: a request every 1 / `perMs` ms from `fromMs` until `toMs`. */
 export interface Tenant {
@@ -46,8 +47,8 @@ export interface Provider {
   algorithm?: Named;
   /** `all`: one quota shared by every key (an organisation's); absent: one per key. */
   scope?: 'all';
-  /** How it serves LLM requests: time to first token and per output token, with a sequence budget. */
-  serving?: Serving;
+  /** How it serves LLM requests: time to first token and per output token, with a sequence budget; or in steps (the iteration model). */
+  serving?: Serving | IterationServing;
   /** Client-side timeout of one attempt; Infinity = none. */
   timeoutMs: number;
   /**
@@ -65,6 +66,7 @@ export interface Provider {
  * `ttft` — then decodes its output tokens one per `tpot`, which grows with the sequences decoding at once.
  */
 export interface Serving {
+  model?: undefined;
   /** Prefill time: a draw from `dist`, or base + perPromptToken × prompt tokens + perSequence × sequences running. */
   ttft: { dist?: Dist; base: number; perPromptToken: number; perSequence: number };
   /** Time per output token: a draw from `dist`, or base + perSequence × sequences running (this one included). */

@@ -89,6 +89,17 @@ export class StreamPacer {
     if (firstTokenAt === firstTokenAt && s.tokens > 0) this.schedule(s, token, firstTokenAt);
   }
 
+  /**
+   * The iteration model: the first token came at `at` (not known when the stream began), then about
+   * one every `tpotMs` (the step time then); any left when the answer comes are written then.
+   */
+  pace(s: Stream, token: number, at: number, tpotMs: number): void {
+    if (s.timer >= 0 || s.ending !== undefined || s.tokens === 0) return;
+    s.firstAt = at;
+    s.tpot = tpotMs;
+    this.schedule(s, token, at);
+  }
+
   /** The answer came: every token is due now, then the finish chunk (and usage, when asked for) and [DONE]. */
   finish(s: Stream, finish: string, includeUsage: boolean, prompt: number, output: number): void {
     this.stopTimer(s);

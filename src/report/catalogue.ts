@@ -269,11 +269,21 @@ export function adaptiveRows(run: RunResult): MetricRow[] {
   ];
 }
 
+/** Real mode replaying a trace: how late arrivals ran against their rows' times (none otherwise). */
+export function driftRows(run: RunResult): MetricRow[] {
+  if (!run.variants.some((v) => v.metrics.arrivalDriftMs)) return [];
+  return [
+    row('arrivalDriftP50Ms', 'arrival drift p50 (late against the trace)', 'ms', (m) => m.arrivalDriftMs?.p50 ?? null, 1, 1, 'none', always),
+    row('arrivalDriftP99Ms', 'arrival drift p99', 'ms', (m) => m.arrivalDriftMs?.p99 ?? null, 1, 1, 'none', always),
+    row('arrivalDriftMaxMs', 'arrival drift max', 'ms', (m) => m.arrivalDriftMs?.max ?? null, 1, 1, 'none', always),
+  ];
+}
+
 /** Some variant of the run has request sizes (workload.tokens or a dataset): its table has token rows. */
 export const hasSizes = (run: RunResult): boolean => run.variants.some((v) => v.metrics.tokens !== undefined);
 
 /** Every row a run's table can have, in the order it shows them (token rows only in a run with sizes). */
 export function rowsOf(run: RunResult, base: VariantResult): MetricRow[] {
   const sizes = hasSizes(run);
-  return [...goalRows(run), ...METRICS.filter((m) => sizes || !m.tokens), ...parallelRows(run, base), ...providerRows(run), ...healthRows(run), ...adaptiveRows(run)];
+  return [...goalRows(run), ...METRICS.filter((m) => sizes || !m.tokens), ...parallelRows(run, base), ...providerRows(run), ...healthRows(run), ...adaptiveRows(run), ...driftRows(run)];
 }

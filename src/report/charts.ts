@@ -4,9 +4,12 @@ import { adaptiveChart } from './charts/adaptive.js';
 import { admissionsChart } from './charts/admissions.js';
 import { healthChart } from './charts/health.js';
 import { inFlightChart } from './charts/in-flight.js';
+import { keyWaitChart } from './charts/key-wait.js';
 import { keyWindowChart } from './charts/key-window.js';
 import { latencyCdfChart } from './charts/latency.js';
 import { limiterChart } from './charts/limiter.js';
+import { offeredChart } from './charts/offered.js';
+import { offeredTokensChart } from './charts/offered-tokens.js';
 import { outcomesChart } from './charts/outcomes.js';
 import { phasesChart } from './charts/phases.js';
 import { providerShareChart } from './charts/provider-share.js';
@@ -37,6 +40,8 @@ export interface RunChart {
   size: 'half' | 'full' | 'fit';
   /** The spec, or null when the chart has nothing to say for this run. Colours come from the page's palette. */
   draw(run: RunResult, pal: Palette): TopLevelSpec | null;
+  /** `workload`: about what the workload offered; the page shows it with the workload's tables (folded when the page has several runs). Default: among the run's charts. */
+  group?: 'workload';
 }
 
 export const RUN_CHARTS = {
@@ -44,6 +49,10 @@ export const RUN_CHARTS = {
   latency: { order: 20, size: 'half', draw: latencyCdfChart },
   ttft: { order: 30, size: 'half', draw: ttftCdfChart },
   tokens: { order: 40, size: 'full', draw: tokensChart },
+  // What the workload offered against what passed, then how long requests waited for keys (the burst behind the longest wait shaded on each).
+  offered: { order: 42, size: 'full', draw: offeredChart, group: 'workload' },
+  offeredTokens: { order: 44, size: 'full', draw: offeredTokensChart, group: 'workload' },
+  keyWait: { order: 46, size: 'full', draw: keyWaitChart, group: 'workload' },
   keyWindow: { order: 50, size: 'full', draw: keyWindowChart },
   phases: { order: 60, size: 'half', draw: phasesChart },
   providerShare: { order: 70, size: 'half', draw: providerShareChart },
@@ -69,9 +78,22 @@ export function runCharts(run: RunResult, pal: Palette = palette([run])): TopLev
   });
 }
 
+/** The per-run charts that have something to show, split as the page shows them: the run's own, and those about its workload. */
+export function runChartGroups(run: RunResult, pal: Palette = palette([run])): { run: TopLevelSpec[]; workload: TopLevelSpec[] } {
+  const out: { run: TopLevelSpec[]; workload: TopLevelSpec[] } = { run: [], workload: [] };
+  for (const name of RUN_CHART_ORDER) {
+    const entry: RunChart = RUN_CHARTS[name];
+    const spec = entry.draw(run, pal);
+    if (spec) out[entry.group ?? 'run'].push(spec);
+  }
+  return out;
+}
+
 // Every chart and the kit's names the report's tests and pages have always taken from here.
 export { sweepAxis } from './answer.js';
-export { adaptiveChart, admissionsChart, healthChart, inFlightChart, keyWindowChart, latencyCdfChart, limiterChart, outcomesChart, phasesChart, providerShareChart, tokensChart, ttftCdfChart };
+export { adaptiveChart, admissionsChart, healthChart, inFlightChart, keyWaitChart, keyWindowChart, latencyCdfChart, limiterChart, offeredChart, offeredTokensChart, outcomesChart, phasesChart, providerShareChart, tokensChart, ttftCdfChart };
+export { KEY_WAIT_STATS } from './charts/key-wait.js';
+export { BURST_LEGEND, FLOWS } from './charts/parts.js';
 export { OUTCOMES } from './charts/outcomes.js';
 export { PHASES } from './charts/phases.js';
 export { LIMITER_FIGURES } from './charts/limiter.js';

@@ -6,10 +6,11 @@ import type { Results } from '../metrics/results.js';
 import { projectRoot } from '../core/paths.js';
 import { describeGoal, goalMetric } from '../metrics/goal.js';
 import { bestBy, checkFigures, goalOf, comparable, describeCheck, type FigureCheck, publishedSummary, SERVING_BY, servingAnswer, tally, TOLERANCE_TEXT } from './answer.js';
-import { publishedChart, runCharts, runsChart } from './charts.js';
+import { publishedChart, runChartGroups, runsChart } from './charts.js';
 import { redact } from './redact.js';
-import { answerTable, comparison, referencedRuns, splitColumns, sweepTable, type Table } from './table.js';
+import { answerTable, burstTable, sweepMeets, comparison, offeredLine, offeredTable, referencedRuns, splitColumns, sweepTable, type Table } from './table.js';
 import { chartSize, palette } from './vega.js';
+import { shardsTable } from './shards.js';
 
 /** Columns beside the key columns a table on the page has at most: more go to a block under it, so nothing is cut off at the right. */
 const PAGE_COLUMNS = 8;
@@ -104,7 +105,8 @@ ${facts.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>
 </dl>`;
 }
 
-export function tableHtml(t: Table, caption?: string): string {
+/** A table as HTML; `extra` adds a class beside `comparison` (`workload`: the workload's own figures, not a comparison of options). */
+export function tableHtml(t: Table, caption?: string, extra?: 'workload'): string {
   const kind = (h: string, i: number): string =>
     i === 0 ? 'metric' : h.endsWith('(published)') ? 'num published' : h.includes(' vs ') ? 'num gain' : 'num';
   const kinds = t.header.map((h, i) => (t.textColumns?.includes(i) ? 'text' : kind(h, i)));
@@ -127,7 +129,7 @@ export function tableHtml(t: Table, caption?: string): string {
     ? `<ul class="notes">${t.notes.map((n) => `<li><span class="ne">≠</span> ${escapeHtml(n)}</li>`).join('')}</ul>`
     : '';
   const remarks = t.remarks.length ? `<ul class="remarks">${t.remarks.map((n) => `<li>${escapeHtml(n.trim())}</li>`).join('')}</ul>` : '';
-  return `${caption ? `<p class="table-title">${escapeHtml(caption)}</p>` : ''}<div class="table-wrap"><table class="comparison">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table></div>${notes}${remarks}`;
+  return `${caption ? `<p class="table-title">${escapeHtml(caption)}</p>` : ''}<div class="table-wrap"><table class="comparison${extra ? ` ${extra}` : ''}">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table></div>${notes}${remarks}`;
 }
 
 /**
@@ -147,6 +149,10 @@ function answerHtml(results: Results, chart: (spec: TopLevelSpec) => string): st
       }</p>`;
   const hasPicks = serving || results.runs.some((r) => r.variants.length > 1);
   const table = hasPicks ? tableHtml({ ...t, remarks: [] }) : '';
+  const meets = sweepMeets(results);
+  const meetsHtml = meets.length
+    ? `<ul class="meets">${meets.map((m) => `<li><strong>${escapeHtml(m.name)}</strong>${m.condition ? ' (a condition)' : ''} meets the goal ${m.where === null ? '<strong class="bad">at no point</strong>' : `at <strong>${escapeHtml(m.where)}</strong>`}</li>`).join('')}</ul>`
+    : '';
   let published = '';
   const summary = publishedSummary(results);
   if (summary !== null) {
@@ -170,6 +176,7 @@ function answerHtml(results: Results, chart: (spec: TopLevelSpec) => string): st
   return `<section class="answer" id="answer">
 <h2>The answer</h2>
 ${lead}
+${meetsHtml}
 ${table}
 ${published}
 </section>`;
@@ -226,10 +233,21 @@ ${every}
   }
   for (const run of shownRuns) {
     const i = results.runs.indexOf(run);
-    const charts = runCharts(run, pal).map(chart).join('\n');
+    const groups = runChartGroups(run, pal);
+    const charts = groups.run.map(chart).join('\n');
+    // The workload's own figures folded under one line; its charts beside the run's on a page of one
+    // run, folded with the figures when there are several (so every run stays within reach).
+    const line = offeredLine(run);
+    const tables = [offeredTable(run), burstTable(run)].flatMap((t) => (t ? [tableHtml(t, t.title, 'workload')] : [])).join('\n');
+    const workloadCharts = groups.workload.length ? `<div class="charts">\n${groups.workload.map(chart).join('\n')}\n</div>` : '';
+    const fold = shownRuns.length > 1;
+    const workload = line
+      ? `<details class="workload"><summary>${escapeHtml(line)}</summary>\n${tables}${fold ? `\n${workloadCharts}` : ''}\n</details>${fold ? '' : `\n${workloadCharts}`}`
+      : workloadCharts;
     sections.push(`<section class="run" id="run-${i + 1}">
 <h2>${escapeHtml(run.name)}</h2>
 ${table(comparison(results, run), run.name)}
+${workload}
 ${charts ? `<div class="charts">\n${charts}\n</div>` : ''}
 </section>`);
     toc.push([`run-${i + 1}`, run.name]);
@@ -242,6 +260,11 @@ ${chart(across)}
 </div>
 </section>`);
     toc.push(['across-runs', 'Across the runs']);
+  }
+  const shards = shardsTable(results);
+  if (shards) {
+    sections.push(`<section class="run" id="shards">\n<h2>Shards</h2>\n${table(shards, 'Shards')}\n</section>`);
+    toc.push(['shards', 'Shards']);
   }
   const mode = facts.mode ?? results.mode;
   const changed = results.changed?.length ? results.changed : null;
@@ -328,6 +351,8 @@ h2 { margin: 26px 0 8px; font-size: 20px; padding-bottom: 4px; border-bottom: 2p
 details.source { margin: 0 0 6px; font-size: 14px; }
 details.source summary { cursor: pointer; color: var(--accent); }
 details.source pre { max-height: 420px; overflow: auto; background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; font-size: 12.5px; line-height: 1.45; white-space: pre-wrap; overflow-wrap: anywhere; }
+details.workload { margin: 6px 0 10px; font-size: 14px; }
+details.workload summary { cursor: pointer; color: var(--accent); }
 nav.toc { display: flex; flex-wrap: wrap; gap: 2px 16px; padding: 6px 0; font-size: 14px; }
 nav.toc .toc-title { color: var(--muted); }
 nav a { color: var(--accent); text-decoration: none; }

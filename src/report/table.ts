@@ -1,9 +1,10 @@
-import type { Results, RunResult } from '../metrics/results.js';
+import type { OfferedMetrics, Results, RunResult, WorstWait } from '../metrics/results.js';
 import {
   bestBy, bestVariant, checkFigures, comparable, describeCheck, goalOf, pointList, publishedSummary, runAnswer, SERVING_BY, servingAnswer, type ServingPoint,
 } from './answer.js';
 import { checkGoal, describeGoal, describeMiss, goalMetric, goalValue, type Goal } from '../metrics/goal.js';
 import { change, isAbsolute, type MetricRow, rowsOf } from './catalogue.js';
+import { shardsTable } from './shards.js';
 
 /** One table: header and rows of cells, rendered as text, markdown or HTML. */
 export interface Table {
@@ -182,6 +183,24 @@ export function sweepTable(results: Results): Table {
  * many published figures the simulation reproduces, and each one it does not. Null when there is
  * nothing to compare (one variant) and nothing published.
  */
+/**
+ * A sweep's variants each on their own, options and conditions alike: the points where it meets
+ * the goal (null: none). "How many keys does this traffic need" is where the first one comes.
+ */
+export function sweepMeets(results: Results): { name: string; condition: boolean; where: string | null }[] {
+  if (!results.sweep) return [];
+  const goal = goalOf(results);
+  const names = [...new Set(results.runs.flatMap((r) => r.variants.map((v) => v.name)))];
+  return names.map((name) => {
+    const meets = results.runs.filter((r) => {
+      const v = r.variants.find((x) => x.name === name);
+      return v !== undefined && checkGoal(goal, v.metrics).met;
+    });
+    const condition = results.runs.some((r) => r.variants.some((v) => v.name === name && v.condition));
+    return { name, condition, where: meets.length ? pointList(results, meets) : null };
+  });
+}
+
 export function answerTable(results: Results): Table | null {
   // Something is compared: two options, or an option beside a condition.
   const picks = results.runs.some((r) => r.variants.length > 1);
@@ -220,6 +239,7 @@ export function answerTable(results: Results): Table | null {
       if (a.check?.met) met.set(best, (met.get(best) ?? 0) + 1);
     }
     const rows = [...wins].map(([name, points]) => [name, `${points.length} of ${results.runs.length}`, `${met.get(name) ?? 0} of ${points.length}`, pointList(results, points)]);
+    for (const m of sweepMeets(results)) remarks.push(`${m.condition ? `${m.name} (condition)` : m.name} meets the goal ${m.where === null ? 'at no point' : `at ${m.where}`}`);
     return { title: `The answer: the best option at each point, by ${bestBy(goal)}`, header: ['best', 'points', 'meets the goal at', 'where'], rows, notes: [], remarks };
   }
   const rows = results.runs.map((run) => {
@@ -251,7 +271,8 @@ export const referencedRuns = (results: Results): RunResult[] => results.runs.fi
 export function tablesOf(results: Results): Table[] {
   const answer = answerTable(results);
   const rest = results.sweep ? [sweepTable(results), ...referencedRuns(results).map((r) => comparison(results, r))] : results.runs.map((r) => comparison(results, r));
-  return answer ? [answer, ...rest] : rest;
+  const shards = shardsTable(results);
+  return [...(answer ? [answer] : []), ...rest, ...(shards ? [shards] : [])];
 }
 
 /**
@@ -382,4 +403,92 @@ export function markdownReport(results: Results): string {
   for (const t of tablesOf(results)) parts.push(toMarkdown(t), '');
   if (results.notes?.length) parts.push('## Notes', '', ...results.notes.map((n) => `- ${n}`), '');
   return parts.join('\n');
+}
+
+/** A number as the offered-workload tables show it: grouped thousands, at most `digits` decimals ('–': not measured). */
+const num = (v: number | null | undefined, digits = 0): string =>
+  v === null || v === undefined ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+
+/**
+ * What the workload offered, whatever became of it (metrics.offered): a row per figure with its
+ * unit, a column per variant, or one column when every variant was offered the same (an open
+ * workload). null for results from before these figures existed.
+ */
+export function offeredTable(run: RunResult): Table | null {
+  const vs = run.variants.filter((v) => v.metrics.offered);
+  if (vs.length === 0) return null;
+  const same = vs.every((v) => JSON.stringify(v.metrics.offered) === JSON.stringify(vs[0]!.metrics.offered));
+  const cols = same ? [vs[0]!] : vs;
+  const rows: string[][] = [];
+  const add = (label: string, f: (o: OfferedMetrics) => string): void => {
+    rows.push([label, ...cols.map((v) => f(v.metrics.offered!))]);
+  };
+  add('requests', (o) => num(o.requests));
+  add('first to last arrival (min)', (o) => num(o.durationMs === null ? null : o.durationMs / 60_000, 1));
+  add('requests per minute, mean', (o) => num(o.requestsPerMin.mean, 1));
+  add('requests per minute, peak minute', (o) => num(o.requestsPerMin.peak));
+  const sized = cols.some((v) => v.metrics.offered!.tokensPerMin);
+  if (sized) {
+    for (const k of ['prompt', 'output', 'total'] as const) {
+      add(`${k} tokens per minute, mean`, (o) => num(o.tokensPerMin?.[k].mean));
+      add(`${k} tokens per minute, peak minute`, (o) => num(o.tokensPerMin?.[k].peak));
+    }
+    for (const k of ['prompt', 'output'] as const) {
+      for (const p of ['p50', 'p90', 'p99', 'max'] as const) add(`${k} tokens per request, ${p === 'max' ? 'largest' : p}`, (o) => num(o.sizes?.[k][p]));
+    }
+  }
+  return {
+    title: 'Workload offered',
+    header: ['workload offered', ...(same ? [vs.length > 1 ? 'every variant' : vs[0]!.name] : vs.map((v) => v.name))],
+    rows,
+    notes: [],
+    remarks: [
+      `Mean per minute: (requests − 1) ÷ the time from the first arrival to the last${sized ? '; in tokens, that rate × the mean size' : ''}. Peak minute: the most in one whole minute of the run, minutes counted from its start.${sized ? ' Output tokens: what each answer would have, whatever became of the request.' : ''}`,
+    ],
+  };
+}
+
+/**
+ * The longest key wait of each variant and the burst that decided it (metrics.worstWait); null
+ * when no request waited for a key.
+ */
+export function burstTable(run: RunResult): Table | null {
+  if (!run.variants.some((v) => v.metrics.worstWait)) return null;
+  const col = (f: (w: WorstWait) => string): string[] => run.variants.map((v) => (v.metrics.worstWait ? f(v.metrics.worstWait) : '–'));
+  return {
+    title: 'The burst behind the longest key wait',
+    header: ['longest key wait', ...run.variants.map((v) => v.name)],
+    rows: [
+      ['longest key wait (s)', ...col((w) => num(w.waitMs / 1000, 2))],
+      ['that request arrived at (s)', ...col((w) => num(w.arrivalMs / 1000, 1))],
+      ['busy since (s)', ...col((w) => num(w.burst.fromMs / 1000, 1))],
+      ['requests arriving since, itself included', ...col((w) => num(w.burst.requests))],
+      ['their rate (requests/min)', ...col((w) => num(w.burst.requestsPerMin, 1))],
+    ],
+    notes: [],
+    remarks: [
+      "The burst: from the start of the busy period that held that request's arrival (some request waiting for a key throughout) to its admission, or to when it gave up waiting; its requests arrived from that start up to and including it.",
+    ],
+  };
+}
+
+/**
+ * The offered workload in one line, for the summary of the page's folded workload tables: the
+ * first variant's figures when every variant was offered the same, else that they differ (a
+ * closed workload sends as fast as it is served); the longest key wait of the run. null for
+ * results from before these figures existed.
+ */
+export function offeredLine(run: RunResult): string | null {
+  const vs = run.variants.filter((v) => v.metrics.offered);
+  if (vs.length === 0) return null;
+  const o = vs[0]!.metrics.offered!;
+  const same = vs.every((v) => JSON.stringify(v.metrics.offered) === JSON.stringify(o));
+  const parts = [
+    same
+      ? `${num(o.requests)} requests over ${num(o.durationMs === null ? null : o.durationMs / 60_000, 1)} min, ${num(o.requestsPerMin.mean, 1)} a minute on average, ${num(o.requestsPerMin.peak)} in the busiest minute`
+      : `${num(o.requests)} requests, arriving differently in each variant (as fast as each was served)`,
+  ];
+  const waits = run.variants.flatMap((v) => (v.metrics.worstWait ? [v.metrics.worstWait.waitMs] : []));
+  if (waits.length) parts.push(`longest key wait ${num(Math.max(...waits) / 1000, 2)} s`);
+  return `Workload offered: ${parts.join('; ')}.`;
 }

@@ -10,7 +10,8 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Sta
 import { MAX_DATASET_BYTES, MAX_DATASET_COLUMNS, MAX_DATASET_ROWS } from '../core/limits.js';
 // A row's tokens: at most the token distributions' own bound.
 import { MAX_TOKENS as MAX_ROW_TOKENS } from '../sim/dist.js';
-import { CsvError, eachCsvRecord } from './csv.js';
+import { CsvError, eachCsvRecord } from '../workload/csv.js';
+import { kindOf } from '../workload/token-count.js';
 
 export { MAX_DATASET_BYTES, MAX_DATASET_COLUMNS, MAX_DATASET_ROWS };
 
@@ -72,28 +73,6 @@ function readBounded(file: string): string {
 }
 
 const DIGITS = /^[0-9]+$/;
-const NUMBER_LIKE = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?$/i;
-
-/** What a field held, by kind only (never its text): the end of a "got …". */
-function kindOf(text: string | undefined, json: boolean): string {
-  if (text === undefined || text === '') return 'nothing';
-  if (DIGITS.test(text)) return `more than ${MAX_ROW_TOKENS}`;
-  if (json) {
-    const c = text[0];
-    if (c === '"') return 'a string (a number in JSONL is written without quotes)';
-    if (c === '{') return 'an object';
-    if (c === '[') return 'a list';
-    if (text === 'true' || text === 'false' || text === 'null') return text;
-  }
-  if (/^[+-]?0[xob][0-9a-f]+$/i.test(text)) return 'a hexadecimal, octal or binary number';
-  if (NUMBER_LIKE.test(text)) {
-    if (text[0] === '-') return 'a negative number';
-    if (/e/i.test(text)) return 'a number with an exponent';
-    if (text.includes('.')) return 'a number with a decimal point';
-    return 'a number with a sign';
-  }
-  return 'text that is not a number';
-}
 
 /**
  * The one rule for a token count, in both formats: the field's text (a CSV cell, or the JSON value

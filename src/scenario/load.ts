@@ -20,12 +20,15 @@ import type { z } from 'zod';
 import type { Plan, PlanRun, PlanVariant, Scenario } from './types.js';
 import { ScenarioError, didYouMean, show, sortedLines } from './errors.js';
 import type { Located, Place } from './errors.js';
-import { MAX_CHECKED_VALUES, MAX_FILE_BYTES, MAX_SIMULATIONS } from '../core/limits.js';
+import { MAX_ATTEMPT_LOG, MAX_CHECKED_VALUES, MAX_FILE_BYTES, MAX_REQUESTS, MAX_SIMULATIONS } from '../core/limits.js';
 import { fileSchema, nameProblems, scenarioSchema } from './schema.js';
 import { sweepDimensions, sweepPoints, sweptFields } from './sweep.js';
 import { seedSchema } from '../core/units.js';
 import { readYaml } from './yaml.js';
 import { DatasetError, readDataset } from './dataset.js';
+import { TraceError, scanTrace } from '../workload/trace-reader.js';
+import { routeProblem, traceCount } from '../workload/trace-schema.js';
+import { learns } from '../limiters/index.js';
 import { dirname, resolve } from 'node:path';
 import { addSecretsIn, redactSet } from '../core/secrets.js';
 
@@ -192,6 +195,27 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
               } catch (e) {
                 if (!(e instanceof DatasetError)) throw e;
                 located.push(...locate([{ path: ['workload', 'dataset'], key: false, message: e.message }], layers));
+              }
+            }
+            // A trace is read through once (cached per file): every row checked, its rows counted, its routes checked.
+            const trace = parsed.data.workload.trace;
+            if (trace) {
+              const problem = (path: string[], message: string) => located.push(...locate([{ path: ['workload', 'trace', ...path], key: false, message }], layers));
+              try {
+                trace.path = resolve(dirname(file), trace.file);
+                const facts = scanTrace(trace);
+                trace.rows = facts.rows;
+                const keys = parsed.data.keys;
+                const route = routeProblem(trace, facts, { keys: keys.count, providers: parsed.data.providers.map((p) => p.name), shared: keys.store?.kind === 'redis', learning: learns(keys.limiter) });
+                const n = traceCount(trace, pointSeed);
+                const attempts = parsed.data.retry.attempts;
+                if (route) problem(route.path, route.message);
+                else if (n > MAX_REQUESTS) problem(['scale'], `expected the trace's rows × scale ≤ ${MAX_REQUESTS} requests, got ${n} (cut it with from/to, or cap it with workload.requests)`);
+                else if (n * attempts > MAX_ATTEMPT_LOG) problem(['file'], `expected the trace's requests × retry.attempts ≤ ${MAX_ATTEMPT_LOG}, got ${n} × ${attempts}`);
+                else parsed.data.workload.requests = n;
+              } catch (e) {
+                if (!(e instanceof TraceError)) throw e;
+                problem(['file'], e.message);
               }
             }
           }

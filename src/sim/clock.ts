@@ -3,6 +3,8 @@
  * and one integer argument, so scheduling allocates nothing: the same dispatcher, key pool and
  * balancers run under the virtual clock (simulation) and the wall clock (real mode).
  */
+import type { ArrivalStream } from './arrivals.js';
+
 export type Handler = (arg: number) => void;
 
 /** A scheduled event; pass to `cancel`. Stale handles (already fired or cancelled) are ignored. */
@@ -17,4 +19,9 @@ export interface Clock {
   /** Run handler `kind` with `arg` after `ms`. */
   after(ms: number, kind: number, arg: number): Timer;
   cancel(timer: Timer): void;
+  /**
+   * Runs `stream`'s events from now on, each at its `nextAt()`, until that is Infinity (one stream
+   * per clock). The engine merges it with its heap; the wall clock sets one timer at a time.
+   */
+  follow(stream: ArrivalStream): void;
 }

@@ -1,3 +1,4 @@
+import type { ArrivalStream } from './arrivals.js';
 import type { Clock, Handler, Timer } from './clock.js';
 import { grown, low } from '../core/typed.js';
 import { EventHeap } from './heap.js';
@@ -22,8 +23,12 @@ export class Engine implements Clock {
   private free: Int32Array;
   private freeTop = 0;
   private slots = 0;
-  /** Events executed so far. */
+  /** Events executed so far (the arrival stream's included). */
   processed = 0;
+  /** The arrival stream merged with the heap, its next time and its place in the heap's sequence. */
+  private stream: ArrivalStream | undefined;
+  private streamAt = Infinity;
+  private streamSeq = 0;
 
   constructor(initialCapacity = 1024) {
     this.heap = new EventHeap(initialCapacity);
@@ -64,12 +69,32 @@ export class Engine implements Clock {
     if (slot < this.slots && this.gen[slot]! === (timer - slot) / SLOT_BITS && this.live(slot)) this.dead[slot] = 1;
   }
 
+  follow(stream: ArrivalStream): void {
+    if (this.stream) throw new Error('one arrival stream per engine');
+    this.stream = stream;
+    this.streamSeq = this.heap.takeSeq();
+    this.streamAt = Math.max(this.t, stream.nextAt());
+  }
+
   /** Runs the next event; false when none is left or the next is after `until`. */
   step(until = Infinity): boolean {
     const heap = this.heap;
     for (;;) {
-      if (heap.size === 0 || heap.peekTime() > until) return false;
       const time = heap.peekTime();
+      const s = this.streamAt;
+      if (s < time || (s === time && s !== Infinity && this.streamSeq < heap.peekSeq())) {
+        if (s > until) return false;
+        this.t = s;
+        this.processed++;
+        // The next arrival's place in the sequence is taken before this one schedules anything,
+        // where the heap event it replaces was pushed.
+        this.streamSeq = heap.takeSeq();
+        this.stream!.fire();
+        const next = this.stream!.nextAt();
+        this.streamAt = next > s ? next : next === Infinity ? Infinity : s;
+        return true;
+      }
+      if (heap.size === 0 || time > until) return false;
       const item = heap.pop();
       const kind = low(item, KINDS);
       const slot = (item - kind) / KINDS;

@@ -39,6 +39,16 @@ export class EventHeap {
     return this.n > 0 ? this.item[0]! : -1;
   }
 
+  /** Sequence number of the earliest entry (Infinity when empty): its place among equal times. */
+  peekSeq(): number {
+    return this.n > 0 ? this.seq[0]! : Infinity;
+  }
+
+  /** Takes the next sequence number for an event kept outside the heap, so equal times still run in scheduling order. */
+  takeSeq(): number {
+    return this.nextSeq++;
+  }
+
   push(t: number, item: number, arg = 0): void {
     if (this.n === this.time.length) this.grow();
     const time = this.time;

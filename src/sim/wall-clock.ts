@@ -1,4 +1,5 @@
 import { LongTimer, MAX_TIMER_MS } from '../core/long-timer.js';
+import type { ArrivalStream } from './arrivals.js';
 import type { Clock, Handler, Timer } from './clock.js';
 
 /**
@@ -12,6 +13,8 @@ import type { Clock, Handler, Timer } from './clock.js';
 export class WallClock implements Clock {
   private readonly handlers: Handler[] = [];
   private readonly timers = new Map<number, ReturnType<typeof setTimeout> | LongTimer>();
+  /** Waits of zero (or less): Node's setTimeout would hold each for at least 1 ms. */
+  private readonly immediates = new Map<number, ReturnType<typeof setImmediate>>();
   private nextId = 1;
   private readonly t0: number;
   /** A handler threw: real mode stops and reports it instead of losing it in a timer. */
@@ -46,12 +49,41 @@ export class WallClock implements Clock {
         this.failure ??= e;
       }
     };
-    // NaN and below 0: at once. Infinity: never (a LongTimer that is never armed).
-    this.timers.set(id, wall <= MAX_TIMER_MS ? setTimeout(fire, wall > 0 ? wall : 0) : new LongTimer(fire, wall));
+    // NaN, 0 and below: at once, after what is already due (setImmediate: a setTimeout of 0 waits
+    // at least 1 ms, which in a closed loop with no think time was a millisecond on every request).
+    // Infinity: never (a LongTimer that is never armed).
+    if (!(wall > 0)) {
+      this.immediates.set(
+        id,
+        setImmediate(() => {
+          this.immediates.delete(id);
+          fire();
+        }),
+      );
+      return id;
+    }
+    this.timers.set(id, wall <= MAX_TIMER_MS ? setTimeout(fire, wall) : new LongTimer(fire, wall));
     return id;
   }
 
+  /** One timer at a time, each set when the previous event ran (from when it was due: no drift). */
+  follow(stream: ArrivalStream): void {
+    const kind = this.on(() => {
+      stream.fire();
+      const next = stream.nextAt();
+      if (next < Infinity) this.at(next, kind, 0);
+    });
+    const first = stream.nextAt();
+    if (first < Infinity) this.at(first, kind, 0);
+  }
+
   cancel(timer: Timer): void {
+    const i = this.immediates.get(timer);
+    if (i !== undefined) {
+      clearImmediate(i);
+      this.immediates.delete(timer);
+      return;
+    }
     const t = this.timers.get(timer);
     if (t === undefined) return;
     if (t instanceof LongTimer) t.cancel();
@@ -66,5 +98,7 @@ export class WallClock implements Clock {
       else clearTimeout(t);
     }
     this.timers.clear();
+    for (const i of this.immediates.values()) clearImmediate(i);
+    this.immediates.clear();
   }
 }

@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { choose } from '../../src/core/registry.js';
 import { describe, expect, it } from 'vitest';
-import { NONE, type Balancer, type BalancerContext, type Route } from '../../src/balancers/balancer.js';
+import { NONE, type Balancer, type OwnedBalancerContext, type Route } from '../../src/balancers/balancer.js';
 import { outcomeNames, type OutcomeCode } from '../../src/core/outcome.js';
 import { balancers, createBalancer, type BalancerName } from '../../src/balancers/index.js';
 import { stream } from '../../src/sim/random.js';
@@ -59,7 +59,7 @@ export const setup: fc.Arbitrary<Setup> = fc.integer({ min: 1, max: 8 }).chain((
   }),
 );
 
-export function makeContext(s: Setup): BalancerContext {
+export function makeContext(s: Setup): OwnedBalancerContext {
   return {
     weights: s.weights,
     names: s.weights.map((_, i) => `backend-${i}.svc:8080`),
@@ -69,7 +69,7 @@ export function makeContext(s: Setup): BalancerContext {
   };
 }
 
-export function make(name: BalancerName, ctx: BalancerContext, options: Record<string, unknown> = {}): Balancer {
+export function make(name: BalancerName, ctx: OwnedBalancerContext, options: Record<string, unknown> = {}): Balancer {
   return createBalancer(choose(balancers, name, options), ctx);
 }
 
@@ -88,10 +88,10 @@ interface Step {
  */
 export function drive(
   b: Balancer,
-  ctx: BalancerContext,
+  ctx: OwnedBalancerContext,
   s: Setup,
   peekFirst: boolean,
-  check?: (picked: number, ctx: BalancerContext) => void,
+  check?: (picked: number, ctx: OwnedBalancerContext) => void,
 ): Step[] {
   const steps: Step[] = [];
   const open: number[] = [];
@@ -139,13 +139,13 @@ export function drive(
   return steps;
 }
 
-function started(b: Balancer, ctx: BalancerContext, open: number[], p: number, now: number): void {
+function started(b: Balancer, ctx: OwnedBalancerContext, open: number[], p: number, now: number): void {
   ctx.inFlight[p]!++;
   open.push(p);
   b.started(p, now);
 }
 
-function record(ctx: BalancerContext, p: number): Step {
+function record(ctx: OwnedBalancerContext, p: number): Step {
   const anyHealthy = ctx.healthy.some((h) => h === 1);
   return { picked: p, anyHealthy, healthyPicked: p >= 0 && p < ctx.healthy.length && ctx.healthy[p] === 1 };
 }

@@ -204,3 +204,114 @@ export const providerSeries = (v: VariantResult): ProviderSeriesMap => (v.series
 
 /** Some provider has a queue: requests waited for its capacity. */
 export const queues = (run: RunResult): boolean => run.variants.some((v) => (v.metrics.phasesMs.providerQueue.mean ?? 0) > 0.5);
+
+/** A series of counts per bucket on the common width, as a rate per minute. */
+export const perMinute = (v: VariantResult, counts: readonly number[], widthMs: number): { startS: number; endS: number; value: number }[] =>
+  rebin(v, counts.map((c) => c * 60), widthMs);
+
+/** The burst that decided a variant's longest key wait (metrics.worstWait), as a chart's rows: shaded from its start to that request's admission, a rule at its arrival. */
+export function burstRows(run: RunResult): Loose[] {
+  return run.variants.flatMap((v) => {
+    const w = v.metrics.worstWait;
+    if (!w) return [];
+    const mean = v.metrics.offered?.requestsPerMin.mean ?? null;
+    return [{
+      variant: v.name,
+      isBurst: true,
+      fromS: seconds(w.burst.fromMs),
+      toS: seconds(w.burst.toMs),
+      atS: seconds(w.arrivalMs),
+      waitS: seconds(w.waitMs),
+      requests: w.burst.requests,
+      perMin: w.burst.requestsPerMin,
+      meanPerMin: mean,
+    }];
+  });
+}
+
+/** The layers that draw burstRows on a time chart (under the data: they filter on `isBurst`). */
+export function burstLayers(): Loose[] {
+  const only = [{ filter: 'datum.isBurst === true' }];
+  const tooltip = [
+    { field: 'variant', type: 'nominal' },
+    { field: 'waitS', type: 'quantitative', title: 'longest key wait (s)' },
+    { field: 'atS', type: 'quantitative', title: 'it arrived at (s)' },
+    { field: 'fromS', type: 'quantitative', title: 'busy since (s)' },
+    { field: 'toS', type: 'quantitative', title: 'admitted (or gave up) at (s)' },
+    { field: 'requests', type: 'quantitative', title: 'requests arriving since, itself included' },
+    { field: 'perMin', type: 'quantitative', title: 'their rate (requests/min)' },
+    { field: 'meanPerMin', type: 'quantitative', title: 'mean rate of the run (requests/min)' },
+  ];
+  return [
+    { transform: only, mark: { type: 'rect', color: BURST_COLOUR, opacity: 0.14 }, encoding: { x: { field: 'fromS', type: 'quantitative' }, x2: { field: 'toS' }, tooltip } },
+    { transform: only, mark: { type: 'rule', color: BURST_COLOUR, strokeWidth: 1.5, strokeDash: [4, 2] }, encoding: { x: { field: 'atS', type: 'quantitative' }, tooltip } },
+  ];
+}
+
+/** The burst's colour: apart from the faults' red and the variants' colours. */
+export const BURST_COLOUR = '#6f42c1';
+
+/** The subtitle line that says what the burst shading is. */
+export const BURST_LEGEND =
+  "Purple: the burst behind each variant's longest key wait, from the start of the busy period that held it (some request waiting for a key throughout) to its admission (or giving up); dashed: when that request arrived.";
+
+/** What the offered-against-passed charts draw, in order, each with its own colour. */
+export const FLOWS: readonly { key: 'offered' | 'admitted' | 'refused'; label: string; color: string }[] = [
+  { key: 'offered', label: 'offered (arrived)', color: '#1f2328' },
+  { key: 'admitted', label: 'admitted (not refused)', color: '#4e9a5d' },
+  { key: 'refused', label: 'refused (429)', color: '#e8a33d' },
+];
+
+/**
+ * Requests or tokens per minute offered (by arrival) against admitted by a key and refused with a
+ * 429 (by admission), a panel per variant on one bucket width, with the burst behind the longest
+ * key wait shaded (series.offered, metrics.worstWait). Only where something stood between the two:
+ * some request waited for a key or some attempt was refused; not when every variant draws alike.
+ */
+export function flowChart(run: RunResult, unit: 'requests' | 'tokens'): TopLevelSpec | null {
+  const series = run.variants.map((v) => (unit === 'requests' ? v.series.offered?.requests : v.series.offered?.tokens));
+  if (series.every((s) => s === undefined)) return null;
+  const refused = series.some((s) => s?.refused.some((n) => n > 0));
+  const shown = FLOWS.filter((f) => f.key !== 'refused' || refused);
+  const width = commonWidth(run, 60);
+  const rates = run.variants.map((v, i) => {
+    const s = series[i];
+    return new Map(shown.map((f) => [f.key, s ? perMinute(v, s[f.key], width) : []]));
+  });
+  // Admitted within 10% of offered in every bucket (or 1 a minute), nothing refused: the keys passed the traffic as it came.
+  const passed = rates.every((r) => nearlySame([r.get('offered')!.map((b) => b.value), r.get('admitted')!.map((b) => b.value)], 0.1, 1));
+  if (!refused && passed) return null;
+  const per = rates.map((r) => shown.flatMap((f) => r.get(f.key)!.map((b) => ({ flow: f.label, timeS: b.startS, perMin: b.value }))));
+  if (per.every((rows) => rows.every((r) => r.perMin === 0)) || allSame(per)) return null;
+  const bursts = burstRows(run);
+  const what = unit === 'requests' ? 'requests' : 'tokens (prompt + output)';
+  return timeFacets(run, {
+    title: unit === 'requests' ? 'Requests per minute offered, admitted and refused' : 'Tokens per minute offered, admitted and refused',
+    subtitle: [
+      `Offered: ${what} arriving, by arrival; admitted: attempts a key let through that were not refused; refused: attempts answered 429 (by when admitted; a retry counts again). Per minute, over each ${width / 1000} s.`,
+      ...(bursts.length ? [BURST_LEGEND] : []),
+    ],
+    values: [...per.flatMap((rows, i) => rows.map((r) => ({ variant: run.variants[i]!.name, ...r }))), ...bursts],
+    height: 110,
+    main: {
+      layer: [
+        ...(bursts.length ? burstLayers() : []),
+        {
+          transform: [{ filter: 'datum.isBurst !== true' }],
+          mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
+          encoding: {
+            x: { field: 'timeS', type: 'quantitative', scale: { domainMin: 0 }, title: 'time since start (s)' },
+            y: { field: 'perMin', type: 'quantitative', title: `${unit} per minute (${unit}/min)` },
+            color: { field: 'flow', type: 'nominal', title: unit, sort: shown.map((f) => f.label), scale: { domain: shown.map((f) => f.label), range: shown.map((f) => f.color) } },
+            tooltip: [
+              { field: 'variant', type: 'nominal' },
+              { field: 'flow', type: 'nominal', title: unit },
+              { field: 'timeS', type: 'quantitative', title: 'from (s)' },
+              { field: 'perMin', type: 'quantitative', title: `${unit}/min`, format: ',.1f' },
+            ],
+          },
+        },
+      ],
+    },
+  });
+}

@@ -36,7 +36,7 @@ const LF = 10;
 const CR = 13;
 
 /** Line breaks (CRLF, LF or a lone CR, each one) in `b` from byte `from` up to `to`: csv-parse's own line count takes a CRLF inside quotes for two. */
-function breaks(b: Buffer, from: number, to: number): number {
+export function breaks(b: Buffer, from: number, to: number): number {
   let n = 0;
   const end = Math.min(to, b.length);
   for (let i = from; i < end; i++) {
@@ -51,8 +51,8 @@ function breaks(b: Buffer, from: number, to: number): number {
  * Throws CsvError for an unclosed quoted field, text after a closing quote, a quote inside an
  * unquoted field, or a record of more than `maxColumns` cells.
  */
-export function eachCsvRecord(text: string, maxColumns: number, onRecord: (cells: string[], line: number) => void): void {
-  const buf = Buffer.from(text, 'utf8');
+export function eachCsvRecord(text: string | Buffer, maxColumns: number, onRecord: (cells: string[], line: number) => void): void {
+  const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   let rows: { record: string[]; info: Info }[];
   try {
     rows = parse(buf, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true }) as unknown as { record: string[]; info: Info }[];
