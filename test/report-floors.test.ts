@@ -24,6 +24,8 @@ const FLOORS: readonly (readonly string[])[] = [
   // The run page, whose frame (CSS, scripts, escaping) the other pages share.
   ['html.ts'],
   ['search-page.ts', 'index-page.ts'],
+  // A search over several fields: its own page, reusing the one-field search's shapes.
+  ['config-search-page.ts'],
 ];
 /** A file's floor: the first that names it, or that holds its folder (`charts/*`); -1 for none. */
 const floorOf = (file: string): number => {

@@ -10,7 +10,7 @@ import { loadScenario } from '../src/scenario/load.js';
  * (or is one of the page charts), each entry's size is the size its chart draws, and the page
  * shows them by their order. Three shipped scenarios between them draw every registered chart.
  */
-const PAGE_CHARTS = ['parts.ts', 'runs.ts', 'published.ts', 'search.ts'];
+const PAGE_CHARTS = ['parts.ts', 'runs.ts', 'published.ts', 'search.ts', 'frontier.ts'];
 const SCENARIOS = ['adaptive', 'token-quotas', 'health-checks'];
 
 describe('run chart registry', () => {
