@@ -5,7 +5,27 @@
  */
 import type { Options } from 'yargs';
 import { MAX_KEYS } from './providers/server.js';
-import { MAX_SEARCH_SEEDS } from './core/limits.js';
+import { MAX_QUEUE_CONCURRENCY, MAX_QUEUE_DEADLINE_TEXT, MAX_SEARCH_SEEDS, MIN_QUEUE_DEADLINE_TEXT } from './core/limits.js';
+
+/** `--queue`: the simulations of a run or a search on `gatesim worker` processes through Redis (docs/queue.md). */
+export const queueOptions = {
+  queue: { type: 'string', describe: 'redis://host:port[/db]: send the simulations to a BullMQ queue there, run by `gatesim worker` processes on any machine (docs/queue.md)' },
+  'queue-deadline': { type: 'string', default: '24h', describe: `--queue: the longest the whole collection may take (${MIN_QUEUE_DEADLINE_TEXT} to ${MAX_QUEUE_DEADLINE_TEXT}); past it, what came back is written, marked partial` },
+} as const satisfies Record<string, Options>;
+
+/** The options of `gatesim worker`. */
+export const workerOptions = {
+  queue: { type: 'string', demandOption: true, describe: 'redis://host:port[/db]: the Redis of the studies to take simulations from' },
+  concurrency: { type: 'number', describe: `simulations at once, each on its own thread (1–${MAX_QUEUE_CONCURRENCY}; default: one per core)` },
+  verbose: { type: 'boolean', default: false, describe: 'a line on stderr per task taken and finished' },
+} as const satisfies Record<string, Options>;
+
+export const WORKER_EXAMPLES = `Examples:
+  npm run sim -- worker --queue redis://10.0.0.5:6379
+      on each machine: take simulations from that Redis, one per core
+  npm run sim -- scenarios/high-concurrency-sweep.yaml \\
+      --queue redis://10.0.0.5:6379
+      the sweep's simulations run by those workers; reports written here`;
 
 /** The options of a run (`npm run sim -- FILE …`), declared once: yargs parses them, and their types are what it parses to. */
 export const runOptions = {
@@ -24,6 +44,7 @@ export const runOptions = {
   cooldown: { type: 'string', describe: "real mode: wait between variants (0 = none; default: reset a gatesim serve, else wait for the providers' windows)" },
   full: { type: 'boolean', default: false, describe: "large sweeps: write every point's series and latency CDF (results.json is compact otherwise)" },
   goal: { type: 'string', describe: 'what the verdict ranks by, instead of the file\'s goal: "maximise goodput subject to 429s = 0, p99 ttft <= 2s" (docs/goals.md)' },
+  ...queueOptions,
 } as const satisfies Record<string, Options>;
 
 /** The options of `gatesim search`. */
@@ -42,6 +63,7 @@ export const searchOptions = {
   jobs: { type: 'number', describe: 'worker threads (default: one per core when a probe simulates 100k requests or more; 1 = none)' },
   quiet: { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' },
   open: { type: 'boolean', default: false, describe: 'open the page in the system browser' },
+  ...queueOptions,
 } as const satisfies Record<string, Options>;
 
 export const SEARCH_EXAMPLES = `Examples:
@@ -110,6 +132,13 @@ export const COMMANDS = {
     positional: { name: 'file', describe: 'scenario YAML file (no sweep:)' },
     options: searchOptions,
     examples: SEARCH_EXAMPLES,
+  },
+  worker: {
+    command: 'worker',
+    describe: 'take simulations from the studies on a Redis (started elsewhere with --queue) and run them, until Ctrl-C',
+    positional: null,
+    options: workerOptions,
+    examples: WORKER_EXAMPLES,
   },
   serve: {
     command: 'serve <file>',

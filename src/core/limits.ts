@@ -91,3 +91,17 @@ export const MAX_GOAL_CONSTRAINTS = 20;
 export const MAX_SEARCH_SEEDS = 100;
 /** `gatesim search`: grid points between LOW and HIGH (LOW..HIGH ÷ step); bisection takes ~log2 of it probes (30 at most). */
 export const MAX_SEARCH_GRID = 1_000_000_000;
+
+/** `gatesim worker --concurrency`: threads of one worker process. */
+export const MAX_QUEUE_CONCURRENCY = 256;
+/** `--queue-deadline`: the whole collection of a queued study, wall ms (1 s to 7 days). */
+export const MIN_QUEUE_DEADLINE_MS = 1000;
+export const MIN_QUEUE_DEADLINE_TEXT = '1s';
+export const MAX_QUEUE_DEADLINE_MS = 7 * 24 * 3_600_000;
+export const MAX_QUEUE_DEADLINE_TEXT = '168h (a week)';
+/** GATESIM_QUEUE_LOCK_MS (a worker's job lock, wall ms): from half a second to an hour. */
+export const MIN_QUEUE_LOCK_MS = 500;
+export const MAX_QUEUE_LOCK_MS = 3_600_000;
+/** GATESIM_QUEUE_IDLE_MS (how long a collector waits for a worker before saying none took a task): 100 ms to an hour. */
+export const MIN_QUEUE_IDLE_MS = 100;
+export const MAX_QUEUE_IDLE_MS = 3_600_000;
