@@ -384,8 +384,8 @@ async function queuePlans(argv: RunArgs, plans: Plan[], q: QueueFlags, total: nu
     pool = await openQueue(q, plans[0]!.name, signals.signal, bar);
     if (!argv.quiet) printErr(`queue: ${total} simulation${total === 1 ? '' : 's'} as study ${pool.id} on ${redactUrl(q.url)}; workers take them (gatesim worker --queue ${redactUrl(q.url)})\n`);
     const open = pool;
-    const results = await runPlansParallel(plans, 1, () => bar.tick(), argv.full, async (tasks, done) => {
-      const r = await queueTasks(open, tasks, done);
+    const results = await runPlansParallel(plans, 1, () => bar.tick(), argv.full, async (tasks, done, labels) => {
+      const r = await queueTasks(open, tasks, done, labels);
       stopped = r.stopped;
       return r.results;
     });

@@ -136,9 +136,10 @@ export const planSize = (plan: Plan): number => plan.runs.reduce((n, r) => n + r
 
 /**
  * Runs the tasks somewhere (threads, a queue) and gives their results in task order, `done(i, r)`
- * as each comes back; a task not measured (the run stopped early) is undefined.
+ * as each comes back; a task not measured (the run stopped early) is undefined. `labels`: each
+ * task as a person names it (run / variant).
  */
-export type TaskRunner = (tasks: readonly Task[], done: (index: number, r: TaskResult) => void) => Promise<readonly (TaskResult | undefined)[]>;
+export type TaskRunner = (tasks: readonly Task[], done: (index: number, r: TaskResult) => void, labels: readonly string[]) => Promise<readonly (TaskResult | undefined)[]>;
 
 /**
  * `runPlan` for several plans on up to `jobs` worker threads (or on `runner`: a queue's workers),
@@ -159,6 +160,7 @@ export async function runPlansParallel(plans: readonly Plan[], jobs: number, pro
       if (!tasks[i]!.keep) r.result = stripped(r.result);
       progress?.(tasks[i]!.run, tasks[i]!.name, r.stats);
     },
+    tasks.map((t) => `${t.run} / ${t.name}`),
   );
   let next = 0;
   return plans.map((plan, p) => {

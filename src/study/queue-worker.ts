@@ -91,6 +91,7 @@ export async function serveQueue(opts: WorkerOptions): Promise<{ tasks: number; 
     const w = serving.get(id);
     serving.delete(id);
     await w?.close(true).catch(() => undefined);
+    opts.say(`worker: study ${id} closed`);
   };
 
   let looking = false;

@@ -147,6 +147,8 @@ export interface QueuePool extends OpenPool {
   readonly id: string;
   /** Tasks sent, back, failed so far. */
   readonly counts: () => QueueProgress;
+  /** `label`: the task as messages name it (default: its variant's name). */
+  run(task: Task, label?: string): Promise<TaskResult>;
 }
 
 /** The study id: the label's letters and digits, then random hex (two studies of one file never share a queue). */
@@ -295,20 +297,20 @@ export async function openQueuePool(opts: QueuePoolOptions): Promise<QueuePool> 
   return {
     id,
     counts: () => ({ done, running, failed, total: sent }),
-    run(task: Task): Promise<TaskResult> {
+    run(task: Task, label = task.name): Promise<TaskResult> {
       if (stopped) return Promise.reject(stopped);
       const text = encode(task);
       // Nothing secret travels: a simulation needs no key, and a password in a URL of the scenario stays home.
       if (scrub(text) !== text) {
         throw new QueueError(
-          `--queue: ${task.name}: the scenario carries a secret (a password in a URL, or a secret-looking field) that would travel to the workers; a simulation needs none: remove it, or --set keys.store=memory`,
+          `--queue: ${label}: the scenario carries a secret (a password in a URL, or a secret-looking field) that would travel to the workers; a simulation needs none: remove it, or --set keys.store=memory`,
         );
       }
       const jobId = `t${++seq}`;
       sent++;
-      adds.push({ name: task.name, data: { protocol: PROTOCOL, gatesim: version, task: text, reply }, opts: { jobId } });
+      adds.push({ name: label, data: { protocol: PROTOCOL, gatesim: version, task: text, reply }, opts: { jobId } });
       flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(flush);
-      return new Promise<TaskResult>((resolve, reject) => waiting.set(jobId, { resolve, reject, name: task.name }));
+      return new Promise<TaskResult>((resolve, reject) => waiting.set(jobId, { resolve, reject, name: label }));
     },
     async destroy(): Promise<void> {
       if (closed) return;
@@ -341,13 +343,14 @@ export async function queueTasks(
   pool: QueuePool,
   tasks: readonly Task[],
   done?: (index: number, r: TaskResult) => void,
+  labels?: readonly string[],
 ): Promise<{ results: (TaskResult | undefined)[]; stopped?: QueueStopped }> {
   const results: (TaskResult | undefined)[] = new Array<TaskResult | undefined>(tasks.length).fill(undefined);
   let stopped: QueueStopped | undefined;
   await Promise.all(
     tasks.map(async (task, i) => {
       try {
-        const r = await pool.run(task);
+        const r = await pool.run(task, labels?.[i]);
         results[i] = r;
         done?.(i, r);
       } catch (e) {
