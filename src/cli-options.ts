@@ -10,7 +10,7 @@ import { MAX_QUEUE_CONCURRENCY, MAX_QUEUE_DEADLINE_TEXT, MAX_SEARCH_SEEDS, MIN_Q
 /** `--queue`: the simulations of a run or a search on `gatesim worker` processes through Redis (docs/queue.md). */
 export const queueOptions = {
   queue: { type: 'string', describe: 'redis://host:port[/db]: send the simulations to a BullMQ queue there, run by `gatesim worker` processes on any machine (docs/queue.md)' },
-  'queue-deadline': { type: 'string', default: '24h', describe: `--queue: the longest the whole collection may take (${MIN_QUEUE_DEADLINE_TEXT} to ${MAX_QUEUE_DEADLINE_TEXT}); past it, what came back is written, marked partial` },
+  'queue-deadline': { type: 'string', default: '24h', describe: `--queue: the longest the whole collection may take, ${MIN_QUEUE_DEADLINE_TEXT}–${MAX_QUEUE_DEADLINE_TEXT}; past it, what came back is written, marked partial` },
 } as const satisfies Record<string, Options>;
 
 /** The options of `gatesim worker`. */

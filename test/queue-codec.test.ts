@@ -53,7 +53,6 @@ describe('what travels through the queue', () => {
           withNullPrototype: false,
           withBigInt: false,
           withSparseArray: false,
-          withSymbol: false,
           values: [fc.double(), fc.string(), fc.boolean(), fc.constant(undefined), fc.constant(null), fc.constant(-0)],
         }),
         (v) => isDeepStrictEqual(decode(encode(v)), v),
