@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Results } from '../src/metrics/results.js';
 import type { Scenario } from '../src/scenario/types.js';
-import { openQueuePool, QueueStopped } from '../src/study/queue.js';
+import { openQueuePool, PREFIX, queueName, QueueStopped, resultsKey, STUDIES } from '../src/study/queue.js';
 import { freePort, redisServer, startRedis } from './helpers/redis.js';
 import { gatesim, kill, output, tmp, waitFor, type CliResult } from './helpers/cli.js';
 
@@ -180,6 +180,21 @@ suite(`simulations on queue workers${redisServer.bin ? '' : ` (skipped: ${redisS
     expect(partial.partial).toBe(true);
     expect(partial.runs.length).toBeLessThan(whole.runs.length);
     for (const run of partial.runs) expect(run).toEqual(whole.runs.find((r) => r.name === run.name));
+    expect(await leftovers()).toEqual([]);
+    await kill(worker.proc);
+  });
+
+  it("a study whose collector died (its alive key expired) has its tasks and results removed by the next worker", async () => {
+    const { Queue } = await import('bullmq');
+    const id = 'dead-000000000000';
+    const q = new Queue(queueName(id), { connection: { host: '127.0.0.1', port: redis.port }, prefix: PREFIX });
+    await q.add('orphan', { never: 'run' });
+    await q.close();
+    await redis.admin.multi().sadd(STUDIES, id).rpush(resultsKey(id), '{}').exec(); // no alive key: its collector is gone
+    expect((await redis.admin.keys(`gatesim:study-${id}:*`)).length).toBeGreaterThan(0);
+    const worker = await startWorker(redis.url);
+    await waitFor(worker.proc, /worker: study dead-000000000000 had lost its collector; its tasks are removed/, 'stderr');
+    expect(output(worker.proc, 'stderr')).not.toMatch(/took orphan|serving study dead/);
     expect(await leftovers()).toEqual([]);
     await kill(worker.proc);
   });

@@ -16,7 +16,7 @@ import { packageVersion } from '../core/output.js';
 import { redactUrl, scrub } from '../core/secrets.js';
 import { openPool } from './pool.js';
 import { decode, encode } from './queue-codec.js';
-import { aliveKey, connect, PREFIX, PROTOCOL, queueName, RESULTS_TTL_S, STUDIES, type JobData, type Reply } from './queue.js';
+import { aliveKey, bounded, connect, PREFIX, PROTOCOL, queueName, REDIS_MS, resultsKey, RESULTS_TTL_S, STUDIES, type JobData, type Reply } from './queue.js';
 import type { Task } from './worker.js';
 
 /** How often a worker looks for new (and finished) studies. */
@@ -45,7 +45,7 @@ export async function serveQueue(opts: WorkerOptions): Promise<{ tasks: number; 
   const bullConnection = client.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined });
   bullConnection.on('error', () => {});
   const pool = await openPool(opts.concurrency);
-  const { Worker } = await import('bullmq');
+  const { Queue, Worker } = await import('bullmq');
   const version = packageVersion();
   const me = `${hostname()} pid ${process.pid}`;
   const serving = new Map<string, BullWorker>();
@@ -94,6 +94,18 @@ export async function serveQueue(opts: WorkerOptions): Promise<{ tasks: number; 
     opts.say(`worker: study ${id} closed`);
   };
 
+  const forget = async (id: string): Promise<void> => {
+    const q = new Queue(queueName(id), { connection: bullConnection, prefix: PREFIX });
+    q.on('error', () => {});
+    try {
+      await bounded(q.obliterate({ force: true }), REDIS_MS, 'remove a dead study');
+      await client.multi().srem(STUDIES, id).del(resultsKey(id)).exec();
+      opts.say(`worker: study ${id} had lost its collector; its tasks are removed`);
+    } finally {
+      await q.close().catch(() => undefined);
+    }
+  };
+
   let looking = false;
   const discover = async (): Promise<void> => {
     if (looking || opts.signal.aborted) return;
@@ -107,8 +119,8 @@ export async function serveQueue(opts: WorkerOptions): Promise<{ tasks: number; 
       ids.forEach((id, i) => {
         if (alive[i] !== null) open_.add(id);
       });
-      const gone = ids.filter((id) => !open_.has(id));
-      if (gone.length) await client.srem(STUDIES, ...gone); // their collectors died: nobody reads their results
+      // Their collectors died (the alive key expired): nobody reads their results, so their jobs and results go.
+      for (const id of ids.filter((x) => !open_.has(x))) await forget(id);
       for (const id of open_) if (!serving.has(id) && !opts.signal.aborted) open(id);
       for (const id of [...serving.keys()]) if (!open_.has(id)) await close(id);
     } catch (e) {
