@@ -5,7 +5,8 @@
  * back quickly.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Results } from '../src/metrics/results.js';
@@ -110,6 +111,21 @@ suite(`simulations on queue workers${redisServer.bin ? '' : ` (skipped: ${redisS
     expect(count(logs, /worker: finished /)).toBe(6);
     await Promise.all(workers.map((w) => waitFor(w.proc, /worker: study three-[0-9a-f]+ closed/, 'stderr')));
     expect(await leftovers()).toEqual([]);
+    await Promise.all(workers.map((w) => kill(w.proc)));
+  });
+
+  it("every shipped scenario through the queue gives its golden results.json (a dataset's rows, unlimited capacities travel)", async () => {
+    const golden = JSON.parse(readFileSync(join('test', 'golden', 'results.sha256.json'), 'utf8')) as Record<string, string>;
+    const out = tmp('gatesim-queue-folder-');
+    const workers = await Promise.all([1, 2].map(() => startWorker(redis.url)));
+    const queued = await gatesim(['scenarios', '--queue', redis.url, '--out', out, '--format', 'none', '-q']);
+    expect(queued.code, queued.stderr).toBe(0);
+    const shipped = readdirSync('scenarios').filter((f) => f.endsWith('.yaml'));
+    expect(shipped.length).toBeGreaterThan(5);
+    for (const f of shipped) {
+      const bytes = readFileSync(join(out, f.replace(/\.yaml$/, ''), 'results.json'));
+      expect(createHash('sha256').update(bytes).digest('hex'), f).toBe(golden[join('scenarios', f)]);
+    }
     await Promise.all(workers.map((w) => kill(w.proc)));
   });
 
