@@ -257,6 +257,19 @@ suite(`simulations on queue workers${redisServer.bin ? '' : ` (skipped: ${redisS
     expect(w.stderr).toBe('gatesim: --concurrency: expected an integer from 1 to 256, got 0\n');
   });
 
+  it('a Redis that goes away mid-collection ends it with one line (no hang), keeping what came back', async () => {
+    const own = await startRedis();
+    const { dir, file } = scenarioFile(SWEEP, 'three');
+    let collector!: ChildProcess;
+    const queued = gatesim([file, '--queue', own.url, '--out', join(dir, 'out'), '--format', 'none'], { onStart: (p) => (collector = p) });
+    await waitFor(collector, /6 simulations as study three-/, 'stderr');
+    await own.stop();
+    const r = await queued;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\ngatesim: --queue: lost Redis at redis:\/\/127\.0\.0\.1:\d+ (while collecting results )?\(the connection was lost\); the report keeps the points that came back \(marked "partial": true\)\n/);
+    expect((JSON.parse(readFileSync(join(dir, 'out', 'three', 'results.json'), 'utf8')) as Results).partial).toBe(true);
+  });
+
   it('a collection past --queue-deadline stops with one line, writes what came back (nothing), marked partial', async () => {
     const { dir, file } = scenarioFile(SWEEP, 'three');
     const r = await gatesim([file, '--queue', redis.url, '--queue-deadline', '1s', '--out', join(dir, 'out'), '--format', 'none', '-q']);

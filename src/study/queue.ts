@@ -87,6 +87,12 @@ export function queueUrlProblem(url: string): string | undefined {
   return undefined;
 }
 
+/** An ioredis error in a few words (its retry-limit message says the connection was lost). */
+export function redisProblem(e: Error): string {
+  if (/max retries per request|Connection is closed|ECONNRESET|ECONNREFUSED/i.test(e.message)) return 'the connection was lost';
+  return e.message.split('\n')[0]!;
+}
+
 /** Rejects when `p` takes more than `ms`. */
 export function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -225,7 +231,7 @@ export async function openQueuePool(opts: QueuePoolOptions): Promise<QueuePool> 
       try {
         await bounded(queue.addBulk(batch), REDIS_MS, 'send tasks');
       } catch (e) {
-        stop(new QueueStopped(`--queue: could not send tasks to Redis at ${redactUrl(opts.url)} (${(e as Error).message})`, 'error'));
+        stop(new QueueStopped(`--queue: could not send tasks to Redis at ${redactUrl(opts.url)} (${redisProblem(e as Error)})`, 'error'));
       }
     }
     flushing = undefined;
@@ -239,7 +245,7 @@ export async function openQueuePool(opts: QueuePoolOptions): Promise<QueuePool> 
         got = await blocker.blpop(reply, 1);
       } catch (e) {
         if (closed) return;
-        stop(new QueueStopped(`--queue: lost Redis at ${redactUrl(opts.url)} while collecting results (${(e as Error).message})`, 'error'));
+        stop(new QueueStopped(`--queue: lost Redis at ${redactUrl(opts.url)} while collecting results (${redisProblem(e as Error)})`, 'error'));
         return;
       }
       if (!got) continue;
@@ -287,7 +293,7 @@ export async function openQueuePool(opts: QueuePoolOptions): Promise<QueuePool> 
           opts.say?.(`--queue: no worker has taken a task in ${((opts.idleMs ?? 15_000) / 1000).toFixed(0)} s; start some with: gatesim worker --queue ${redactUrl(opts.url)}`);
         }
       } catch (e) {
-        stop(new QueueStopped(`--queue: lost Redis at ${redactUrl(opts.url)} (${(e as Error).message})`, 'error'));
+        stop(new QueueStopped(`--queue: lost Redis at ${redactUrl(opts.url)} (${redisProblem(e as Error)})`, 'error'));
       } finally {
         polling = false;
       }
@@ -319,16 +325,19 @@ export async function openQueuePool(opts: QueuePoolOptions): Promise<QueuePool> 
       opts.signal?.removeEventListener('abort', onAbort);
       clearInterval(heartbeat);
       clearInterval(poll);
-      const quietly = (p: Promise<unknown>, what: string): Promise<unknown> => bounded(p, REDIS_MS, what).catch(() => undefined);
-      await flushing;
-      // The study's jobs (waiting, running, failed) go; a worker running one finds its lock gone and drops it.
-      await quietly(queue.obliterate({ force: true }), 'remove the jobs');
-      await quietly(client.multi().srem(STUDIES, id).del(aliveKey(id), reply).exec(), 'unregister the study');
-      await quietly(queue.close(), 'close the queue');
+      // The study's jobs (waiting, running, failed) go, then its results and registration; a worker
+      // running one of them finds its lock gone. One bound for all of it: a Redis that went away
+      // does not hold the collector up once per step.
+      const cleanup = async (): Promise<void> => {
+        await flushing;
+        await queue.obliterate({ force: true });
+        await client.multi().srem(STUDIES, id).del(aliveKey(id), reply).exec();
+        await queue.close();
+      };
+      await bounded(cleanup(), REDIS_MS, 'remove the study').catch(() => undefined);
       blocker.disconnect();
       await reading.catch(() => undefined);
       bullConnection.disconnect();
-      await quietly(client.quit(), 'quit');
       client.disconnect();
     },
   };
