@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Results } from '../src/metrics/results.js';
 import type { Scenario } from '../src/scenario/types.js';
-import { openQueuePool, PREFIX, queueName, QueueStopped, resultsKey, STUDIES } from '../src/study/queue.js';
+import { parseScenario } from '../src/scenario/load.js';
+import { openQueuePool, PREFIX, PROTOCOL, queueName, QueueStopped, resultsKey, STUDIES } from '../src/study/queue.js';
 import { freePort, redisServer, startRedis } from './helpers/redis.js';
 import { gatesim, kill, output, tmp, waitFor, type CliResult } from './helpers/cli.js';
 
@@ -93,7 +94,7 @@ suite(`simulations on queue workers${redisServer.bin ? '' : ` (skipped: ${redisS
   });
 
   /** After a collector has ended: nothing of its study is left in Redis (the workers' presence aside). */
-  const leftovers = async (): Promise<string[]> => (await redis.admin.keys('gatesim:*')).filter((k) => !k.includes(':worker'));
+  const leftovers = async (): Promise<string[]> => (await redis.admin.keys('gatesim:*')).filter((k) => !k.includes(':worker')).sort();
 
   it('a sweep over three worker processes writes the same results.json as a local run', async () => {
     const { dir, file } = scenarioFile(SWEEP, 'three');
@@ -198,6 +199,32 @@ suite(`simulations on queue workers${redisServer.bin ? '' : ` (skipped: ${redisS
     for (const run of partial.runs) expect(run).toEqual(whole.runs.find((r) => r.name === run.name));
     expect(await leftovers()).toEqual([]);
     await kill(worker.proc);
+  });
+
+  it('a job made by another gatesim version is refused by the worker, once, and the collector says which', async () => {
+    const worker = await startWorker(redis.url);
+    const pool = await openQueuePool({ url: redis.url, label: 'skew', deadlineMs: 600_000 });
+    try {
+      // Another collector's version, on this study's queue (as a machine with an older install would send it).
+      const { Queue } = await import('bullmq');
+      const q = new Queue(queueName(pool.id), { connection: { host: '127.0.0.1', port: redis.port }, prefix: PREFIX });
+      await q.add('old / v', { protocol: PROTOCOL, gatesim: '0.0.1', task: '{}', reply: resultsKey(pool.id) }, { jobId: 'old-1', attempts: 1 });
+      await q.close();
+      // A long task of this version behind it: still running when the refusal is read.
+      const long = parseScenario(KILL, 'kill.yaml').runs[0]!.variants[0]!;
+      const outcome = await pool.run({ scenario: long.scenario, name: long.name }, 'long').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(outcome).toBeInstanceOf(QueueStopped);
+      expect((outcome as QueueStopped).message).toMatch(/^--queue: a worker could not run old \/ v: the study was started by gatesim 0\.0\.1 \(protocol 1\), this worker \(.+ pid \d+\) runs \S+ \(protocol 1\): run the same version everywhere$/);
+      await waitFor(worker.proc, /worker: old \/ v failed/, 'stderr');
+      expect(count(output(worker.proc, 'stderr'), /old \/ v failed/)).toBe(1);
+    } finally {
+      await pool.destroy();
+    }
+    await kill(worker.proc);
+    expect(await leftovers()).toEqual([]);
   });
 
   it("a study whose collector died (its alive key expired) has its tasks and results removed by the next worker", async () => {

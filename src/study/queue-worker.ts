@@ -21,6 +21,14 @@ import type { Task } from './worker.js';
 
 /** How often a worker looks for new (and finished) studies. */
 const DISCOVER_MS = 1000;
+/** RPUSH and EXPIRE the results list (KEYS[2]) only while the study's alive key (KEYS[1]) exists. */
+const PUSH_IF_OPEN = `if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  return 1
+end
+return 0`;
+
 /** Default lock of a job: how long a killed worker's task waits before another takes it. */
 export const DEFAULT_LOCK_MS = 30_000;
 /** Times a job may be found stalled before BullMQ fails it (each time, its worker stopped renewing the lock). */
@@ -53,7 +61,7 @@ export async function serveQueue(opts: WorkerOptions): Promise<{ tasks: number; 
   let failed = 0;
   let lostRedis = false;
 
-  const processor = async (job: Job<JobData>): Promise<null> => {
+  const processor = (id: string) => async (job: Job<JobData>): Promise<null> => {
     const data = job.data;
     if (data?.protocol !== PROTOCOL || data.gatesim !== version) {
       throw new Error(`the study was started by gatesim ${String(data?.gatesim)} (protocol ${String(data?.protocol)}), this worker (${me}) runs ${version} (protocol ${PROTOCOL}): run the same version everywhere`);
@@ -62,14 +70,15 @@ export async function serveQueue(opts: WorkerOptions): Promise<{ tasks: number; 
     if (opts.verbose) opts.say(`worker: took ${job.name} (task ${job.id})`);
     const r = await pool.run(task);
     const reply: Reply = { id: job.id!, result: encode(r) };
-    await client.multi().rpush(data.reply, JSON.stringify(reply)).expire(data.reply, RESULTS_TTL_S).exec();
+    // Only while the study is open: a result finished after its collector left would recreate its list.
+    await client.eval(PUSH_IF_OPEN, 2, aliveKey(id), data.reply, JSON.stringify(reply), RESULTS_TTL_S);
     tasks++;
     if (opts.verbose) opts.say(`worker: finished ${job.name} (task ${job.id})`);
     return null;
   };
 
   const open = (id: string): void => {
-    const w = new Worker<JobData, null>(queueName(id), processor, {
+    const w = new Worker<JobData, null>(queueName(id), processor(id), {
       connection: bullConnection,
       prefix: PREFIX,
       concurrency: opts.concurrency,
