@@ -86,9 +86,9 @@ function prune(cache, keep) {
  * Packages are compiled into the bundle (the scenario's YAML and schema, the command line, the
  * progress bar, the seeded streams): loading them as ~300 separate files cost every start ~0.3 s
  * of resolving, opening and compiling. These few load from the install, and only when a run asks
- * for them: real mode's HTTP client, Redis, the worker pool, results validation, the builder itself.
+ * for them: real mode's HTTP client, Redis, the queue (bullmq), the worker pool, results validation, the builder itself.
  */
-const ON_DEMAND = /^(undici|ioredis|tinypool|ajv|esbuild|playwright-core|vega|vega-lite|vega-embed)(\/|$)/;
+const ON_DEMAND = /^(undici|ioredis|bullmq|tinypool|ajv|esbuild|playwright-core|vega|vega-lite|vega-embed)(\/|$)/;
 
 /** Resolves an on-demand package from this install, so the bundle works from any folder. */
 const pinPackages = {

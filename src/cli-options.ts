@@ -5,7 +5,27 @@
  */
 import type { Options } from 'yargs';
 import { MAX_KEYS } from './providers/server.js';
-import { DEFAULT_SEARCH_BUDGET, MAX_SEARCH_BUDGET, MAX_SEARCH_SEEDS, MAX_SEARCH_TOLERANCE } from './core/limits.js';
+import { DEFAULT_SEARCH_BUDGET, MAX_QUEUE_CONCURRENCY, MAX_QUEUE_DEADLINE_TEXT, MAX_SEARCH_BUDGET, MAX_SEARCH_SEEDS, MAX_SEARCH_TOLERANCE, MIN_QUEUE_DEADLINE_TEXT } from './core/limits.js';
+
+/** `--queue`: the simulations of a run or a search on `gatesim worker` processes through Redis (docs/queue.md). */
+export const queueOptions = {
+  queue: { type: 'string', describe: 'redis://host:port[/db]: send the simulations to a BullMQ queue there, run by `gatesim worker` processes on any machine (docs/queue.md)' },
+  'queue-deadline': { type: 'string', default: '24h', describe: `--queue: the longest the whole collection may take, ${MIN_QUEUE_DEADLINE_TEXT}–${MAX_QUEUE_DEADLINE_TEXT}; past it, what came back is written, marked partial` },
+} as const satisfies Record<string, Options>;
+
+/** The options of `gatesim worker`. */
+export const workerOptions = {
+  queue: { type: 'string', demandOption: true, describe: 'redis://host:port[/db]: the Redis of the studies to take simulations from' },
+  concurrency: { type: 'number', describe: `simulations at once, each on its own thread (1–${MAX_QUEUE_CONCURRENCY}; default: one per core)` },
+  verbose: { type: 'boolean', default: false, describe: 'a line on stderr per task taken and finished' },
+} as const satisfies Record<string, Options>;
+
+export const WORKER_EXAMPLES = `Examples:
+  npm run sim -- worker --queue redis://10.0.0.5:6379
+      on each machine: take simulations from that Redis, one per core
+  npm run sim -- scenarios/high-concurrency-sweep.yaml \\
+      --queue redis://10.0.0.5:6379
+      the sweep's simulations run by those workers; reports written here`;
 
 /** The options of a run (`npm run sim -- FILE …`), declared once: yargs parses them, and their types are what it parses to. */
 export const runOptions = {
@@ -27,6 +47,7 @@ export const runOptions = {
   // Real mode over several machines (docs/distributed-real.md).
   shard: { type: 'string', describe: 'real mode: send only shard I of N of the seeded schedule (1/2, 2/2 …), from --start-at, and write OUT/<scenario>/shard-I-of-N.json for gatesim merge' },
   'start-at': { type: 'number', describe: "with --shard: the shared start instant in epoch milliseconds, on each machine's own clock (at most a week ahead)" },
+  ...queueOptions,
 } as const satisfies Record<string, Options>;
 
 /** The options of `gatesim search`. */
@@ -48,6 +69,7 @@ export const searchOptions = {
   jobs: { type: 'number', describe: 'worker threads (default: one per core when a probe simulates 100k requests or more; 1 = none)' },
   quiet: { type: 'boolean', default: false, alias: 'q', describe: 'no progress on stderr' },
   open: { type: 'boolean', default: false, describe: 'open the page in the system browser' },
+  ...queueOptions,
 } as const satisfies Record<string, Options>;
 
 export const SEARCH_EXAMPLES = `Examples:
@@ -173,6 +195,13 @@ export const COMMANDS = {
     positional: { name: 'file', describe: 'scenario YAML file (no sweep:)' },
     options: searchOptions,
     examples: SEARCH_EXAMPLES,
+  },
+  worker: {
+    command: 'worker',
+    describe: 'take simulations from the studies on a Redis (started elsewhere with --queue) and run them, until Ctrl-C',
+    positional: null,
+    options: workerOptions,
+    examples: WORKER_EXAMPLES,
   },
   serve: {
     command: 'serve <file>',

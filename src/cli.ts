@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import yargs, { type ArgumentsCamelCase, type InferredOptionTypes } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { realBars, simulationsBar } from './progress.js';
+import { queueBar, realBars, simulationsBar } from './progress.js';
 import { FULL_MAX_NUMBERS, planSeriesNumbers, planSize, realHeader, runPlan, runPlanReal, runPlansParallel, seriesKept } from './run.js';
 import { defaultJobs, openPool } from './study/pool.js';
 import { RealModeError } from './modes/errors.js';
@@ -14,7 +14,7 @@ import { markdownReport, tablesOf, toMarkdown, toText, type Table, wrapText } fr
 import type { Results } from './metrics/results.js';
 import type { Plan } from './scenario/types.js';
 import { checkOut, jsonChunks, openInBrowser, packageVersion, PathError, printErr, printOut, quietOnClosedPipes, reportDir, writeAll } from './core/output.js';
-import { addSecret } from './core/secrets.js';
+import { addSecret, addUrlSecrets, redactUrl } from './core/secrets.js';
 import { distance } from './scenario/errors.js';
 import { htmlReport } from './report/html.js';
 import { writeIndex } from './report/index-page.js';
@@ -23,13 +23,17 @@ import { GoalError, parseGoal, type Goal } from './metrics/goal.js';
 import { ScenarioError } from './scenario/errors.js';
 import { scenarioJsonSchemaText } from './scenario/schema.js';
 import { parseDuration } from './core/units.js';
-import { DEFAULT_SEARCH_BUDGET, MAX_SEARCH_BUDGET, MAX_SEARCH_CPU_MS, MAX_SEARCH_FIELDS, MAX_SEARCH_SEEDS, MAX_SEARCH_TOLERANCE, MIN_SEARCH_CPU_MS } from './core/limits.js';
+import {
+  DEFAULT_SEARCH_BUDGET, MAX_QUEUE_CONCURRENCY, MAX_QUEUE_DEADLINE_MS, MAX_QUEUE_DEADLINE_TEXT, MAX_QUEUE_IDLE_MS, MAX_QUEUE_LOCK_MS, MAX_SEARCH_BUDGET,
+  MAX_SEARCH_CPU_MS, MAX_SEARCH_FIELDS, MAX_SEARCH_SEEDS, MAX_SEARCH_TOLERANCE, MIN_QUEUE_DEADLINE_MS, MIN_QUEUE_DEADLINE_TEXT, MIN_QUEUE_IDLE_MS,
+  MIN_QUEUE_LOCK_MS, MIN_SEARCH_CPU_MS,
+} from './core/limits.js';
+import type { QueuePool, QueueStopped } from './study/queue.js';
 import { checkShardFlags, mergeFiles, shardFile } from './shard-cli.js';
-import { COMMANDS, PROBE_LIMITS, runOptions, searchOptions, USAGE } from './cli-options.js';
+import { COMMANDS, PROBE_LIMITS, runOptions, searchOptions, USAGE, workerOptions } from './cli-options.js';
 import { formatCalibration, writeProvider, type Calibration } from './study/calibration.js';
 import { parseLadder, probeScenario } from './study/probe.js';
 import { parseScenario } from './scenario/load.js';
-import { addUrlSecrets } from './core/secrets.js';
 import { writeFileSync } from 'node:fs';
 import { longTimeout } from './core/long-timer.js';
 
@@ -183,7 +187,8 @@ function jobsOf(argv: RunArgs, plans: Plan[]): number {
  * progress bar when that takes more than a second. The results are the same bytes either way.
  */
 async function simulatePlans(argv: RunArgs, plans: Plan[]): Promise<Results[]> {
-  const jobs = jobsOf(argv, plans);
+  const queue = queueFlags(argv);
+  const jobs = queue ? 1 : jobsOf(argv, plans);
   const total = plans.reduce((n, p) => n + planSize(p), 0);
   if (argv.full) {
     const numbers = plans.reduce((n, p) => n + planSeriesNumbers(p), 0);
@@ -193,6 +198,7 @@ async function simulatePlans(argv: RunArgs, plans: Plan[]): Promise<Results[]> {
       );
     }
   }
+  if (queue) return queuePlans(argv, plans, queue, total);
   if (jobs > 1 && total > 1 && (plans.length > 1 || plans[0]!.sweep)) {
     const bar = simulationsBar(total, argv.quiet);
     const started = performance.now();
@@ -282,6 +288,165 @@ async function simulateFolder(argv: RunArgs): Promise<void> {
 
 /** Exit codes of a real run a signal ended (128 + the signal's number, as a shell reports it). */
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+
+/** `--queue URL` and `--queue-deadline`, checked; undefined without --queue. */
+interface QueueFlags {
+  url: string;
+  deadlineMs: number;
+  idleMs: number;
+}
+
+/** A whole number of wall ms from the environment (for tests and operators), within bounds, else its default. */
+function envMs(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`${name}: expected whole milliseconds from ${min} to ${max}, got ${raw}`);
+  return v;
+}
+
+function queueUrl(raw: unknown): string {
+  const url = String(Array.isArray(raw) ? raw.at(-1) : raw);
+  addUrlSecrets(url); // its password is never printed
+  return url;
+}
+
+async function checkQueueUrl(url: string): Promise<void> {
+  const { queueUrlProblem } = await import('./study/queue.js');
+  const problem = queueUrlProblem(url);
+  if (problem) throw new UsageError(`--queue: ${problem}`);
+}
+
+function queueFlags(argv: { queue?: string; queueDeadline: string }): QueueFlags | undefined {
+  if (argv.queue === undefined) return undefined;
+  const url = queueUrl(argv.queue);
+  const raw = String(Array.isArray(argv.queueDeadline) ? argv.queueDeadline.at(-1) : argv.queueDeadline);
+  const deadlineMs = parseDuration(raw);
+  if (deadlineMs === undefined || deadlineMs < MIN_QUEUE_DEADLINE_MS || deadlineMs > MAX_QUEUE_DEADLINE_MS) {
+    throw new UsageError(`--queue-deadline: expected a duration from ${MIN_QUEUE_DEADLINE_TEXT} to ${MAX_QUEUE_DEADLINE_TEXT} such as 30m or 12h, got ${raw}`);
+  }
+  return { url, deadlineMs, idleMs: envMs('GATESIM_QUEUE_IDLE_MS', 15_000, MIN_QUEUE_IDLE_MS, MAX_QUEUE_IDLE_MS) };
+}
+
+/**
+ * Ctrl-C, SIGTERM and SIGHUP while a queued study collects: the first stops it (its jobs removed,
+ * what came back kept); a second ends the process at once. `off` removes the handlers.
+ */
+function queueSignals(quiet: boolean): { signal: AbortSignal; caught: () => keyof typeof SIGNAL_EXIT | undefined; off: () => void } {
+  const stop = new AbortController();
+  let caught: keyof typeof SIGNAL_EXIT | undefined;
+  const handlers = (Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[]).map((sig) => {
+    const on = (): void => {
+      if (caught !== undefined) process.exit(SIGNAL_EXIT[sig]);
+      caught = sig;
+      if (!quiet) printErr(`\ninterrupted (${sig}): removing the queue's tasks; keeping what came back (again to stop now)…\n`);
+      stop.abort();
+    };
+    process.on(sig, on);
+    return [sig, on] as const;
+  });
+  return { signal: stop.signal, caught: () => caught, off: () => handlers.forEach(([sig, on]) => process.removeListener(sig, on)) };
+}
+
+/** Opens the study's queue, or one line saying why not. */
+async function openQueue(q: QueueFlags, label: string, signal: AbortSignal, bar: ReturnType<typeof queueBar>): Promise<QueuePool> {
+  await checkQueueUrl(q.url);
+  const { openQueuePool, QueueError } = await import('./study/queue.js');
+  try {
+    return await openQueuePool({
+      url: q.url,
+      label,
+      deadlineMs: q.deadlineMs,
+      idleMs: q.idleMs,
+      say: (line) => printErr(`\ngatesim: ${line}\n`),
+      progress: (p) => bar.update(p),
+      signal,
+    });
+  } catch (e) {
+    if (e instanceof QueueError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** The exit code and line of a collection that stopped early. */
+function queueStoppedExit(stopped: QueueStopped, caught: keyof typeof SIGNAL_EXIT | undefined, what: string): void {
+  if (stopped.why === 'interrupted') printErr(`gatesim: the run was interrupted${caught ? ` (${caught})` : ''}; ${what}\n`);
+  else printErr(`gatesim: ${stopped.message}; ${what}\n`);
+  process.exitCode = stopped.why === 'interrupted' ? SIGNAL_EXIT[caught ?? 'SIGINT'] : 1;
+}
+
+/**
+ * A run's simulations on a queue's workers (`--queue`): the same results as here, gathered in plan
+ * order. Stopped early (Ctrl-C, the deadline, a task a worker could not run), it keeps the runs
+ * that came back whole, marks the results partial, and exits 130 (a signal's code) or 1.
+ */
+async function queuePlans(argv: RunArgs, plans: Plan[], q: QueueFlags, total: number): Promise<Results[]> {
+  const { queueTasks, QueueError } = await import('./study/queue.js');
+  const signals = queueSignals(argv.quiet);
+  const bar = queueBar(total, argv.quiet);
+  const started = performance.now();
+  let stopped: QueueStopped | undefined;
+  let pool: QueuePool | undefined;
+  try {
+    pool = await openQueue(q, plans[0]!.name, signals.signal, bar);
+    if (!argv.quiet) printErr(`queue: ${total} simulation${total === 1 ? '' : 's'} as study ${pool.id} on ${redactUrl(q.url)}; workers take them (gatesim worker --queue ${redactUrl(q.url)})\n`);
+    const open = pool;
+    const results = await runPlansParallel(plans, 1, () => bar.tick(), argv.full, async (tasks, done, labels) => {
+      const r = await queueTasks(open, tasks, done, labels);
+      stopped = r.stopped;
+      return r.results;
+    });
+    bar.stop();
+    if (stopped) queueStoppedExit(stopped, signals.caught(), 'the report keeps the points that came back (marked "partial": true)');
+    else if (!argv.quiet) printErr(`  ${total} simulations on the queue's workers in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+    return results;
+  } catch (e) {
+    if (e instanceof QueueError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    bar.stop();
+    await pool?.destroy();
+    signals.off();
+  }
+}
+
+/**
+ * `gatesim worker --queue URL`: takes simulations from the studies on that Redis until Ctrl-C,
+ * SIGTERM or SIGHUP (finishing what it runs; a second signal: at once, and those tasks are taken
+ * again elsewhere once their lock lapses).
+ */
+async function workerCommand(argv: { queue: string; concurrency?: number; verbose: boolean }): Promise<void> {
+  const url = queueUrl(argv.queue);
+  await checkQueueUrl(url);
+  const concurrency = argv.concurrency ?? defaultJobs();
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_QUEUE_CONCURRENCY) {
+    throw new UsageError(`--concurrency: expected an integer from 1 to ${MAX_QUEUE_CONCURRENCY}, got ${String(argv.concurrency)}`);
+  }
+  const { DEFAULT_LOCK_MS, serveQueue } = await import('./study/queue-worker.js');
+  const { QueueError } = await import('./study/queue.js');
+  const lockMs = envMs('GATESIM_QUEUE_LOCK_MS', DEFAULT_LOCK_MS, MIN_QUEUE_LOCK_MS, MAX_QUEUE_LOCK_MS);
+  const stop = new AbortController();
+  let caught: keyof typeof SIGNAL_EXIT | undefined;
+  const handlers = (Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[]).map((sig) => {
+    const on = (): void => {
+      if (caught !== undefined) process.exit(SIGNAL_EXIT[sig]);
+      caught = sig;
+      printErr(`worker: ${sig}: no new tasks; finishing the ones running (again to stop now)\n`);
+      stop.abort();
+    };
+    process.on(sig, on);
+    return [sig, on] as const;
+  });
+  try {
+    const r = await serveQueue({ url, concurrency, lockMs, verbose: argv.verbose, say: (line) => printErr(`${line}\n`), signal: stop.signal });
+    printErr(`worker: stopped after ${r.tasks} task${r.tasks === 1 ? '' : 's'}${r.failed ? `, ${r.failed} failed` : ''}\n`);
+  } catch (e) {
+    if (e instanceof QueueError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    for (const [sig, on] of handlers) process.removeListener(sig, on);
+  }
+}
 
 /** Bounds of the real-mode flags: `--max-duration` fits a timer (2^31 − 1 ms), `--guard` and `--cooldown` an hour. */
 const MAX_DURATION_S = 2_147_483;
@@ -507,11 +672,17 @@ async function searchFile(argv: SearchArgs): Promise<void> {
   const unit = { perS: goal.maximise === 'tokensPerS' ? 'tokens/s' : 'requests/s', fraction: 'fraction', ms: 'ms', count: 'count' }[metric.unit];
   const variants = base.runs[0]!.variants.filter((v) => !argv.only?.length || argv.only.includes(v.name));
   const perProbe = variants.reduce((n, v) => n + v.scenario.workload.requests * v.scenario.retry.attempts, 0) * argv.seeds;
-  const jobs = argv.jobs ?? (perProbe >= SEARCH_THREADS_WORTH ? Math.min(defaultJobs(), variants.length * argv.seeds) : 1);
+  const queue = queueFlags(argv);
+  const jobs = queue ? 1 : argv.jobs ?? (perProbe >= SEARCH_THREADS_WORTH ? Math.min(defaultJobs(), variants.length * argv.seeds) : 1);
   const started = performance.now();
   const width = Math.max(...variants.map((v) => v.name.length));
-  if (!argv.quiet) printErr(`search: ${argv.smallest ? 'smallest' : 'largest'} ${vary.field} in ${vary.low}..${vary.high}${vary.rate ? ' (per second)' : ''} where the goal holds: ${describeGoal(goal)}; ${argv.seeds} seed${argv.seeds === 1 ? '' : 's'} a probe, ${jobs} thread${jobs === 1 ? '' : 's'}\n`);
+  const where = queue ? `the workers of ${redactUrl(queue.url)}` : `${jobs} thread${jobs === 1 ? '' : 's'}`;
+  if (!argv.quiet) printErr(`search: ${argv.smallest ? 'smallest' : 'largest'} ${vary.field} in ${vary.low}..${vary.high}${vary.rate ? ' (per second)' : ''} where the goal holds: ${describeGoal(goal)}; ${argv.seeds} seed${argv.seeds === 1 ? '' : 's'} a probe, ${where}\n`);
   let results;
+  // On a queue: a search's answer needs every probe, so a stopped search writes nothing (as a local one interrupted).
+  const signals = queue ? queueSignals(argv.quiet) : undefined;
+  const pool = queue ? await openQueue(queue, base.name, signals!.signal, queueBar(0, true)) : undefined;
+  const { QueueStopped, QueueError } = queue ? await import('./study/queue.js') : { QueueStopped: undefined, QueueError: undefined };
   try {
     results = await runSearch({
       file: argv.file,
@@ -525,6 +696,7 @@ async function searchFile(argv: SearchArgs): Promise<void> {
       goal: { text: describeGoal(goal), metric: metric.label, unit },
       only: argv.only,
       jobs,
+      ...(pool ? { pool } : {}),
       progress: argv.quiet
         ? undefined
         : (variant, value, heldIn, of, mean) =>
@@ -532,7 +704,15 @@ async function searchFile(argv: SearchArgs): Promise<void> {
     });
   } catch (e) {
     if (e instanceof SearchError) throw new UsageError(e.message);
+    if (QueueError && e instanceof QueueError) throw new UsageError(e.message);
+    if (QueueStopped && e instanceof QueueStopped) {
+      queueStoppedExit(e, signals!.caught(), 'a search needs every probe, so nothing is written');
+      return;
+    }
     throw e;
+  } finally {
+    await pool?.destroy();
+    signals?.off();
   }
   const dir = `${reportDir(argv.out, argv.file)}-search`;
   const json = `${JSON.stringify(results, null, 2)}\n`;
@@ -728,10 +908,16 @@ async function configSearchFile(argv: SearchArgs): Promise<void> {
   const metric = goalMetric(goal.maximise)!;
   const unit = { perS: goal.maximise === 'tokensPerS' ? 'tokens/s' : 'requests/s', fraction: 'fraction', ms: 'ms', count: 'count' }[metric.unit];
   const first = base.runs[0]!.variants.find((v) => !v.condition)?.scenario ?? base.runs[0]!.variants[0]!.scenario;
-  const jobs = argv.jobs ?? (first.workload.requests * first.retry.attempts * argv.seeds >= SEARCH_THREADS_WORTH ? defaultJobs() : 1);
+  const queue = queueFlags(argv);
+  const jobs = queue ? 1 : argv.jobs ?? (first.workload.requests * first.retry.attempts * argv.seeds >= SEARCH_THREADS_WORTH ? defaultJobs() : 1);
   const started = performance.now();
-  if (!argv.quiet) printErr(`search: the configuration with the most ${metric.label} where the goal holds: ${describeGoal(goal)}; over ${dims.map((d) => d.field).join(' × ')}; ${jobs} thread${jobs === 1 ? '' : 's'}\n`);
+  const where = queue ? `the workers of ${redactUrl(queue.url)}` : `${jobs} thread${jobs === 1 ? '' : 's'}`;
+  if (!argv.quiet) printErr(`search: the configuration with the most ${metric.label} where the goal holds: ${describeGoal(goal)}; over ${dims.map((d) => d.field).join(' × ')}; ${where}\n`);
   let results;
+  // On a queue: the answer needs every trial, so a stopped search writes nothing (as a local one interrupted).
+  const signals = queue ? queueSignals(argv.quiet) : undefined;
+  const queued = queue ? await openQueue(queue, base.name, signals!.signal, queueBar(0, true)) : undefined;
+  const { QueueStopped, QueueError } = queue ? await import('./study/queue.js') : { QueueStopped: undefined, QueueError: undefined };
   try {
     results = await runConfigSearch({
       file: argv.file,
@@ -744,12 +930,20 @@ async function configSearchFile(argv: SearchArgs): Promise<void> {
       goal,
       goalText: { text: describeGoal(goal), metric: metric.label, unit },
       only: argv.only,
-      open: jobs > 1 ? () => openPool(jobs) : undefined,
+      // The search destroys the pool it was handed when it ends (the queue's: its study removed).
+      open: queued ? async () => queued : jobs > 1 ? () => openPool(jobs) : undefined,
       progress: argv.quiet ? undefined : (line) => printErr(`  ${line}\n`),
     });
   } catch (e) {
     if (e instanceof SearchError) throw new UsageError(e.message);
+    if (QueueError && e instanceof QueueError) throw new UsageError(e.message);
+    if (QueueStopped && e instanceof QueueStopped) {
+      queueStoppedExit(e, signals!.caught(), 'a search needs every trial, so nothing is written');
+      return;
+    }
     throw e;
+  } finally {
+    signals?.off();
   }
   const dir = `${reportDir(argv.out, argv.file)}-search`;
   const json = `${JSON.stringify(results, null, 2)}\n`;
@@ -771,7 +965,7 @@ async function configSearchFile(argv: SearchArgs): Promise<void> {
 
 export async function main(args: string[]): Promise<void> {
   quietOnClosedPipes();
-  const { run, search, serve: served, report, schema, calibrate, probe } = COMMANDS;
+  const { run, search, serve: served, report, schema, calibrate, probe, worker } = COMMANDS;
   await yargs(args)
     .scriptName('npm run sim --')
     .usage(USAGE)
@@ -823,6 +1017,12 @@ export async function main(args: string[]): Promise<void> {
       async (argv) => probeUrl(argv),
     )
     .command(
+      worker.command,
+      worker.describe,
+      (y) => y.options(workerOptions).epilogue(worker.examples),
+      async (argv) => workerCommand(argv),
+    )
+    .command(
       served.command,
       served.describe,
       (y) => y.positional(served.positional.name, { type: 'string', demandOption: true, describe: served.positional.describe }).options(served.options),
@@ -846,6 +1046,8 @@ export async function main(args: string[]): Promise<void> {
         checkShardFlags(argv);
         checkScenarioPath(argv.file);
         checkOut(argv.out);
+        if (argv.queue !== undefined && argv.mode === 'real') throw new UsageError('--queue: real mode runs in this process (splitting a real run over machines is not built yet); --queue takes simulations');
+        queueFlags(argv);
         if (isFolder(argv.file)) await simulateFolder(argv);
         else if (argv.mode === 'real') await realFile(argv);
         else await simulateFile(argv);

@@ -32,6 +32,24 @@ export function simulationsBar(total: number, quiet: boolean): { tick(): void; s
   };
 }
 
+/** Progress of simulations on a queue's workers: back, running, failed, of how many (on a terminal). */
+export function queueBar(total: number, quiet: boolean): { update(p: { done: number; running: number; failed: number }): void; tick(): void; stop(): void } {
+  if (quiet || !process.stderr.isTTY) return { update() {}, tick() {}, stop() {} };
+  const shown = bar('  {bar} {value}/{total} simulations · {running} running · {failed} failed', true);
+  let done = 0;
+  let running = 0;
+  let failed = 0;
+  shown.start(total, 0, { running, failed });
+  return {
+    update: (p) => {
+      ({ running, failed } = p);
+      shown.update(done, { running, failed });
+    },
+    tick: () => void shown.update(++done, { running, failed }),
+    stop: () => shown.stop(),
+  };
+}
+
 /** A real run's progress on a terminal: a bar per variant (requests, ok, 429s, rate, time) and per cooldown. */
 export function realBars(): RealProgress {
   let shown: cliProgress.SingleBar | undefined;

@@ -4,6 +4,7 @@ import { redact } from './report/redact.js';
 import { DEFAULT_GOAL, checkGoal, describeGoal, type Goal } from './metrics/goal.js';
 import type { Plan, PlanVariant, Scenario } from './scenario/types.js';
 import { runTasks } from './study/pool.js';
+import type { Task, TaskResult } from './study/worker.js';
 import { simulate, type SimStats } from './modes/simulate.js';
 
 /** Called after each variant with wall-clock facts (which never enter results.json). */
@@ -66,8 +67,8 @@ function resultsOf(plan: Plan, runs: RunResult[], mode: Pick<Results, 'mode' | '
   };
 }
 
-function simResults(plan: Plan, runs: RunResult[]): Results {
-  return resultsOf(plan, runs, { mode: 'sim' });
+function simResults(plan: Plan, runs: RunResult[], partial = false): Results {
+  return resultsOf(plan, runs, { mode: 'sim', ...(partial ? { partial: true } : {}) });
 }
 
 /** A sweep's fields, notes and marks (present only when the scenario has them), and the goal. */
@@ -134,26 +135,45 @@ export function runPlan(plan: Plan, progress?: Progress, keep?: (run: number) =>
 export const planSize = (plan: Plan): number => plan.runs.reduce((n, r) => n + r.variants.length, 0);
 
 /**
- * `runPlan` for several plans on up to `jobs` worker threads, all their simulations in one pool:
- * the same results, byte for byte (each simulation is deterministic and they are gathered in plan
- * order). `progress` is called as each finishes, in whatever order that is.
+ * Runs the tasks somewhere (threads, a queue) and gives their results in task order, `done(i, r)`
+ * as each comes back; a task not measured (the run stopped early) is undefined. `labels`: each
+ * task as a person names it (run / variant).
  */
-export async function runPlansParallel(plans: readonly Plan[], jobs: number, progress?: Progress, full = false): Promise<Results[]> {
+export type TaskRunner = (tasks: readonly Task[], done: (index: number, r: TaskResult) => void, labels: readonly string[]) => Promise<readonly (TaskResult | undefined)[]>;
+
+/**
+ * `runPlan` for several plans on up to `jobs` worker threads (or on `runner`: a queue's workers),
+ * all their simulations at once: the same results, byte for byte (each simulation is deterministic
+ * and they are gathered in plan order). `progress` is called as each finishes, in whatever order
+ * that is. When the runner stops early, each plan keeps the runs whose variants all came back and
+ * is marked partial.
+ */
+export async function runPlansParallel(plans: readonly Plan[], jobs: number, progress?: Progress, full = false, runner?: TaskRunner): Promise<Results[]> {
   const keeps = plans.map((plan) => seriesKept(plan, full));
   const tasks = plans.flatMap((plan, p) =>
     plan.runs.flatMap((run, r) => run.variants.map((v) => ({ scenario: v.scenario, name: v.name, run: run.name, keep: keeps[p]?.(r) ?? true }))),
   );
-  const done = await runTasks(
+  const run: TaskRunner = runner ?? ((ts, each) => runTasks(ts, jobs, each));
+  const done = await run(
     tasks.map(({ scenario, name }) => ({ scenario, name })),
-    jobs,
     (i, r) => {
       if (!tasks[i]!.keep) r.result = stripped(r.result);
       progress?.(tasks[i]!.run, tasks[i]!.name, r.stats);
     },
+    tasks.map((t) => `${t.run} / ${t.name}`),
   );
   let next = 0;
   return plans.map((plan, p) => {
-    const results = simResults(plan, runsOf(plan, () => done[next++]!.result));
+    const first = next;
+    next += planSize(plan);
+    const offsets: number[] = [];
+    plan.runs.reduce((n, x, r) => ((offsets[r] = n), n + x.variants.length), first);
+    const at = (r: number, v: number): TaskResult | undefined => done[offsets[r]! + v];
+    const whole = plan.runs.map((run, r) => run.variants.every((_, v) => at(r, v) !== undefined));
+    const partial = whole.some((w) => !w);
+    const kept = partial ? { ...plan, runs: plan.runs.filter((_, r) => whole[r]) } : plan;
+    const index = plan.runs.map((_, r) => r).filter((r) => whole[r]);
+    const results = simResults(kept, runsOf(kept, (r, v) => at(index[r]!, v)!.result), partial);
     return keeps[p] ? { ...results, compact: true } : results;
   });
 }

@@ -128,3 +128,17 @@ export const MAX_CHOOSE_VALUES = 100;
 export const MAX_SEARCH_FIELDS = 20;
 /** Configurations whose goal metric is within this share of the best are compared by cost (`--tolerance`, 0 to 0.5). */
 export const MAX_SEARCH_TOLERANCE = 0.5;
+
+/** `gatesim worker --concurrency`: threads of one worker process. */
+export const MAX_QUEUE_CONCURRENCY = 256;
+/** `--queue-deadline`: the whole collection of a queued study, wall ms (1 s to 7 days). */
+export const MIN_QUEUE_DEADLINE_MS = 1000;
+export const MIN_QUEUE_DEADLINE_TEXT = '1s';
+export const MAX_QUEUE_DEADLINE_MS = 7 * 24 * 3_600_000;
+export const MAX_QUEUE_DEADLINE_TEXT = '168h (a week)';
+/** GATESIM_QUEUE_LOCK_MS (a worker's job lock, wall ms): from half a second to an hour. */
+export const MIN_QUEUE_LOCK_MS = 500;
+export const MAX_QUEUE_LOCK_MS = 3_600_000;
+/** GATESIM_QUEUE_IDLE_MS (how long a collector waits for a worker before saying none took a task): 100 ms to an hour. */
+export const MIN_QUEUE_IDLE_MS = 100;
+export const MAX_QUEUE_IDLE_MS = 3_600_000;

@@ -14,7 +14,7 @@ import { readYaml } from '../scenario/yaml.js';
 import type { Plan, Scenario } from '../scenario/types.js';
 import { parseRate } from '../core/units.js';
 import { checkGoal, describeConstraint, formatGoalValue, type Goal } from '../metrics/goal.js';
-import { openPool } from './pool.js';
+import { openPool, type OpenPool } from './pool.js';
 import { confidence, defaultStep, replicationSeeds, search, searchProblems, type Check } from './search.js';
 
 /** The varied field and its range, as `--vary FIELD=LOW..HIGH` gives them. */
@@ -93,6 +93,8 @@ export interface SearchSpec {
   only?: string[];
   /** Worker threads (1: simulate here). */
   jobs: number;
+  /** Run every simulation on this pool instead (a queue's workers); the caller destroys it. */
+  pool?: OpenPool;
   /** Called as each probe is decided: the variant, the value as shown, the seeds that held, of how many, the goal's metric's mean. */
   progress?: (variant: string, value: string, heldIn: number, of: number, mean: number | null) => void;
 }
@@ -158,7 +160,7 @@ export async function runSearch(spec: SearchSpec): Promise<SearchResults> {
     const v = plan.runs[0]!.variants.find((x) => x.name === variant)!;
     return { ...v.scenario, seed };
   };
-  const pool = spec.jobs > 1 ? await openPool(spec.jobs) : undefined;
+  const pool = spec.pool ?? (spec.jobs > 1 ? await openPool(spec.jobs) : undefined);
   const simulateOne = async (scenario: Scenario, name: string): Promise<VariantResult> =>
     pool ? (await pool.run({ scenario, name, metricsOnly: true })).result : simulate(scenario, name).result;
   try {
@@ -216,6 +218,6 @@ export async function runSearch(spec: SearchSpec): Promise<SearchResults> {
       source: redact(base.source),
     };
   } finally {
-    await pool?.destroy();
+    if (!spec.pool) await pool?.destroy();
   }
 }
