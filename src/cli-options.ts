@@ -47,6 +47,8 @@ export const runOptions = {
   // Real mode over several machines (docs/distributed-real.md).
   shard: { type: 'string', describe: 'real mode: send only shard I of N of the seeded schedule (1/2, 2/2 …), from --start-at, and write OUT/<scenario>/shard-I-of-N.json for gatesim merge' },
   'start-at': { type: 'number', describe: "with --shard: the shared start instant in epoch milliseconds, on each machine's own clock (at most a week ahead)" },
+  shards: { type: 'number', describe: 'real mode with --queue: split the run into N shards, one for each `gatesim worker` that takes one, all starting --start-in from now; the shard files come back and are merged into the report (2–1000)' },
+  'start-in': { type: 'string', default: '10s', describe: 'with --shards: how long from now every shard starts sending (1s–1h): long enough for the workers to take their shards and connect' },
   ...queueOptions,
 } as const satisfies Record<string, Options>;
 

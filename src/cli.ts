@@ -30,6 +30,7 @@ import {
 } from './core/limits.js';
 import type { QueuePool, QueueStopped } from './study/queue.js';
 import { checkShardFlags, mergeFiles, shardFile } from './shard-cli.js';
+import { MAX_SHARDS, shardPlanProblem, type ShardFile } from './modes/shard.js';
 import { COMMANDS, PROBE_LIMITS, runOptions, searchOptions, USAGE, workerOptions } from './cli-options.js';
 import { formatCalibration, writeProvider, type Calibration } from './study/calibration.js';
 import { parseLadder, probeScenario } from './study/probe.js';
@@ -479,6 +480,65 @@ function cooldownOf(raw: unknown): number | undefined {
  * sending, wait briefly for what is in flight (a second signal: not at all), write the partial
  * report, and exit 130, 143 or 129.
  */
+/** `--shards N` and `--start-in`: only in real mode on a queue; a real run on a queue needs them. */
+function checkQueueShards(argv: RunArgs): void {
+  if (argv.shards === undefined) {
+    if (argv.queue !== undefined && argv.mode === 'real') throw new UsageError('--queue with --mode real: expected --shards N (the run split over N workers, docs/distributed-real.md)');
+    return;
+  }
+  if (argv.mode !== 'real' || argv.queue === undefined) throw new UsageError('--shards: only with --mode real and --queue redis://… (a simulation is split by the queue itself)');
+  if (argv.shard !== undefined || argv.startAt !== undefined) throw new UsageError('--shards: the queue hands out the shards and their start; not with --shard or --start-at');
+  if (!(Number.isInteger(argv.shards) && argv.shards >= 2 && argv.shards <= MAX_SHARDS)) throw new UsageError(`--shards: expected a whole number from 2 to ${MAX_SHARDS}, got ${String(argv.shards)}`);
+  startIn(argv);
+}
+
+/** `--start-in`, in wall ms (1 s to 1 h). */
+function startIn(argv: RunArgs): number {
+  const raw = String(Array.isArray(argv.startIn) ? argv.startIn.at(-1) : argv.startIn);
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms < 1000 || ms > 3_600_000) throw new UsageError(`--start-in: expected a duration from 1s to 1h such as 10s, got ${raw}`);
+  return ms;
+}
+
+/**
+ * A real run split over the queue's workers (`--mode real --queue URL --shards N`): each worker
+ * that takes a shard runs it as `--shard I/N` would, from one start instant chosen here, and sends
+ * the shard file back; they are merged into the report as `gatesim merge` does. True when a signal
+ * cut it short (nothing is written: a run missing a shard is not one run).
+ */
+async function queueShards(argv: RunArgs, plan: Plan, signal: AbortSignal): Promise<boolean> {
+  const q = queueFlags(argv)!;
+  const count = argv.shards!;
+  const { encode } = await import('./study/queue-codec.js');
+  const { QueueError, QueueStopped } = await import('./study/queue.js');
+  const { mergeShardFiles } = await import('./modes/merge.js');
+  const { epochNow } = await import('./modes/shard.js');
+  const problem = shardPlanProblem(plan, count);
+  if (problem) throw new UsageError(problem.replace(/^--shard:/, '--shards:'));
+  const started = performance.now();
+  const pool = await openQueue(q, plan.name, signal, queueBar(0, true));
+  try {
+    const startAt = Math.round(epochNow() + startIn(argv));
+    const payload = encode({ plan, header: realHeader(plan, argv.timeScale) });
+    const job = { count, startAt, timeScale: argv.timeScale, guardWallMs: argv.guard, maxWallMs: argv.maxDuration * 1000 };
+    if (!argv.quiet) printErr(`queue: ${count} shards of ${plan.name} as study ${pool.id} on ${redactUrl(q.url)}, starting at ${new Date(startAt).toISOString()}; workers take them (gatesim worker --queue …)\n`);
+    const texts = await Promise.all(Array.from({ length: count }, (_, index) => pool.runReal(payload, { ...job, index }, `shard ${index + 1}/${count}`)));
+    const files = texts.map((t, i) => ({ path: `shard ${i + 1}/${count} (queue)`, f: JSON.parse(t) as ShardFile }));
+    const results = mergeShardFiles(files);
+    writeResults({ ...argv, file: results.file } as unknown as RunArgs, results, started);
+    return files.some((x) => x.f.interrupted);
+  } catch (e) {
+    if (e instanceof QueueError) throw new UsageError(e.message);
+    if (e instanceof QueueStopped) {
+      queueStoppedExit(e, undefined, 'a run missing a shard is not one run, so nothing is written');
+      return false;
+    }
+    throw e;
+  } finally {
+    await pool.destroy();
+  }
+}
+
 async function realFile(argv: RunArgs): Promise<void> {
   // First, so a signal at any point from here on ends with a report rather than none.
   const stop = new AbortController();
@@ -506,6 +566,11 @@ async function realFile(argv: RunArgs): Promise<void> {
     const cooldownWallMs = cooldownOf(argv.cooldown);
     const plan = load(argv);
     const started = performance.now();
+    if (argv.shards !== undefined) {
+      const partial = await queueShards(argv, plan, stop.signal);
+      if (partial) process.exitCode = SIGNAL_EXIT[caught ?? 'SIGINT'];
+      return;
+    }
     const shard = checkShardFlags(argv);
     if (shard) {
       const opts = { timeScale: argv.timeScale, guardWallMs: argv.guard, env: process.env, maxWallMs: argv.maxDuration * 1000, signal: stop.signal, urgent: urgent.signal, graceMs: 2000 };
@@ -1046,7 +1111,7 @@ export async function main(args: string[]): Promise<void> {
         checkShardFlags(argv);
         checkScenarioPath(argv.file);
         checkOut(argv.out);
-        if (argv.queue !== undefined && argv.mode === 'real') throw new UsageError('--queue: real mode runs in this process (splitting a real run over machines is not built yet); --queue takes simulations');
+        checkQueueShards(argv);
         queueFlags(argv);
         if (isFolder(argv.file)) await simulateFolder(argv);
         else if (argv.mode === 'real') await realFile(argv);

@@ -19,6 +19,8 @@ import { openPool } from './pool.js';
 import { decode, encode } from './queue-codec.js';
 import { aliveKey, bounded, connect, PREFIX, PROTOCOL, queueName, REDIS_MS, resultsKey, RESULTS_TTL_S, STUDIES, type JobData, type Reply } from './queue.js';
 import type { Task } from './worker.js';
+import type { Plan } from '../scenario/types.js';
+import type { Results } from '../metrics/results.js';
 
 /** How often a worker looks for new (and finished) studies. */
 const DISCOVER_MS = 1000;
@@ -67,10 +69,20 @@ export async function serveQueue(opts: WorkerOptions): Promise<{ tasks: number; 
     if (data?.protocol !== PROTOCOL || data.gatesim !== version) {
       throw new Error(`the study was started by gatesim ${String(data?.gatesim)} (protocol ${String(data?.protocol)}), this worker (${me}) runs ${version} (protocol ${PROTOCOL}): run the same version everywhere`);
     }
-    const task = decode<Task>(data.task);
     if (opts.verbose) opts.say(`worker: took ${job.name} (task ${job.id})`);
-    const r = await pool.run(task);
-    const reply: Reply = { id: job.id!, result: encode(r) };
+    let result: string;
+    if (data.real) {
+      // A shard of a real run: in this process on the wall clock, keys from this machine's environment.
+      const { plan, header } = decode<{ plan: Plan; header: Omit<Results, 'runs'> }>(data.task);
+      const { runShard, shardText } = await import('../modes/shard.js');
+      const { index, count, startAt, timeScale, guardWallMs, maxWallMs } = data.real;
+      const f = await runShard(plan, { timeScale, guardWallMs, env: process.env, maxWallMs, signal: opts.signal, graceMs: 2000 }, { index, count, startAt }, header);
+      result = shardText(f);
+    } else {
+      const r = await pool.run(decode<Task>(data.task));
+      result = encode(r);
+    }
+    const reply: Reply = { id: job.id!, result };
     // Only while the study is open: a result finished after its collector left would recreate its list.
     await client.eval(PUSH_IF_OPEN, 2, aliveKey(id), data.reply, JSON.stringify(reply), RESULTS_TTL_S);
     tasks++;

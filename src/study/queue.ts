@@ -51,6 +51,22 @@ export interface JobData {
   task: string;
   /** The results list to push onto. */
   reply: string;
+  /**
+   * A shard of a real run instead of a simulation (docs/distributed-real.md): `task` is the plan
+   * and results header as queue-codec text, and the worker runs this shard of it on the wall
+   * clock, from `startAt` (epoch ms), and pushes the shard file's text.
+   */
+  real?: RealShardJob;
+}
+
+/** What a worker needs to run one shard of a real run (besides the plan): the CLI's real-mode flags. */
+export interface RealShardJob {
+  index: number;
+  count: number;
+  startAt: number;
+  timeScale: number;
+  guardWallMs: number;
+  maxWallMs: number;
 }
 
 /** What a worker pushes onto the results list. */
@@ -156,6 +172,8 @@ export interface QueuePool extends OpenPool {
   readonly counts: () => QueueProgress;
   /** `label`: the task as messages name it (default: its variant's name). */
   run(task: Task, label?: string): Promise<TaskResult>;
+  /** One shard of a real run (`payload`: queue-codec text of the plan and header); resolves with the shard file's text. */
+  runReal(payload: string, shard: RealShardJob, label: string): Promise<string>;
 }
 
 /** The study id: the label's letters and digits, then random hex (two studies of one file never share a queue). */
@@ -198,7 +216,7 @@ export async function openQueuePool(opts: QueuePoolOptions): Promise<QueuePool> 
     throw new QueueError(`--queue: cannot use Redis at ${redactUrl(opts.url)} (${(e as Error).message})`);
   }
 
-  const waiting = new Map<string, { resolve: (r: TaskResult) => void; reject: (e: Error) => void; name: string }>();
+  const waiting = new Map<string, { resolve: (r: never) => void; reject: (e: Error) => void; name: string; parse: (text: string) => unknown }>();
   const adds: { name: string; data: JobData; opts: { jobId: string } }[] = [];
   let seq = 0;
   let sent = 0;
@@ -262,7 +280,7 @@ export async function openQueuePool(opts: QueuePoolOptions): Promise<QueuePool> 
       taken = true;
       done++;
       try {
-        w.resolve(decode<TaskResult>(r.result));
+        w.resolve(w.parse(r.result) as never);
       } catch (e) {
         w.reject(new QueueStopped(`--queue: the result of ${w.name} could not be read (${(e as Error).message})`, 'failed'));
       }
@@ -317,7 +335,19 @@ export async function openQueuePool(opts: QueuePoolOptions): Promise<QueuePool> 
       sent++;
       adds.push({ name: label, data: { protocol: PROTOCOL, gatesim: version, task: text, reply }, opts: { jobId } });
       flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(flush);
-      return new Promise<TaskResult>((resolve, reject) => waiting.set(jobId, { resolve, reject, name: label }));
+      return new Promise<TaskResult>((resolve, reject) => waiting.set(jobId, { resolve, reject, name: label, parse: (t) => decode<TaskResult>(t) }));
+    },
+    runReal(payload: string, shard: RealShardJob, label: string): Promise<string> {
+      if (stopped) return Promise.reject(stopped);
+      // Keys come from each worker's environment; a password in a provider's or store's URL stays home.
+      if (scrub(payload) !== payload) {
+        throw new QueueError(`--queue: ${label}: the scenario carries a secret (a password in a URL, or a secret-looking field) that would travel to the workers: give it to each machine instead`);
+      }
+      const jobId = `r${++seq}`;
+      sent++;
+      adds.push({ name: label, data: { protocol: PROTOCOL, gatesim: version, task: payload, reply, real: shard }, opts: { jobId } });
+      flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(flush);
+      return new Promise<string>((resolve, reject) => waiting.set(jobId, { resolve, reject, name: label, parse: (t) => t }));
     },
     async destroy(): Promise<void> {
       if (closed) return;
