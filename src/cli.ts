@@ -784,16 +784,32 @@ async function searchFile(argv: SearchArgs): Promise<void> {
   // The reports index reads this: one run per variant searched, its probes named in the title.
   const probes = results.variants.reduce((n, v) => n + v.probes.length, 0);
   const summary = { schema: 'gatesim.summary/v1', scenario: `${results.scenario}: search over ${vary.field} (${probes} probes × ${results.seeds.length} seeds)`, description: results.description, mode: 'sim', seed: results.seed, runs: 1, variants: results.variants.length };
-  const written = writeAll(dir, {
-    'search.json': json,
-    'search.md': searchMarkdown(results, toMarkdown),
-    'index.html': searchHtml(results, { generatedAt: new Date(), version: packageVersion() }),
-    'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
+  writeSearch(argv, dir, started, {
+    json,
+    markdown: searchMarkdown(results, toMarkdown),
+    html: searchHtml(results, { generatedAt: new Date(), version: packageVersion() }),
+    summary,
+    tables: () => searchTables(results),
   });
-  if (argv.format === 'json') printOut(json);
+}
+
+/** A search's files (search.json, search.md, the page, the reports index's summary), its tables on stdout as --format says, and where they went. */
+function writeSearch(
+  argv: SearchArgs,
+  dir: string,
+  started: number,
+  out: { json: string; markdown: string; html: string; summary: unknown; tables: () => Table[] },
+): void {
+  const written = writeAll(dir, {
+    'search.json': out.json,
+    'search.md': out.markdown,
+    'index.html': out.html,
+    'summary.json': `${JSON.stringify(out.summary, null, 2)}\n`,
+  });
+  if (argv.format === 'json') printOut(out.json);
   else if (argv.format !== 'none') {
     const render = argv.format === 'markdown' ? toMarkdown : (t: Table) => toText(t, terminalWidth());
-    printOut(`${searchTables(results).map(render).join('\n\n')}\n`);
+    printOut(`${out.tables().map(render).join('\n\n')}\n`);
   }
   if (!argv.quiet) printErr(`wrote ${written.filter((f) => !f.endsWith('summary.json')).map((f) => relative(process.cwd(), f)).join(', ')} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
   finishPage(join(dir, 'index.html'), argv.out, argv.quiet, argv.open);
@@ -1013,19 +1029,13 @@ async function configSearchFile(argv: SearchArgs): Promise<void> {
   const dir = `${reportDir(argv.out, argv.file)}-search`;
   const json = `${JSON.stringify(results, null, 2)}\n`;
   const summary = { schema: 'gatesim.summary/v1', scenario: `${results.scenario}: search over ${dims.map((d) => d.field).join(' × ')} (${results.method.simulations} simulations)`, description: results.description, mode: 'sim', seed: results.seed, runs: 1, variants: 1 };
-  const written = writeAll(dir, {
-    'search.json': json,
-    'search.md': configSearchMarkdown(results, toMarkdown),
-    'index.html': configSearchHtml(results, { generatedAt: new Date(), version: packageVersion() }),
-    'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
+  writeSearch(argv, dir, started, {
+    json,
+    markdown: configSearchMarkdown(results, toMarkdown),
+    html: configSearchHtml(results, { generatedAt: new Date(), version: packageVersion() }),
+    summary,
+    tables: () => configSearchTables(results),
   });
-  if (argv.format === 'json') printOut(json);
-  else if (argv.format !== 'none') {
-    const render = argv.format === 'markdown' ? toMarkdown : (t: Table) => toText(t, terminalWidth());
-    printOut(`${configSearchTables(results).map(render).join('\n\n')}\n`);
-  }
-  if (!argv.quiet) printErr(`wrote ${written.filter((f) => !f.endsWith('summary.json')).map((f) => relative(process.cwd(), f)).join(', ')} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
-  finishPage(join(dir, 'index.html'), argv.out, argv.quiet, argv.open);
 }
 
 export async function main(args: string[]): Promise<void> {

@@ -1,3 +1,4 @@
+import { nthRequest } from './helpers/nth-request.js';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -278,17 +279,7 @@ async function serveDoc(doc: object, scale: number) {
   writeFileSync(f, stringify(doc));
   const providers = loadScenario(f, {}).runs[0]!.variants[0]!.scenario.providers;
   const srv = await serve(providers, { port: 0, host: '127.0.0.1', timeScale: scale, seed: 1, log: () => {} });
-  let seen = 0;
-  const waiting: { n: number; resolve: () => void }[] = [];
-  srv.server.on('request', (req) => {
-    if (req.method !== 'POST') return;
-    seen++;
-    for (const w of waiting.filter((x) => x.n <= seen)) {
-      waiting.splice(waiting.indexOf(w), 1);
-      w.resolve();
-    }
-  });
-  return { srv, dir, nth: (n: number) => (seen >= n ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ n, resolve }))) };
+  return { srv, dir, nth: nthRequest(srv.server) };
 }
 
 const PROBED = {

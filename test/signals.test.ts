@@ -1,3 +1,4 @@
+import { nthRequest } from './helpers/nth-request.js';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,17 +47,7 @@ const file = (name: string, text: string): string => {
 async function serveOf(f: string): Promise<{ srv: Serving; nth: (n: number) => Promise<void> }> {
   const providers = loadScenario(f, {}).runs[0]!.variants[0]!.scenario.providers;
   const srv = await serve(providers, { port: 0, host: '127.0.0.1', timeScale: SCALE, seed: 1, log: () => {} });
-  let seen = 0;
-  const waiting: { n: number; resolve: () => void }[] = [];
-  srv.server.on('request', (req) => {
-    if (req.method !== 'POST') return;
-    seen++;
-    for (const w of waiting.filter((x) => x.n <= seen)) {
-      waiting.splice(waiting.indexOf(w), 1);
-      w.resolve();
-    }
-  });
-  return { srv, nth: (n) => (seen >= n ? Promise.resolve() : new Promise((resolve) => waiting.push({ n, resolve }))) };
+  return { srv, nth: nthRequest(srv.server) };
 }
 
 /** The CLI in real mode against `url`: the child `p`, its `exit`, and `onLine(re)` once stderr shows a match. */
