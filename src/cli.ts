@@ -698,6 +698,37 @@ type SearchArgs = ArgumentsCamelCase<InferredOptionTypes<typeof searchOptions>> 
 const SEARCH_THREADS_WORTH = 100_000;
 
 
+/** Where a search's simulations run, as its first line says. */
+const searchWhere = (queue: QueueFlags | undefined, jobs: number): string =>
+  queue ? `the workers of ${redactUrl(queue.url)}` : `${jobs} thread${jobs === 1 ? '' : 's'}`;
+
+/**
+ * A search's queue (`--queue`): its pool, and how a queue error ends the command. A search's
+ * answer needs every `unit` (probe or trial), so a stopped one writes nothing, as a local search
+ * interrupted. Undefined without --queue.
+ */
+async function searchQueue(
+  queue: QueueFlags | undefined,
+  label: string,
+  quiet: boolean,
+  unit: string,
+): Promise<{ pool: QueuePool; stopped: (e: unknown) => boolean; off: () => void } | undefined> {
+  if (!queue) return undefined;
+  const signals = queueSignals(quiet);
+  const { QueueStopped, QueueError } = await import('./study/queue.js');
+  const pool = await openQueue(queue, label, signals.signal, queueBar(0, true));
+  return {
+    pool,
+    stopped: (e) => {
+      if (e instanceof QueueError) throw new UsageError(e.message);
+      if (!(e instanceof QueueStopped)) return false;
+      queueStoppedExit(e, signals.caught(), `a search needs every ${unit}, so nothing is written`);
+      return true;
+    },
+    off: () => signals.off(),
+  };
+}
+
 /**
  * `gatesim search FILE --vary FIELD=LOW..HIGH`: for each variant, the largest (or smallest) value
  * of the field for which the goal holds, by bisection, every probe replicated over seeds. Writes
@@ -741,13 +772,11 @@ async function searchFile(argv: SearchArgs): Promise<void> {
   const jobs = queue ? 1 : argv.jobs ?? (perProbe >= SEARCH_THREADS_WORTH ? Math.min(defaultJobs(), variants.length * argv.seeds) : 1);
   const started = performance.now();
   const width = Math.max(...variants.map((v) => v.name.length));
-  const where = queue ? `the workers of ${redactUrl(queue.url)}` : `${jobs} thread${jobs === 1 ? '' : 's'}`;
+  const where = searchWhere(queue, jobs);
   if (!argv.quiet) printErr(`search: ${argv.smallest ? 'smallest' : 'largest'} ${vary.field} in ${vary.low}..${vary.high}${vary.rate ? ' (per second)' : ''} where the goal holds: ${describeGoal(goal)}; ${argv.seeds} seed${argv.seeds === 1 ? '' : 's'} a probe, ${where}\n`);
   let results;
-  // On a queue: a search's answer needs every probe, so a stopped search writes nothing (as a local one interrupted).
-  const signals = queue ? queueSignals(argv.quiet) : undefined;
-  const pool = queue ? await openQueue(queue, base.name, signals!.signal, queueBar(0, true)) : undefined;
-  const { QueueStopped, QueueError } = queue ? await import('./study/queue.js') : { QueueStopped: undefined, QueueError: undefined };
+  const q = await searchQueue(queue, base.name, argv.quiet, 'probe');
+  const pool = q?.pool;
   try {
     results = await runSearch({
       file: argv.file,
@@ -769,15 +798,11 @@ async function searchFile(argv: SearchArgs): Promise<void> {
     });
   } catch (e) {
     if (e instanceof SearchError) throw new UsageError(e.message);
-    if (QueueError && e instanceof QueueError) throw new UsageError(e.message);
-    if (QueueStopped && e instanceof QueueStopped) {
-      queueStoppedExit(e, signals!.caught(), 'a search needs every probe, so nothing is written');
-      return;
-    }
+    if (q?.stopped(e)) return;
     throw e;
   } finally {
     await pool?.destroy();
-    signals?.off();
+    q?.off();
   }
   const dir = `${reportDir(argv.out, argv.file)}-search`;
   const json = `${JSON.stringify(results, null, 2)}\n`;
@@ -992,13 +1017,11 @@ async function configSearchFile(argv: SearchArgs): Promise<void> {
   const queue = queueFlags(argv);
   const jobs = queue ? 1 : argv.jobs ?? (first.workload.requests * first.retry.attempts * argv.seeds >= SEARCH_THREADS_WORTH ? defaultJobs() : 1);
   const started = performance.now();
-  const where = queue ? `the workers of ${redactUrl(queue.url)}` : `${jobs} thread${jobs === 1 ? '' : 's'}`;
+  const where = searchWhere(queue, jobs);
   if (!argv.quiet) printErr(`search: the configuration with the most ${metric.label} where the goal holds: ${describeGoal(goal)}; over ${dims.map((d) => d.field).join(' × ')}; ${where}\n`);
   let results;
-  // On a queue: the answer needs every trial, so a stopped search writes nothing (as a local one interrupted).
-  const signals = queue ? queueSignals(argv.quiet) : undefined;
-  const queued = queue ? await openQueue(queue, base.name, signals!.signal, queueBar(0, true)) : undefined;
-  const { QueueStopped, QueueError } = queue ? await import('./study/queue.js') : { QueueStopped: undefined, QueueError: undefined };
+  const q = await searchQueue(queue, base.name, argv.quiet, 'trial');
+  const queued = q?.pool;
   try {
     results = await runConfigSearch({
       file: argv.file,
@@ -1017,14 +1040,10 @@ async function configSearchFile(argv: SearchArgs): Promise<void> {
     });
   } catch (e) {
     if (e instanceof SearchError) throw new UsageError(e.message);
-    if (QueueError && e instanceof QueueError) throw new UsageError(e.message);
-    if (QueueStopped && e instanceof QueueStopped) {
-      queueStoppedExit(e, signals!.caught(), 'a search needs every trial, so nothing is written');
-      return;
-    }
+    if (q?.stopped(e)) return;
     throw e;
   } finally {
-    signals?.off();
+    q?.off();
   }
   const dir = `${reportDir(argv.out, argv.file)}-search`;
   const json = `${JSON.stringify(results, null, 2)}\n`;
