@@ -42,20 +42,68 @@ function resolve(doc: unknown, ref: string): unknown {
 
 /** Every scenario file we ship or test with, parsed (files YAML cannot read are left out). */
 function documents(): { name: string; doc: unknown }[] {
-  const dirs = ['scenarios', 'test/fixtures/ok', 'test/fixtures/broken', 'test/fixtures/real'];
+  const dirs = ['scenarios', 'bench', 'test/fixtures/ok', 'test/fixtures/broken', 'test/fixtures/real'];
   const out: { name: string; doc: unknown }[] = [];
-  for (const dir of dirs) {
-    for (const f of readdirSync(join(root, dir))) {
-      if (!/\.ya?ml$/.test(f) || !statSync(join(root, dir, f)).isFile()) continue;
+  const walk = (dir: string): void => {
+    for (const f of readdirSync(join(root, dir)).sort()) {
+      const path = join(root, dir, f);
+      // scenarios/ may hold folders of scenarios; the fixture folders' subfolders are other inputs
+      if (dir.startsWith('scenarios') && statSync(path).isDirectory()) walk(`${dir}/${f}`);
+      if (!/\.ya?ml$/.test(f) || !statSync(path).isFile()) continue;
       try {
-        out.push({ name: `${dir}/${f}`, doc: parseYaml(readFileSync(join(root, dir, f), 'utf8'), { maxAliasCount: 100, logLevel: 'error' }) });
+        out.push({ name: `${dir}/${f}`, doc: parseYaml(readFileSync(path, 'utf8'), { maxAliasCount: 100, logLevel: 'error' }) });
       } catch {
         // alias bombs, duplicate keys…: the loader's own tests cover them
       }
     }
-  }
+  };
+  for (const dir of dirs) walk(dir);
   return out;
 }
+
+/** The smallest scenario the schema accepts, and `edit` applied to a copy of it. */
+const minimal = { name: 's', providers: [{ name: 'api', latency: '1s' }] };
+const withEdit = (edit: Record<string, unknown>) => ({ ...structuredClone(minimal), ...edit });
+const variant = (fields: Record<string, unknown>) => withEdit({ variants: [{ name: 'v', ...fields }] });
+const run = (fields: Record<string, unknown>) => withEdit({ runs: [{ name: 'r', ...fields }] });
+
+/**
+ * Documents on either side of the line between base and override: what the base requires and an
+ * override may leave out or unset (null), and what both reject (an unknown field, a wrong type, a
+ * bound) however deep in an override it sits.
+ */
+const verdicts: [string, unknown, boolean][] = [
+  ['minimal', minimal, true],
+  ['base without name', { providers: minimal.providers }, false],
+  ['base health.active without its required interval', withEdit({ health: { active: { cost: '1s' } } }), false],
+  ['base limit step without its required at', withEdit({ keys: { limit: { requests: '3/min', steps: [{ requests: '2/min' }] } } }), false],
+  ['base field null', withEdit({ retry: { attempts: null } }), false],
+  ['base object null', withEdit({ keys: null }), false],
+  ['override health.active without interval', variant({ health: { active: { cost: '1s' } } }), true],
+  ['override unsetting a field (null)', variant({ retry: { attempts: null }, keys: { limit: null } }), true],
+  ['override unsetting an object (null)', run({ health: null, slo: null }), true],
+  ['override limiter form without its type', variant({ keys: { limiter: { burst: 3 } } }), false],
+  ['override limiter form with a null type', variant({ keys: { limiter: { type: null } } }), false],
+  ['override limiter form with its type only', variant({ keys: { limiter: { type: 'token-bucket' } } }), true],
+  ['override name missing', withEdit({ variants: [{ retry: { attempts: 2 } }] }), false],
+  ['override unknown field at the top', variant({ bogus: 1 }), false],
+  ['override unknown field in retry', variant({ retry: { attempts: 2, bogus: 1 } }), false],
+  ['override unknown field in keys.limit', run({ keys: { limit: { requests: '3/min', bogus: 1 } } }), false],
+  ['override unknown field in health.active', variant({ health: { active: { bogus: '1s' } } }), false],
+  ['override unknown field in a limiter form', variant({ keys: { limiter: { type: 'token-bucket', bogus: 1 } } }), false],
+  ['override wrong type in retry.attempts', variant({ retry: { attempts: 'two' } }), false],
+  ['override wrong type in keys.exclusive', run({ keys: { exclusive: 'yes' } }), false],
+  ['override wrong type in a limiter form', variant({ keys: { limiter: { type: 'token-bucket', burst: 'x' } } }), false],
+  ['override wrong type for an object', variant({ health: 3 }), false],
+  ['override bound: retry.attempts 0', variant({ retry: { attempts: 0 } }), false],
+  ['override bound: retry.attempts above the limit', run({ retry: { attempts: 101 } }), false],
+  ['override bound: keys.count 0', variant({ keys: { count: 0 } }), false],
+  ['override bound: a limit step list empty', variant({ keys: { limit: { steps: [] } } }), false],
+  ['override enum: retry.jitter', variant({ retry: { jitter: 'some' } }), false],
+  ['override enum: connections', variant({ connections: 'reused' }), false],
+  ['override within bounds', variant({ retry: { attempts: 100, jitter: 'none' }, keys: { count: 10000 } }), true],
+  ['override array items keep their required fields', variant({ keys: { limit: { steps: [{ requests: '2/min' }] } } }), false],
+];
 
 const compile = (schema: object) => new Ajv2020({ strict: true, allErrors: true }).compile(schema);
 const inlined = () => z.toJSONSchema(fileSchema, { io: 'input', unrepresentable: 'any' });
@@ -91,14 +139,24 @@ describe('scenario.schema.json', () => {
     const full = compile(inlined());
     const docs = documents();
     expect(docs.length).toBeGreaterThan(40);
+    expect(docs.filter((d) => d.name.startsWith('bench/')).length).toBeGreaterThanOrEqual(5);
     let rejected = 0;
     for (const { name, doc } of docs) {
       const ok = shared(doc);
       expect(ok, name).toBe(full(doc));
-      if (name.startsWith('scenarios/')) expect(ok ? '' : JSON.stringify(shared.errors?.slice(0, 3)), name).toBe('');
+      if (/^(scenarios|bench)\//.test(name)) expect(ok ? '' : JSON.stringify(shared.errors?.slice(0, 3)), name).toBe('');
       if (!ok) rejected++;
     }
     expect(rejected).toBeGreaterThan(5); // the broken fixtures the JSON Schema can see
+  });
+
+  it('accepts and rejects the base/override cases as written, as the inlined schema does', () => {
+    const shared = compile(JSON.parse(readFileSync(committedPath, 'utf8')) as object);
+    const full = compile(inlined());
+    for (const [what, doc, valid] of verdicts) {
+      expect(shared(doc), what).toBe(valid);
+      expect(full(doc), what).toBe(valid);
+    }
   });
 
   it('judges shipped scenarios with one field changed as the inlined schema does (property)', () => {
@@ -116,6 +174,10 @@ describe('scenario.schema.json', () => {
       fc.constantFrom('sliding-log', 'gcra', 'nope', 7).map((l) => ({ keys: { limiter: l } })),
       fc.constantFrom(null, 3, 'x', { count: 0 }, { count: 2, extra: 1 }).map((k) => ({ keys: k })),
       fc.constantFrom('round-robin', 'nope', { type: 'availability' }, { type: 'latency-ewma', alpha: 2 }).map((b) => ({ balancer: b })),
+      fc.constantFrom(null, {}, { attempts: null }, { attempts: 0 }, { attempts: 3, on: ['timeout'] }, { on: ['nope'] }, { bogus: 1 })
+        .map((r) => ({ retry: r })),
+      fc.constantFrom(null, { active: null }, { active: { cost: '1s' } }, { active: { interval: 0 } }, { breaker: { failures: null, open: '1s' } })
+        .map((h) => ({ health: h })),
     );
     fc.assert(
       fc.property(fc.nat(shipped.length - 1), edit, fc.constantFrom('base', 'variant', 'run'), (i, e, where) => {
