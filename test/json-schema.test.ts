@@ -210,6 +210,44 @@ describe('scenario.schema.json', () => {
       { numRuns: 300, seed: 20 },
     );
   });
+
+  it('judges shipped scenarios with any value changed, in the base or copied into an override, as the inlined schema does (property)', () => {
+    const shared = compile(scenarioJsonSchema());
+    const full = compile(inlined());
+    const shipped = documents().filter((d) => /^(scenarios|bench)\//.test(d.name)).map((d) => d.doc as Record<string, unknown>);
+    /** Every [holder, key] below `node`, objects and arrays alike. */
+    const slots = (node: unknown, out: [Record<string, unknown> | unknown[], string | number][] = []) => {
+      if (Array.isArray(node)) node.forEach((v, i) => { out.push([node, i]); slots(v, out); });
+      else if (node && typeof node === 'object') {
+        for (const [k, v] of Object.entries(node)) { out.push([node as Record<string, unknown>, k]); slots(v, out); }
+      }
+      return out;
+    };
+    const change = fc.constantFrom<[string, unknown]>(
+      ['set', null], ['set', 'x'], ['set', -1], ['set', 0], ['set', 1e13], ['set', true], ['set', {}], ['set', []],
+      ['delete', undefined], ['unknown', undefined],
+    );
+    fc.assert(
+      fc.property(fc.nat(shipped.length - 1), fc.boolean(), fc.nat(), change, (i, inOverride, at, [how, value]) => {
+        const doc = structuredClone(shipped[i]!);
+        // An override holding a copy of the base's fields (all but name and seed), then changed.
+        const { name: _name, seed: _seed, $schema: _s, variants: _v, runs: _r, sweep: _w, baseline: _b, reference: _f, notes: _n, goal: _g, marks: _m, ...fields } = doc;
+        if (inOverride) doc.variants = [{ name: 'probe', ...structuredClone(fields) }];
+        const target = inOverride ? (doc.variants as unknown[])[0] : doc;
+        const all = slots(target);
+        const [holder, key] = all[at % all.length]!;
+        const h = holder as Record<string | number, unknown>;
+        if (how === 'set') h[key] = value;
+        else if (how === 'delete') {
+          if (Array.isArray(holder)) holder.splice(key as number, 1);
+          else delete h[key];
+        } else if (h[key] && typeof h[key] === 'object' && !Array.isArray(h[key])) (h[key] as Record<string, unknown>).bogus = 1;
+        else h[key] = { bogus: 1 };
+        expect(shared(doc)).toBe(full(doc));
+      }),
+      { numRuns: 400, seed: 20 },
+    );
+  });
 });
 
 describe('shareDefinitions', () => {
