@@ -179,7 +179,7 @@ export function shareDefinitions(schema: JsonObject, overrideDefs: readonly stri
  * unit such as a duration, checked whole), an array (it replaces on merge, so its items stay
  * whole), a leaf. The one difference from zod's override: the base's `default`s stay. They are
  * annotations (no verdict changes), an editor shows them as hints, and they make each leaf the same
- * text as the base's, so shareDefinitions writes it once for both — about 8 KB of the committed file.
+ * text as the base's, so shareDefinitions writes it once for both.
  */
 export function partialOf(base: JsonObject, nullable = true): JsonObject {
   const out = partialNode(base);
@@ -203,9 +203,8 @@ function partialNode(b: JsonObject, tag?: string): JsonObject {
   }
   if (Array.isArray(b.anyOf)) return { ...b, anyOf: b.anyOf.map((x) => (isObject(x) ? partialNode(x) : x)) };
   if (Array.isArray(b.oneOf)) {
-    const forms = b.oneOf.filter(isObject);
-    const tag = discriminator(forms);
-    return { ...b, oneOf: forms.map((x) => partialNode(x, tag)) };
+    const tag = discriminator(b.oneOf.filter(isObject));
+    return { ...b, oneOf: b.oneOf.map((x) => (isObject(x) ? partialNode(x, tag) : x)) };
   }
   return b;
 }
@@ -217,7 +216,7 @@ function discriminator(forms: JsonObject[]): string {
     const required = Array.isArray(f.required) ? f.required : [];
     return required.filter((k): k is string => typeof k === 'string' && isObject(props[k]) && 'const' in (props[k] as JsonObject));
   };
-  const common = forms.map(tags).reduce((a, b) => a.filter((k) => b.includes(k)));
+  const common = forms.length === 0 ? [] : forms.map(tags).reduce((a, b) => a.filter((k) => b.includes(k)));
   if (common.length !== 1) throw new Error(`a oneOf whose forms share ${common.length} required const properties, not one`);
   return common[0]!;
 }
