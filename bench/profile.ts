@@ -103,7 +103,7 @@ function profile(scenario: string): void {
   }
   const pct = (ms: number): string => `${((100 * ms) / total).toFixed(1)}%`;
   console.log(`\n### node bin/gatesim.js ${scenario} — ${total.toFixed(0)} ms of samples (profiler on)\n`);
-  console.log('| phase | share | the source files taking most of it (self time, share of the whole) |\n| --- | ---: | --- |');
+  console.log('| phase | ms | share | the source files taking most of it (self time, share of the whole) |\n| --- | ---: | ---: | --- |');
   const order = [STARTUP, ...PHASES.map(([, what]) => what), OTHER, GC];
   for (const phase of order) {
     const ms = phaseMs.get(phase);
@@ -114,7 +114,7 @@ function profile(scenario: string): void {
       .filter(([, v]) => v / total >= 0.005)
       .map(([f, v]) => `${f} ${pct(v)}`)
       .join(', ');
-    console.log(`| ${phase} | ${pct(ms)} | ${top} |`);
+    console.log(`| ${phase} | ${ms.toFixed(0)} | ${pct(ms)} | ${top} |`);
   }
 }
 
