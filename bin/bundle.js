@@ -1,6 +1,7 @@
 // The compiled form of src/: one esbuild build per source version, kept in a cache folder and
-// reused by every later start until a source file changes. Building costs ~0.1 s (esbuild's service
-// process included); reusing costs a hash of the sources (~2 ms).
+// reused by every later start until a source file changes. Building (both forms below, esbuild's
+// service process included) costs the first start about a second on a small machine; reusing costs a
+// hash of the sources (~10 ms).
 //
 // - Content-addressed: the folder is named by a hash of every file under src/ (and this file), so a
 //   start never runs a stale build, two versions never mix, and a process killed mid-build leaves
