@@ -1,6 +1,7 @@
 // The compiled form of src/: one esbuild build per source version, kept in a cache folder and
-// reused by every later start until a source file changes. Building costs ~0.1 s (esbuild's service
-// process included); reusing costs a hash of the sources (~2 ms).
+// reused by every later start until a source file changes. Building (both forms below, esbuild's
+// service process included) costs the first start about a second on a small machine; reusing costs a
+// hash of the sources (~10 ms).
 //
 // - Content-addressed: the folder is named by a hash of every file under src/ (and this file), so a
 //   start never runs a stale build, two versions never mix, and a process killed mid-build leaves
@@ -10,15 +11,19 @@
 //   user's cache (XDG_CACHE_HOME, ~/.cache) or the temp folder instead.
 // - Code-split: cli.js and study/worker.js share chunks, and what a run does not need (real mode's
 //   HTTP client, the Redis store, the HTML page) is loaded only when asked for.
+// - The CLI a second time as one CommonJS script, cli.cjs, which `start` runs through vm.Script
+//   with V8's code cache (cli.cjs.v8, written by the first start that finds none): Node 20 keeps no
+//   compiled code of ES modules between starts, and compiling the bundle cost each start ~60 ms.
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
+import vm from 'node:vm';
 
 /** Bumped when the build's options change, so old builds are not reused. */
-const FORMAT = 3;
+const FORMAT = 4;
 /** Builds kept besides the current one; older ones are removed after a day unused. */
 const STALE_MS = 24 * 3600 * 1000;
 
@@ -90,18 +95,37 @@ function prune(cache, keep) {
  */
 const ON_DEMAND = /^(undici|ioredis|bullmq|tinypool|ajv|esbuild|playwright-core|vega|vega-lite|vega-embed)(\/|$)/;
 
-/** Resolves an on-demand package from this install, so the bundle works from any folder. */
-const pinPackages = {
+/**
+ * Resolves an on-demand package from this install, so the bundle works from any folder: as a file
+ * URL for the ES modules, as an absolute path for the CommonJS script (its require() takes no URL;
+ * its import() takes the path as a URL relative to the file's own, which is the same on POSIX).
+ */
+const pinPackages = (asPath) => ({
   name: 'pin-packages',
   setup(build) {
     const builtins = new Set(builtinModules);
     build.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.path.startsWith('node:') || builtins.has(args.path)) return { path: args.path, external: true };
       if (!ON_DEMAND.test(args.path)) return undefined;
-      return { path: import.meta.resolve(args.path), external: true };
+      const url = import.meta.resolve(args.path);
+      return { path: asPath ? fileURLToPath(url) : url, external: true };
     });
   },
-};
+});
+
+/** esbuild's form of `import(x)` where dynamic import is not supported, x without parentheses (a name or a string). */
+const CONVERTED_IMPORT = /Promise\.resolve\(\)\.then\(\(\) => __toESM\(require\(([^()]*)\)(?:, 1)?\)\)/g;
+
+/**
+ * Turns every import() of the CommonJS script into a call of `__gatesimImport` (a parameter of its
+ * wrapper, see `start`), which imports as an ES module would. esbuild writes each as a require()
+ * (supported: dynamic-import false), which is found by its exact form; one left over fails the build.
+ */
+function handImportsOver(file) {
+  const text = readFileSync(file, 'utf8').replace(CONVERTED_IMPORT, '__gatesimImport($1)');
+  if (text.includes('Promise.resolve().then(() => __toESM(require(')) throw new Error('an import() in src/ that bin/bundle.js cannot hand over: import a name or a string');
+  writeFileSync(file, text);
+}
 
 /**
  * The folder holding cli.js and study/worker.js for the current sources, built if needed.
@@ -127,12 +151,33 @@ export async function bundle() {
       chunkNames: 'chunks/[name]-[hash]',
       sourcemap: 'linked',
       sourcesContent: false,
-      plugins: [pinPackages],
+      plugins: [pinPackages(false)],
       define: { 'globalThis.__GATESIM_ROOT__': JSON.stringify(root) },
       // CommonJS packages compiled in (cli-progress, seedrandom) call require() for Node's own modules.
       banner: { js: "import { createRequire as __gatesimRequire } from 'node:module'; const require = __gatesimRequire(import.meta.url);" },
       logLevel: 'silent',
     });
+    // The same CLI as one CommonJS script (no chunks: what the ES build loads on demand is compiled
+    // in, and only evaluated when asked for). `import.meta.url` (the packages' shims read it) is
+    // this file's URL, as in the ES build. Its import()s are handed to `start`'s ES module: on
+    // Node 20 a function restored from V8's cache has lost the script's dynamic-import callback
+    // ("A dynamic import callback was not specified").
+    await build({
+      entryPoints: { cli: join(root, 'src', 'cli.ts') },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      outdir: tmp,
+      outExtension: { '.js': '.cjs' },
+      supported: { 'dynamic-import': false },
+      plugins: [pinPackages(true)],
+      define: { 'globalThis.__GATESIM_ROOT__': JSON.stringify(root), 'import.meta.url': '__gatesimModuleUrl' },
+      // ES modules are strict, and so was every line of the ES build.
+      banner: { js: "'use strict'; const __gatesimModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+      logLevel: 'silent',
+    });
+    handImportsOver(join(tmp, 'cli.cjs'));
     writeFileSync(join(tmp, 'ok'), `${hash}\n`);
     try {
       renameSync(tmp, dir);
@@ -150,3 +195,38 @@ export async function bundle() {
 }
 
 export const entryUrl = (dir, name) => pathToFileURL(join(dir, `${name}.js`)).href;
+
+/**
+ * Runs the compiled CLI of `dir`: cli.cjs through vm.Script with V8's cached data. A start that
+ * finds no cache, or one V8 turns down (another Node, other V8 flags), writes it as it exits: then
+ * it holds every function that start compiled, not only the top level. Writing is best effort (a
+ * temporary file renamed in place).
+ */
+export function start(dir) {
+  const file = join(dir, 'cli.cjs');
+  const cacheFile = join(dir, 'cli.cjs.v8');
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // None yet: this start writes it.
+  }
+  // The wrapper Node puts around a CommonJS file, and the import() of an ES module; the first line (the #! of the entry) becomes a comment, keeping line numbers.
+  const source = `(function (exports, require, module, __filename, __dirname, __gatesimImport) {${readFileSync(file, 'utf8').replace(/^#!/, '//')}\n})`;
+  const script = new vm.Script(source, { filename: file, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('exit', () => {
+      const tmp = `${cacheFile}.${process.pid}`;
+      try {
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        rmSync(tmp, { force: true });
+      }
+    });
+  }
+  const module = { exports: {}, filename: file, id: file, loaded: false };
+  // Its import()s: a pinned package is a path here, made a URL (a path's '#' or '%' means something in a URL).
+  const importer = (id) => import(isAbsolute(id) ? pathToFileURL(id).href : id);
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dir, importer);
+}

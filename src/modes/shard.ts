@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { LongTimer } from '../core/long-timer.js';
 import { scrub } from '../core/secrets.js';
 import { buildSchedule, globalId, shardProblem, shareOf, ShardSource, type ShardOf } from '../gateway/shard-source.js';
@@ -11,7 +10,7 @@ import type { Plan, Scenario } from '../scenario/types.js';
 import { sampler } from '../sim/dist.js';
 import { stream } from '../sim/random.js';
 import { RealModeError } from './errors.js';
-import { runReal, type RealOptions, type RealShard } from './real.js';
+import type { RealOptions, RealShard } from './real.js';
 
 /** Shards of one run: at most this many (each is a process, and the merge holds every shard file at once). */
 export const MAX_SHARDS = 1000;
@@ -91,6 +90,8 @@ export function scenarioHash(s: Scenario): string {
  * when Redis does not answer (the merge then takes the clocks as synchronised).
  */
 export async function redisOffset(url: string, timeoutMs: number): Promise<ClockOffset | null> {
+  // Loaded here, not at the top: every start of the CLI imports this module, few use Redis.
+  const { Redis } = await import('ioredis');
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: timeoutMs });
   r.on('error', () => {});
   try {
@@ -189,6 +190,7 @@ export async function runShard(plan: Plan, opts: RealOptions, at: ShardOf & { st
       startedAt = epochNow();
     },
   };
+  const { runReal } = await import('./real.js');
   const r = await runReal(s, name, { ...opts, shard: part });
   const offsetAfter = store ? await redisOffset(store.url, store.timeoutMs) : null;
   const src = source!;
