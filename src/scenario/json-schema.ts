@@ -3,15 +3,20 @@
  *
  * zod's `toJSONSchema` writes a schema once per place it is used unless it carries an id; the
  * scenario's limiter union is used by `keys.limiter`, `keys.tokenLimiter` and each provider quota's
- * `algorithm`, in the base, in `variants` and in `runs` (where overrides rebuild it as a new, deep
- * partial schema, so zod cannot see the reuse). Comparing the output itself finds every repeat: the
- * largest subschema written twice or more becomes one `$defs` entry and each copy a `$ref`, then
- * again until no subschema of `minChars` or more is repeated. A `$ref` to a `$defs` entry of the
- * same document validates exactly as the inlined subschema (no `$id`, no relative refs inside).
+ * `algorithm`, in the base, in `variants` and in `runs`. Comparing the output itself finds every
+ * repeat: the largest subschema written twice or more becomes one `$defs` entry and each copy a
+ * `$ref`, then again until no subschema of `minChars` or more is repeated. A `$ref` to a `$defs`
+ * entry of the same document validates exactly as the inlined subschema (no `$id`, no relative refs
+ * inside).
+ *
+ * An override (a `variants`/`runs` entry) is a deep-partial, nullable copy of the base's fields,
+ * which zod writes as new schemas, each leaf without its default: no repeat to find. `partialOf`
+ * writes that copy from the base's own JSON instead, defaults kept, so every leaf (description,
+ * default, bounds, enum) is the same text in both and is written once.
  */
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
 
 /** Keywords whose value is a map of name → subschema. */
 const SCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'dependentSchemas'];
@@ -76,13 +81,54 @@ function nameFor(path: readonly string[], node: JsonObject, inOverride: boolean)
 }
 
 /**
+ * A field's own value with alternatives of plain values (an arrival rate: a number or a string,
+ * with the field's description). It stays at its field: as a definition it would read as a value
+ * type of its own (docs.ts lists a definition of alternatives without fields under Value types and
+ * links the field to it), where in place the field's row of docs/scenario-reference.md shows its
+ * description and bounds.
+ */
+function describedAlternatives(node: JsonObject, defs: JsonObject): boolean {
+  return typeof node.description === 'string' && (Array.isArray(node.anyOf) || Array.isArray(node.oneOf)) && !hasFields(node, defs, new Set());
+}
+
+/** Whether a schema has fields somewhere (an object, a list, a union of them), following $refs. */
+function hasFields(node: JsonObject, defs: JsonObject, seen: Set<string>): boolean {
+  if (isObject(node.properties) || node.type === 'object' || node.type === 'array') return true;
+  const ref = typeof node.$ref === 'string' && node.$ref.startsWith('#/$defs/') ? node.$ref.slice(8) : undefined;
+  if (ref !== undefined && !seen.has(ref)) {
+    seen.add(ref);
+    const target = defs[ref];
+    if (isObject(target) && hasFields(target, defs, seen)) return true;
+  }
+  const alts = [...(Array.isArray(node.anyOf) ? node.anyOf : []), ...(Array.isArray(node.oneOf) ? node.oneOf : [])];
+  return alts.some((a) => isObject(a) && hasFields(a, defs, seen));
+}
+
+/**
+ * Removes, beside each `$ref` to a definition, the keywords that repeat the definition's own (zod
+ * writes a refined duration as `$ref: duration` and duration's `anyOf` again): the subschema must
+ * satisfy both, so the copy adds nothing, and without it the field is a `$ref` and a description.
+ */
+function dropRepeatedByRef(root: JsonObject, defs: JsonObject): void {
+  eachSubschema(root, [], ({ holder, key }) => {
+    const node = (holder as Record<string | number, Json>)[key] as JsonObject;
+    const ref = typeof node.$ref === 'string' && node.$ref.startsWith('#/$defs/') ? defs[node.$ref.slice(8)] : undefined;
+    if (!isObject(ref)) return;
+    for (const kw of Object.keys(node)) {
+      if (kw !== '$ref' && kw !== 'description' && kw !== 'default' && kw in ref && JSON.stringify(node[kw]) === JSON.stringify(ref[kw])) delete node[kw];
+    }
+  });
+}
+
+/**
  * `schema` with every subschema of at least `minChars` characters that occurs twice or more written
  * once, in `$defs`; `overrideDefs` are the existing definitions of override entries (for names).
  */
-export function shareDefinitions(schema: JsonObject, overrideDefs: readonly string[] = [], minChars = 80): JsonObject {
+export function shareDefinitions(schema: JsonObject, overrideDefs: readonly string[] = [], minChars = 60): JsonObject {
   const root = structuredClone(schema);
   const defs: JsonObject = isObject(root.$defs) ? root.$defs : {};
   root.$defs = defs;
+  dropRepeatedByRef(root, defs);
   // Definitions holding (parts of) a variants/runs entry.
   const overrides = new Set(overrideDefs);
   for (;;) {
@@ -96,7 +142,9 @@ export function shareDefinitions(schema: JsonObject, overrideDefs: readonly stri
     });
     let best: [string, Site[]] | undefined;
     for (const [text, sites] of groups) {
-      if (sites.length > 1 && (!best || text.length > best[0].length)) best = [text, sites];
+      if (sites.length < 2 || (best && text.length <= best[0].length)) continue;
+      if (!sites.some((s) => s.holder === defs) && describedAlternatives(JSON.parse(text) as JsonObject, defs)) continue;
+      best = [text, sites];
     }
     if (!best) break;
     const [text, sites] = best;
@@ -119,6 +167,71 @@ export function shareDefinitions(schema: JsonObject, overrideDefs: readonly stri
   }
   // Definitions in the order they were first referenced would be arbitrary; sort them by name.
   root.$defs = Object.fromEntries(Object.entries(defs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return root;
+}
+
+/**
+ * The JSON Schema of a field of an override (a `variants`/`runs` entry), from the base's schema of
+ * that field: what schema.ts's `deepPartial` builds in zod, written from the base's own JSON. An
+ * object keeps its properties, each optional (no `required`) and nullable (null unsets the field
+ * when merged); a `oneOf` (discriminated union) keeps each form's tag required and not nullable;
+ * an `anyOf` has each branch made partial; anything else is kept as written — a `$ref` (a named
+ * unit such as a duration, checked whole), an array (it replaces on merge, so its items stay
+ * whole), a leaf. The one difference from zod's override: the base's `default`s stay. They are
+ * annotations (no verdict changes), an editor shows them as hints, and they make each leaf the same
+ * text as the base's, so shareDefinitions writes it once for both.
+ */
+export function partialOf(base: JsonObject, nullable = true): JsonObject {
+  const out = partialNode(base);
+  return nullable ? { anyOf: [out, { type: 'null' }] } : out;
+}
+
+function partialNode(b: JsonObject, tag?: string): JsonObject {
+  if ('$ref' in b) return b;
+  if (b.type === 'object' && isObject(b.properties)) {
+    const out: JsonObject = {};
+    for (const [kw, v] of Object.entries(b)) {
+      if (kw === 'required') {
+        if (tag !== undefined) out.required = [tag];
+      } else if (kw === 'properties' && isObject(v)) {
+        out.properties = Object.fromEntries(Object.entries(v).map(([k, p]) => [k, k === tag || !isObject(p) ? p : partialOf(p)]));
+      } else {
+        out[kw] = v;
+      }
+    }
+    return out;
+  }
+  if (Array.isArray(b.anyOf)) return { ...b, anyOf: b.anyOf.map((x) => (isObject(x) ? partialNode(x) : x)) };
+  if (Array.isArray(b.oneOf)) {
+    const tag = discriminator(b.oneOf.filter(isObject));
+    return { ...b, oneOf: b.oneOf.map((x) => (isObject(x) ? partialNode(x, tag) : x)) };
+  }
+  return b;
+}
+
+/** The property every form of a discriminated union requires with a `const` value. */
+function discriminator(forms: JsonObject[]): string {
+  const tags = (f: JsonObject): string[] => {
+    const props = isObject(f.properties) ? f.properties : {};
+    const required = Array.isArray(f.required) ? f.required : [];
+    return required.filter((k): k is string => typeof k === 'string' && isObject(props[k]) && 'const' in (props[k] as JsonObject));
+  };
+  const common = forms.length === 0 ? [] : forms.map(tags).reduce((a, b) => a.filter((k) => b.includes(k)));
+  if (common.length !== 1) throw new Error(`a oneOf whose forms share ${common.length} required const properties, not one`);
+  return common[0]!;
+}
+
+/**
+ * `schema` (zod's JSON Schema of a file) with the `fields` of each of the `entries` definitions
+ * (the override entries) rewritten by `partialOf` from the base's `properties`.
+ */
+export function overridesFromBase(schema: JsonObject, entries: readonly string[], fields: readonly string[]): JsonObject {
+  const root = structuredClone(schema);
+  const base = root.properties as JsonObject;
+  for (const id of entries) {
+    const props = ((root.$defs as JsonObject)[id] as JsonObject).properties as JsonObject;
+    for (const f of fields) props[f] = partialOf(base[f] as JsonObject);
+  }
   return root;
 }
 

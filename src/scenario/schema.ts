@@ -16,7 +16,7 @@ import { workloadSchema } from '../workload/schema.js';
 import { healthSchema, retrySchema } from '../policies/schema.js';
 import type { Scenario } from './types.js';
 import { sizeProblems, tokenProblems } from './checks.js';
-import { formatJson, shareDefinitions } from './json-schema.js';
+import { formatJson, overridesFromBase, shareDefinitions, type JsonObject } from './json-schema.js';
 import { seedSchema } from '../core/units.js';
 
 /** The fields a variant or run may override. */
@@ -47,7 +47,8 @@ export const scenarioSchema = z
  * transforms peeled (an override's output is never used, only its issues), null allowed (it unsets
  * the field when merged), cross-field checks dropped
  * (they need the merged values). Arrays replace on merge, so their items keep the full schema;
- * discriminated unions keep their discriminator required.
+ * discriminated unions keep their discriminator required. The JSON Schema's twin of it is
+ * json-schema.ts's `partialOf` (test/json-schema.test.ts checks that they agree): change both.
  */
 function deepPartial(s: z.ZodType): z.ZodType {
   let out: z.ZodType = s;
@@ -135,8 +136,10 @@ export const fileSchema = z
  * subschema written once in `$defs` (see json-schema.ts).
  */
 export function scenarioJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(fileSchema, { io: 'input', unrepresentable: 'any' }) as Parameters<typeof shareDefinitions>[0];
-  const schema = shareDefinitions(generated, ['override', 'variant']);
+  const generated = z.toJSONSchema(fileSchema, { io: 'input', unrepresentable: 'any' }) as JsonObject;
+  // zod writes an override's fields as new schemas; rewritten from the base's, they share its leaves.
+  const entries = ['override', 'variant'];
+  const schema = shareDefinitions(overridesFromBase(generated, entries, Object.keys(overridable)), entries);
   return {
     $schema: schema.$schema,
     title: 'gatesim scenario',
