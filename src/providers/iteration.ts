@@ -9,12 +9,12 @@ import type { Clock } from '../sim/clock.js';
  * up to `maxBatchedTokens` tokens in the step (decode tokens count first: chunked prefill). A step
  * lasts `base + perPrefillToken × prefill tokens + perDecodeSequence × decoding sequences +
  * perDecodeSequence2 × decoding sequences² + perKvToken × KV tokens held` (held at the step's start),
- * or `perBatchedToken × (prefill + decode tokens)` when that is longer (a compute roofline). An
- * optional frontend (see `frontend`) passes prompts in and tokens out first come first served. New sequences join at a step's start,
- * first come first served, while fewer than `maxSequences` run, the step has budget left, and the KV
- * tokens they will hold at their full length (prompt + output) fit under `maxKvTokens` with those of
- * the sequences running (reserved at admission, so nothing is ever preempted; a request larger than
- * `maxKvTokens` runs only when it is alone).
+ * or `perBatchedToken × (prefill + decode tokens)` when that is longer (a compute roofline). New
+ * sequences join at a step's start, first come first served, while fewer than `maxSequences` run,
+ * the step has budget left, and the KV tokens they will hold at their full length (prompt + output)
+ * fit under `maxKvTokens` with those of the sequences running (reserved at admission, so nothing is
+ * ever preempted; a request larger than `maxKvTokens` runs only when it is alone). An optional
+ * frontend (`frontend`) passes prompts in and tokens out, first come first served.
  */
 export interface IterationServing {
   model: 'iteration';
