@@ -25,14 +25,18 @@ function run(cfg: IterationServing, reqs: Req[], dead: (job: number) => boolean 
   let reserved = 0;
   let running = 0;
   let kvOver = 0;
+  // eslint-disable-next-line prefer-const
+  let engine: InstanceType<EngineClass>;
   const host: StepHost = {
     admit: (j) => {
       if (dead(j)) return false;
       admitted.push(j);
       reserved += reqs[j]!.prompt + reqs[j]!.output;
       running++;
-      if (running > 1 && reserved > cfg.maxKvTokens) kvOver++;
-      if (running > cfg.maxSequences) kvOver++;
+      // The host hears of an end when the frontend has passed the last token, after the engine freed
+      // its slot: with a frontend, the engine's own count is what the limits bind.
+      if (!cfg.frontend && running > 1 && reserved > cfg.maxKvTokens) kvOver++;
+      if (engine.running >= cfg.maxSequences) kvOver++;
       return true;
     },
     first: (j) => {
@@ -46,7 +50,7 @@ function run(cfg: IterationServing, reqs: Req[], dead: (job: number) => boolean 
       running--;
     },
   };
-  const engine = new Kind(cfg, clock, host);
+  engine = new Kind(cfg, clock, host);
   const kArrive = clock.on((j) => engine.enqueue(j, reqs[j]!.prompt, reqs[j]!.output));
   reqs.forEach((r, j) => clock.at(r.at, kArrive, j));
   clock.run();
@@ -61,12 +65,25 @@ const config = fc.record({
   maxSequences: fc.integer({ min: 1, max: 16 }),
   extra: fc.integer({ min: 0, max: 600 }),
   maxKvTokens: fc.option(fc.integer({ min: 50, max: 3000 }), { nil: undefined }),
+  // The newer terms, each absent about half the time (a scenario without them must run as before).
+  perDecodeSequence2: fc.option(fc.double({ min: 0, max: 0.5, noNaN: true }), { nil: undefined }),
+  perBatchedToken: fc.option(fc.double({ min: 0, max: 0.2, noNaN: true }), { nil: undefined }),
+  frontend: fc.option(fc.record({
+    perRequest: fc.double({ min: 0, max: 20, noNaN: true }),
+    perPromptToken: fc.double({ min: 0, max: 0.05, noNaN: true }),
+    perOutputToken: fc.double({ min: 0, max: 3, noNaN: true }),
+  }), { nil: undefined }),
 }).map((c): IterationServing => ({
   model: 'iteration',
-  step: { base: c.base, perPrefillToken: c.perPrefillToken, perDecodeSequence: c.perDecodeSequence, perKvToken: c.perKvToken },
+  step: {
+    base: c.base, perPrefillToken: c.perPrefillToken, perDecodeSequence: c.perDecodeSequence, perKvToken: c.perKvToken,
+    ...(c.perDecodeSequence2 !== undefined ? { perDecodeSequence2: c.perDecodeSequence2 } : {}),
+    ...(c.perBatchedToken !== undefined ? { perBatchedToken: c.perBatchedToken } : {}),
+  },
   maxSequences: c.maxSequences,
   maxBatchedTokens: c.maxSequences + c.extra,
   maxKvTokens: c.maxKvTokens ?? Infinity,
+  ...(c.frontend ? { frontend: c.frontend } : {}),
 }));
 const requests = fc.array(fc.record({ at: fc.integer({ min: 0, max: 2_000 }), prompt: fc.integer({ min: 0, max: 700 }), output: fc.integer({ min: 0, max: 60 }) }), { minLength: 1, maxLength: 40 })
   .map((rs) => rs.sort((a, b) => a.at - b.at));
@@ -144,6 +161,60 @@ describe('the iteration serving model', () => {
     );
   });
 
+  it('a compute roofline and a quadratic decode term: one sequence alone steps at max(c0 + c_decode + c_decode2, c_batched)', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.5, max: 20, noNaN: true }),
+        fc.double({ min: 0, max: 2, noNaN: true }),
+        fc.double({ min: 0, max: 2, noNaN: true }),
+        fc.double({ min: 0, max: 0.5, noNaN: true }),
+        fc.integer({ min: 1, max: 2_000 }),
+        fc.integer({ min: 2, max: 100 }),
+        (c0, cd, cd2, cb, prompt, output) => {
+          const cfg: IterationServing = { model: 'iteration', step: { base: c0, perPrefillToken: 0, perDecodeSequence: cd, perKvToken: 0, perDecodeSequence2: cd2, perBatchedToken: cb }, maxSequences: 1, maxBatchedTokens: 4_096, maxKvTokens: Infinity };
+          const { firstAt, finishedAt } = run(cfg, [{ at: 0, prompt, output }]);
+          // The prefill step carries the prompt (no decoder): max(c0, c_batched × prompt).
+          expect(firstAt.get(0)!).toBeCloseTo(Math.max(c0, cb * prompt), 6);
+          expect((finishedAt.get(0)! - firstAt.get(0)!) / (output - 1)).toBeCloseTo(Math.max(c0 + cd + cd2, cb), 6);
+        },
+      ),
+    );
+  });
+
+  it('a frontend: a prompt passes it before the engine, each token after its step; one sequence alone gets a token every max(step, perOutputToken)', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.5, max: 20, noNaN: true }),
+        fc.double({ min: 0, max: 30, noNaN: true }),
+        fc.double({ min: 0, max: 0.1, noNaN: true }),
+        fc.double({ min: 0, max: 40, noNaN: true }),
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 2, max: 60 }),
+        (c0, perRequest, perPromptToken, perOutputToken, prompt, output) => {
+          const cfg: IterationServing = { model: 'iteration', step: { base: c0, perPrefillToken: 0, perDecodeSequence: 0, perKvToken: 0 }, maxSequences: 1, maxBatchedTokens: 1_000, maxKvTokens: Infinity, frontend: { perRequest, perPromptToken, perOutputToken } };
+          const { firstAt, finishedAt } = run(cfg, [{ at: 0, prompt, output }]);
+          expect(firstAt.get(0)!).toBeCloseTo(perRequest + perPromptToken * prompt + c0 + perOutputToken, 6);
+          expect((finishedAt.get(0)! - firstAt.get(0)!) / (output - 1)).toBeCloseTo(Math.max(c0, perOutputToken), 6);
+        },
+      ),
+    );
+  });
+
+  it('a frontend caps the output rate: the last token of a run comes no sooner than perOutputToken × all output tokens', () => {
+    fc.assert(
+      fc.property(config, requests, fc.double({ min: 1, max: 3, noNaN: true }), (cfg0, reqs, perOutputToken) => {
+        // Steps of 0.5 ms: the frontend, not the engine, sets the pace.
+        const step = { base: 0.5, perPrefillToken: 0, perDecodeSequence: 0, perKvToken: 0 };
+        const cfg: IterationServing = { ...cfg0, step, frontend: { perRequest: 0, perPromptToken: 0, perOutputToken } };
+        const { engine, finishedAt } = run(cfg, reqs);
+        const last = Math.max(...finishedAt.values());
+        const start = reqs[0]!.at;
+        expect(last - start).toBeGreaterThanOrEqual(perOutputToken * engine.stats.tokens * (1 - 1e-9));
+      }),
+      { numRuns: 50 },
+    );
+  });
+
   it('chunks a long prompt behind the decode tokens: the step time counts both', () => {
     // Two requests: the first decodes while the second's 300-token prompt is read 100 − 1 tokens a step.
     const cfg: IterationServing = { model: 'iteration', step: { base: 10, perPrefillToken: 0.1, perDecodeSequence: 1, perKvToken: 0 }, maxSequences: 2, maxBatchedTokens: 100, maxKvTokens: Infinity };
@@ -191,6 +262,35 @@ ${extra}`;
     const failing = simulate(parseScenario(text('    failure: 100%'), 'it.yaml').runs[0]!.variants[0]!.scenario, 'x').result.metrics;
     expect(failing.outcomes.serverError).toBe(4);
     expect(failing.outcomes.ok).toBe(0);
+  });
+
+  it('paces a stream through the frontend: ITL is the frontend\'s time per token when that is longer than a step', () => {
+    const s = parseScenario(`
+name: it
+seed: 1
+workload: { concurrency: 1, requests: 3, tokens: { prompt: 200, output: 11 } }
+request: { stream: true }
+providers:
+  - name: p
+    serving: { model: iteration, step: { base: 10ms, perPrefillToken: 0.05ms, perDecodeSequence: 2ms }, maxBatchedTokens: 512, maxSequences: 8, frontend: { perRequest: 3ms, perOutputToken: 30ms } }
+`, 'it.yaml').runs[0]!.variants[0]!.scenario;
+    const { metrics } = simulate(s, 'x').result;
+    // The prompt passes the frontend (3 ms), one prefill step (20 ms), then the first token passes it (30 ms);
+    // the engine makes a token every 12 ms, the frontend passes one every 30.
+    expect(metrics.ttftMs?.mean).toBeCloseTo(53, 9);
+    expect(metrics.itlMs?.mean).toBeCloseTo(30, 9);
+    expect(metrics.tokens?.output).toBe(33);
+  });
+
+  it('reads a scenario without the newer terms exactly as before (no frontend, no roofline keys)', () => {
+    const s = parseScenario(`
+name: it
+workload: { concurrency: 1, requests: 3, tokens: { prompt: 200, output: 11 } }
+providers:
+  - name: p
+    serving: { model: iteration, step: { base: 10ms }, maxBatchedTokens: 8, maxSequences: 8 }
+`, 'it.yaml').runs[0]!.variants[0]!.scenario;
+    expect(s.providers[0]!.serving).toEqual({ model: 'iteration', step: { base: 10, perPrefillToken: 0, perDecodeSequence: 0, perKvToken: 0 }, maxBatchedTokens: 8, maxSequences: 8, maxKvTokens: Infinity });
   });
 
   it('says which field is wrong: maxBatchedTokens below maxSequences', () => {

@@ -8,22 +8,44 @@ import type { Clock } from '../sim/clock.js';
  * and prefill chunks of the sequences still reading their prompt, in the order they were admitted,
  * up to `maxBatchedTokens` tokens in the step (decode tokens count first: chunked prefill). A step
  * lasts `base + perPrefillToken × prefill tokens + perDecodeSequence × decoding sequences +
- * perKvToken × KV tokens held` (held at the step's start). New sequences join at a step's start,
- * first come first served, while fewer than `maxSequences` run, the step has budget left, and the KV
- * tokens they will hold at their full length (prompt + output) fit under `maxKvTokens` with those of
- * the sequences running (reserved at admission, so nothing is ever preempted; a request larger than
- * `maxKvTokens` runs only when it is alone).
+ * perDecodeSequence2 × decoding sequences² + perKvToken × KV tokens held` (held at the step's start),
+ * or `perBatchedToken × (prefill + decode tokens)` when that is longer (a compute roofline). New
+ * sequences join at a step's start, first come first served, while fewer than `maxSequences` run,
+ * the step has budget left, and the KV tokens they will hold at their full length (prompt + output)
+ * fit under `maxKvTokens` with those of the sequences running (reserved at admission, so nothing is
+ * ever preempted; a request larger than `maxKvTokens` runs only when it is alone). An optional
+ * frontend (`frontend`) passes prompts in and tokens out, first come first served.
  */
 export interface IterationServing {
   model: 'iteration';
-  /** Step duration coefficients (ms): c0, c_prefill per prefill token, c_decode per decoding sequence, c_kv per KV token held. */
-  step: { base: number; perPrefillToken: number; perDecodeSequence: number; perKvToken: number };
+  /**
+   * Step duration coefficients (ms): c0, c_prefill per prefill token, c_decode per decoding sequence,
+   * c_kv per KV token held, c_decode2 per decoding sequence squared (absent: 0); and c_batched per
+   * token the step carries (prefill + decode), a compute roofline: a step lasts at least that
+   * (absent or 0: none).
+   */
+  step: { base: number; perPrefillToken: number; perDecodeSequence: number; perKvToken: number; perBatchedToken?: number; perDecodeSequence2?: number };
   /** Tokens one step may carry, decode and prefill together (≥ maxSequences). */
   maxBatchedTokens: number;
   /** Sequences running at once. */
   maxSequences: number;
   /** KV tokens the running sequences may hold at their full length (Infinity: no limit). */
   maxKvTokens: number;
+  /**
+   * The server's frontend (API server, tokenizer, detokenizer, streaming): one first-come first-served
+   * processor in front of the engine. A request's prompt passes it before the engine sees the request
+   * (perRequest + perPromptToken × prompt tokens); each step's output tokens pass it after the step
+   * (perOutputToken × tokens), and a token reaches the client when the frontend has passed it. Absent
+   * or all 0: none.
+   */
+  frontend?: Frontend;
+}
+
+/** The frontend's costs (ms); see `IterationServing.frontend`. */
+export interface Frontend {
+  perRequest: number;
+  perPromptToken: number;
+  perOutputToken: number;
 }
 
 /** What the engine tells its owner about the jobs it was given (each a number the owner chose). */
@@ -95,7 +117,28 @@ export class IterationEngine {
   private readonly cPrefill: number;
   private readonly cDecode: number;
   private readonly cKv: number;
-  /** The last step's duration (ms): what a stream is paced by until the answer ends. */
+  private readonly cBatched: number;
+  private readonly cDecode2: number;
+  // The frontend: its costs, the time it is busy until, requests passing it on their way in (job,
+  // prompt, output), and the notifications of steps whose tokens it has yet to pass (job × 2 + 0 for a
+  // first token, + 1 for a last), one delivery event per such step with the count as its argument.
+  private readonly fRequest: number;
+  private readonly fPrompt: number;
+  private readonly fOutput: number;
+  private readonly fPrompted: boolean;
+  private frontendFree = 0;
+  private readonly ingress = new Fifo(16);
+  private readonly kIngress: number;
+  private readonly pending = new Fifo(64);
+  private readonly paces = new Fifo(16);
+  private readonly kDeliver: number;
+  private deferring = false;
+  private stepMs = NaN;
+  private deferred = 0;
+  /**
+   * What a stream is paced by until the answer ends (ms): the last step's duration; when a frontend
+   * delivers a step's tokens, the longer of that step's duration and the frontend's time for them.
+   */
   lastStepMs = NaN;
 
   constructor(
@@ -108,6 +151,14 @@ export class IterationEngine {
     this.cPrefill = cfg.step.perPrefillToken;
     this.cDecode = cfg.step.perDecodeSequence;
     this.cKv = cfg.step.perKvToken;
+    this.cBatched = cfg.step.perBatchedToken ?? 0;
+    this.cDecode2 = cfg.step.perDecodeSequence2 ?? 0;
+    this.fRequest = cfg.frontend?.perRequest ?? 0;
+    this.fPrompt = cfg.frontend?.perPromptToken ?? 0;
+    this.fOutput = cfg.frontend?.perOutputToken ?? 0;
+    this.fPrompted = this.fRequest > 0 || this.fPrompt > 0;
+    this.kIngress = clock.on(() => this.admitIngress());
+    this.kDeliver = clock.on((count) => this.deliver(count));
   }
 
   /** Sequences running now. */
@@ -115,13 +166,37 @@ export class IterationEngine {
     return this.n;
   }
 
-  /** Requests waiting to be admitted. */
+  /** Requests waiting to be admitted (in the frontend or the engine's queue). */
   get queued(): number {
-    return this.waiting.size;
+    return this.waiting.size + this.ingress.size / 3;
   }
 
-  /** A request of `prompt` prompt tokens (at least one is read) and `output` output tokens joins the queue. */
+  /**
+   * A request of `prompt` prompt tokens (at least one is read) and `output` output tokens joins the
+   * queue, through the frontend first when it has a cost for prompts or is still busy.
+   */
   enqueue(job: number, prompt: number, output: number): void {
+    const now = this.clock.now();
+    if (this.fPrompted || this.frontendFree > now) {
+      const start = this.frontendFree > now ? this.frontendFree : now;
+      this.frontendFree = start + (this.fRequest + this.fPrompt * (prompt > 1 ? prompt : 1));
+      this.ingress.push(job);
+      this.ingress.push(prompt);
+      this.ingress.push(output);
+      this.clock.at(this.frontendFree, this.kIngress, 0);
+      return;
+    }
+    this.join(job, prompt, output);
+  }
+
+  /** The request at the frontend's head has passed it. */
+  private admitIngress(): void {
+    const job = this.ingress.shift();
+    const prompt = this.ingress.shift();
+    this.join(job, prompt, this.ingress.shift());
+  }
+
+  private join(job: number, prompt: number, output: number): void {
     this.waiting.push(job);
     this.waitPrompt.push(prompt > 1 ? prompt : 1);
     this.waitOutput.push(output > 0 ? output : 0);
@@ -178,9 +253,12 @@ export class IterationEngine {
       return;
     }
     if (prefill + decode > this.stats.batchedPeak) this.stats.batchedPeak = prefill + decode;
-    let ms = this.c0 + this.cPrefill * prefill + this.cDecode * decode + this.cKv * this.held;
+    let ms = this.c0 + this.cPrefill * prefill + this.cDecode * decode + this.cDecode2 * decode * decode + this.cKv * this.held;
+    const compute = this.cBatched * (prefill + decode);
+    if (compute > ms) ms = compute;
     if (this.host.stretch) ms = this.host.stretch(ms);
     this.lastStepMs = ms;
+    this.stepMs = ms;
     this.stepDecode = decode;
     this.stats.steps++;
     this.clock.after(ms, this.kStep, 0);
@@ -188,6 +266,11 @@ export class IterationEngine {
 
   private endStep(): void {
     const step = this.stats.steps;
+    const now = this.clock.now();
+    const tokensBefore = this.stats.tokens;
+    // The frontend passes this step's tokens after whatever it is busy with: its notifications wait for it.
+    this.deferring = this.fOutput > 0 || this.frontendFree > now;
+    this.deferred = 0;
     // Every decoder made a token; those whose last step this was finish, in admission order.
     this.held += this.stepDecode;
     this.stats.tokens += this.stepDecode;
@@ -214,7 +297,7 @@ export class IterationEngine {
         this.outLeft[s] = this.outLeft[s]! - 1;
         this.held++;
         this.stats.tokens++;
-        this.host.first(this.job[s]!);
+        this.notify(this.job[s]!, 0);
       }
       if (this.outLeft[s] === 0) this.finish(s);
       else {
@@ -222,7 +305,36 @@ export class IterationEngine {
         this.heapPush(s, step + this.outLeft[s]!);
       }
     }
+    if (this.deferring) {
+      const start = this.frontendFree > now ? this.frontendFree : now;
+      const pass = this.fOutput * (this.stats.tokens - tokensBefore);
+      this.frontendFree = start + pass;
+      if (this.deferred > 0) {
+        this.paces.push(pass > this.stepMs ? pass : this.stepMs);
+        this.clock.at(this.frontendFree, this.kDeliver, this.deferred);
+      }
+    }
     this.startStep();
+  }
+
+  /** Tells the owner of a first (kind 0) or last (1) token now, or when the frontend has passed it. */
+  private notify(job: number, kind: number): void {
+    if (this.deferring) {
+      this.pending.push(job * 2 + kind);
+      this.deferred++;
+    } else if (kind === 0) this.host.first(job);
+    else this.host.finished(job);
+  }
+
+  /** The frontend has passed a step's tokens: its `count` notifications, in the order the step made them. */
+  private deliver(count: number): void {
+    this.lastStepMs = this.paces.shift();
+    for (let k = 0; k < count; k++) {
+      const v = this.pending.shift();
+      const job = Math.floor(v / 2);
+      if (v - job * 2 === 0) this.host.first(job);
+      else this.host.finished(job);
+    }
   }
 
   /** Slot `s`'s last token came: its KV and reservation are given back, its owner told. */
@@ -233,7 +345,7 @@ export class IterationEngine {
     this.n--;
     if (this.n === 0) this.held = this.reserved = 0;
     this.free[this.freeTop++] = s;
-    this.host.finished(this.job[s]!);
+    this.notify(this.job[s]!, 1);
   }
 
   private slot(): number {

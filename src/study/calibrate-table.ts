@@ -37,8 +37,15 @@ export interface CalibrateTableOptions {
   /** Requests per worker (closed loop) or in all per 100 of rate (open loop) in each simulated point (default 6, the first a warm-up). */
   requestsPerWorker?: number;
   /** Fix these to the given value instead of fitting (ms; maxSequences and maxBatchedTokens whole). */
-  fixed?: Partial<{ base: number; perPrefillToken: number; perDecodeSequence: number; perKvToken: number; maxSequences: number; maxBatchedTokens: number }>;
-  /** Candidate budgets tried for maxBatchedTokens (default 2048, 8192). */
+  fixed?: Partial<Record<Coefficient | 'maxSequences' | 'maxBatchedTokens', number>>;
+  /**
+   * The coefficients fitted (default `FITTED`: the step's base, prefill and decode, and per KV token
+   * when the fitted rows have more than one shape); the others are 0 unless fixed. Each one freed is a
+   * parameter more for three rows' nine residuals: docs/serving-model.md says what each did to the
+   * published tables.
+   */
+  fit?: Coefficient[];
+  /** Candidate budgets tried for maxBatchedTokens (default 256, 512, 1024, 2048, 8192). */
   budgets?: number[];
   /** The provider's name in the block (default: the file's name without extension). */
   name?: string;
@@ -267,6 +274,9 @@ export function fitPoints(rows: TablePoint[]): number[] {
   return [lo, best, hi].sort((a, b) => a - b);
 }
 
+/** The coefficients fitted by default. */
+export const FITTED: Coefficient[] = ['base', 'perPrefillToken', 'perDecodeSequence', 'perKvToken'];
+
 const sig = (v: number, digits = 4) => Number(v.toPrecision(digits));
 const pct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
 
@@ -293,7 +303,9 @@ function sequenceLimits(rows: TablePoint[], fitted: TablePoint[]): number[] {
   return little < ceiling ? [little, ceiling] : [ceiling];
 }
 
-type Coefficient = 'base' | 'perPrefillToken' | 'perDecodeSequence' | 'perKvToken';
+/** The coefficients a fit may free: the step's, and the frontend's. */
+export type Coefficient = 'base' | 'perPrefillToken' | 'perDecodeSequence' | 'perKvToken' | 'perBatchedToken' | 'perDecodeSequence2' | 'perRequest' | 'perPromptToken' | 'perOutputToken';
+const COEFFICIENTS: Coefficient[] = ['base', 'perPrefillToken', 'perDecodeSequence', 'perKvToken', 'perBatchedToken', 'perDecodeSequence2', 'perRequest', 'perPromptToken', 'perOutputToken'];
 
 /** Fits the iteration model to a serving table; see the file's comment. */
 export function calibrateTable(path: string, options: CalibrateTableOptions = {}): Calibration {
@@ -312,9 +324,11 @@ export function calibrateTable(path: string, options: CalibrateTableOptions = {}
   const limits = fixed.maxSequences !== undefined ? [fixed.maxSequences] : sequenceLimits(rows, fitted);
   const shapes = new Set(fitted.map((r) => `${r.isl}/${r.osl}`));
   // One request shape cannot tell per-KV-token cost from per-sequence cost (both grow with the sequences running).
-  const free: Coefficient[] = (['base', 'perPrefillToken', 'perDecodeSequence', 'perKvToken'] as Coefficient[]).filter(
-    (c) => fixed[c] === undefined && (c !== 'perKvToken' || shapes.size > 1),
+  const wanted = options.fit ?? FITTED;
+  const free: Coefficient[] = COEFFICIENTS.filter(
+    (c) => wanted.includes(c) && fixed[c] === undefined && (c !== 'perKvToken' || shapes.size > 1),
   );
+  const top = Math.max(...fitted.map((r) => r.outputTokensPerS));
   const lo = fitted[0]!;
   const hi = fitted[fitted.length - 1]!;
   const budgets = fixed.maxBatchedTokens !== undefined ? [fixed.maxBatchedTokens] : (options.budgets ?? [256, 512, 1024, 2048, 8192]);
@@ -332,12 +346,27 @@ export function calibrateTable(path: string, options: CalibrateTableOptions = {}
       perDecodeSequence: fixed.perDecodeSequence ?? Math.max(0.01 * lo.itlMs, (hi.itlMs - lo.itlMs) / Math.max(1, Math.min(hi.concurrency ?? maxSequences, maxSequences) - (lo.concurrency ?? 1))),
       perPrefillToken: fixed.perPrefillToken ?? Math.max((0.1 * lo.ttftMs) / lo.isl, (lo.ttftMs - steps * 0.9 * lo.itlMs) / lo.isl),
       perKvToken: fixed.perKvToken ?? 0,
+      // A ceiling near the highest tokens/s measured: of every token the step carries, or of output tokens through the frontend.
+      perBatchedToken: fixed.perBatchedToken ?? (0.9 * 1000) / (top * (1 + lo.isl / lo.osl)),
+      perOutputToken: fixed.perOutputToken ?? (0.9 * 1000) / top,
+      perRequest: fixed.perRequest ?? 0.05 * lo.ttftMs,
+      perPromptToken: fixed.perPromptToken ?? (0.05 * lo.ttftMs) / lo.isl,
+      // A quadratic decode term that doubles the decode slope's share at the highest load.
+      perDecodeSequence2: fixed.perDecodeSequence2 ?? Math.max(1e-6, (0.2 * hi.itlMs) / Math.max(1, Math.min(hi.concurrency ?? maxSequences, maxSequences)) ** 2),
     };
+    for (const c of COEFFICIENTS) if (!free.includes(c) && fixed[c] === undefined) guess[c] = 0;
     const scale = free.map((c) => (guess[c] > 0 ? guess[c] : 1e-4 * lo.itlMs / lo.isl));
     const configOf = (q: ArrayLike<number>): IterationServing => {
       const v = { ...guess };
       free.forEach((c, k) => (v[c] = Math.max(0, q[k]! * scale[k]!)));
-      return { model: 'iteration', step: { base: Math.max(1e-3, v.base), perPrefillToken: v.perPrefillToken, perDecodeSequence: v.perDecodeSequence, perKvToken: v.perKvToken }, maxBatchedTokens: budget, maxSequences, maxKvTokens: Infinity };
+      return {
+        model: 'iteration',
+        step: { base: Math.max(1e-3, v.base), perPrefillToken: v.perPrefillToken, perDecodeSequence: v.perDecodeSequence, perKvToken: v.perKvToken, perBatchedToken: v.perBatchedToken, perDecodeSequence2: v.perDecodeSequence2 },
+        maxBatchedTokens: budget,
+        maxSequences,
+        maxKvTokens: Infinity,
+        frontend: { perRequest: v.perRequest, perPromptToken: v.perPromptToken, perOutputToken: v.perOutputToken },
+      };
     };
     // Residuals: log(predicted ÷ measured) of each metric at each fitted row, as y = f(x) with every target 0.
     let cacheKey = '';
@@ -415,9 +444,16 @@ export function calibrateTable(path: string, options: CalibrateTableOptions = {}
       name: options.name ?? file.replace(/\.[^.]*$/, ''),
       serving: {
         model: 'iteration',
-        step: { base: sig(step.base), perPrefillToken: sig(step.perPrefillToken), perDecodeSequence: sig(step.perDecodeSequence), perKvToken: sig(step.perKvToken) },
+        step: {
+          base: sig(step.base), perPrefillToken: sig(step.perPrefillToken), perDecodeSequence: sig(step.perDecodeSequence), perKvToken: sig(step.perKvToken),
+          ...(step.perBatchedToken ? { perBatchedToken: sig(step.perBatchedToken) } : {}),
+          ...(step.perDecodeSequence2 ? { perDecodeSequence2: sig(step.perDecodeSequence2) } : {}),
+        },
         maxBatchedTokens: cfg.maxBatchedTokens,
         maxSequences: cfg.maxSequences,
+        ...(cfg.frontend && (cfg.frontend.perRequest || cfg.frontend.perPromptToken || cfg.frontend.perOutputToken)
+          ? { frontend: { perRequest: sig(cfg.frontend.perRequest), perPromptToken: sig(cfg.frontend.perPromptToken), perOutputToken: sig(cfg.frontend.perOutputToken) } }
+          : {}),
       },
     },
     points,

@@ -29,6 +29,14 @@ export class ReferenceEngine {
   private readonly cPrefill: number;
   private readonly cDecode: number;
   private readonly cKv: number;
+  private readonly cDecode2: number;
+  private readonly cBatched: number;
+  // The frontend, the plain way: the time it is free, and each passage a closure in a map by event number.
+  private frontendFree = 0;
+  private readonly passages = new Map<number, () => void>();
+  private passage = 0;
+  private readonly kPass: number;
+  private stepMs = NaN;
   /** The last step's duration (ms): what a stream is paced by until the answer ends. */
   lastStepMs = NaN;
 
@@ -42,6 +50,21 @@ export class ReferenceEngine {
     this.cPrefill = cfg.step.perPrefillToken;
     this.cDecode = cfg.step.perDecodeSequence;
     this.cKv = cfg.step.perKvToken;
+    this.cDecode2 = cfg.step.perDecodeSequence2 ?? 0;
+    this.cBatched = cfg.step.perBatchedToken ?? 0;
+    this.kPass = clock.on((n) => {
+      const f = this.passages.get(n)!;
+      this.passages.delete(n);
+      f();
+    });
+  }
+
+  /** `then` runs when the frontend has spent `ms` after what it is busy with. */
+  private pass(ms: number, then: () => void): void {
+    const now = this.clock.now();
+    this.frontendFree = Math.max(now, this.frontendFree) + ms;
+    this.passages.set(++this.passage, then);
+    this.clock.at(this.frontendFree, this.kPass, this.passage);
   }
 
   /** Sequences running now. */
@@ -56,6 +79,13 @@ export class ReferenceEngine {
 
   /** A request of `prompt` prompt tokens (at least one is read) and `output` output tokens joins the queue. */
   enqueue(job: number, prompt: number, output: number): void {
+    const fe = this.cfg.frontend;
+    const cost = fe ? fe.perRequest + fe.perPromptToken * Math.max(1, prompt) : 0;
+    if (cost > 0 || this.frontendFree > this.clock.now()) this.pass(cost, () => this.join(job, prompt, output));
+    else this.join(job, prompt, output);
+  }
+
+  private join(job: number, prompt: number, output: number): void {
     this.waiting.push(job);
     this.waitPrompt.push(prompt > 1 ? prompt : 1);
     this.waitOutput.push(output > 0 ? output : 0);
@@ -114,9 +144,10 @@ export class ReferenceEngine {
       return;
     }
     if (prefill + decode > this.stats.batchedPeak) this.stats.batchedPeak = prefill + decode;
-    let ms = this.c0 + this.cPrefill * prefill + this.cDecode * decode + this.cKv * held;
+    let ms = Math.max(this.c0 + this.cPrefill * prefill + this.cDecode * decode + this.cDecode2 * decode * decode + this.cKv * held, this.cBatched * (prefill + decode));
     if (this.host.stretch) ms = this.host.stretch(ms);
     this.lastStepMs = ms;
+    this.stepMs = ms;
     this.stepping = true;
     this.stats.steps++;
     this.clock.after(ms, this.kStep, 0);
@@ -125,6 +156,9 @@ export class ReferenceEngine {
   private endStep(): void {
     const n = this.n;
     let kept = 0;
+    // What the owner hears of this step, told now or when the frontend has passed the step's tokens.
+    const told: [number, 'first' | 'finished'][] = [];
+    const tokensBefore = this.stats.tokens;
     for (let i = 0; i < n; i++) {
       let finished = false;
       if (this.decoding[i] === 1) {
@@ -140,14 +174,14 @@ export class ReferenceEngine {
             this.outLeft[i]!--;
             this.kv[i]!++;
             this.stats.tokens++;
-            this.host.first(this.job[i]!);
+            told.push([this.job[i]!, 'first']);
           }
           if (this.outLeft[i] === 0) finished = true;
         }
       }
       if (finished) {
         this.reserved -= this.reserve[i]!;
-        this.host.finished(this.job[i]!);
+        told.push([this.job[i]!, 'finished']);
         continue;
       }
       if (kept !== i) {
@@ -161,6 +195,23 @@ export class ReferenceEngine {
     }
     this.n = kept;
     if (kept === 0) this.reserved = 0;
+    const perToken = this.cfg.frontend?.perOutputToken ?? 0;
+    const tell = () => {
+      for (const [job, what] of told) {
+        if (what === 'first') this.host.first(job);
+        else this.host.finished(job);
+      }
+    };
+    if (perToken > 0 || this.frontendFree > this.clock.now()) {
+      const ms = perToken * (this.stats.tokens - tokensBefore);
+      const pace = Math.max(ms, this.stepMs);
+      if (told.length > 0) {
+        this.pass(ms, () => {
+          this.lastStepMs = pace;
+          tell();
+        });
+      } else this.frontendFree = Math.max(this.clock.now(), this.frontendFree) + ms;
+    } else tell();
     this.startStep();
   }
 
