@@ -147,13 +147,17 @@ export const calibrateOptions = {
   format: { choices: ['table', 'json', 'yaml'] as const, default: 'table' as const, describe: 'stdout: the residuals, the provider block and warnings (table), all of it (json), or the provider block alone (yaml)' },
   provider: { type: 'string', describe: 'the provider to calibrate when the run had several (default: the first)' },
   seed: { type: 'number', describe: "seed of the goodness-of-fit test's bootstrap (default: the results' seed)" },
+  fit: { type: 'string', describe: "a table's coefficients to fit, comma-separated (default base,perPrefillToken,perDecodeSequence,perKvToken; also perBatchedToken, perDecodeSequence2, perRequest, perPromptToken, perOutputToken — docs/serving-model.md says what each did to the published tables)" },
+  points: { type: 'string', describe: "a table's rows to fit, comma-separated labels as the residuals name them, such as concurrency=1,concurrency=25 (default: the lowest load, the highest and the one nearest their geometric middle)" },
 } as const satisfies Record<string, Options>;
 
 export const CALIBRATE_EXAMPLES = `Examples:
   npm run sim -- calibrate reports/serve-check/results.json
       fit the provider of a real run: latency, failures, quota shape
   npm run sim -- calibrate probe.json --write provider.yaml
-      the same from a probe, the provider block written to a file`;
+      the same from a probe, the provider block written to a file
+  npm run sim -- calibrate scenarios/data/tables/nim-llama-3.1-8b-1.8.0.csv --fit base,perPrefillToken,perDecodeSequence,perBatchedToken
+      fit the iteration model to a published table, with the compute roofline freed`;
 
 /** Bounds of `gatesim probe`'s flags: a probe is short by design. */
 export const PROBE_LIMITS = { rungs: 12, concurrency: 256, requests: 1000, totalRequests: 5000, seconds: 3600, timeoutS: 600 } as const;

@@ -29,6 +29,7 @@ import {
   MIN_QUEUE_LOCK_MS, MIN_SEARCH_CPU_MS,
 } from './core/limits.js';
 import type { QueuePool, QueueStopped } from './study/queue.js';
+import type { Coefficient } from './study/calibrate-table.js';
 import { checkShardFlags, mergeFiles, shardFile } from './shard-cli.js';
 import { MAX_SHARDS, shardPlanProblem, type ShardFile } from './modes/shard.js';
 import { COMMANDS, PROBE_LIMITS, runOptions, searchOptions, USAGE, workerOptions } from './cli-options.js';
@@ -845,18 +846,32 @@ function writeSearch(
  * residuals and a warning naming each point outside tolerance. A .csv is a published table, whose
  * calibration is src/study/calibrate-table.ts's.
  */
-async function calibrateFile(argv: { file: string; write?: string; format: 'table' | 'json' | 'yaml'; provider?: string; seed?: number }): Promise<void> {
+async function calibrateFile(argv: { file: string; write?: string; format: 'table' | 'json' | 'yaml'; provider?: string; seed?: number; fit?: string; points?: string }): Promise<void> {
   if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0)) throw new UsageError(`--seed: expected a non-negative integer, got ${String(argv.seed)}`);
   if (!existsSync(argv.file) || !statSync(argv.file).isFile()) throw new UsageError(`${argv.file}: no such file`);
   const table = /\.csv$/i.test(argv.file);
   if (!table && !/\.json$/i.test(argv.file)) throw new UsageError(`${argv.file}: expected a results.json of a real run or a probe (.json), or a table (.csv)`);
   if (argv.write !== undefined && !existsSync(dirname(resolve(argv.write)))) throw new UsageError(`--write: no such folder ${dirname(argv.write)}`);
+  for (const flag of ['fit', 'points'] as const) {
+    if (argv[flag] !== undefined && !table) throw new UsageError(`--${flag}: applies to a published table (.csv), not to a run's results`);
+  }
+  const list = (v: string | undefined) => v?.split(',').map((x) => x.trim()).filter((x) => x !== '');
   if (table) {
     // Loaded on demand, as every heavy part a run does not need (the fit library, the table's simulator).
-    const { calibrateTable, TableError } = await import('./study/calibrate-table.js');
+    const { calibrateTable, COEFFICIENTS, TableError } = await import('./study/calibrate-table.js');
+    const fit = list(argv.fit);
+    const unknown = fit?.find((c) => !(COEFFICIENTS as string[]).includes(c));
+    if (unknown !== undefined) throw new UsageError(`--fit: expected coefficients among ${COEFFICIENTS.join(', ')}, got ${JSON.stringify(unknown.slice(0, 40))}`);
+    if (fit !== undefined && fit.length === 0) throw new UsageError('--fit: expected at least one coefficient');
+    const points = list(argv.points);
+    if (points !== undefined && points.length === 0) throw new UsageError('--points: expected at least one row label, such as concurrency=1');
     let t;
     try {
-      t = calibrateTable(argv.file, argv.provider !== undefined ? { name: argv.provider } : {});
+      t = calibrateTable(argv.file, {
+        ...(argv.provider !== undefined ? { name: argv.provider } : {}),
+        ...(fit ? { fit: fit as Coefficient[] } : {}),
+        ...(points ? { points } : {}),
+      });
     } catch (e) {
       if (e instanceof TableError) throw new UsageError(e.message);
       throw e;

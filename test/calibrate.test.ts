@@ -352,6 +352,15 @@ describe('calibrate: a published table from the command line', () => {
     expect(r.stdout).not.toMatch(/warning: outside tolerance/);
     expect(readFileSync(out, 'utf8')).toMatch(/maxBatchedTokens: \d+/);
   }, 120_000);
+
+  it('--fit frees the terms named and --points fits the rows named', async () => {
+    const r = await gatesim(['calibrate', 'scenarios/data/tables/nim-llama-3.1-8b-1.8.0.csv', '--format', 'json',
+      '--fit', 'base,perPrefillToken,perDecodeSequence,perBatchedToken', '--points', 'concurrency=1, concurrency=50,concurrency=250']);
+    expect(r.code).toBe(0);
+    const c = JSON.parse(r.stdout) as { source: string; provider: { serving: { step: Record<string, number> } } };
+    expect(c.source).toMatch(/fitted to concurrency=1, concurrency=50, concurrency=250 \(base, perPrefillToken, perDecodeSequence, perBatchedToken fitted;/);
+    expect(c.provider.serving.step.perBatchedToken).toBeGreaterThan(0);
+  }, 120_000);
 });
 
 describe('calibrate: bad input is one line and exit 2', () => {
@@ -376,6 +385,25 @@ describe('calibrate: bad input is one line and exit 2', () => {
       expect(r.stdout).toBe('');
     });
   }
+
+  it('--fit and --points: an unknown coefficient or row, or a run\'s results, is one line and exit 2', async () => {
+    const table = 'scenarios/data/tables/nim-llama-3.1-8b-1.8.0.csv';
+    const run = join(dir, 'run.json');
+    writeFileSync(run, '{}');
+    for (const [args, want] of [
+      [['--fit', 'base,warp'], /^gatesim: --fit: expected coefficients among base, perPrefillToken, .*, got "warp"$/],
+      [['--fit', ','], /^gatesim: --fit: expected at least one coefficient$/],
+      [['--points', 'concurrency=7'], /^gatesim: .*nim-llama-3\.1-8b-1\.8\.0\.csv: no row "concurrency=7" to fit \(rows: concurrency=1, /],
+    ] as const) {
+      const r = await gatesim(['calibrate', table, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(want);
+    }
+    const r = await gatesim(['calibrate', run, '--fit', 'base']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^gatesim: --fit: applies to a published table \(\.csv\), not to a run's results$/);
+  });
 
   it('probe: a bad ladder or URL is one line and exit 2, before anything is sent', async () => {
     for (const [args, want] of [

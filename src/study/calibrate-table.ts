@@ -305,7 +305,7 @@ function sequenceLimits(rows: TablePoint[], fitted: TablePoint[]): number[] {
 
 /** The coefficients a fit may free: the step's, and the frontend's. */
 export type Coefficient = 'base' | 'perPrefillToken' | 'perDecodeSequence' | 'perKvToken' | 'perBatchedToken' | 'perDecodeSequence2' | 'perRequest' | 'perPromptToken' | 'perOutputToken';
-const COEFFICIENTS: Coefficient[] = ['base', 'perPrefillToken', 'perDecodeSequence', 'perKvToken', 'perBatchedToken', 'perDecodeSequence2', 'perRequest', 'perPromptToken', 'perOutputToken'];
+export const COEFFICIENTS: Coefficient[] = ['base', 'perPrefillToken', 'perDecodeSequence', 'perKvToken', 'perBatchedToken', 'perDecodeSequence2', 'perRequest', 'perPromptToken', 'perOutputToken'];
 
 /** Fits the iteration model to a serving table; see the file's comment. */
 export function calibrateTable(path: string, options: CalibrateTableOptions = {}): Calibration {
