@@ -3,7 +3,7 @@ import type { ConnectionStats } from './facts.js';
 import type { KeyPoolStats } from '../keys/key-pool.js';
 import type { Recorder } from './recorder.js';
 import type { LatencyStats, OutcomeCounts, PhaseStats, Series, VariantMetrics } from './results.js';
-import { mean, niceBucket, quantiles, rankIndex, round, sortInPlace } from './stats.js';
+import { niceBucket, quantilesAt, rankIndex, round, sortInPlace } from './stats.js';
 
 /** What a finished run hands the summary besides the recorder. */
 export interface RunFacts {
@@ -14,7 +14,7 @@ export interface RunFacts {
 }
 
 function counts(outcomes: Uint8Array): OutcomeCounts {
-  const c = new Array<number>(outcomeNames.length).fill(0);
+  const c = new Float64Array(outcomeNames.length);
   for (let i = 0; i < outcomes.length; i++) c[outcomes[i]!]!++;
   return { ok: c[0]!, rateLimited: c[1]!, serverError: c[2]!, timeout: c[3]!, connectFailed: c[4]!, gaveUp: c[5]!, unavailable: c[6]!, tooLarge: c[7]! };
 }
@@ -31,11 +31,23 @@ export interface OkLatencies {
  * hundred selections it replaces); the mean is summed before, in finishing order.
  */
 export function okLatencies(rec: Recorder): OkLatencies {
+  // One pass: each latency written and added to the sum in finishing order (the mean's order of
+  // additions), into room for every request; the sort takes the successful ones' part of it.
+  const n = rec.finished;
+  const outcome = rec.outcome;
+  const end = rec.end;
+  const arrival = rec.arrival;
+  const all = new Float64Array(n);
   let ok = 0;
-  for (let i = 0; i < rec.finished; i++) if (rec.outcome[i] === Outcome.ok) ok++;
-  const out = new Float64Array(ok);
-  for (let i = 0, j = 0; i < rec.finished; i++) if (rec.outcome[i] === Outcome.ok) out[j++] = rec.end[i]! - rec.arrival[i]!;
-  return { mean: mean(out), sorted: sortInPlace(out) };
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    if (outcome[i] !== Outcome.ok) continue;
+    const v = end[i]! - arrival[i]!;
+    all[ok++] = v;
+    sum += v;
+  }
+  const out = ok === n ? all : all.subarray(0, ok);
+  return { mean: ok === 0 ? NaN : sum / ok, sorted: sortInPlace(out) };
 }
 
 function latencyStats({ mean: m, sorted: s }: OkLatencies): LatencyStats {
@@ -45,18 +57,23 @@ function latencyStats({ mean: m, sorted: s }: OkLatencies): LatencyStats {
 }
 
 function phaseStats(values: Float64Array): PhaseStats {
-  // Many phases are the same for every request (no retries: no backoff; pooled: no connecting):
-  // then every percentile is that value, without copying a million of them to select from.
+  // One pass for the extremes and the sum (added in request order, as mean() does). Many phases are
+  // the same for every request (no retries: no backoff; pooled: no connecting): then every
+  // percentile is that value, without copying a million of them to select from.
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < values.length; i++) {
+  let sum = 0;
+  const n = values.length;
+  for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (v < min) min = v;
     if (v > max) max = v;
+    sum += v;
   }
-  if (values.length > 0 && min === max) return { mean: round(mean(values)), p50: round(max), p99: round(max), max: round(max) };
-  const q = quantiles(values, [50, 99]);
-  return { mean: round(mean(values)), p50: round(q.at[0]!), p99: round(q.at[1]!), max: round(q.max) };
+  const m = round(n === 0 ? NaN : sum / n);
+  if (n > 0 && min === max) return { mean: m, p50: round(max), p99: round(max), max: round(max) };
+  const at = quantilesAt(values, [50, 99]);
+  return { mean: m, p50: round(at[0]!), p99: round(at[1]!), max: round(max) };
 }
 
 /** The percentiles a latency CDF is drawn from: every whole percent, and the tail in finer steps. */
