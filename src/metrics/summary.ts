@@ -146,7 +146,6 @@ export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: 
   const bucketMs = niceBucket(totalTimeMs);
   const buckets = Math.max(1, Math.floor(totalTimeMs / bucketMs) + 1);
   const last = buckets - 1;
-  const at = (t: number): number => Math.min(last, Math.floor(t / bucketMs));
   const requests = new Float64Array(outcomeNames.length * buckets);
   const attempts = new Float64Array(outcomeNames.length * buckets);
   const latSum = new Float64Array(buckets);
@@ -185,13 +184,22 @@ export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: 
     open += whole[b]!;
     busy[b]! += open * bucketMs;
   }
+  // The attempt and admission logs the same way: the bucket inline, not through a call.
   const ends = rec.attemptEnd.view();
   const outs = rec.attemptOutcome.view();
-  for (let i = 0; i < ends.length; i++) attempts[outs[i]! * buckets + at(ends[i]!)]!++;
+  for (let i = 0; i < ends.length; i++) {
+    let b = Math.floor(ends[i]! / bucketMs);
+    if (b > last) b = last;
+    attempts[outs[i]! * buckets + b]!++;
+  }
   const admitted = new Float64Array(keyNames.length * buckets);
   const adAt = rec.admissionAt.view();
   const adKey = rec.admissionKey.view();
-  for (let i = 0; i < adAt.length; i++) admitted[adKey[i]! * buckets + at(adAt[i]!)]!++;
+  for (let i = 0; i < adAt.length; i++) {
+    let b = Math.floor(adAt[i]! / bucketMs);
+    if (b > last) b = last;
+    admitted[adKey[i]! * buckets + b]!++;
+  }
   const admissions: Record<string, number[]> = {};
   keyNames.forEach((k, i) => (admissions[k] = Array.from(admitted.subarray(i * buckets, (i + 1) * buckets))));
   return {
