@@ -43,6 +43,20 @@ export function quotaViolations(
   const starts = steps?.map((s) => s.atMs) ?? [];
   const rates = [limit, ...(steps?.map((s) => s.requests) ?? [])];
   let violations = 0;
+  if (!weight && starts.length === 0) {
+    // One limit, each admission counting 1: the window holds j − lo + 1 admissions.
+    const windowMs = limit.windowMs;
+    const most = limit.count;
+    for (let k = 0; k < keyCount; k++) {
+      let lo = start[k]!;
+      for (let j = lo; j < start[k + 1]!; j++) {
+        const t = at[j]!;
+        while (lo < j && at[lo]! + windowMs <= t) lo++;
+        if (j - lo + 1 > most) violations++;
+      }
+    }
+    return violations;
+  }
   for (let k = 0; k < keyCount; k++) {
     let lo = start[k]!;
     let period = 0;

@@ -16,6 +16,10 @@ export interface RunFacts {
 function counts(outcomes: Uint8Array): OutcomeCounts {
   const c = new Float64Array(outcomeNames.length);
   for (let i = 0; i < outcomes.length; i++) c[outcomes[i]!]!++;
+  return countsOf(c);
+}
+
+function countsOf(c: Float64Array): OutcomeCounts {
   return { ok: c[0]!, rateLimited: c[1]!, serverError: c[2]!, timeout: c[3]!, connectFailed: c[4]!, gaveUp: c[5]!, unavailable: c[6]!, tooLarge: c[7]! };
 }
 
@@ -96,11 +100,18 @@ const ratio = (a: number, b: number): number | null => (b > 0 ? round(a / b, 6) 
 /** Everything but the per-provider figures and balance (see providers.ts). */
 export function summarize(rec: Recorder, facts: RunFacts, okLatency: OkLatencies = okLatencies(rec)): Omit<VariantMetrics, 'providers' | 'balance'> {
   const n = rec.finished;
-  const outcomes = counts(rec.outcome.subarray(0, n));
-  const attemptOutcomes = counts(rec.attemptOutcome.view());
+  // The requests' outcomes counted and their latest end found in one pass.
+  const c = new Float64Array(outcomeNames.length);
+  const outcome = rec.outcome;
+  const end = rec.end;
   let totalTime = 0;
-  for (let i = 0; i < n; i++) if (rec.end[i]! > totalTime) totalTime = rec.end[i]!;
-  const c = facts.connections;
+  for (let i = 0; i < n; i++) {
+    c[outcome[i]!]!++;
+    if (end[i]! > totalTime) totalTime = end[i]!;
+  }
+  const outcomes = countsOf(c);
+  const attemptOutcomes = counts(rec.attemptOutcome.view());
+  const conn = facts.connections;
   const keys: VariantMetrics['keys'] = {};
   facts.keyNames.forEach((k, i) => (keys[k] = { admitted: facts.admitted[i]!, rateLimited: rec.keyRateLimited[i]! }));
   return {
@@ -122,12 +133,12 @@ export function summarize(rec: Recorder, facts: RunFacts, okLatency: OkLatencies
       retryWait: phaseStats(rec.retryWait.subarray(0, n)),
     },
     connections: {
-      created: c.created,
-      reused: c.reused,
-      reuseRate: ratio(c.reused, c.created + c.reused),
-      clientsCreated: c.clientsCreated,
-      clientsReused: c.clientsReused,
-      clientReuseRate: ratio(c.clientsReused, c.clientsCreated + c.clientsReused),
+      created: conn.created,
+      reused: conn.reused,
+      reuseRate: ratio(conn.reused, conn.created + conn.reused),
+      clientsCreated: conn.clientsCreated,
+      clientsReused: conn.clientsReused,
+      clientReuseRate: ratio(conn.clientsReused, conn.clientsCreated + conn.clientsReused),
     },
     keys,
     limiter: { ...facts.limiter },

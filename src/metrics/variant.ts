@@ -73,7 +73,7 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
   const ttft = t && ttftSorted(e.recorder, t);
   const rec = e.recorder;
   const extra = {
-    ...goodput(rec, e.slo, total),
+    ...goodput(rec, e.slo, total, base.ok),
     quotaViolations:
       quotaViolations(rec.admissionAt.view(), rec.admissionKey.view(), e.keyNames.length, e.keyLimit?.limit, e.keyLimit?.steps) +
       tokenViolations(rec, e.keyNames.length, e.keyLimit),
