@@ -182,8 +182,10 @@ export function worstWait(rec: Recorder, order: Int32Array | null = arrivalOrder
  * attempts admitted by a key and not refused, and attempts refused with a 429 (both by when they
  * were admitted; a retry counts again), and the p99 and largest key wait of the requests arriving
  * in each bucket (null: none arrived). Tokens are prompt + output asked, with sizes only.
+ * `arrivalBucket`: each request's arrival bucket on these buckets, as series() fills it (absent:
+ * computed here).
  */
-export function offeredSeries(rec: Recorder, bucketMs: number, buckets: number): OfferedSeries {
+export function offeredSeries(rec: Recorder, bucketMs: number, buckets: number, arrivalBucket?: Int32Array): OfferedSeries {
   const n = rec.finished;
   const last = buckets - 1;
   const t = rec.tokens;
@@ -197,17 +199,23 @@ export function offeredSeries(rec: Recorder, bucketMs: number, buckets: number):
   const offeredT = new Float64Array(buckets);
   const admittedT = new Float64Array(buckets);
   const refusedT = new Float64Array(buckets);
-  // Each request's arrival bucket, kept for the grouping below; with it each bucket's smallest and
-  // largest wait (the largest in request order, as a scan of the bucket's group would find it).
-  const bucketOf = new Int32Array(n);
+  // Each request's arrival bucket (the series' when it computed them), kept for the grouping
+  // below; with it each bucket's smallest and largest wait (the largest in request order, as a
+  // scan of the bucket's group would find it).
+  const known = arrivalBucket !== undefined;
+  const bucketOf = arrivalBucket ?? new Int32Array(n);
   const start = new Int32Array(buckets + 1);
   const low = new Float64Array(buckets).fill(Infinity);
   const high = new Float64Array(buckets).fill(-Infinity);
   for (let i = 0; i < n; i++) {
-    let b = Math.floor(arrival[i]! / bucketMs);
-    if (b > last) b = last;
-    if (b < 0) b = 0;
-    bucketOf[i] = b;
+    let b: number;
+    if (known) b = bucketOf[i]!;
+    else {
+      b = Math.floor(arrival[i]! / bucketMs);
+      if (b > last) b = last;
+      if (b < 0) b = 0;
+      bucketOf[i] = b;
+    }
     offered[b]!++;
     offeredT[b]! += prompt && asked ? prompt[i]! + asked[i]! : 0;
     start[b + 1]!++;

@@ -37,7 +37,23 @@ export function sortInPlace(a: Float64Array): Float64Array {
     count[131072 + (hi & 0xffff)]!++;
     count[196608 + (hi >>> 16)]!++;
   }
-  for (let pass = 0; pass < 4; pass++) {
+  // A pass whose digit every key shares (the first key's, counted n times) changes nothing and is
+  // skipped; the last pass that runs writes each key back as its double on the way, so no pass of
+  // its own turns the keys back.
+  let lastPass = -1;
+  for (let pass = 0; pass < 4; pass++) if (count[pass * 65536 + ((src[pass >> 1]! >>> ((pass & 1) * 16)) & 0xffff)] !== n) lastPass = pass;
+  if (lastPass < 0) {
+    for (let i = 1; i < 2 * n; i += 2) {
+      const hi = src[i]!;
+      if (hi & 0x80000000) src[i] = hi & 0x7fffffff;
+      else {
+        src[i] = ~hi;
+        src[i - 1] = ~src[i - 1]!;
+      }
+    }
+    return a;
+  }
+  for (let pass = 0; pass <= lastPass; pass++) {
     const word = pass >> 1;
     const shift = (pass & 1) * 16;
     const base = pass * 65536;
@@ -47,24 +63,31 @@ export function sortInPlace(a: Float64Array): Float64Array {
       count[d] = sum;
       sum += c;
     }
-    for (let i = 0; i < 2 * n; i += 2) {
-      const lo = src[i]!;
-      const hi = src[i + 1]!;
-      const j = 2 * count[base + (((word === 0 ? lo : hi) >>> shift) & 0xffff)]!++;
-      dst[j] = lo;
-      dst[j + 1] = hi;
+    if (pass < lastPass) {
+      for (let i = 0; i < 2 * n; i += 2) {
+        const lo = src[i]!;
+        const hi = src[i + 1]!;
+        const j = 2 * count[base + (((word === 0 ? lo : hi) >>> shift) & 0xffff)]!++;
+        dst[j] = lo;
+        dst[j + 1] = hi;
+      }
+    } else {
+      for (let i = 0; i < 2 * n; i += 2) {
+        const lo = src[i]!;
+        const hi = src[i + 1]!;
+        const j = 2 * count[base + (((word === 0 ? lo : hi) >>> shift) & 0xffff)]!++;
+        if (hi & 0x80000000) {
+          dst[j] = lo;
+          dst[j + 1] = hi & 0x7fffffff;
+        } else {
+          dst[j] = ~lo;
+          dst[j + 1] = ~hi;
+        }
+      }
     }
     const t = src;
     src = dst;
     dst = t;
-  }
-  for (let i = 1; i < 2 * n; i += 2) {
-    const hi = src[i]!;
-    if (hi & 0x80000000) src[i] = hi & 0x7fffffff;
-    else {
-      src[i] = ~hi;
-      src[i - 1] = ~src[i - 1]!;
-    }
   }
   if (src.buffer !== a.buffer) a.set(new Float64Array(src.buffer, 0, n));
   return a;

@@ -152,8 +152,12 @@ function byOutcome(counts: Float64Array, buckets: number): Record<keyof OutcomeC
   return r;
 }
 
-/** Per-bucket counts for charts; at most ~100 buckets whatever the run length. */
-export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: number): Omit<Series, 'providers'> {
+/**
+ * Per-bucket counts for charts; at most ~100 buckets whatever the run length. `arrivalBucket`, when
+ * given (room for every finished request), receives each request's arrival bucket, which the
+ * offered series reads rather than computing it again.
+ */
+export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: number, arrivalBucket?: Int32Array): Omit<Series, 'providers'> {
   const bucketMs = niceBucket(totalTimeMs);
   const buckets = Math.max(1, Math.floor(totalTimeMs / bucketMs) + 1);
   const last = buckets - 1;
@@ -175,6 +179,7 @@ export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: 
     const e = end[i]!;
     let ba = Math.floor(a / bucketMs);
     if (ba > last) ba = last;
+    if (arrivalBucket) arrivalBucket[i] = ba < 0 ? 0 : ba;
     let be = Math.floor(e / bucketMs);
     if (be > last) be = last;
     if (ba === be) busy[ba]! += e - a;
