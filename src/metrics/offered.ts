@@ -182,57 +182,91 @@ export function worstWait(rec: Recorder, order: Int32Array | null = arrivalOrder
  * attempts admitted by a key and not refused, and attempts refused with a 429 (both by when they
  * were admitted; a retry counts again), and the p99 and largest key wait of the requests arriving
  * in each bucket (null: none arrived). Tokens are prompt + output asked, with sizes only.
+ * `arrivalBucket`: each request's arrival bucket on these buckets, as series() fills it (absent:
+ * computed here).
  */
-export function offeredSeries(rec: Recorder, bucketMs: number, buckets: number): OfferedSeries {
+export function offeredSeries(rec: Recorder, bucketMs: number, buckets: number, arrivalBucket?: Int32Array): OfferedSeries {
   const n = rec.finished;
   const last = buckets - 1;
-  const at = (time: number): number => Math.max(0, Math.min(last, Math.floor(time / bucketMs)));
   const t = rec.tokens;
-  const size = (i: number): number => (t && i >= 0 ? t.prompt[i]! + t.offeredOutput[i]! : 0);
+  const prompt = t?.prompt;
+  const asked = t?.offeredOutput;
+  const arrival = rec.arrival;
+  const keyWait = rec.keyWait;
   const offered = new Float64Array(buckets);
   const admitted = new Float64Array(buckets);
   const refused = new Float64Array(buckets);
   const offeredT = new Float64Array(buckets);
   const admittedT = new Float64Array(buckets);
   const refusedT = new Float64Array(buckets);
-  // Waits grouped by arrival bucket (a counting sort), so each bucket's p99 is a selection of its own.
+  // Each request's arrival bucket (the series' when it computed them), kept for the grouping
+  // below; with it each bucket's smallest and largest wait (the largest in request order, as a
+  // scan of the bucket's group would find it).
+  const known = arrivalBucket !== undefined;
+  const bucketOf = arrivalBucket ?? new Int32Array(n);
   const start = new Int32Array(buckets + 1);
+  const low = new Float64Array(buckets).fill(Infinity);
+  const high = new Float64Array(buckets).fill(-Infinity);
   for (let i = 0; i < n; i++) {
-    const b = at(rec.arrival[i]!);
+    let b: number;
+    if (known) b = bucketOf[i]!;
+    else {
+      b = Math.floor(arrival[i]! / bucketMs);
+      if (b > last) b = last;
+      if (b < 0) b = 0;
+      bucketOf[i] = b;
+    }
     offered[b]!++;
-    offeredT[b]! += size(i);
+    offeredT[b]! += prompt && asked ? prompt[i]! + asked[i]! : 0;
     start[b + 1]!++;
+    const w = keyWait[i]!;
+    if (w < low[b]!) low[b] = w;
+    if (w > high[b]!) high[b] = w;
   }
   for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
-  const grouped = new Float64Array(n);
-  const fill = start.slice(0, buckets);
-  for (let i = 0; i < n; i++) grouped[fill[at(rec.arrival[i]!)]!++] = rec.keyWait[i]!;
+  // Waits grouped by arrival bucket (a counting sort), so each bucket's p99 is a selection of its
+  // own — only for buckets whose waits differ: where every wait is the same (no request waited,
+  // most often), that one value is every percentile.
+  let spread = 0;
+  for (let b = 0; b < buckets; b++) if (start[b] !== start[b + 1] && low[b] !== high[b]) spread += start[b + 1]! - start[b]!;
+  const grouped = new Float64Array(spread);
+  const fill = new Int32Array(buckets).fill(-1);
+  for (let b = 0, at = 0; b < buckets; b++) {
+    if (start[b] === start[b + 1] || low[b] === high[b]) continue;
+    fill[b] = at;
+    at += start[b + 1]! - start[b]!;
+  }
+  const from = fill.slice();
+  if (spread > 0) for (let i = 0; i < n; i++) if (fill[bucketOf[i]!]! >= 0) grouped[fill[bucketOf[i]!]!++] = keyWait[i]!;
   const p99: (number | null)[] = [];
   const max: (number | null)[] = [];
   for (let b = 0; b < buckets; b++) {
-    if (start[b] === start[b + 1]) {
+    const count = start[b + 1]! - start[b]!;
+    if (count === 0) {
       p99.push(null);
       max.push(null);
       continue;
     }
+    max.push(round(high[b]!));
+    if (from[b]! < 0) p99.push(round(high[b]!));
     // The grouping is this function's own scratch: each bucket's p99 is selected in place, no copy.
-    const waits = grouped.subarray(start[b]!, start[b + 1]!);
-    let longest = -Infinity;
-    for (let j = 0; j < waits.length; j++) if (waits[j]! > longest) longest = waits[j]!;
-    p99.push(round(selectInPlace(waits, rankIndex(waits.length, 99))));
-    max.push(round(longest));
+    else p99.push(round(selectInPlace(grouped.subarray(from[b]!, from[b]! + count), rankIndex(count, 99))));
   }
   const sent = rec.attemptStart.view();
   const outcome = rec.attemptOutcome.view();
   const request = rec.attemptRequest.view();
   for (let j = 0; j < sent.length; j++) {
-    const b = at(sent[j]!);
+    let b = Math.floor(sent[j]! / bucketMs);
+    if (b > last) b = last;
+    if (b < 0) b = 0;
+    const r = request[j]!;
+    const size = prompt && asked && r >= 0 ? prompt[r]! + asked[r]! : 0;
     if (outcome[j] === Outcome.rateLimited) {
       refused[b]!++;
-      refusedT[b]! += size(request[j]!);
+      refusedT[b]! += size;
     } else {
       admitted[b]!++;
-      admittedT[b]! += size(request[j]!);
+      admittedT[b]! += size;
     }
   }
   const list = (a: Float64Array): number[] => Array.from(a);

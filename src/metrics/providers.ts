@@ -88,7 +88,18 @@ export function providerSeries(
   const starts = rec.attemptStart.view();
   const ends = rec.attemptEnd.view();
   const prov = rec.attemptProvider.view();
-  for (let i = 0; i < starts.length; i++) if (prov[i]! >= 0) spread(busy[prov[i]!]!, starts[i]!, ends[i]!, bucketMs);
+  const last = buckets - 1;
+  for (let i = 0; i < starts.length; i++) {
+    const p = prov[i]!;
+    if (p < 0) continue;
+    const from = starts[i]!;
+    const to = ends[i]!;
+    const b = Math.floor(from / bucketMs);
+    // Most attempts start and end in one bucket (not the last): spread's first step, inline.
+    if (b < last && to < (b + 1) * bucketMs) {
+      if (from < to) busy[p]![b]! += to - from;
+    } else spread(busy[p]!, from, to, bucketMs);
+  }
   const downSince = names.map(() => -1);
   for (const c of changes) {
     if (c.atMs > endMs) break;

@@ -27,33 +27,59 @@ export function quotaViolations(
 ): number {
   const n = times.length;
   if (!limit || n === 0 || keyCount <= 0) return 0;
-  // Admissions grouped by key, each group still in time order.
+  // Admissions grouped by key, each group still in time order: their times (and weights) copied
+  // into the groups, so the window's two pointers read one array each, not through an index.
   const start = new Int32Array(keyCount + 1);
   for (let i = 0; i < n; i++) start[keys[i]! + 1]!++;
   for (let k = 0; k < keyCount; k++) start[k + 1]! += start[k]!;
-  const order = new Int32Array(n);
+  const at = new Float64Array(n);
+  const weight = weights ? new Float64Array(n) : undefined;
   const fill = start.slice(0, keyCount);
-  for (let i = 0; i < n; i++) order[fill[keys[i]!]!++] = i;
+  for (let i = 0; i < n; i++) {
+    const j = fill[keys[i]!]!++;
+    at[j] = times[i]!;
+    if (weight) weight[j] = weights![i]!;
+  }
   const starts = steps?.map((s) => s.atMs) ?? [];
   const rates = [limit, ...(steps?.map((s) => s.requests) ?? [])];
   let violations = 0;
+  if (!weight && starts.length === 0) {
+    // One limit, each admission counting 1: the window holds j − lo + 1 admissions.
+    const windowMs = limit.windowMs;
+    const most = limit.count;
+    for (let k = 0; k < keyCount; k++) {
+      let lo = start[k]!;
+      for (let j = lo; j < start[k + 1]!; j++) {
+        const t = at[j]!;
+        while (lo < j && at[lo]! + windowMs <= t) lo++;
+        if (j - lo + 1 > most) violations++;
+      }
+    }
+    return violations;
+  }
   for (let k = 0; k < keyCount; k++) {
     let lo = start[k]!;
     let period = 0;
+    let from = -Infinity;
+    let r = rates[0]!;
+    let windowMs = r.windowMs;
     // The weight of the admissions in [lo, j]: added as j enters, taken off as lo leaves.
     let held = 0;
     for (let j = start[k]!; j < start[k + 1]!; j++) {
-      const t = times[order[j]!]!;
-      while (period < starts.length && starts[period]! <= t) period++;
-      const from = period === 0 ? -Infinity : starts[period - 1]!;
-      const r = rates[period]!;
-      held += weights ? weights[order[j]!]! : 1;
-      while (lo < j && (times[order[lo]!]! + r.windowMs <= t || times[order[lo]!]! < from)) {
-        held -= weights ? weights[order[lo]!]! : 1;
+      const t = at[j]!;
+      if (period < starts.length && starts[period]! <= t) {
+        while (period < starts.length && starts[period]! <= t) period++;
+        from = starts[period - 1]!;
+        r = rates[period]!;
+        windowMs = r.windowMs;
+      }
+      held += weight ? weight[j]! : 1;
+      while (lo < j && (at[lo]! + windowMs <= t || at[lo]! < from)) {
+        held -= weight ? weight[lo]! : 1;
         lo++;
       }
       // An admission that weighs nothing (its charge given back) adds nothing and is never the one beyond.
-      if (held > r.count && (!weights || weights[order[j]!]! > 0)) violations++;
+      if (held > r.count && (!weight || weight[j]! > 0)) violations++;
     }
   }
   return violations;

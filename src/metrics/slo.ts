@@ -17,8 +17,10 @@ export interface Goodput {
  * TTFT). SLO attainment: the share of all requests that succeeded and met every SLO. Without SLOs
  * every success counts: goodput is the throughput of successes. One pass over the recorder's columns.
  */
-export function goodput(rec: Recorder, slo: Slo | undefined, totalTimeMs: number): Goodput {
+export function goodput(rec: Recorder, slo: Slo | undefined, totalTimeMs: number, okCount?: number): Goodput {
   const n = rec.finished;
+  // No bound at all: every success counts, and a caller that has counted them saves the pass.
+  if (okCount !== undefined && slo?.latencyMs === undefined && slo?.ttftMs === undefined && slo?.tpotMs === undefined) return rates(okCount, n, totalTimeMs);
   const lat = slo?.latencyMs ?? Infinity;
   const t = rec.tokens;
   const ttft = t && slo?.ttftMs !== undefined ? t.ttft : undefined;
@@ -34,6 +36,10 @@ export function goodput(rec: Recorder, slo: Slo | undefined, totalTimeMs: number
     if (tpot && tpot[i]! > tpotMax) continue;
     good++;
   }
+  return rates(good, n, totalTimeMs);
+}
+
+function rates(good: number, n: number, totalTimeMs: number): Goodput {
   return {
     goodputPerS: totalTimeMs > 0 ? round((good * 1000) / totalTimeMs, 4) : null,
     sloAttainment: n > 0 ? round(good / n, 6) : null,

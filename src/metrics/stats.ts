@@ -20,43 +20,74 @@ export function sortInPlace(a: Float64Array): Float64Array {
   if (n < RADIX_MIN) return a.sort();
   let src: Uint32Array = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
   let dst: Uint32Array = new Uint32Array(2 * n);
+  // One pass maps every double to its key and counts all four digits (four histograms side by side),
+  // rather than a counting pass over the keys before each of the four scatters.
+  const count = new Uint32Array(4 * 65536);
   for (let i = 1; i < 2 * n; i += 2) {
-    const hi = src[i]!;
+    let hi = src[i]!;
+    let lo = src[i - 1]!;
     if (hi & 0x80000000) {
-      src[i] = ~hi;
-      src[i - 1] = ~src[i - 1]!;
-    } else src[i] = hi | 0x80000000;
+      hi = ~hi >>> 0;
+      lo = ~lo >>> 0;
+      src[i - 1] = lo;
+    } else hi = (hi | 0x80000000) >>> 0;
+    src[i] = hi;
+    count[lo & 0xffff]!++;
+    count[65536 + (lo >>> 16)]!++;
+    count[131072 + (hi & 0xffff)]!++;
+    count[196608 + (hi >>> 16)]!++;
   }
-  const count = new Uint32Array(65536);
-  for (let pass = 0; pass < 4; pass++) {
+  // A pass whose digit every key shares (the first key's, counted n times) changes nothing and is
+  // skipped; the last pass that runs writes each key back as its double on the way, so no pass of
+  // its own turns the keys back.
+  let lastPass = -1;
+  for (let pass = 0; pass < 4; pass++) if (count[pass * 65536 + ((src[pass >> 1]! >>> ((pass & 1) * 16)) & 0xffff)] !== n) lastPass = pass;
+  if (lastPass < 0) {
+    for (let i = 1; i < 2 * n; i += 2) {
+      const hi = src[i]!;
+      if (hi & 0x80000000) src[i] = hi & 0x7fffffff;
+      else {
+        src[i] = ~hi;
+        src[i - 1] = ~src[i - 1]!;
+      }
+    }
+    return a;
+  }
+  for (let pass = 0; pass <= lastPass; pass++) {
     const word = pass >> 1;
     const shift = (pass & 1) * 16;
-    count.fill(0);
-    for (let i = word; i < 2 * n; i += 2) count[(src[i]! >>> shift) & 0xffff]!++;
-    if (count[(src[word]! >>> shift) & 0xffff] === n) continue;
-    for (let d = 0, sum = 0; d < 65536; d++) {
+    const base = pass * 65536;
+    if (count[base + ((src[word]! >>> shift) & 0xffff)] === n) continue;
+    for (let d = base, sum = 0; d < base + 65536; d++) {
       const c = count[d]!;
       count[d] = sum;
       sum += c;
     }
-    for (let i = 0; i < 2 * n; i += 2) {
-      const lo = src[i]!;
-      const hi = src[i + 1]!;
-      const j = 2 * count[((word === 0 ? lo : hi) >>> shift) & 0xffff]!++;
-      dst[j] = lo;
-      dst[j + 1] = hi;
+    if (pass < lastPass) {
+      for (let i = 0; i < 2 * n; i += 2) {
+        const lo = src[i]!;
+        const hi = src[i + 1]!;
+        const j = 2 * count[base + (((word === 0 ? lo : hi) >>> shift) & 0xffff)]!++;
+        dst[j] = lo;
+        dst[j + 1] = hi;
+      }
+    } else {
+      for (let i = 0; i < 2 * n; i += 2) {
+        const lo = src[i]!;
+        const hi = src[i + 1]!;
+        const j = 2 * count[base + (((word === 0 ? lo : hi) >>> shift) & 0xffff)]!++;
+        if (hi & 0x80000000) {
+          dst[j] = lo;
+          dst[j + 1] = hi & 0x7fffffff;
+        } else {
+          dst[j] = ~lo;
+          dst[j + 1] = ~hi;
+        }
+      }
     }
     const t = src;
     src = dst;
     dst = t;
-  }
-  for (let i = 1; i < 2 * n; i += 2) {
-    const hi = src[i]!;
-    if (hi & 0x80000000) src[i] = hi & 0x7fffffff;
-    else {
-      src[i] = ~hi;
-      src[i - 1] = ~src[i - 1]!;
-    }
   }
   if (src.buffer !== a.buffer) a.set(new Float64Array(src.buffer, 0, n));
   return a;
@@ -139,12 +170,19 @@ export function quantiles(values: Float64Array, ps: readonly number[]): { min: n
     if (v < min || (v === min && v === 0 && 1 / v < 0)) min = v;
     if (v > max || (v === max && v === 0 && 1 / v > 0)) max = v;
   }
-  if (n >= RADIX_MIN) return { min, max, at: radixSelect(values, ps.map((p) => rankIndex(n, p))) };
+  return { min, max, at: quantilesAt(values, ps) };
+}
+
+/** Exact nearest-rank percentiles of `values` (not modified), as quantiles, without the minimum and maximum (for a caller that has them). */
+export function quantilesAt(values: Float64Array, ps: readonly number[]): number[] {
+  const n = values.length;
+  if (n === 0) return ps.map(() => NaN);
+  if (n >= RADIX_MIN) return radixSelect(values, ps.map((p) => rankIndex(n, p)));
   const a = Float64Array.from(values);
   const order = ps.map((p, i) => ({ k: rankIndex(n, p), i })).sort((x, y) => x.k - y.k);
   const at = new Array<number>(ps.length);
   selectAll(a, order, 0, order.length - 1, 0, n - 1, at);
-  return { min, max, at };
+  return at;
 }
 
 /** The top 16 bits of a double's order-preserving key, from the high word of its bits. */

@@ -3,7 +3,7 @@ import type { ConnectionStats } from './facts.js';
 import type { KeyPoolStats } from '../keys/key-pool.js';
 import type { Recorder } from './recorder.js';
 import type { LatencyStats, OutcomeCounts, PhaseStats, Series, VariantMetrics } from './results.js';
-import { mean, niceBucket, quantiles, rankIndex, round, sortInPlace } from './stats.js';
+import { niceBucket, quantilesAt, rankIndex, round, sortInPlace } from './stats.js';
 
 /** What a finished run hands the summary besides the recorder. */
 export interface RunFacts {
@@ -14,8 +14,12 @@ export interface RunFacts {
 }
 
 function counts(outcomes: Uint8Array): OutcomeCounts {
-  const c = new Array<number>(outcomeNames.length).fill(0);
+  const c = new Float64Array(outcomeNames.length);
   for (let i = 0; i < outcomes.length; i++) c[outcomes[i]!]!++;
+  return countsOf(c);
+}
+
+function countsOf(c: Float64Array): OutcomeCounts {
   return { ok: c[0]!, rateLimited: c[1]!, serverError: c[2]!, timeout: c[3]!, connectFailed: c[4]!, gaveUp: c[5]!, unavailable: c[6]!, tooLarge: c[7]! };
 }
 
@@ -31,11 +35,23 @@ export interface OkLatencies {
  * hundred selections it replaces); the mean is summed before, in finishing order.
  */
 export function okLatencies(rec: Recorder): OkLatencies {
+  // One pass: each latency written and added to the sum in finishing order (the mean's order of
+  // additions), into room for every request; the sort takes the successful ones' part of it.
+  const n = rec.finished;
+  const outcome = rec.outcome;
+  const end = rec.end;
+  const arrival = rec.arrival;
+  const all = new Float64Array(n);
   let ok = 0;
-  for (let i = 0; i < rec.finished; i++) if (rec.outcome[i] === Outcome.ok) ok++;
-  const out = new Float64Array(ok);
-  for (let i = 0, j = 0; i < rec.finished; i++) if (rec.outcome[i] === Outcome.ok) out[j++] = rec.end[i]! - rec.arrival[i]!;
-  return { mean: mean(out), sorted: sortInPlace(out) };
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    if (outcome[i] !== Outcome.ok) continue;
+    const v = end[i]! - arrival[i]!;
+    all[ok++] = v;
+    sum += v;
+  }
+  const out = ok === n ? all : all.subarray(0, ok);
+  return { mean: ok === 0 ? NaN : sum / ok, sorted: sortInPlace(out) };
 }
 
 function latencyStats({ mean: m, sorted: s }: OkLatencies): LatencyStats {
@@ -45,18 +61,23 @@ function latencyStats({ mean: m, sorted: s }: OkLatencies): LatencyStats {
 }
 
 function phaseStats(values: Float64Array): PhaseStats {
-  // Many phases are the same for every request (no retries: no backoff; pooled: no connecting):
-  // then every percentile is that value, without copying a million of them to select from.
+  // One pass for the extremes and the sum (added in request order, as mean() does). Many phases are
+  // the same for every request (no retries: no backoff; pooled: no connecting): then every
+  // percentile is that value, without copying a million of them to select from.
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < values.length; i++) {
+  let sum = 0;
+  const n = values.length;
+  for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (v < min) min = v;
     if (v > max) max = v;
+    sum += v;
   }
-  if (values.length > 0 && min === max) return { mean: round(mean(values)), p50: round(max), p99: round(max), max: round(max) };
-  const q = quantiles(values, [50, 99]);
-  return { mean: round(mean(values)), p50: round(q.at[0]!), p99: round(q.at[1]!), max: round(q.max) };
+  const m = round(n === 0 ? NaN : sum / n);
+  if (n > 0 && min === max) return { mean: m, p50: round(max), p99: round(max), max: round(max) };
+  const at = quantilesAt(values, [50, 99]);
+  return { mean: m, p50: round(at[0]!), p99: round(at[1]!), max: round(max) };
 }
 
 /** The percentiles a latency CDF is drawn from: every whole percent, and the tail in finer steps. */
@@ -79,11 +100,18 @@ const ratio = (a: number, b: number): number | null => (b > 0 ? round(a / b, 6) 
 /** Everything but the per-provider figures and balance (see providers.ts). */
 export function summarize(rec: Recorder, facts: RunFacts, okLatency: OkLatencies = okLatencies(rec)): Omit<VariantMetrics, 'providers' | 'balance'> {
   const n = rec.finished;
-  const outcomes = counts(rec.outcome.subarray(0, n));
-  const attemptOutcomes = counts(rec.attemptOutcome.view());
+  // The requests' outcomes counted and their latest end found in one pass.
+  const c = new Float64Array(outcomeNames.length);
+  const outcome = rec.outcome;
+  const end = rec.end;
   let totalTime = 0;
-  for (let i = 0; i < n; i++) if (rec.end[i]! > totalTime) totalTime = rec.end[i]!;
-  const c = facts.connections;
+  for (let i = 0; i < n; i++) {
+    c[outcome[i]!]!++;
+    if (end[i]! > totalTime) totalTime = end[i]!;
+  }
+  const outcomes = countsOf(c);
+  const attemptOutcomes = counts(rec.attemptOutcome.view());
+  const conn = facts.connections;
   const keys: VariantMetrics['keys'] = {};
   facts.keyNames.forEach((k, i) => (keys[k] = { admitted: facts.admitted[i]!, rateLimited: rec.keyRateLimited[i]! }));
   return {
@@ -105,12 +133,12 @@ export function summarize(rec: Recorder, facts: RunFacts, okLatency: OkLatencies
       retryWait: phaseStats(rec.retryWait.subarray(0, n)),
     },
     connections: {
-      created: c.created,
-      reused: c.reused,
-      reuseRate: ratio(c.reused, c.created + c.reused),
-      clientsCreated: c.clientsCreated,
-      clientsReused: c.clientsReused,
-      clientReuseRate: ratio(c.clientsReused, c.clientsCreated + c.clientsReused),
+      created: conn.created,
+      reused: conn.reused,
+      reuseRate: ratio(conn.reused, conn.created + conn.reused),
+      clientsCreated: conn.clientsCreated,
+      clientsReused: conn.clientsReused,
+      clientReuseRate: ratio(conn.clientsReused, conn.clientsCreated + conn.clientsReused),
     },
     keys,
     limiter: { ...facts.limiter },
@@ -124,12 +152,15 @@ function byOutcome(counts: Float64Array, buckets: number): Record<keyof OutcomeC
   return r;
 }
 
-/** Per-bucket counts for charts; at most ~100 buckets whatever the run length. */
-export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: number): Omit<Series, 'providers'> {
+/**
+ * Per-bucket counts for charts; at most ~100 buckets whatever the run length. `arrivalBucket`, when
+ * given (room for every finished request), receives each request's arrival bucket, which the
+ * offered series reads rather than computing it again.
+ */
+export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: number, arrivalBucket?: Int32Array): Omit<Series, 'providers'> {
   const bucketMs = niceBucket(totalTimeMs);
   const buckets = Math.max(1, Math.floor(totalTimeMs / bucketMs) + 1);
   const last = buckets - 1;
-  const at = (t: number): number => Math.min(last, Math.floor(t / bucketMs));
   const requests = new Float64Array(outcomeNames.length * buckets);
   const attempts = new Float64Array(outcomeNames.length * buckets);
   const latSum = new Float64Array(buckets);
@@ -148,6 +179,7 @@ export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: 
     const e = end[i]!;
     let ba = Math.floor(a / bucketMs);
     if (ba > last) ba = last;
+    if (arrivalBucket) arrivalBucket[i] = ba < 0 ? 0 : ba;
     let be = Math.floor(e / bucketMs);
     if (be > last) be = last;
     if (ba === be) busy[ba]! += e - a;
@@ -168,13 +200,22 @@ export function series(rec: Recorder, keyNames: readonly string[], totalTimeMs: 
     open += whole[b]!;
     busy[b]! += open * bucketMs;
   }
+  // The attempt and admission logs the same way: the bucket inline, not through a call.
   const ends = rec.attemptEnd.view();
   const outs = rec.attemptOutcome.view();
-  for (let i = 0; i < ends.length; i++) attempts[outs[i]! * buckets + at(ends[i]!)]!++;
+  for (let i = 0; i < ends.length; i++) {
+    let b = Math.floor(ends[i]! / bucketMs);
+    if (b > last) b = last;
+    attempts[outs[i]! * buckets + b]!++;
+  }
   const admitted = new Float64Array(keyNames.length * buckets);
   const adAt = rec.admissionAt.view();
   const adKey = rec.admissionKey.view();
-  for (let i = 0; i < adAt.length; i++) admitted[adKey[i]! * buckets + at(adAt[i]!)]!++;
+  for (let i = 0; i < adAt.length; i++) {
+    let b = Math.floor(adAt[i]! / bucketMs);
+    if (b > last) b = last;
+    admitted[adKey[i]! * buckets + b]!++;
+  }
   const admissions: Record<string, number[]> = {};
   keyNames.forEach((k, i) => (admissions[k] = Array.from(admitted.subarray(i * buckets, (i + 1) * buckets))));
   return {

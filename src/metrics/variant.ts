@@ -73,7 +73,7 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
   const ttft = t && ttftSorted(e.recorder, t);
   const rec = e.recorder;
   const extra = {
-    ...goodput(rec, e.slo, total),
+    ...goodput(rec, e.slo, total, base.ok),
     quotaViolations:
       quotaViolations(rec.admissionAt.view(), rec.admissionKey.view(), e.keyNames.length, e.keyLimit?.limit, e.keyLimit?.steps) +
       tokenViolations(rec, e.keyNames.length, e.keyLimit),
@@ -89,7 +89,9 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
     offered: offeredMetrics(rec, order),
     ...(worst ? { worstWait: worst } : {}),
   };
-  const shared = series(e.recorder, e.keyNames, total);
+  // Each request's arrival bucket: written by the series' pass over the requests, read by the offered series'.
+  const arrivalBucket = new Int32Array(rec.finished);
+  const shared = series(e.recorder, e.keyNames, total, arrivalBucket);
   const buckets = shared.t.length;
   const adaptive = e.adaptive && adaptiveResult(e.adaptive, e.keyNames, total, shared.bucketMs, buckets);
   if (adaptive) metrics.adaptive = adaptive.metrics;
@@ -102,7 +104,7 @@ export function variantResult(name: string, e: RunEnd): VariantResult {
       providers: providerSeries(e.recorder, e.providerNames, e.health.changes, shared.bucketMs, buckets, e.endMs),
       ...(t ? { tokens: tokenSeries(e.recorder, t, e.keyNames, shared.bucketMs, buckets, e.tokenQuota) } : {}),
       ...(adaptive ? { adaptive: adaptive.series } : {}),
-      offered: offeredSeries(rec, shared.bucketMs, buckets),
+      offered: offeredSeries(rec, shared.bucketMs, buckets, arrivalBucket),
     },
     latencyCdf: latencyCdf(ok),
   };
