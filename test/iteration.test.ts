@@ -57,6 +57,12 @@ function run(cfg: IterationServing, reqs: Req[], dead: (job: number) => boolean 
   return { engine, admitted, firsts, firstAt, finishedAt, finishCount, kvOver };
 }
 
+/** One request alone: the time to its first token and the mean gap between its tokens (ms). */
+function alone(cfg: IterationServing, prompt: number, output: number): { first: number; gap: number } {
+  const { firstAt, finishedAt } = run(cfg, [{ at: 0, prompt, output }]);
+  return { first: firstAt.get(0)!, gap: (finishedAt.get(0)! - firstAt.get(0)!) / (output - 1) };
+}
+
 const config = fc.record({
   base: fc.double({ min: 0.5, max: 50, noNaN: true }),
   perPrefillToken: fc.double({ min: 0, max: 0.1, noNaN: true }),
@@ -153,9 +159,9 @@ describe('the iteration serving model', () => {
         fc.integer({ min: 1, max: 4_096 }),
         (c0, cd, prompt, output, budget) => {
           const cfg: IterationServing = { model: 'iteration', step: { base: c0, perPrefillToken: 0, perDecodeSequence: cd, perKvToken: 0 }, maxSequences: 1, maxBatchedTokens: budget, maxKvTokens: Infinity };
-          const { firstAt, finishedAt } = run(cfg, [{ at: 0, prompt, output }]);
-          expect(firstAt.get(0)!).toBeCloseTo(Math.ceil(prompt / budget) * c0, 6);
-          expect((finishedAt.get(0)! - firstAt.get(0)!) / (output - 1)).toBeCloseTo(c0 + cd, 6);
+          const { first, gap } = alone(cfg, prompt, output);
+          expect(first).toBeCloseTo(Math.ceil(prompt / budget) * c0, 6);
+          expect(gap).toBeCloseTo(c0 + cd, 6);
         },
       ),
     );
@@ -172,10 +178,10 @@ describe('the iteration serving model', () => {
         fc.integer({ min: 2, max: 100 }),
         (c0, cd, cd2, cb, prompt, output) => {
           const cfg: IterationServing = { model: 'iteration', step: { base: c0, perPrefillToken: 0, perDecodeSequence: cd, perKvToken: 0, perDecodeSequence2: cd2, perBatchedToken: cb }, maxSequences: 1, maxBatchedTokens: 4_096, maxKvTokens: Infinity };
-          const { firstAt, finishedAt } = run(cfg, [{ at: 0, prompt, output }]);
+          const { first, gap } = alone(cfg, prompt, output);
           // The prefill step carries the prompt (no decoder): max(c0, c_batched × prompt).
-          expect(firstAt.get(0)!).toBeCloseTo(Math.max(c0, cb * prompt), 6);
-          expect((finishedAt.get(0)! - firstAt.get(0)!) / (output - 1)).toBeCloseTo(Math.max(c0 + cd + cd2, cb), 6);
+          expect(first).toBeCloseTo(Math.max(c0, cb * prompt), 6);
+          expect(gap).toBeCloseTo(Math.max(c0 + cd + cd2, cb), 6);
         },
       ),
     );
@@ -192,9 +198,9 @@ describe('the iteration serving model', () => {
         fc.integer({ min: 2, max: 60 }),
         (c0, perRequest, perPromptToken, perOutputToken, prompt, output) => {
           const cfg: IterationServing = { model: 'iteration', step: { base: c0, perPrefillToken: 0, perDecodeSequence: 0, perKvToken: 0 }, maxSequences: 1, maxBatchedTokens: 1_000, maxKvTokens: Infinity, frontend: { perRequest, perPromptToken, perOutputToken } };
-          const { firstAt, finishedAt } = run(cfg, [{ at: 0, prompt, output }]);
-          expect(firstAt.get(0)!).toBeCloseTo(perRequest + perPromptToken * prompt + c0 + perOutputToken, 6);
-          expect((finishedAt.get(0)! - firstAt.get(0)!) / (output - 1)).toBeCloseTo(Math.max(c0, perOutputToken), 6);
+          const { first, gap } = alone(cfg, prompt, output);
+          expect(first).toBeCloseTo(perRequest + perPromptToken * prompt + c0 + perOutputToken, 6);
+          expect(gap).toBeCloseTo(Math.max(c0, perOutputToken), 6);
         },
       ),
     );
