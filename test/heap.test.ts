@@ -91,6 +91,23 @@ describe('Engine', () => {
     expect(fired).toEqual([1, 3]);
   });
 
+  it('hands each event its own handler and argument, also beyond 32 bits, when a handler reuses the slot it frees', () => {
+    // Kind and argument live in the event's slot; the slot a pop frees is the one the handler's
+    // next schedule takes, so both must be read before the handler runs.
+    const e = new Engine(2);
+    const seen: string[] = [];
+    const big = 2 ** 40 + 7;
+    const b = e.on((a) => seen.push(`b ${a}`));
+    const a = e.on((arg) => {
+      seen.push(`a ${arg}`);
+      if (arg < big + 3) e.after(1, arg === big + 1 ? b : a, arg + 1);
+    });
+    e.after(1, a, big);
+    // Bounded in time, so a wrong kind or argument ends the run instead of looping.
+    e.run(10);
+    expect(seen).toEqual([`a ${big}`, `a ${big + 1}`, `b ${big + 2}`]);
+  });
+
   it('runs until a time and stops there', () => {
     const e = new Engine();
     const fired: number[] = [];

@@ -8,7 +8,7 @@ export interface ReadonlyNumbers {
 }
 
 /** A typed array of any element kind this project uses. */
-export type Typed = Float64Array | Int32Array | Uint32Array | Uint8Array;
+export type Typed = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 
 /**
  * `a` copied into a new array of `capacity` elements (the rest `fill`): how per-slot columns grow

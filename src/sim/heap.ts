@@ -4,25 +4,21 @@ import { grown } from '../core/typed.js';
  * Binary min-heap of events ordered by (time, seq) over parallel typed arrays.
  * `seq` grows with every push, so events at equal times pop in insertion order (FIFO) — the
  * determinism the simulator needs and flatqueue does not give. No objects per entry: the heap
- * holds a time, a sequence number and two number payloads (`item`, `arg`), so the engine finds
- * everything about the event it pops in the cache lines the pop already touched.
+ * holds a time, a sequence number and one 32-bit integer payload (`item`: the engine's event
+ * slot, whose other columns say the rest), 20 bytes an entry for each sift step to move.
  */
 export class EventHeap {
   private time: Float64Array;
   private seq: Float64Array;
-  private item: Float64Array;
-  private arg: Float64Array;
+  private item: Int32Array;
   private n = 0;
-  /** `arg` of the entry the last `pop` returned. */
-  poppedArg = 0;
   private nextSeq = 0;
 
   constructor(initialCapacity = 1024) {
     const cap = Math.max(16, initialCapacity);
     this.time = new Float64Array(cap);
     this.seq = new Float64Array(cap);
-    this.item = new Float64Array(cap);
-    this.arg = new Float64Array(cap);
+    this.item = new Int32Array(cap);
   }
 
   get size(): number {
@@ -49,12 +45,12 @@ export class EventHeap {
     return this.nextSeq++;
   }
 
-  push(t: number, item: number, arg = 0): void {
+  /** Adds an entry; `item` is an integer in the int32 range. */
+  push(t: number, item: number): void {
     if (this.n === this.time.length) this.grow();
     const time = this.time;
     const seq = this.seq;
     const it = this.item;
-    const ar = this.arg;
     const s = this.nextSeq++;
     let i = this.n++;
     // Sift up: move parents down until the new entry's slot is found.
@@ -65,30 +61,25 @@ export class EventHeap {
       time[i] = pt;
       seq[i] = seq[p]!;
       it[i] = it[p]!;
-      ar[i] = ar[p]!;
       i = p;
     }
     time[i] = t;
     seq[i] = s;
     it[i] = item;
-    ar[i] = arg;
   }
 
-  /** Removes the earliest entry and returns its `item` (-1 when empty); its `arg` is in `poppedArg`. */
+  /** Removes the earliest entry and returns its `item` (-1 when empty). */
   pop(): number {
     if (this.n === 0) return -1;
     const time = this.time;
     const seq = this.seq;
     const it = this.item;
-    const ar = this.arg;
     const top = it[0]!;
-    this.poppedArg = ar[0]!;
     const n = --this.n;
     if (n === 0) return top;
     const t = time[n]!;
     const s = seq[n]!;
     const x = it[n]!;
-    const y = ar[n]!;
     let i = 0;
     const half = n >> 1;
     while (i < half) {
@@ -105,13 +96,11 @@ export class EventHeap {
       time[i] = ct;
       seq[i] = seq[c]!;
       it[i] = it[c]!;
-      ar[i] = ar[c]!;
       i = c;
     }
     time[i] = t;
     seq[i] = s;
     it[i] = x;
-    ar[i] = y;
     return top;
   }
 
@@ -124,6 +113,5 @@ export class EventHeap {
     this.time = grown(this.time, cap);
     this.seq = grown(this.seq, cap);
     this.item = grown(this.item, cap);
-    this.arg = grown(this.arg, cap);
   }
 }
