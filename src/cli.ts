@@ -19,7 +19,7 @@ import { distance } from './scenario/errors.js';
 import { htmlReport } from './report/html.js';
 import { writeIndex } from './report/index-page.js';
 import { loadScenario } from './scenario/load.js';
-import { GoalError, parseGoal, type Goal } from './metrics/goal.js';
+import { DEFAULT_GOAL, describeGoal, GoalError, goalMetric, parseGoal, type Goal } from './metrics/goal.js';
 import { ScenarioError } from './scenario/errors.js';
 import { scenarioJsonSchemaText } from './scenario/schema.js';
 import { parseDuration } from './core/units.js';
@@ -730,6 +730,22 @@ async function searchQueue(
   };
 }
 
+/** A search's goal: the file's, or `--goal` (the last one given); its metric and that metric's unit. */
+function searchGoal(base: { goal?: Goal }, flag: string | string[] | undefined) {
+  let goal = base.goal ?? DEFAULT_GOAL;
+  if (flag !== undefined) {
+    try {
+      goal = parseGoal(Array.isArray(flag) ? String(flag.at(-1)) : flag);
+    } catch (e) {
+      if (e instanceof GoalError) throw new UsageError(`--goal: ${e.message}`);
+      throw e;
+    }
+  }
+  const metric = goalMetric(goal.maximise)!;
+  const unit = { perS: goal.maximise === 'tokensPerS' ? 'tokens/s' : 'requests/s', fraction: 'fraction', ms: 'ms', count: 'count' }[metric.unit];
+  return { goal, metric, unit };
+}
+
 /**
  * `gatesim search FILE --vary FIELD=LOW..HIGH`: for each variant, the largest (or smallest) value
  * of the field for which the goal holds, by bisection, every probe replicated over seeds. Writes
@@ -737,7 +753,6 @@ async function searchQueue(
  */
 async function searchFile(argv: SearchArgs): Promise<void> {
   const { judgeBy, parseVary, runSearch, SearchError, searchProblem } = await import('./study/search-run.js');
-  const { describeGoal, DEFAULT_GOAL, GoalError, goalMetric, parseGoal } = await import('./metrics/goal.js');
   const { searchHtml, searchMarkdown, searchTables } = await import('./report/search-page.js');
   if (argv.smallest && argv.largest) throw new UsageError('--smallest and --largest: expected one of them');
   if (!Number.isInteger(argv.seeds) || argv.seeds < 1 || argv.seeds > MAX_SEARCH_SEEDS) throw new UsageError(`--seeds: expected an integer from 1 to ${MAX_SEARCH_SEEDS}, got ${String(argv.seeds)}`);
@@ -756,17 +771,7 @@ async function searchFile(argv: SearchArgs): Promise<void> {
   const base = loadFile(argv.file, argv);
   const problem = searchProblem(base, vary.field, argv.only ?? []);
   if (problem) throw new UsageError(problem);
-  let goal = base.goal ?? DEFAULT_GOAL;
-  if (argv.goal !== undefined) {
-    try {
-      goal = parseGoal(Array.isArray(argv.goal) ? String(argv.goal.at(-1)) : argv.goal);
-    } catch (e) {
-      if (e instanceof GoalError) throw new UsageError(`--goal: ${e.message}`);
-      throw e;
-    }
-  }
-  const metric = goalMetric(goal.maximise)!;
-  const unit = { perS: goal.maximise === 'tokensPerS' ? 'tokens/s' : 'requests/s', fraction: 'fraction', ms: 'ms', count: 'count' }[metric.unit];
+  const { goal, metric, unit } = searchGoal(base, argv.goal);
   const variants = base.runs[0]!.variants.filter((v) => !argv.only?.length || argv.only.includes(v.name));
   const perProbe = variants.reduce((n, v) => n + v.scenario.workload.requests * v.scenario.retry.attempts, 0) * argv.seeds;
   const queue = queueFlags(argv);
@@ -994,7 +999,6 @@ async function configSearchFile(argv: SearchArgs): Promise<void> {
   const { runConfigSearch } = await import('./study/config-search.js');
   const { parseChoose } = await import('./study/space.js');
   const { defaultStep } = await import('./study/search.js');
-  const { describeGoal, DEFAULT_GOAL, GoalError, goalMetric, parseGoal } = await import('./metrics/goal.js');
   const { parseDuration } = await import('./core/units.js');
   const { configSearchHtml, configSearchMarkdown, configSearchTables } = await import('./report/config-search-page.js');
   if (argv.smallest || argv.largest) throw new UsageError(`--${argv.smallest ? 'smallest' : 'largest'}: applies to a search over one field; over several, configurations within --tolerance of the best are ranked by keys, fewest first`);
@@ -1017,17 +1021,7 @@ async function configSearchFile(argv: SearchArgs): Promise<void> {
   }
   if (dims.length > MAX_SEARCH_FIELDS) throw new UsageError(`--choose, --vary: expected at most ${MAX_SEARCH_FIELDS} fields, got ${dims.length}`);
   const base = loadFile(argv.file, argv);
-  let goal = base.goal ?? DEFAULT_GOAL;
-  if (argv.goal !== undefined) {
-    try {
-      goal = parseGoal(Array.isArray(argv.goal) ? String(argv.goal.at(-1)) : argv.goal);
-    } catch (e) {
-      if (e instanceof GoalError) throw new UsageError(`--goal: ${e.message}`);
-      throw e;
-    }
-  }
-  const metric = goalMetric(goal.maximise)!;
-  const unit = { perS: goal.maximise === 'tokensPerS' ? 'tokens/s' : 'requests/s', fraction: 'fraction', ms: 'ms', count: 'count' }[metric.unit];
+  const { goal, metric, unit } = searchGoal(base, argv.goal);
   const first = base.runs[0]!.variants.find((v) => !v.condition)?.scenario ?? base.runs[0]!.variants[0]!.scenario;
   const queue = queueFlags(argv);
   const jobs = queue ? 1 : argv.jobs ?? (first.workload.requests * first.retry.attempts * argv.seeds >= SEARCH_THREADS_WORTH ? defaultJobs() : 1);
